@@ -1,0 +1,93 @@
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { credentialsProvider, type CredentialsConfig } from './credentials';
+
+/** Where and how the runtime talks to AWS. */
+export interface AwsSettings {
+  readonly region: string;
+  /**
+   * Overrides every service's endpoint (for kinesalite and the local servers); the region still signs.
+   * Per-service endpoints in `endpoints` win over this.
+   */
+  readonly endpoint?: string;
+  readonly endpoints?: Partial<Record<ServiceName, string>>;
+  /** @default { provider: 'AUTO' } */
+  readonly credentials?: CredentialsConfig;
+  /** TCP connect timeout. @default 5000 */
+  readonly connectionTimeoutMillis?: number;
+  /** Socket idle timeout per request. @default 30000 */
+  readonly requestTimeoutMillis?: number;
+  /**
+   * Attempts the SDK makes on its own. The runtime retries Kinesis itself (per API family, with the
+   * reference connector's backoff), so Kinesis gets 1 attempt; other services keep the SDK's default.
+   * @default { kinesis: 1 }
+   */
+  readonly maxAttempts?: Partial<Record<ServiceName, number>>;
+}
+
+export type ServiceName = 'kinesis' | 'ssm' | 'sqs' | 'dynamodb' | 'lambda';
+
+type SdkClientConfig = {
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+  endpoint?: string;
+  maxAttempts?: number;
+  requestHandler: NodeHttpHandler;
+};
+
+const DEFAULT_MAX_ATTEMPTS: Partial<Record<ServiceName, number>> = { kinesis: 1 };
+
+/**
+ * The one place SDK clients are made. Create one per process (module scope in a Lambda handler) and
+ * pass the clients down; nothing else constructs them. Client classes are passed in rather than
+ * imported here so that each Lambda bundle carries only the clients it uses.
+ *
+ * ```ts
+ * const aws = new AwsClientFactory({ region: 'eu-west-1' });
+ * const kinesis = aws.client('kinesis', KinesisClient);
+ * ```
+ */
+export class AwsClientFactory {
+  private readonly credentials: AwsCredentialIdentityProvider;
+  private readonly created = new Map<ServiceName, { destroy(): void }>();
+
+  constructor(readonly settings: AwsSettings) {
+    this.credentials = credentialsProvider(settings.credentials ?? { provider: 'AUTO' }, {
+      region: settings.region,
+    });
+  }
+
+  /** The client for `service`, made on first use with this factory's settings and then reused. */
+  client<T extends { destroy(): void }>(service: ServiceName, Client: new (config: SdkClientConfig) => T): T {
+    let client = this.created.get(service) as T | undefined;
+    if (!client) {
+      client = new Client(this.config(service));
+      this.created.set(service, client);
+    }
+    return client;
+  }
+
+  /** The configuration a client for `service` is built with. */
+  config(service: ServiceName): SdkClientConfig {
+    const endpoint = this.settings.endpoints?.[service] ?? this.settings.endpoint;
+    const maxAttempts = this.settings.maxAttempts?.[service] ?? DEFAULT_MAX_ATTEMPTS[service];
+    return {
+      region: this.settings.region,
+      credentials: this.credentials,
+      ...(endpoint ? { endpoint } : {}),
+      ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+      // HTTP/1.1 everywhere: kinesalite and our local servers do not speak HTTP/2 (the SDK's HTTP/2
+      // handler fails against kinesalite), and on AWS the Node handler is the default for these services.
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: this.settings.connectionTimeoutMillis ?? 5000,
+        requestTimeout: this.settings.requestTimeoutMillis ?? 30000,
+      }),
+    };
+  }
+
+  /** Closes every client this factory made. */
+  destroy(): void {
+    for (const client of this.created.values()) client.destroy();
+    this.created.clear();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Every error this toolkit throws on purpose. Each has `name` set so callers can branch on it
+ * and a message that is a whole sentence saying what went wrong and what to do.
+ */
+export class ConnectorError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration value is missing, unknown or out of range. Raised once, at start-up or synth. */
+export class ConfigurationError extends ConnectorError {
+  constructor(
+    message: string,
+    /** The configuration key or prop at fault. */
+    readonly key?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An input record or message cannot be processed as given; it is never retried. */
+export class ValidationError extends ConnectorError {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An AWS call kept failing after every retry the policy allowed. */
+export class RetriesExhaustedError extends ConnectorError {
+  constructor(
+    readonly operation: string,
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(
+      `${operation} failed after ${attempts} attempt(s): ${describeError(cause)}. ` +
+        'Check the service limits and raise the retry settings if the failures are throttling.',
+      { cause },
+    );
+  }
+}
+
+/** Another invocation already holds the lease this one needs; it must not run. */
+export class LeaseHeldError extends ConnectorError {}
+
+/** A short, secret-free description of any thrown value, for messages and logs. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,6 @@
+// The Lambda-side runtime: `serverless-kinesis-connector/runtime`. Never imports aws-cdk-lib.
+export * from './core/errors';
+export * from './core/time/clock';
+export * from './core/aws/retry';
+export * from './core/aws/credentials';
+export * from './core/aws/clients';

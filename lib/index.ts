@@ -1,0 +1,2 @@
+// The CDK constructs: `serverless-kinesis-connector`.
+export {};
