@@ -1,0 +1,196 @@
+import type { PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { RecordAggregator } from './record-format-shim';
+
+/** One valid message's record, routed and sized, waiting to be written. */
+export interface PendingRecord {
+  /** Position of its message in the batch; orders records within a group. */
+  readonly index: number;
+  readonly messageId: string;
+  readonly stream: string;
+  readonly partitionKey: string;
+  readonly explicitHashKey?: string;
+  readonly data: Uint8Array;
+  /** Data plus partition key in bytes: what Kinesis counts against its limits. */
+  readonly size: number;
+  /** The FIFO message group; records of one group reach the stream in batch order. */
+  readonly group?: string;
+  readonly sentAt: number;
+  /** sentAt + RecordTtl: after this the record is reported failed instead of written. */
+  readonly expiresAt: number;
+}
+
+/** One Kinesis record to put: a user record on its own or an aggregate of several, for one predicted shard. */
+export interface Entry {
+  /** The predicted shard, and the shard-map version the prediction came from. */
+  readonly target: ShardTarget;
+  readonly records: readonly PendingRecord[];
+  readonly aggregated: boolean;
+  readonly request: PutRecordsRequestEntry;
+  /** Data plus partition key in bytes. */
+  readonly size: number;
+  /** The earliest expiry of its records. */
+  readonly expiresAt: number;
+}
+
+export interface AggregationSettings {
+  readonly aggregationEnabled: boolean;
+  readonly aggregationMaxCount: number;
+  readonly aggregationMaxSize: number;
+  readonly maxRecordSizeBytes: number;
+}
+
+/** The shard the records were predicted to, and an explicit hash key inside its range. */
+export interface ShardTarget {
+  readonly stream: string;
+  readonly shardId: string;
+  readonly explicitHashKey: string;
+  readonly mapVersion: number;
+}
+
+/**
+ * Turns records bound for one shard, in order, into Kinesis records. With aggregation, consecutive records
+ * share aggregated records whose outer explicit hash key lies in the shard's range, so a KCL reader finds
+ * every sub-record on the shard it reads. An aggregate of one is sent as the plain record.
+ */
+export function buildEntries(
+  records: readonly PendingRecord[],
+  target: ShardTarget,
+  settings: AggregationSettings,
+): Entry[] {
+  if (!settings.aggregationEnabled) return records.map((r) => plainEntry(r, target));
+  const aggregator = new RecordAggregator({
+    maxCount: settings.aggregationMaxCount,
+    maxSize: settings.aggregationMaxSize,
+    maxRecordSizeBytes: settings.maxRecordSizeBytes,
+    explicitHashKey: target.explicitHashKey,
+  });
+  const entries: Entry[] = [];
+  let taken = 0;
+  const emit = (aggregate: { partitionKey: string; data: Uint8Array; userRecordCount: number }) => {
+    const members = records.slice(taken, taken + aggregate.userRecordCount);
+    taken += aggregate.userRecordCount;
+    const only = members[0];
+    if (members.length === 1 && only) {
+      entries.push(plainEntry(only, target));
+      return;
+    }
+    entries.push({
+      target,
+      records: members,
+      aggregated: true,
+      request: {
+        Data: aggregate.data,
+        PartitionKey: aggregate.partitionKey,
+        ExplicitHashKey: target.explicitHashKey,
+      },
+      size: aggregate.data.length + Buffer.byteLength(aggregate.partitionKey),
+      expiresAt: Math.min(...members.map((m) => m.expiresAt)),
+    });
+  };
+  for (const record of records) {
+    const user = {
+      partitionKey: record.partitionKey,
+      data: record.data,
+      ...(record.explicitHashKey !== undefined ? { explicitHashKey: record.explicitHashKey } : {}),
+    };
+    for (const finished of aggregator.add(user)) emit(finished);
+  }
+  const last = aggregator.flush();
+  if (last) emit(last);
+  return entries;
+}
+
+function plainEntry(record: PendingRecord, target: ShardTarget): Entry {
+  return {
+    target,
+    records: [record],
+    aggregated: false,
+    request: {
+      Data: record.data,
+      PartitionKey: record.partitionKey,
+      ...(record.explicitHashKey !== undefined ? { ExplicitHashKey: record.explicitHashKey } : {}),
+    },
+    size: record.size,
+    expiresAt: record.expiresAt,
+  };
+}
+
+/**
+ * Splits records of one stream into the runs that are aggregated together: per predicted shard, and, for
+ * records of a FIFO group, per stretch of consecutive records on one shard, so an aggregated record
+ * never holds two groups and a group's records never overtake each other.
+ */
+export function planRuns<T extends { readonly record: PendingRecord; readonly shardKey: string }>(
+  items: readonly T[],
+): T[][] {
+  const runs: T[][] = [];
+  const openRun = new Map<string, T[]>();
+  const lastShardOfGroup = new Map<string, string>();
+  for (const item of items) {
+    const group = item.record.group;
+    if (group === undefined) {
+      const key = `\u0000${item.shardKey}`;
+      let run = openRun.get(key);
+      if (!run) {
+        run = [];
+        openRun.set(key, run);
+        runs.push(run);
+      }
+      run.push(item);
+      continue;
+    }
+    const key = `${group}\u0000${item.shardKey}`;
+    let run = lastShardOfGroup.get(group) === item.shardKey ? openRun.get(key) : undefined;
+    if (!run) {
+      run = [];
+      openRun.set(key, run);
+      runs.push(run);
+    }
+    lastShardOfGroup.set(group, item.shardKey);
+    run.push(item);
+  }
+  return runs;
+}
+
+export interface CollectionSettings {
+  readonly collectionMaxCount: number;
+  readonly collectionMaxSize: number;
+}
+
+/**
+ * Collects entries of one stream into PutRecords requests within CollectionMaxCount and CollectionMaxSize.
+ * The writer decides what may go (rate limits, order); this only decides what fits.
+ */
+export class RequestCollector<T extends { readonly entry: Entry }> {
+  private current: T[] = [];
+  private bytes = 0;
+  readonly finished: T[][] = [];
+
+  constructor(private readonly settings: CollectionSettings) {}
+
+  get pending(): number {
+    return this.current.length;
+  }
+
+  /** Whether `item` fits in the request being filled. An empty request takes anything. */
+  fits(item: T): boolean {
+    return (
+      this.current.length === 0 ||
+      (this.current.length < this.settings.collectionMaxCount &&
+        this.bytes + item.entry.size <= this.settings.collectionMaxSize)
+    );
+  }
+
+  add(item: T): void {
+    this.current.push(item);
+    this.bytes += item.entry.size;
+  }
+
+  /** Closes the request being filled, if it holds anything. */
+  close(): void {
+    if (this.current.length === 0) return;
+    this.finished.push(this.current);
+    this.current = [];
+    this.bytes = 0;
+  }
+}
