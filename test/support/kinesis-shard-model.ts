@@ -198,11 +198,11 @@ export class KinesisShardModel implements ProducerKinesisApi {
   private admit(shard: ModelShard, bytes: bigint, now: number): boolean {
     const recordRate = BigInt(this.options.recordsPerSecond ?? 1000);
     const byteRate = BigInt(this.options.bytesPerSecond ?? 1024 * 1024);
-    const elapsed = BigInt(Math.max(0, now - shard.refilledAt));
+    // Allowance in micro-units refills by `rate` micro-units per elapsed microsecond.
+    const elapsedMicros = BigInt(Math.max(0, Math.floor((now - shard.refilledAt) * 1000)));
     shard.refilledAt = Math.max(shard.refilledAt, now);
-    // Allowance in micro-units: rate x elapsed ms x 1000 micro-units per unit-ms.
-    shard.recordAllowance = min(recordRate * MICRO, shard.recordAllowance + recordRate * elapsed * 1000n);
-    shard.byteAllowance = min(byteRate * MICRO, shard.byteAllowance + byteRate * elapsed * 1000n);
+    shard.recordAllowance = min(recordRate * MICRO, shard.recordAllowance + recordRate * elapsedMicros);
+    shard.byteAllowance = min(byteRate * MICRO, shard.byteAllowance + byteRate * elapsedMicros);
     if (shard.recordAllowance < MICRO || shard.byteAllowance < bytes * MICRO) return false;
     shard.recordAllowance -= MICRO;
     shard.byteAllowance -= bytes * MICRO;
