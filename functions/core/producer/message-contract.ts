@@ -229,6 +229,11 @@ export function checkStreamName(value: unknown, label = 'The stream name'): stri
   return undefined;
 }
 
+/** Whether a string is valid Unicode text: no unpaired UTF-16 surrogate, which UTF-8 cannot carry. */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
 function reject(field: string, reason: string): { ok: false } & Rejection {
   return { ok: false, field, reason };
 }
