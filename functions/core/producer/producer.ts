@@ -36,7 +36,10 @@ export interface ProducerDependencies {
 }
 
 export interface ProcessOptions {
-  /** Epoch milliseconds after which no PutRecords starts; records not yet written are reported failed. */
+  /**
+   * Epoch milliseconds by which processing ends (for a Lambda: its remaining time less a margin). No
+   * PutRecords starts in its last 200 ms and none runs past it; records not written are reported failed.
+   */
   readonly deadline?: number;
 }
 
@@ -218,7 +221,7 @@ export class Producer {
     const report = await this.writer.write({
       entries,
       failedBefore,
-      ...(options.deadline !== undefined ? { dispatchDeadline: options.deadline } : {}),
+      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     });
     let written = 0;
     for (const [index, outcome] of report.outcomes) {

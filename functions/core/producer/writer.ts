@@ -99,8 +99,11 @@ export function emptyWriteStats(): WriteStats {
 
 export interface WriteRequest {
   readonly entries: readonly Entry[];
-  /** No PutRecords starts after this time; what is left is reported failed. @default no deadline */
-  readonly dispatchDeadline?: number;
+  /**
+   * The write ends by this time: no PutRecords starts within MIN_CALL_WINDOW_MILLIS of it, a call still
+   * running at it is abandoned, and what is left is reported failed. @default no deadline
+   */
+  readonly deadline?: number;
   /**
    * Records of FIFO groups that failed before writing began (dead-letter sends that failed, expired or
    * unroutable records): later records of those groups are not written.
@@ -143,6 +146,9 @@ interface Work {
   lastError?: string;
 }
 
+/** A PutRecords call is not started with less time than this before the deadline. */
+export const MIN_CALL_WINDOW_MILLIS = 200;
+
 class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
@@ -160,13 +166,16 @@ class WriteRun {
   private readonly messageIds = new Map<number, string>();
   private readonly stats = emptyWriteStats();
   private readonly deadline: number;
+  /** The last moment a call may start. */
+  private readonly lastStart: number;
   private readonly backoff: BackoffSettings;
 
   constructor(
     private readonly deps: WriterDependencies,
     private readonly request: WriteRequest,
   ) {
-    this.deadline = request.dispatchDeadline ?? Number.POSITIVE_INFINITY;
+    this.deadline = request.deadline ?? Number.POSITIVE_INFINITY;
+    this.lastStart = this.deadline - MIN_CALL_WINDOW_MILLIS;
     const { retryBaseMillis, retryMaxMillis, retryExpConst } = deps.options;
     this.backoff = {
       maxRetries: Infinity,
@@ -279,7 +288,7 @@ class WriteRun {
   }
 
   private dispatch(now: number): void {
-    if (now >= this.deadline) return;
+    if (now >= this.lastStart) return;
     let budget = this.deps.options.threadPoolSize - this.inFlight.size;
     if (budget <= 0) return;
     const streams = new Map<string, [string, Work[]][]>();
@@ -331,10 +340,11 @@ class WriteRun {
     const call = new AbortController();
     const timer = new AbortController();
     let timedOut = false;
-    void clock.sleep(options.requestTimeoutMillis, timer.signal).then(
+    const timeoutMillis = Math.min(options.requestTimeoutMillis, this.deadline - clock.now());
+    void clock.sleep(timeoutMillis, timer.signal).then(
       () => {
         timedOut = true;
-        call.abort(new TimeoutError(`PutRecords took over ${options.requestTimeoutMillis} ms.`));
+        call.abort(new TimeoutError(`PutRecords took over ${timeoutMillis} ms.`));
       },
       () => undefined,
     );
@@ -519,7 +529,7 @@ class WriteRun {
   }
 
   private expire(now: number): void {
-    const deadlinePassed = now >= this.deadline;
+    const deadlinePassed = now >= this.lastStart;
     for (const work of this.queuedWorks()) {
       if (work.inFlight || !work.queued) continue;
       const last = work.lastError ? ` The last error was ${work.lastError}` : '';
@@ -555,7 +565,7 @@ class WriteRun {
         if (work.inFlight) continue;
         wake = Math.min(wake, work.entry.expiresAt);
       }
-      if (!poolFree || this.busyShards.has(key) || now >= this.deadline) continue;
+      if (!poolFree || this.busyShards.has(key) || now >= this.lastStart) continue;
       // The same walk as dispatch: the first entry not waiting on its group decides.
       for (const work of queue) {
         if (work.retryAt > now) {
@@ -567,7 +577,7 @@ class WriteRun {
         break;
       }
     }
-    if (this.queues.size > 0 && Number.isFinite(this.deadline)) wake = Math.min(wake, this.deadline);
+    if (this.queues.size > 0 && Number.isFinite(this.lastStart)) wake = Math.min(wake, this.lastStart);
     return Number.isFinite(wake) ? Math.max(wake, now + 1) : undefined;
   }
 

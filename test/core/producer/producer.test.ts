@@ -238,8 +238,19 @@ describe('Producer', () => {
     expect(result.written).toBeLessThan(300);
     expect(result.failures).toHaveLength(300 - result.written);
     expect(result.failed.every((f) => f.kind === 'deadline')).toBe(true);
-    expect(model.calls.every((c) => c.at < deadline)).toBe(true);
+    expect(model.calls.every((c) => c.at < deadline - 200)).toBe(true);
+    expect(clock.now()).toBeLessThanOrEqual(deadline);
     expect(readAll(model).records).toHaveLength(result.written);
+  });
+
+  it('abandons a call still running at the deadline and reports its records', async () => {
+    const { clock, model, producer } = setup({ requestTimeoutMillis: 6000 });
+    model.setFault(() => ({ kind: 'hang' }));
+    const deadline = clock.now() + 1000;
+    const result = await producer.process([message({ data: 'x' }, { clock })], { deadline });
+    expect(result.failed).toMatchObject([{ kind: 'deadline' }]);
+    expect(model.calls).toHaveLength(1);
+    expect(clock.now()).toBe(deadline);
   });
 
   it('dead-letters malformed and oversize messages at once with the reason, and writes the rest', async () => {
