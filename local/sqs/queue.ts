@@ -116,7 +116,7 @@ export class LocalQueue {
   private sequence = 0n;
   private readonly wakers = new Set<() => void>();
   private pollers = 0;
-  private pollerWatches: { count: number; resolve: () => void }[] = [];
+  private pollerWatches: { done: (pollers: number) => boolean; resolve: () => void }[] = [];
 
   constructor(
     readonly name: string,
@@ -366,6 +366,7 @@ export class LocalQueue {
       this.wakers.delete(wake);
       signal.removeEventListener('abort', wake);
       this.pollers--;
+      this.checkPollerWatches();
     }
   }
 
@@ -374,10 +375,10 @@ export class LocalQueue {
     return this.pollers;
   }
 
-  /** Resolves once at least `count` ReceiveMessage calls are long-polling this queue. */
-  whenPolling(count: number): Promise<void> {
-    if (this.pollers >= count) return Promise.resolve();
-    return new Promise((resolve) => this.pollerWatches.push({ count, resolve }));
+  /** Resolves once the number of long-polling ReceiveMessage calls satisfies `done`. */
+  whenPollers(done: (pollers: number) => boolean): Promise<void> {
+    if (done(this.pollers)) return Promise.resolve();
+    return new Promise((resolve) => this.pollerWatches.push({ done, resolve }));
   }
 
   /** Wakes every long poller so it looks at the queue again. */
@@ -386,8 +387,8 @@ export class LocalQueue {
   }
 
   private checkPollerWatches(): void {
-    const due = this.pollerWatches.filter((w) => this.pollers >= w.count);
-    this.pollerWatches = this.pollerWatches.filter((w) => this.pollers < w.count);
+    const due = this.pollerWatches.filter((w) => w.done(this.pollers));
+    this.pollerWatches = this.pollerWatches.filter((w) => !w.done(this.pollers));
     for (const watch of due) watch.resolve();
   }
 

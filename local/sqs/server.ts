@@ -90,7 +90,12 @@ export class LocalSqsServer {
    * or advance its FakeClock knowing the poll is waiting.
    */
   whenPolling(queueName: string, count = 1): Promise<void> {
-    return this.queue(queueName).whenPolling(count);
+    return this.queue(queueName).whenPollers((n) => n >= count);
+  }
+
+  /** Resolves once exactly `count` ReceiveMessage calls are long-polling the queue (0: all have ended). */
+  whenPollerCount(queueName: string, count: number): Promise<void> {
+    return this.queue(queueName).whenPollers((n) => n === count);
   }
 
   /** Deletes every queue at once, without the 60-second wait before a name can be reused. */

@@ -361,8 +361,9 @@ describe('ReceiveMessage', () => {
       SenderId: 'AKIDLOCAL',
     });
     await clock.advance(1_000);
+    // The deprecated AttributeNames is typed with queue attribute names, but SQS reads message ones from it.
     const second = await receiveOne({
-      AttributeNames: ['ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp'],
+      AttributeNames: ['ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp'] as never[],
     });
     expect(second.Attributes).toEqual({
       ApproximateReceiveCount: '2',
