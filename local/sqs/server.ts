@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../../functions/core/time/clock';
+import { systemClock, type Clock, type Random } from '../../functions/core/time/clock';
 import type { FaultSwitch } from '../shared/faults';
 import { JsonServiceServer } from '../shared/json-server';
 import { SQS_LIMITS } from './limits';
@@ -19,6 +19,8 @@ export interface LocalSqsServerOptions {
    * @default 120000
    */
   readonly maxInflightMessages?: number;
+  /** Random source for the fault switch's fail fraction. @default Math.random */
+  readonly random?: Random;
 }
 
 /**
@@ -51,6 +53,7 @@ export class LocalSqsServer {
       throttlingStatus: 403,
       errorNamespace: 'com.amazonaws.sqs',
       queryCompatible: true,
+      random: options.random,
     });
     this.faults = this.http.faults;
   }

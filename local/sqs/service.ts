@@ -417,7 +417,7 @@ export class SqsService {
         `The address ${show(url)} is not a queue URL; expected ${this.options.endpoint()}/${ACCOUNT_ID}/<queue name>.`,
       );
     }
-    const queue = this.queues.get(decodeURIComponent(name));
+    const queue = this.queues.get(name);
     if (account !== ACCOUNT_ID || !queue) throw queueDoesNotExist(name);
     return queue;
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
@@ -105,6 +106,22 @@ describe('message groups', () => {
     expect(await receive(url)).toEqual([]);
     await deleteAll(url, batch.slice(1));
     expect(bodies(await receive(url))).toEqual(['3']);
+  });
+
+  it('keeps a group locked while a later message is in flight even when an earlier one is released', async () => {
+    const url = await fifoQueue();
+    for (const body of ['1', '2']) await send(url, 'g', body);
+    const [first, second] = await receive(url, 2);
+    await f.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: url,
+        ReceiptHandle: first?.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    expect(await receive(url)).toEqual([]);
+    await f.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: second?.ReceiptHandle }));
+    expect(bodies(await receive(url))).toEqual(['1']);
   });
 
   it('redelivers the same head message, in order, when its visibility timeout runs out', async () => {
