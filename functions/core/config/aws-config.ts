@@ -386,7 +386,10 @@ export function readAwsConfig(reader: Reader, problems: Problems): AwsConfig {
     region: read(AWS_SETTINGS.region, reader, problems) ?? '',
     ...(endpoint !== undefined ? { endpoint } : {}),
     endpoints,
-    credentials: readCredentials(reader, problems),
+    credentials: readCredentials(
+      reader.exclusive?.(CREDENTIALS_KEY, ['aws', 'credentials']) ?? reader,
+      problems,
+    ),
     connectionTimeoutMillis: read(AWS_SETTINGS.connectionTimeoutMillis, reader, problems),
     requestTimeoutMillis: read(AWS_SETTINGS.requestTimeoutMillis, reader, problems),
   };

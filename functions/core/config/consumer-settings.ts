@@ -5,7 +5,6 @@ import { DEFAULT_TIMESTAMP_FORMAT } from './timestamp';
 import {
   boolean,
   integer,
-  nonEmpty,
   offOrPositive,
   oneOf,
   setting,
@@ -144,7 +143,7 @@ const D = CONSUMER_DEFAULTS;
 
 /** Raw timestamp input: text from a file, or a Date or text from code; parsed once the format is known. */
 export const timestampInput: Kind<Date | string> = {
-  allowed: 'a valid Date, or a date as text',
+  allowed: 'a date in the timestamp format, or epoch seconds such as 1459799926.480',
   parse(value, fromText) {
     if (typeof value === 'string') return value.trim() === '' ? undefined : value;
     if (!fromText && value instanceof Date && !Number.isNaN(value.getTime())) return value;
@@ -179,7 +178,7 @@ export const CONSUMER_SETTINGS = {
   initialTimestampFormat: setting({
     key: 'flink.stream.initpos.timestamp.format',
     path: ['initialTimestampFormat'],
-    kind: nonEmpty,
+    kind: text('a Java SimpleDateFormat pattern', /\S/),
     default: D.initialTimestampFormat,
     description: 'the Java SimpleDateFormat pattern of the timestamp',
   }),

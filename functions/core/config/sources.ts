@@ -106,7 +106,11 @@ export class LayeredReader implements Reader {
   exclusive(key: string, path: readonly string[]): Reader {
     if (!this.typed.has(key, path)) return this.text;
     if (this.text.has(key)) {
-      this.conflict(key, `${this.text.nameOf(key)}*`, path.join('.'));
+      this.problems.add(
+        key,
+        `${this.text.nameOf(key)} and the keys below it are set in ${this.textSource} while code sets ` +
+          `${path.join('.')}; set them in one place.`,
+      );
       this.text.consumeUnder(key);
     }
     return this.typed;

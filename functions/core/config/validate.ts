@@ -49,6 +49,8 @@ export interface Reader {
   nameOf(key: string, path: readonly string[]): string;
   /** Marks every key at or under `key` as seen, once a problem about them has been reported. */
   consumeUnder(key: string): void;
+  /** For layered sources: the one source a whole subtree is read from. */
+  exclusive?(key: string, path: readonly string[]): Reader;
 }
 
 /** Collects every problem so a loader reports them all at once. */
@@ -90,7 +92,11 @@ export function show(value: unknown, secret = false): string {
   if (secret && !(typeof value === 'string' && value === '')) return 'a value that is not shown';
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    return value.length > 100
+      ? `${JSON.stringify(value.slice(0, 60))}... (${value.length} characters)`
+      : JSON.stringify(value);
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     return String(value);
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : value.toISOString();
