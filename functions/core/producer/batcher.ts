@@ -35,7 +35,7 @@ export interface Entry {
 export interface AggregationSettings {
   readonly aggregationEnabled: boolean;
   readonly aggregationMaxCount: number;
-  readonly aggregationMaxSize: number;
+  readonly aggregationMaxSizeBytes: number;
   readonly maxRecordSizeBytes: number;
 }
 
@@ -60,7 +60,7 @@ export function buildEntries(
   if (!settings.aggregationEnabled) return records.map((r) => plainEntry(r, target));
   const aggregator = new RecordAggregator({
     maxCount: settings.aggregationMaxCount,
-    maxSize: settings.aggregationMaxSize,
+    maxSize: settings.aggregationMaxSizeBytes,
     maxRecordSizeBytes: settings.maxRecordSizeBytes,
     explicitHashKey: target.explicitHashKey,
   });
@@ -154,7 +154,7 @@ export function planRuns<T extends { readonly record: PendingRecord; readonly sh
 
 export interface CollectionSettings {
   readonly collectionMaxCount: number;
-  readonly collectionMaxSize: number;
+  readonly collectionMaxSizeBytes: number;
 }
 
 /**
@@ -177,7 +177,7 @@ export class RequestCollector<T extends { readonly entry: Entry }> {
     return (
       this.current.length === 0 ||
       (this.current.length < this.settings.collectionMaxCount &&
-        this.bytes + item.entry.size <= this.settings.collectionMaxSize)
+        this.bytes + item.entry.size <= this.settings.collectionMaxSizeBytes)
     );
   }
 

@@ -1,20 +1,21 @@
+import { PRODUCER_DEFAULTS, type ProducerConfig } from '../config/producer-settings';
 import { ConfigurationError } from '../errors';
 
 /**
- * The producer's settings, with the KPL's names and defaults (RateLimit as the reference connector sets it).
- * The typed `ProducerConfig` of `core/config` maps into this.
+ * What the producer core runs with: the limits of `ProducerConfig` (the KPL's settings and defaults,
+ * RateLimit as the reference connector sets it) plus the core's own retry and shard-map timings.
  */
-export interface ProducerOptions {
+export interface ProducerRuntimeOptions {
   /** Aggregate user records per predicted shard in the KPL format. @default true */
   readonly aggregationEnabled: boolean;
   /** User records per aggregated record. @default 4294967295 */
   readonly aggregationMaxCount: number;
   /** Bytes of one aggregated record. @default 51200 */
-  readonly aggregationMaxSize: number;
+  readonly aggregationMaxSizeBytes: number;
   /** Records per PutRecords call. @default 500 */
   readonly collectionMaxCount: number;
   /** Bytes (data plus partition keys) per PutRecords call. @default 5 MiB */
-  readonly collectionMaxSize: number;
+  readonly collectionMaxSizeBytes: number;
   /** Kinesis's per-record limit, data plus partition key; a stream can be raised to 10 MiB. @default 1 MiB */
   readonly maxRecordSizeBytes: number;
   /** How long a record may wait, counted from when its message was sent. @default 30000 */
@@ -22,7 +23,7 @@ export interface ProducerOptions {
   /** How long one PutRecords call may take before it is abandoned and its records retried. @default 6000 */
   readonly requestTimeoutMillis: number;
   /** Percent of a shard's write limits (1 MiB/s, 1,000 records/s) the producer allows itself. @default 100 */
-  readonly rateLimit: number;
+  readonly rateLimitPercent: number;
   /** PutRecords calls in flight at once. @default 10 */
   readonly threadPoolSize: number;
   /** A throttled record fails at once instead of being retried. @default false */
@@ -35,33 +36,50 @@ export interface ProducerOptions {
   readonly shardMapTtlMillis: number;
 }
 
-export const DEFAULT_PRODUCER_OPTIONS: ProducerOptions = {
-  aggregationEnabled: true,
-  aggregationMaxCount: 4294967295,
-  aggregationMaxSize: 51200,
-  collectionMaxCount: 500,
-  collectionMaxSize: 5 * 1024 * 1024,
-  maxRecordSizeBytes: 1024 * 1024,
-  recordTtlMillis: 30000,
-  requestTimeoutMillis: 6000,
-  rateLimit: 100,
-  threadPoolSize: 10,
-  failIfThrottled: false,
+export const DEFAULT_PRODUCER_OPTIONS: ProducerRuntimeOptions = {
+  aggregationEnabled: PRODUCER_DEFAULTS.aggregationEnabled,
+  aggregationMaxCount: PRODUCER_DEFAULTS.aggregationMaxCount,
+  aggregationMaxSizeBytes: PRODUCER_DEFAULTS.aggregationMaxSizeBytes,
+  collectionMaxCount: PRODUCER_DEFAULTS.collectionMaxCount,
+  collectionMaxSizeBytes: PRODUCER_DEFAULTS.collectionMaxSizeBytes,
+  maxRecordSizeBytes: PRODUCER_DEFAULTS.maxRecordSizeBytes,
+  recordTtlMillis: PRODUCER_DEFAULTS.recordTtlMillis,
+  requestTimeoutMillis: PRODUCER_DEFAULTS.requestTimeoutMillis,
+  rateLimitPercent: PRODUCER_DEFAULTS.rateLimitPercent,
+  threadPoolSize: PRODUCER_DEFAULTS.threadPoolSize,
+  failIfThrottled: PRODUCER_DEFAULTS.failIfThrottled,
   retryBaseMillis: 100,
   retryMaxMillis: 2000,
   retryExpConst: 2,
   shardMapTtlMillis: 60000,
 };
 
-const RANGES: Partial<Record<keyof ProducerOptions, readonly [number, number]>> = {
+/** The limits a validated `ProducerConfig` sets; the rest keep their defaults. */
+export function runtimeOptionsFromConfig(config: ProducerConfig): Partial<ProducerRuntimeOptions> {
+  return {
+    aggregationEnabled: config.aggregationEnabled,
+    aggregationMaxCount: config.aggregationMaxCount,
+    aggregationMaxSizeBytes: config.aggregationMaxSizeBytes,
+    collectionMaxCount: config.collectionMaxCount,
+    collectionMaxSizeBytes: config.collectionMaxSizeBytes,
+    maxRecordSizeBytes: config.maxRecordSizeBytes,
+    recordTtlMillis: config.recordTtlMillis,
+    requestTimeoutMillis: config.requestTimeoutMillis,
+    rateLimitPercent: config.rateLimitPercent,
+    threadPoolSize: config.threadPoolSize,
+    failIfThrottled: config.failIfThrottled,
+  };
+}
+
+const RANGES: Partial<Record<keyof ProducerRuntimeOptions, readonly [number, number]>> = {
   aggregationMaxCount: [1, 4294967295],
-  aggregationMaxSize: [64, 10 * 1024 * 1024],
+  aggregationMaxSizeBytes: [64, 10 * 1024 * 1024],
   collectionMaxCount: [1, 500],
-  collectionMaxSize: [1, 10 * 1024 * 1024],
+  collectionMaxSizeBytes: [1, 10 * 1024 * 1024],
   maxRecordSizeBytes: [1024, 10 * 1024 * 1024],
   recordTtlMillis: [100, Number.MAX_SAFE_INTEGER],
   requestTimeoutMillis: [100, 600000],
-  rateLimit: [1, Number.MAX_SAFE_INTEGER],
+  rateLimitPercent: [1, Number.MAX_SAFE_INTEGER],
   threadPoolSize: [1, 1000],
   retryBaseMillis: [0, 600000],
   retryMaxMillis: [0, 600000],
@@ -70,9 +88,14 @@ const RANGES: Partial<Record<keyof ProducerOptions, readonly [number, number]>> 
 };
 
 /** The defaults overlaid with `overrides`, each number checked against its allowed range. */
-export function resolveProducerOptions(overrides: Partial<ProducerOptions> = {}): ProducerOptions {
-  const options: ProducerOptions = { ...DEFAULT_PRODUCER_OPTIONS, ...stripUndefined(overrides) };
-  for (const [key, [min, max]] of Object.entries(RANGES) as [keyof ProducerOptions, [number, number]][]) {
+export function resolveProducerOptions(
+  overrides: Partial<ProducerRuntimeOptions> = {},
+): ProducerRuntimeOptions {
+  const options: ProducerRuntimeOptions = { ...DEFAULT_PRODUCER_OPTIONS, ...stripUndefined(overrides) };
+  for (const [key, [min, max]] of Object.entries(RANGES) as [
+    keyof ProducerRuntimeOptions,
+    [number, number],
+  ][]) {
     const value = options[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
       throw new ConfigurationError(

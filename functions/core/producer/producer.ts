@@ -5,10 +5,11 @@ import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type { ProducerKinesisApi } from './kinesis-api';
 import type { ProducerLogger } from './logger';
 import { parseMessage, type MessageFormat, type ProducerMessage } from './message-contract';
-import { resolveProducerOptions, type ProducerOptions } from './options';
+import type { ProducerConfig } from '../config/producer-settings';
+import { resolveProducerOptions, runtimeOptionsFromConfig, type ProducerRuntimeOptions } from './options';
 import { ShardRateLimiter } from './rate-limiter';
 import { decimalToHex, partitionKeyHashHex } from './record-format-shim';
-import { Router, type RoutingOptions } from './routing';
+import { Router, type Partitioner, type RoutingOptions, type TargetStreamSelector } from './routing';
 import { ShardMapCache, type StreamShards } from './shard-map-cache';
 import {
   emptyWriteStats,
@@ -19,9 +20,27 @@ import {
   type WriteStats,
 } from './writer';
 
-export interface ProducerSettings extends Partial<ProducerOptions>, RoutingOptions {
+export interface ProducerSettings extends Partial<ProducerRuntimeOptions>, RoutingOptions {
   /** How a message body carries its record. @default 'envelope' */
   readonly messageFormat?: MessageFormat;
+}
+
+/**
+ * The producer settings a validated configuration gives, plus the routing functions only code can give
+ * (the reference's target-stream selector and custom partitioner).
+ */
+export function producerSettingsFromConfig(
+  config: ProducerConfig,
+  routing: { readonly targetStream?: TargetStreamSelector; readonly partitioner?: Partitioner } = {},
+): ProducerSettings {
+  return {
+    ...runtimeOptionsFromConfig(config),
+    messageFormat: config.raw ? 'raw' : 'envelope',
+    ...(config.defaultStream !== undefined ? { defaultStream: config.defaultStream } : {}),
+    ...(config.defaultPartitionKey !== undefined ? { defaultPartitionKey: config.defaultPartitionKey } : {}),
+    ...(config.allowedStreams !== undefined ? { allowedStreams: config.allowedStreams } : {}),
+    ...routing,
+  };
 }
 
 export interface ProducerDependencies {
@@ -78,7 +97,7 @@ export interface ProducerStats extends WriteStats {
  * SQS must deliver again. It keeps its shard maps and rate limiters between calls.
  */
 export class Producer {
-  readonly options: ProducerOptions;
+  readonly options: ProducerRuntimeOptions;
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly router: Router;
@@ -102,7 +121,10 @@ export class Producer {
       random: this.random,
       ttlMillis: this.options.shardMapTtlMillis,
     });
-    this.limiter = new ShardRateLimiter({ clock: this.clock, rateLimit: this.options.rateLimit });
+    this.limiter = new ShardRateLimiter({
+      clock: this.clock,
+      rateLimitPercent: this.options.rateLimitPercent,
+    });
     this.writer = new Writer({
       kinesis: deps.kinesis,
       limiter: this.limiter,

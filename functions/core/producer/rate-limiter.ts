@@ -53,7 +53,7 @@ export class TokenBucket {
 export interface ShardRateLimiterOptions {
   readonly clock: Clock;
   /** Percent of the shard limits to allow (the KPL's RateLimit). @default 100 */
-  readonly rateLimit?: number;
+  readonly rateLimitPercent?: number;
   /** @default 1000 */
   readonly recordsPerSecond?: number;
   /** @default 1 MiB */
@@ -70,7 +70,7 @@ export class ShardRateLimiter {
   private readonly bytesPerSecond: number;
 
   constructor(private readonly options: ShardRateLimiterOptions) {
-    const scale = (options.rateLimit ?? 100) / 100;
+    const scale = (options.rateLimitPercent ?? 100) / 100;
     this.recordsPerSecond = (options.recordsPerSecond ?? SHARD_RECORDS_PER_SECOND) * scale;
     this.bytesPerSecond = (options.bytesPerSecond ?? SHARD_BYTES_PER_SECOND) * scale;
   }

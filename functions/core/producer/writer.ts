@@ -5,7 +5,7 @@ import type { Clock, Random } from '../time/clock';
 import { buildEntries, RequestCollector, type Entry, type PendingRecord } from './batcher';
 import type { ProducerKinesisApi } from './kinesis-api';
 import type { ProducerLogger } from './logger';
-import type { ProducerOptions } from './options';
+import type { ProducerRuntimeOptions } from './options';
 import type { ShardRateLimiter } from './rate-limiter';
 
 /** Why a record was not written. */
@@ -51,7 +51,7 @@ export interface WriterDependencies {
   readonly planner: Planner;
   readonly clock: Clock;
   readonly random: Random;
-  readonly options: ProducerOptions;
+  readonly options: ProducerRuntimeOptions;
   readonly logger?: ProducerLogger;
 }
 

@@ -107,7 +107,7 @@ describe('RequestCollector', () => {
   it('closes a request at CollectionMaxCount or CollectionMaxSize, and takes anything into an empty one', () => {
     const collector = new RequestCollector<{ entry: Entry }>({
       collectionMaxCount: 3,
-      collectionMaxSize: 100,
+      collectionMaxSizeBytes: 100,
     });
     for (const size of [10, 10, 10, 10, 95, 200]) {
       const w = work(size);

@@ -229,7 +229,7 @@ describe('Producer', () => {
   });
 
   it('reports what is not written by the deadline, starting no call after it', async () => {
-    const { clock, model, producer } = setup({ aggregationEnabled: false, rateLimit: 10 }, 1);
+    const { clock, model, producer } = setup({ aggregationEnabled: false, rateLimitPercent: 10 }, 1);
     const batch = Array.from({ length: 300 }, (_, n) => message({ data: { n } }, { clock }));
     const deadline = clock.now() + 1000;
     const result = await producer.process(batch, { deadline });

@@ -23,7 +23,7 @@ describe('TokenBucket', () => {
 describe('ShardRateLimiter', () => {
   it('holds a shard to 1,000 records per second at RateLimit 100', () => {
     const clock = new FakeClock(0);
-    const limiter = new ShardRateLimiter({ clock, rateLimit: 100 });
+    const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 100 });
     let taken = 0;
     while (limiter.tryAcquire('s', 1, 10)) taken++;
     expect(taken).toBe(1000);
@@ -32,7 +32,7 @@ describe('ShardRateLimiter', () => {
 
   it('scales both limits by RateLimit and keeps shards apart', async () => {
     const clock = new FakeClock(0);
-    const limiter = new ShardRateLimiter({ clock, rateLimit: 50 });
+    const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 50 });
     expect(limiter.tryAcquire('a', 1, 512 * 1024)).toBe(true);
     expect(limiter.tryAcquire('a', 1, 1)).toBe(false);
     expect(limiter.tryAcquire('b', 1, 512 * 1024)).toBe(true);
