@@ -3,7 +3,6 @@ import { ConnectorError } from '../core/errors';
 import type { ProducerLogger } from '../core/producer/logger';
 import type { ProducerMessage } from '../core/producer/message-contract';
 import type { ProcessResult, Producer } from '../core/producer/producer';
-import { systemClock, type Clock } from '../core/time/clock';
 
 /** The part of Powertools' Metrics the adapter uses. */
 export interface MetricsSink {
@@ -30,7 +29,6 @@ export interface ProducerHandlerOptions {
   readonly failOnError?: boolean;
   /** Time kept back from the invocation's remaining time for reporting. @default 500 */
   readonly safetyMarginMillis?: number;
-  readonly clock?: Clock;
 }
 
 /**
@@ -42,7 +40,7 @@ export interface ProducerHandlerOptions {
 export function createProducerHandler(
   options: ProducerHandlerOptions,
 ): (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse> {
-  const clock = options.clock ?? systemClock;
+  const clock = options.producer.clock;
   const margin = options.safetyMarginMillis ?? 500;
   return async (event, context) => {
     const deadline = clock.now() + context.getRemainingTimeInMillis() - margin;

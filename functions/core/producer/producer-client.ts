@@ -229,8 +229,10 @@ export class ProducerClient {
     const bytes = Buffer.byteLength(body) + attributeBytes(attributes);
     if (bytes > this.maxMessageBytes) {
       throw new ValidationError(
-        `The record makes a ${bytes}-byte message; the queue takes at most ${this.maxMessageBytes} bytes ` +
-          '(base64 data grows by a third: send large binary data as a string if it is text).',
+        `The record makes a ${bytes}-byte message; the queue takes at most ${this.maxMessageBytes} bytes` +
+          (data instanceof Uint8Array
+            ? ' (bytes travel as base64, a third larger; send text as a string).'
+            : '.'),
         'data',
       );
     }

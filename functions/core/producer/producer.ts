@@ -98,7 +98,8 @@ export interface ProducerStats extends WriteStats {
  */
 export class Producer {
   readonly options: ProducerRuntimeOptions;
-  private readonly clock: Clock;
+  /** The time the producer runs on; deadlines given to `process` are on this clock. */
+  readonly clock: Clock;
   private readonly random: Random;
   private readonly router: Router;
   private readonly cache: ShardMapCache;

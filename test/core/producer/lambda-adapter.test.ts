@@ -51,7 +51,7 @@ function setup(failOnError = false) {
     { kinesis: model, clock, random: seededRandom(1) },
   );
   const metrics = new RecordingMetrics();
-  const handler = createProducerHandler({ producer, logger: silent, metrics, failOnError, clock });
+  const handler = createProducerHandler({ producer, logger: silent, metrics, failOnError });
   return { model, metrics, handler };
 }
 

@@ -1,0 +1,388 @@
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  ListShardsCommand,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AwsClientFactory } from '../../functions/core/aws/clients';
+import { REJECTION_ATTRIBUTE, SqsDeadLetterQueue } from '../../functions/core/producer/dead-letter';
+import { kinesisApi, type ProducerKinesisApi } from '../../functions/core/producer/kinesis-api';
+import { Producer, type ProducerSettings } from '../../functions/core/producer/producer';
+import { ProducerClient } from '../../functions/core/producer/producer-client';
+import { FakeClock, seededRandom, systemClock, type Clock } from '../../functions/core/time/clock';
+import { createProducerHandler } from '../../functions/producer/sqs-adapter';
+import { LocalSqsServer } from '../../local/sqs';
+import { readLikeKcl } from '../support/kcl-reader';
+import { KinesisShardModel } from '../support/kinesis-shard-model';
+import { EventSourceMappingEmulator, readStream } from '../support/producer-e2e';
+
+// MERGE: replace with useLocalAws({ kinesis: true, sqs: true }) once local/harness.ts is on main.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kinesalite = require('kinesalite') as (options: Record<string, number>) => Server;
+
+const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const credentials = { provider: 'BASIC' as const, accessKeyId: 'local', secretAccessKey: 'local' };
+
+let kinesisServer: Server;
+let sqsServer: LocalSqsServer;
+let sqsClock: FakeClock;
+let factory: AwsClientFactory;
+let kinesis: KinesisClient;
+let sqs: SQSClient;
+let counter = 0;
+
+beforeAll(async () => {
+  kinesisServer = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
+  await new Promise<void>((resolve) => kinesisServer.listen(0, '127.0.0.1', resolve));
+  const kinesisEndpoint = `http://127.0.0.1:${(kinesisServer.address() as AddressInfo).port}`;
+  // The SQS server keeps its own time so tests can move visibility timeouts on; it starts at the real now
+  // because the producer reads SentTimestamp against the system clock.
+  sqsClock = new FakeClock(Date.now());
+  sqsServer = new LocalSqsServer({ clock: sqsClock });
+  const sqsEndpoint = await sqsServer.listen(0);
+  factory = new AwsClientFactory({
+    region: 'us-east-1',
+    credentials,
+    endpoints: { kinesis: kinesisEndpoint, sqs: sqsEndpoint },
+  });
+  kinesis = factory.client('kinesis', KinesisClient);
+  sqs = factory.client('sqs', SQSClient);
+});
+
+afterAll(async () => {
+  factory.destroy();
+  await sqsServer.close();
+  await new Promise<void>((resolve) => kinesisServer.close(() => resolve()));
+});
+
+function name(prefix: string): string {
+  return `${prefix}-${++counter}`;
+}
+
+async function createStream(stream: string, shards: number): Promise<void> {
+  await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: shards }));
+  await whenActive(stream);
+}
+
+/** Polls the stream's status: kinesalite finishes CREATING and UPDATING on a timer of its own. */
+async function whenActive(stream: string): Promise<void> {
+  for (;;) {
+    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function createQueue(queue: string, options: { dlqArn?: string; maxReceiveCount?: number } = {}) {
+  const fifo = queue.endsWith('.fifo');
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: queue,
+      Attributes: {
+        VisibilityTimeout: '30',
+        ...(fifo ? { FifoQueue: 'true' } : {}),
+        ...(options.dlqArn
+          ? {
+              RedrivePolicy: JSON.stringify({
+                deadLetterTargetArn: options.dlqArn,
+                maxReceiveCount: options.maxReceiveCount ?? 5,
+              }),
+            }
+          : {}),
+      },
+    }),
+  );
+  return { url: QueueUrl ?? '', arn: `arn:aws:sqs:us-east-1:000000000000:${queue}` };
+}
+
+/**
+ * The producer's time: the SQS server's (fake) time, which stamps SentTimestamp, moving on in real time
+ * so real waits still pass; `aheadMillis` makes messages look that much older.
+ */
+function linkedClock(aheadMillis = 0): Clock {
+  const realStart = Date.now();
+  return { now: () => sqsClock.now() + (Date.now() - realStart) + aheadMillis, sleep: systemClock.sleep };
+}
+
+function producerFor(
+  settings: ProducerSettings,
+  deadLetterQueueUrl?: string,
+  api?: ProducerKinesisApi,
+  clock: Clock = linkedClock(),
+) {
+  return new Producer(
+    { retryBaseMillis: 5, retryMaxMillis: 20, ...settings },
+    {
+      kinesis: api ?? kinesisApi(kinesis),
+      ...(deadLetterQueueUrl
+        ? { deadLetters: new SqsDeadLetterQueue({ sqs, queueUrl: deadLetterQueueUrl }) }
+        : {}),
+      clock,
+      random: seededRandom(9),
+      logger: silent,
+    },
+  );
+}
+
+function mapping(queueUrl: string, producer: Producer, batchSize = 10, remainingMillis = 60000) {
+  const handler = createProducerHandler({ producer, logger: silent });
+  return new EventSourceMappingEmulator({
+    sqs,
+    queueUrl,
+    batchSize,
+    handler: (event) => handler(event, { getRemainingTimeInMillis: () => remainingMillis }),
+  });
+}
+
+async function userRecords(stream: string) {
+  return readLikeKcl(await readStream(kinesis, stream));
+}
+
+function ordersByKey(records: { partitionKey: string; data: Buffer }[]) {
+  const byKey = new Map<string, number[]>();
+  for (const r of records) {
+    const list = byKey.get(r.partitionKey) ?? [];
+    list.push((JSON.parse(r.data.toString()) as { n: number }).n);
+    byKey.set(r.partitionKey, list);
+  }
+  return byKey;
+}
+
+async function visibleCount(queueUrl: string): Promise<number> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+  );
+  return Messages.length;
+}
+
+describe('the producer behind an SQS queue, on kinesalite', () => {
+  it('writes every record sent through a FIFO queue, each key in order, and a KCL reader keeps them all', async () => {
+    const stream = name('fifo-stream');
+    await createStream(stream, 3);
+    const queue = await createQueue(`${name('producer')}.fifo`);
+    const client = new ProducerClient({ sqs, queueUrl: queue.url, random: seededRandom(1) });
+    const records = Array.from({ length: 240 }, (_, n) => ({ data: { n }, partitionKey: `key-${n % 12}` }));
+    const sent = await client.send(records);
+    expect(sent).toMatchObject({ accepted: 240, failed: 0 });
+
+    await mapping(queue.url, producerFor({ defaultStream: stream })).drain();
+
+    const read = await userRecords(stream);
+    expect(read.dropped).toBe(0);
+    expect(read.records).toHaveLength(240);
+    const byKey = ordersByKey(read.records);
+    expect(byKey.size).toBe(12);
+    for (const [key, ns] of byKey) {
+      const k = Number(key.slice(4));
+      expect({ key, ns }).toEqual({ key, ns: Array.from({ length: 20 }, (_, i) => k + 12 * i) });
+    }
+  });
+
+  it('routes a large standard-queue batch to several streams, aggregating per shard', async () => {
+    const events = name('events');
+    const audit = name('audit');
+    const orders = name('orders');
+    await Promise.all([createStream(events, 4), createStream(audit, 2), createStream(orders, 1)]);
+    const queue = await createQueue(name('producer'));
+    const client = new ProducerClient({ sqs, queueUrl: queue.url });
+    const records = Array.from({ length: 1000 }, (_, n) => ({
+      data: { n, kind: n % 5 === 0 ? 'audit' : 'event' },
+      partitionKey: `user-${n % 97}`,
+      ...(n % 7 === 0 ? { stream: orders } : {}),
+    }));
+    expect((await client.send(records)).accepted).toBe(1000);
+    const producer = producerFor({
+      defaultStream: events,
+      targetStream: (r) => ((r.value as { kind: string }).kind === 'audit' ? audit : undefined),
+    });
+    const esm = mapping(queue.url, producer, 1000);
+    await esm.drain();
+    expect(esm.invocations).toBe(1);
+    expect(esm.responses[0]).toEqual({ batchItemFailures: [] });
+
+    const ns = async (stream: string) =>
+      (await userRecords(stream)).records
+        .map((r) => (JSON.parse(r.data.toString()) as { n: number }).n)
+        .sort((a, b) => a - b);
+    const expected = (keep: (n: number) => boolean) => records.map((_, n) => n).filter(keep);
+    expect(await ns(orders)).toEqual(expected((n) => n % 7 === 0));
+    expect(await ns(audit)).toEqual(expected((n) => n % 7 !== 0 && n % 5 === 0));
+    expect(await ns(events)).toEqual(expected((n) => n % 7 !== 0 && n % 5 !== 0));
+    // Aggregation: far fewer Kinesis records than user records.
+    const kinesisRecords = (await readStream(kinesis, events)).reduce((sum, s) => sum + s.records.length, 0);
+    expect(kinesisRecords).toBeLessThanOrEqual(8);
+  });
+
+  it('refreshes its shard map after a resharding between batches, and a KCL reader loses nothing', async () => {
+    const stream = name('resharded');
+    await createStream(stream, 2);
+    const queue = await createQueue(name('producer'));
+    const client = new ProducerClient({ sqs, queueUrl: queue.url });
+    const producer = producerFor({ defaultStream: stream, shardMapTtlMillis: 3600000 });
+    const batch = (from: number) =>
+      Array.from({ length: 300 }, (_, i) => ({ data: { n: from + i }, partitionKey: `key-${i % 40}` }));
+
+    await client.send(batch(0));
+    await mapping(queue.url, producer, 300).drain();
+
+    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: stream }));
+    for (const shard of Shards) {
+      const start = BigInt(shard.HashKeyRange?.StartingHashKey ?? '0');
+      const end = BigInt(shard.HashKeyRange?.EndingHashKey ?? '0');
+      await kinesis.send(
+        new SplitShardCommand({
+          StreamName: stream,
+          ShardToSplit: shard.ShardId,
+          NewStartingHashKey: ((start + end + 1n) / 2n).toString(),
+        }),
+      );
+      await whenActive(stream);
+    }
+
+    await client.send(batch(300));
+    const esm = mapping(queue.url, producer, 300);
+    await esm.drain();
+    expect(esm.responses).toEqual([{ batchItemFailures: [] }]);
+
+    const read = await userRecords(stream);
+    const ns = new Set(read.records.map((r) => (JSON.parse(r.data.toString()) as { n: number }).n));
+    expect(ns.size).toBe(600);
+    // Aggregates that landed on a child holding only some of their sub-records were written again.
+    expect(read.dropped).toBeGreaterThan(0);
+  });
+
+  it('sends malformed and oversize messages to the DLQ at once with the reason, and writes the rest', async () => {
+    const stream = name('validated');
+    await createStream(stream, 1);
+    const dlq = await createQueue(name('producer-dlq'));
+    const queue = await createQueue(name('producer'), { dlqArn: dlq.arn, maxReceiveCount: 5 });
+    const bodies = [
+      '{"data":"fine-1"}',
+      'not json',
+      '{"data":"x","partitionKey":""}',
+      '{"data":"x","explicitHashKey":"-1"}',
+      '{"data":"x","stream":"bad stream"}',
+      '{"data":"x","encoding":"base64"}',
+      '{"data":"x","extra":1}',
+      `{"data":"${'y'.repeat(2000)}","partitionKey":"k"}`,
+      '{"data":"fine-2"}',
+    ];
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queue.url,
+        Entries: bodies.map((MessageBody, i) => ({
+          Id: `m${i}`,
+          MessageBody,
+          ...(i === 1 ? { MessageAttributes: { origin: { DataType: 'String', StringValue: 'test' } } } : {}),
+        })),
+      }),
+    );
+    const esm = mapping(queue.url, producerFor({ defaultStream: stream, maxRecordSizeBytes: 2000 }, dlq.url));
+    await esm.drain();
+    expect(esm.responses).toEqual([{ batchItemFailures: [] }]);
+    expect((await userRecords(stream)).records.map((r) => r.data.toString()).sort()).toEqual([
+      'fine-1',
+      'fine-2',
+    ]);
+
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlq.url,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    expect(Messages.map((m) => m.Body).sort()).toEqual(bodies.slice(1, 8).sort());
+    const reasons = Object.fromEntries(
+      Messages.map((m) => [m.Body, m.MessageAttributes?.[REJECTION_ATTRIBUTE]?.StringValue]),
+    );
+    expect(reasons['not json']).toMatch(/not valid JSON/);
+    expect(reasons[bodies[7] as string]).toBe(
+      'The record is 2001 bytes (2000 of data and 1 of partition key); a record of stream ' +
+        `${stream} may be at most 2000 bytes.`,
+    );
+    const original = Messages.find((m) => m.Body === 'not json');
+    expect(original?.MessageAttributes?.origin?.StringValue).toBe('test');
+    // Nothing comes back to the source queue.
+    await sqsClock.advance(31000);
+    expect(await visibleCount(queue.url)).toBe(0);
+  });
+
+  it('reports a record it could not write in time, which SQS delivers again and then dead-letters', async () => {
+    const stream = name('ttl');
+    await createStream(stream, 1);
+    const dlq = await createQueue(name('producer-dlq'));
+    const queue = await createQueue(name('producer'), { dlqArn: dlq.arn, maxReceiveCount: 3 });
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: '{"data":"late"}' }));
+    // The producer sees it 40 s after it was sent: past the 30 s RecordTtl.
+    const esm = mapping(
+      queue.url,
+      producerFor({ defaultStream: stream }, undefined, undefined, linkedClock(40000)),
+    );
+    for (let receive = 1; receive <= 3; receive++) {
+      expect(await esm.pollOnce()).toBe(true);
+      expect(esm.responses.at(-1)).toEqual({ batchItemFailures: [{ itemIdentifier: expect.any(String) }] });
+      await sqsClock.advance(30000);
+    }
+    // The fourth receive moves it to the DLQ instead of delivering it.
+    expect(await esm.pollOnce()).toBe(false);
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.url }));
+    expect(Messages.map((m) => m.Body)).toEqual(['{"data":"late"}']);
+    expect((await userRecords(stream)).records).toHaveLength(0);
+  });
+
+  it('keeps a FIFO group in order across a failure and the redelivery that follows', async () => {
+    // Kinesis is the shard model here: kinesalite cannot fail one entry of a PutRecords.
+    const model = new KinesisShardModel({ clock: systemClock, throttle: false });
+    model.createStream('ordered', 2);
+    // Group A's record n=2 fails on every put of the first delivery, until the invocation's time runs out.
+    let failing = true;
+    model.setFault((call) => {
+      const errors = new Map<number, string>();
+      call.records?.forEach((r, i) => {
+        const data = Buffer.from(r.Data ?? []).toString();
+        if (failing && data.includes('"g":"A","n":2')) errors.set(i, 'InternalFailure');
+      });
+      return errors.size > 0 ? { kind: 'entries', errors } : undefined;
+    });
+    const queue = await createQueue(`${name('ordered')}.fifo`);
+    const client = new ProducerClient({ sqs, queueUrl: queue.url, random: seededRandom(5) });
+    const records = [];
+    for (let n = 0; n < 5; n++) {
+      records.push({ data: { g: 'A', n }, partitionKey: `a-${n}`, messageGroupId: 'A' });
+      records.push({ data: { g: 'B', n }, partitionKey: `b-${n}`, messageGroupId: 'B' });
+    }
+    expect((await client.send(records)).accepted).toBe(10);
+    // A TTL past the 30 s visibility timeout, so the redelivered records are still fresh.
+    const producer = producerFor(
+      { defaultStream: 'ordered', aggregationEnabled: false, recordTtlMillis: 120000 },
+      undefined,
+      model,
+    );
+    // 800 ms left: the writer stops 500 ms before the end, so n=2 fails after about 100 ms of retries.
+    const esm = mapping(queue.url, producer, 10, 800);
+    expect(await esm.pollOnce()).toBe(true);
+    expect((esm.responses[0] as { batchItemFailures: unknown[] }).batchItemFailures).toHaveLength(3);
+    failing = false;
+    await sqsClock.advance(30000);
+    await esm.drain();
+
+    const written = model
+      .shardIds('ordered')
+      .flatMap((id) => model.records('ordered', id))
+      .sort((a, b) => (a.sequenceNumber < b.sequenceNumber ? -1 : 1))
+      .map((r) => JSON.parse(Buffer.from(r.data).toString()) as { g: string; n: number });
+    expect(written.filter((r) => r.g === 'A').map((r) => r.n)).toEqual([0, 1, 2, 3, 4]);
+    expect(written.filter((r) => r.g === 'B').map((r) => r.n)).toEqual([0, 1, 2, 3, 4]);
+  });
+});
