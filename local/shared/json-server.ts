@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Random } from '../../functions/core/time/clock';
 import { FaultSwitch } from './faults';
 
 /** An error a local service returns, in the shape of the AWS JSON protocol. */
@@ -30,6 +31,8 @@ export interface JsonServiceOptions {
   readonly throttlingHeaders?: Record<string, string>;
   /** Largest request body accepted, in bytes. @default 10 MiB */
   readonly maxRequestBytes?: number;
+  /** Random source of the fault switch's `failFraction`, so tests can seed it. @default Math.random */
+  readonly random?: Random;
 }
 
 /**
@@ -38,10 +41,12 @@ export interface JsonServiceOptions {
  * but does not verify the signature.
  */
 export class JsonServiceServer {
-  readonly faults = new FaultSwitch();
+  readonly faults: FaultSwitch;
   private server?: Server;
 
-  constructor(private readonly options: JsonServiceOptions) {}
+  constructor(private readonly options: JsonServiceOptions) {
+    this.faults = new FaultSwitch(options.random);
+  }
 
   /** Starts listening on 127.0.0.1 (port 0 picks a free port) and returns the endpoint URL. */
   async listen(port = 0): Promise<string> {
