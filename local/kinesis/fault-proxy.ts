@@ -290,9 +290,17 @@ export class KinesisFaultProxy {
       return this.injectedReply(call, this.errorReply(call, fault.code, fault.message, fault.statusCode));
 
     if (operation === 'ListShards') return this.listShards(req, call);
-    if (operation === 'PutRecords') {
+    // A batch kinesalite would reject as a whole is forwarded unchanged, so its validation answers
+    // and the fault waits for a valid batch.
+    const records = input.Records;
+    if (
+      operation === 'PutRecords' &&
+      Array.isArray(records) &&
+      records.length >= 1 &&
+      records.length <= 500
+    ) {
       const partial = this.take(this.putRecordsFaults, call, () => true);
-      if (partial) return this.partlyFailedPutRecords(req, call, partial);
+      if (partial) return this.partlyFailedPutRecords(req, call, records, partial);
     }
     return this.forward(req, rewritten ? Buffer.from(JSON.stringify(input)) : body);
   }
@@ -394,13 +402,9 @@ export class KinesisFaultProxy {
   private async partlyFailedPutRecords(
     req: IncomingMessage,
     call: KinesisCall,
+    entries: unknown[],
     fault: PutRecordsFault,
   ): Promise<Reply> {
-    const entries = call.input.Records;
-    // A request kinesalite would reject as a whole is forwarded unchanged so that its validation answers.
-    if (!Array.isArray(entries) || entries.length < 1 || entries.length > 500) {
-      return this.forward(req, Buffer.from(JSON.stringify(call.input)));
-    }
     const decisions = entries.map((entry: unknown, index) =>
       fault.failEntry((typeof entry === 'object' && entry !== null ? entry : {}) as PutRecordsEntry, index),
     );
@@ -462,7 +466,7 @@ export class KinesisFaultProxy {
         return this.errorReply(
           call,
           'InvalidArgumentException',
-          `NextToken cannot be combined with ${conflicting.join(', ')}; the token already names the stream.`,
+          `NextToken and ${conflicting[0]} cannot be provided together.`,
         );
       }
       const token = decodeListShardsToken(input.NextToken);

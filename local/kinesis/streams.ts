@@ -15,6 +15,15 @@ export async function createStreamAndWait(
   timeoutMillis = 10_000,
 ): Promise<void> {
   await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+  await waitForStreamActive(kinesis, streamName, timeoutMillis);
+}
+
+/** Resolves once the stream is ACTIVE again, e.g. after SplitShard or MergeShards. */
+export async function waitForStreamActive(
+  kinesis: KinesisClient,
+  streamName: string,
+  timeoutMillis = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMillis;
   for (;;) {
     const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
