@@ -1,34 +1,19 @@
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { AwsClientFactory } from '../../functions/core/aws/clients';
 import { parseMessage } from '../../functions/core/producer/message-contract';
 import { ProducerClient } from '../../functions/core/producer/producer-client';
 import { FakeClock, seededRandom } from '../../functions/core/time/clock';
-import { LocalSqsServer } from '../../local/sqs';
+import { useLocalAws } from '../support/local-aws';
 
-let server: LocalSqsServer;
-let factory: AwsClientFactory;
+// One SDK attempt: the retries under test are the ProducerClient's own.
+const aws = useLocalAws({ sqs: true, clock: new FakeClock(Date.now()), maxAttempts: { sqs: 1 } });
 let sqs: SQSClient;
 let counter = 0;
 
-beforeAll(async () => {
-  server = new LocalSqsServer({ clock: new FakeClock(Date.now()) });
-  const endpoint = await server.listen(0);
-  // One SDK attempt: the retries under test are the ProducerClient's own.
-  factory = new AwsClientFactory({
-    region: 'us-east-1',
-    endpoint,
-    credentials: { provider: 'BASIC', accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: { sqs: 1 },
-  });
-  sqs = factory.client('sqs', SQSClient);
+beforeAll(() => {
+  sqs = aws().clients.client('sqs', SQSClient);
 });
 
-afterAll(async () => {
-  factory.destroy();
-  await server.close();
-});
-
-afterEach(() => server.faults.clear());
+afterEach(() => aws().resetFaults());
 
 async function queue(options: { fifo?: boolean; maximumMessageSize?: number } = {}): Promise<string> {
   const name = `client-${++counter}${options.fifo ? '.fifo' : ''}`;
@@ -112,7 +97,7 @@ describe('ProducerClient against the local SQS server', () => {
     const queueUrl = await queue({ fifo: true });
     const clock = new FakeClock(0, { autoAdvance: true });
     const client = new ProducerClient({ sqs, queueUrl, clock, random: seededRandom(2), backoff: retryFast });
-    server.faults.set({ operations: ['SendMessageBatch'], throttleNext: 2 });
+    aws().sqs.faults.set({ operations: ['SendMessageBatch'], throttleNext: 2 });
     const records = Array.from({ length: 15 }, (_, n) => ({ data: { n }, partitionKey: `k${n % 3}` }));
     const result = await client.send(records);
     expect(result).toMatchObject({ accepted: 15, failed: 0 });
@@ -126,7 +111,7 @@ describe('ProducerClient against the local SQS server', () => {
     const queueUrl = await queue();
     const clock = new FakeClock(0, { autoAdvance: true });
     const client = new ProducerClient({ sqs, queueUrl, clock, backoff: retryFast });
-    server.faults.set({ operations: ['SendMessageBatch'], throttleNext: 100 });
+    aws().sqs.faults.set({ operations: ['SendMessageBatch'], throttleNext: 100 });
     const result = await client.send([{ data: 'a' }, { data: 'b' }]);
     expect(result).toMatchObject({ accepted: 0, failed: 2 });
     expect(result.outcomes[0]).toMatchObject({ accepted: false, code: 'RequestThrottled', retryable: true });

@@ -12,58 +12,32 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { AwsClientFactory } from '../../functions/core/aws/clients';
 import { REJECTION_ATTRIBUTE, SqsDeadLetterQueue } from '../../functions/core/producer/dead-letter';
-import { kinesisApi, type ProducerKinesisApi } from '../../functions/core/producer/kinesis-api';
+import { kinesisApi } from '../../functions/core/producer/kinesis-api';
 import { Producer, type ProducerSettings } from '../../functions/core/producer/producer';
 import { ProducerClient } from '../../functions/core/producer/producer-client';
 import { FakeClock, seededRandom, systemClock, type Clock } from '../../functions/core/time/clock';
 import { createProducerHandler } from '../../functions/producer/sqs-adapter';
-import { LocalSqsServer } from '../../local/sqs';
 import { readLikeKcl } from '../support/kcl-reader';
-import { KinesisShardModel } from '../support/kinesis-shard-model';
+import { useLocalAws } from '../support/local-aws';
 import { EventSourceMappingEmulator, readStream } from '../support/producer-e2e';
 
-// MERGE: replace with useLocalAws({ kinesis: true, sqs: true }) once local/harness.ts is on main.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const kinesalite = require('kinesalite') as (options: Record<string, number>) => Server;
-
 const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-const credentials = { provider: 'BASIC' as const, accessKeyId: 'local', secretAccessKey: 'local' };
 
-let kinesisServer: Server;
-let sqsServer: LocalSqsServer;
-let sqsClock: FakeClock;
-let factory: AwsClientFactory;
+// The servers keep this time so tests can move visibility timeouts on; it starts at the real now because
+// the producer reads SentTimestamp against a clock that runs on from it (linkedClock).
+const sqsClock = new FakeClock(Date.now());
+const aws = useLocalAws({ kinesis: true, sqs: true, clock: sqsClock });
 let kinesis: KinesisClient;
 let sqs: SQSClient;
 let counter = 0;
 
-beforeAll(async () => {
-  kinesisServer = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
-  await new Promise<void>((resolve) => kinesisServer.listen(0, '127.0.0.1', resolve));
-  const kinesisEndpoint = `http://127.0.0.1:${(kinesisServer.address() as AddressInfo).port}`;
-  // The SQS server keeps its own time so tests can move visibility timeouts on; it starts at the real now
-  // because the producer reads SentTimestamp against the system clock.
-  sqsClock = new FakeClock(Date.now());
-  sqsServer = new LocalSqsServer({ clock: sqsClock });
-  const sqsEndpoint = await sqsServer.listen(0);
-  factory = new AwsClientFactory({
-    region: 'us-east-1',
-    credentials,
-    endpoints: { kinesis: kinesisEndpoint, sqs: sqsEndpoint },
-  });
-  kinesis = factory.client('kinesis', KinesisClient);
-  sqs = factory.client('sqs', SQSClient);
+beforeAll(() => {
+  kinesis = aws().clients.client('kinesis', KinesisClient);
+  sqs = aws().clients.client('sqs', SQSClient);
 });
 
-afterAll(async () => {
-  factory.destroy();
-  await sqsServer.close();
-  await new Promise<void>((resolve) => kinesisServer.close(() => resolve()));
-});
+afterEach(() => aws().resetFaults());
 
 function name(prefix: string): string {
   return `${prefix}-${++counter}`;
@@ -114,16 +88,11 @@ function linkedClock(aheadMillis = 0): Clock {
   return { now: () => sqsClock.now() + (Date.now() - realStart) + aheadMillis, sleep: systemClock.sleep };
 }
 
-function producerFor(
-  settings: ProducerSettings,
-  deadLetterQueueUrl?: string,
-  api?: ProducerKinesisApi,
-  clock: Clock = linkedClock(),
-) {
+function producerFor(settings: ProducerSettings, deadLetterQueueUrl?: string, clock: Clock = linkedClock()) {
   return new Producer(
     { retryBaseMillis: 5, retryMaxMillis: 20, ...settings },
     {
-      kinesis: api ?? kinesisApi(kinesis),
+      kinesis: kinesisApi(kinesis),
       ...(deadLetterQueueUrl
         ? { deadLetters: new SqsDeadLetterQueue({ sqs, queueUrl: deadLetterQueueUrl }) }
         : {}),
@@ -325,10 +294,7 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
     const queue = await createQueue(name('producer'), { dlqArn: dlq.arn, maxReceiveCount: 3 });
     await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: '{"data":"late"}' }));
     // The producer sees it 40 s after it was sent: past the 30 s RecordTtl.
-    const esm = mapping(
-      queue.url,
-      producerFor({ defaultStream: stream }, undefined, undefined, linkedClock(40000)),
-    );
+    const esm = mapping(queue.url, producerFor({ defaultStream: stream }, undefined, linkedClock(40000)));
     for (let receive = 1; receive <= 3; receive++) {
       expect(await esm.pollOnce()).toBe(true);
       expect(esm.responses.at(-1)).toEqual({ batchItemFailures: [{ itemIdentifier: expect.any(String) }] });
@@ -341,34 +307,97 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
     expect((await userRecords(stream)).records).toHaveLength(0);
   });
 
+  it('retries only the failed entries of partly failed PutRecords, writing each record once', async () => {
+    const stream = name('partial');
+    await createStream(stream, 2);
+    const queue = await createQueue(name('producer'));
+    await new ProducerClient({ sqs, queueUrl: queue.url }).send(
+      Array.from({ length: 200 }, (_, n) => ({ data: { n }, partitionKey: `k${n}` })),
+    );
+    // Without aggregation, so entries are user records; every third entry throttled, every third failed,
+    // on the first four calls.
+    aws().kinesis.failPutRecordsEntries({
+      failEntry: (_entry, index) =>
+        index % 3 === 0
+          ? 'ProvisionedThroughputExceededException'
+          : index % 3 === 1
+            ? 'InternalFailure'
+            : undefined,
+      times: 4,
+    });
+    const esm = mapping(queue.url, producerFor({ defaultStream: stream, aggregationEnabled: false }), 200);
+    await esm.drain();
+    expect(esm.responses).toEqual([{ batchItemFailures: [] }]);
+    expect(aws().kinesis.injectedCount('PutRecords')).toBe(4);
+    const ns = (await userRecords(stream)).records.map(
+      (r) => (JSON.parse(r.data.toString()) as { n: number }).n,
+    );
+    expect(ns).toHaveLength(200);
+    expect(new Set(ns).size).toBe(200);
+  });
+
+  it('retries throttled calls, and with FailIfThrottled hands the batch back to SQS instead', async () => {
+    const stream = name('throttled');
+    await createStream(stream, 1);
+    const queue = await createQueue(name('producer'));
+    const client = new ProducerClient({ sqs, queueUrl: queue.url });
+    await client.send([{ data: 'a' }, { data: 'b' }]);
+    aws().kinesis.inject({
+      operation: 'PutRecords',
+      code: 'ProvisionedThroughputExceededException',
+      times: 3,
+    });
+    const patient = mapping(queue.url, producerFor({ defaultStream: stream }));
+    await patient.drain();
+    expect(patient.responses).toEqual([{ batchItemFailures: [] }]);
+    expect(aws().kinesis.callCount('PutRecords')).toBeGreaterThanOrEqual(4);
+
+    await client.send([{ data: 'c' }]);
+    aws().kinesis.inject({
+      operation: 'PutRecords',
+      code: 'ProvisionedThroughputExceededException',
+      times: 1,
+    });
+    const strict = mapping(
+      queue.url,
+      producerFor({ defaultStream: stream, failIfThrottled: true, recordTtlMillis: 120000 }),
+    );
+    expect(await strict.pollOnce()).toBe(true);
+    expect(strict.responses[0]).toEqual({ batchItemFailures: [{ itemIdentifier: expect.any(String) }] });
+    await sqsClock.advance(30000);
+    await strict.drain();
+    expect((await userRecords(stream)).records.map((r) => r.data.toString()).sort()).toEqual(['a', 'b', 'c']);
+  });
+
   it('keeps a FIFO group in order across a failure and the redelivery that follows', async () => {
-    // Kinesis is the shard model here: kinesalite cannot fail one entry of a PutRecords.
-    const model = new KinesisShardModel({ clock: systemClock, throttle: false });
-    model.createStream('ordered', 2);
+    const stream = name('ordered');
+    await createStream(stream, 2);
     // Group A's record n=2 fails on every put of the first delivery, until the invocation's time runs out.
     let failing = true;
-    model.setFault((call) => {
-      const errors = new Map<number, string>();
-      call.records?.forEach((r, i) => {
-        const data = Buffer.from(r.Data ?? []).toString();
-        if (failing && data.includes('"g":"A","n":2')) errors.set(i, 'InternalFailure');
-      });
-      return errors.size > 0 ? { kind: 'entries', errors } : undefined;
+    aws().kinesis.failPutRecordsEntries({
+      failEntry: (entry) =>
+        failing &&
+        Buffer.from(entry.Data ?? '', 'base64')
+          .toString()
+          .includes('"g":"A","n":2')
+          ? 'InternalFailure'
+          : undefined,
+      times: Infinity,
     });
     const queue = await createQueue(`${name('ordered')}.fifo`);
     const client = new ProducerClient({ sqs, queueUrl: queue.url, random: seededRandom(5) });
     const records = [];
     for (let n = 0; n < 5; n++) {
-      records.push({ data: { g: 'A', n }, partitionKey: `a-${n}`, messageGroupId: 'A' });
-      records.push({ data: { g: 'B', n }, partitionKey: `b-${n}`, messageGroupId: 'B' });
+      records.push({ data: { g: 'A', n }, partitionKey: 'a', messageGroupId: 'A' });
+      records.push({ data: { g: 'B', n }, partitionKey: 'b', messageGroupId: 'B' });
     }
     expect((await client.send(records)).accepted).toBe(10);
     // A TTL past the 30 s visibility timeout, so the redelivered records are still fresh.
-    const producer = producerFor(
-      { defaultStream: 'ordered', aggregationEnabled: false, recordTtlMillis: 120000 },
-      undefined,
-      model,
-    );
+    const producer = producerFor({
+      defaultStream: stream,
+      aggregationEnabled: false,
+      recordTtlMillis: 120000,
+    });
     // 800 ms left: the writer stops 500 ms before the end, so n=2 fails after about 100 ms of retries.
     const esm = mapping(queue.url, producer, 10, 800);
     expect(await esm.pollOnce()).toBe(true);
@@ -377,12 +406,12 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
     await sqsClock.advance(30000);
     await esm.drain();
 
-    const written = model
-      .shardIds('ordered')
-      .flatMap((id) => model.records('ordered', id))
-      .sort((a, b) => (a.sequenceNumber < b.sequenceNumber ? -1 : 1))
-      .map((r) => JSON.parse(Buffer.from(r.data).toString()) as { g: string; n: number });
+    // One key per group, so each group's records sit on one shard in the order they were written.
+    const written = (await userRecords(stream)).records.map(
+      (r) => JSON.parse(r.data.toString()) as { g: string; n: number },
+    );
     expect(written.filter((r) => r.g === 'A').map((r) => r.n)).toEqual([0, 1, 2, 3, 4]);
     expect(written.filter((r) => r.g === 'B').map((r) => r.n)).toEqual([0, 1, 2, 3, 4]);
+    expect(aws().kinesis.injectedCount('PutRecords')).toBeGreaterThan(0);
   });
 });
