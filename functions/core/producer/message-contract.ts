@@ -106,7 +106,7 @@ function parseEnvelope(body: string): ParseResult {
   if (!(data instanceof Uint8Array)) return { ok: false, ...data };
   const optional = readOptionalFields(fields, 'field');
   if (!optional.ok) return optional;
-  return { ok: true, record: { data, value: fields.data, ...optional.fields } };
+  return { ok: true, record: withFields({ data, value: fields.data }, optional.fields) };
 }
 
 function parseRaw(message: ProducerMessage): ParseResult {
@@ -134,7 +134,7 @@ function parseRaw(message: ProducerMessage): ParseResult {
   if (!(data instanceof Uint8Array)) return { ok: false, ...data, field: 'body' };
   const optional = readOptionalFields(strings, 'message attribute');
   if (!optional.ok) return optional;
-  return { ok: true, record: { data, value: message.body, ...optional.fields } };
+  return { ok: true, record: withFields({ data, value: message.body }, optional.fields) };
 }
 
 function encodeData(value: unknown, encoding: DataEncoding | undefined): Uint8Array | Rejection {
@@ -175,6 +175,16 @@ function encodeData(value: unknown, encoding: DataEncoding | undefined): Uint8Ar
 }
 
 type OptionalFields = Pick<ParsedRecord, 'partitionKey' | 'explicitHashKey' | 'stream'>;
+
+function withFields(
+  record: { -readonly [K in keyof ParsedRecord]: ParsedRecord[K] },
+  fields: OptionalFields,
+): ParsedRecord {
+  if (fields.partitionKey !== undefined) record.partitionKey = fields.partitionKey;
+  if (fields.explicitHashKey !== undefined) record.explicitHashKey = fields.explicitHashKey;
+  if (fields.stream !== undefined) record.stream = fields.stream;
+  return record;
+}
 
 function readOptionalFields(
   source: Record<string, unknown>,

@@ -4,12 +4,23 @@ import { buildEntries, planRuns, type Entry, type PendingRecord } from './batche
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type { ProducerKinesisApi } from './kinesis-api';
 import type { ProducerLogger } from './logger';
-import { parseMessage, type MessageFormat, type ProducerMessage } from './message-contract';
+import {
+  parseMessage,
+  type MessageFormat,
+  type ParsedRecord,
+  type ProducerMessage,
+} from './message-contract';
 import type { ProducerConfig } from '../config/producer-settings';
 import { resolveProducerOptions, runtimeOptionsFromConfig, type ProducerRuntimeOptions } from './options';
 import { ShardRateLimiter } from './rate-limiter';
 import { decimalToHex, partitionKeyHashHex } from './record-format-shim';
-import { Router, type Partitioner, type RoutingOptions, type TargetStreamSelector } from './routing';
+import {
+  Router,
+  type Partitioner,
+  type RoutableRecord,
+  type RoutingOptions,
+  type TargetStreamSelector,
+} from './routing';
 import { ShardMapCache, type StreamShards } from './shard-map-cache';
 import {
   emptyWriteStats,
@@ -158,7 +169,7 @@ export class Producer {
         letters.push({ index, letter: { message, rejection: parsed } });
         return;
       }
-      const routed = this.router.route({ ...parsed.record, message });
+      const routed = this.router.route(routable(parsed.record, message));
       if (!routed.ok) {
         letters.push({ index, letter: { message, rejection: routed } });
         return;
@@ -174,18 +185,19 @@ export class Producer {
         return;
       }
       const sentAt = message.sentTimestamp ?? now;
-      const record: PendingRecord = {
+      // Built field by field: conditional spreads cost more than the rest of this loop.
+      const record: { -readonly [K in keyof PendingRecord]: PendingRecord[K] } = {
         index,
         messageId: message.messageId,
         stream,
         partitionKey,
-        ...(explicitHashKey !== undefined ? { explicitHashKey } : {}),
         data,
         size,
-        ...(message.messageGroupId !== undefined ? { group: message.messageGroupId } : {}),
         sentAt,
         expiresAt: sentAt + recordTtlMillis,
       };
+      if (explicitHashKey !== undefined) record.explicitHashKey = explicitHashKey;
+      if (message.messageGroupId !== undefined) record.group = message.messageGroupId;
       if (record.expiresAt <= now) {
         const reason = `RecordTtl (${recordTtlMillis} ms) had passed when the message arrived, ${now - sentAt} ms after it was sent.`;
         failures.set(index, { kind: 'expired', reason });
@@ -281,8 +293,19 @@ export class Producer {
 
   /** Predicts each record's shard and builds the entries: aggregated per shard, FIFO groups kept in order. */
   private plan(records: readonly PendingRecord[], shards: StreamShards): Entry[] {
+    // Keys repeat within a batch; hashing each distinct one once saves an MD5 per record.
+    const byKey = new Map<string, ReturnType<typeof shards.map.shardFor>>();
     const items = records.map((record) => {
-      const shard = shards.map.shardFor(record.partitionKey, record.explicitHashKey);
+      let shard: ReturnType<typeof shards.map.shardFor> | undefined;
+      if (record.explicitHashKey !== undefined) {
+        shard = shards.map.shardFor(record.partitionKey, record.explicitHashKey);
+      } else {
+        shard = byKey.get(record.partitionKey);
+        if (!shard) {
+          shard = shards.map.shardFor(record.partitionKey);
+          byKey.set(record.partitionKey, shard);
+        }
+      }
       return { record, shardKey: shard.shardId, shard };
     });
     const entries: Entry[] = [];
@@ -331,6 +354,18 @@ export class Producer {
       mapVersion: (stream) => this.cache.version(stream),
     };
   }
+}
+
+function routable(record: ParsedRecord, message: ProducerMessage): RoutableRecord {
+  const r: { -readonly [K in keyof RoutableRecord]: RoutableRecord[K] } = {
+    data: record.data,
+    value: record.value,
+    message,
+  };
+  if (record.partitionKey !== undefined) r.partitionKey = record.partitionKey;
+  if (record.explicitHashKey !== undefined) r.explicitHashKey = record.explicitHashKey;
+  if (record.stream !== undefined) r.stream = record.stream;
+  return r;
 }
 
 function groupOf(source: { readonly messageGroupId?: string; readonly group?: string }): { group?: string } {

@@ -1,5 +1,5 @@
 // TEMPORARY: stands in for functions/core/record-format until it lands on main; delete at merge.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Shard } from '@aws-sdk/client-kinesis';
 
 export interface UserRecord {
@@ -200,7 +200,7 @@ export function deaggregate(record: UserRecord): UserRecord[] {
 
 /** The 128-bit hash key of a partition key (MD5, big-endian) as 32 hex digits. */
 export function partitionKeyHashHex(partitionKey: string): string {
-  return createHash('md5').update(partitionKey, 'utf8').digest('hex');
+  return hash('md5', partitionKey, 'hex');
 }
 
 export function decimalToHex(decimal: string): string {

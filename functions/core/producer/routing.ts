@@ -111,15 +111,13 @@ export class Router {
       }
     }
     partitionKey ??= this.options.defaultPartitionKey ?? this.randomPartitionKey();
-    return {
-      ok: true,
-      record: {
-        stream,
-        partitionKey,
-        ...(explicitHashKey !== undefined ? { explicitHashKey } : {}),
-        data: record.data,
-      },
+    const routed: { -readonly [K in keyof RoutedRecord]: RoutedRecord[K] } = {
+      stream,
+      partitionKey,
+      data: record.data,
     };
+    if (explicitHashKey !== undefined) routed.explicitHashKey = explicitHashKey;
+    return { ok: true, record: routed };
   }
 
   /** 128 random bits as 32 hex digits: spreads keyless records evenly over the shards. */

@@ -146,6 +146,8 @@ interface Work {
   lastError?: string;
 }
 
+const MAX_WAIT_MILLIS = 60000;
+
 /** A PutRecords call is not started with less time than this before the deadline. */
 export const MIN_CALL_WINDOW_MILLIS = 200;
 
@@ -584,7 +586,12 @@ class WriteRun {
   private async waitFor(now: number, wake: number | undefined): Promise<void> {
     const stop = new AbortController();
     const waits: Promise<unknown>[] = [...this.inFlight];
-    if (wake !== undefined) waits.push(this.deps.clock.sleep(wake - now, stop.signal).catch(() => undefined));
+    // Capped: the loop works the next wake out again anyway, and timers overflow past 2^31 - 1 ms.
+    if (wake !== undefined) {
+      waits.push(
+        this.deps.clock.sleep(Math.min(wake - now, MAX_WAIT_MILLIS), stop.signal).catch(() => undefined),
+      );
+    }
     await Promise.race(waits);
     stop.abort();
   }
