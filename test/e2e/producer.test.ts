@@ -287,6 +287,49 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
     expect(await visibleCount(queue.url)).toBe(0);
   });
 
+  it('dead-letters a malformed FIFO message into a FIFO DLQ in its group, once even if delivered twice', async () => {
+    const stream = name('fifo-validated');
+    await createStream(stream, 1);
+    const dlq = await createQueue(`${name('producer-dlq')}.fifo`);
+    const queue = await createQueue(`${name('producer')}.fifo`, { dlqArn: dlq.arn });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.url,
+        MessageBody: '{"oops"',
+        MessageGroupId: 'g1',
+        MessageDeduplicationId: 'd1',
+      }),
+    );
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MessageSystemAttributeNames: ['All'],
+        VisibilityTimeout: 0,
+      }),
+    );
+    const message = received.Messages?.[0];
+    const letters = new SqsDeadLetterQueue({ sqs, queueUrl: dlq.url });
+    const letter = {
+      message: {
+        messageId: message?.MessageId ?? '',
+        body: message?.Body ?? '',
+        messageGroupId: message?.Attributes?.MessageGroupId ?? '',
+      },
+      rejection: { field: 'body', reason: 'not JSON' },
+    };
+    // A retried send (or a second delivery) carries the same message id, which deduplicates it.
+    expect(await letters.send([letter])).toEqual(new Map());
+    expect(await letters.send([letter])).toEqual(new Map());
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlq.url,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    expect(Messages.map((m) => [m.Body, m.Attributes?.MessageGroupId])).toEqual([['{"oops"', 'g1']]);
+  });
+
   it('reports a record it could not write in time, which SQS delivers again and then dead-letters', async () => {
     const stream = name('ttl');
     await createStream(stream, 1);

@@ -84,7 +84,7 @@ export function buildEntries(
         ExplicitHashKey: target.explicitHashKey,
       },
       size: aggregate.data.length + Buffer.byteLength(aggregate.partitionKey),
-      expiresAt: Math.min(...members.map((m) => m.expiresAt)),
+      expiresAt: earliestExpiry(members),
     });
   };
   for (const record of records) {
@@ -98,6 +98,12 @@ export function buildEntries(
   const last = aggregator.flush();
   if (last) emit(last);
   return entries;
+}
+
+function earliestExpiry(records: readonly PendingRecord[]): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const r of records) if (r.expiresAt < earliest) earliest = r.expiresAt;
+  return earliest;
 }
 
 function plainEntry(record: PendingRecord, target: ShardTarget): Entry {
