@@ -53,6 +53,8 @@ export interface AggregatedRecord<T extends UserRecord = UserRecord> {
   readonly data: Uint8Array;
   /** Whether `data` is in the aggregated format (false for a lone user record sent plain). */
   readonly aggregated: boolean;
+  /** How many user records it carries (1 for a plain record). */
+  readonly userRecordCount: number;
   /** The user records inside, in order: sub-sequence number i is `userRecords[i]`. */
   readonly userRecords: readonly T[];
 }

@@ -1,5 +1,12 @@
 import { ConfigurationError, ValidationError } from '../errors';
-import {
+import * as format from './aggregated-record';
+import type { AggregatedRecord, UserRecord } from './aggregated-record';
+import * as protobuf from './protobuf';
+import * as validation from './validation';
+
+// Module-local copies of imported bindings used per user record: loaders that compile imports to
+// getter calls (tsx, swc under Jest) would otherwise add a call per access to the hot loops.
+const {
   DEFAULT_AGGREGATION_MAX_COUNT,
   DEFAULT_AGGREGATION_MAX_SIZE_BYTES,
   DEFAULT_MAX_RECORD_SIZE_BYTES,
@@ -11,15 +18,17 @@ import {
   KEY_PARTITION_KEY_TABLE,
   KEY_RECORDS,
   MAGIC_BYTES,
+  MAX_PARTITION_KEY_CHARS,
   MAX_RECORD_SIZE_LIMIT_BYTES,
   MIN_AGGREGATION_MAX_SIZE_BYTES,
   md5,
   utf8Length,
-  type AggregatedRecord,
-  type UserRecord,
-} from './aggregated-record';
-import { varintSize, writeVarint } from './protobuf';
-import { describe, validateExplicitHashKey, validatePartitionKey } from './validation';
+} = format;
+const { varintSize, writeVarint } = protobuf;
+const describe = validation.describe;
+// Assertion functions need an explicit type to keep narrowing.
+const validateExplicitHashKey: typeof validation.validateExplicitHashKey = validation.validateExplicitHashKey;
+const validatePartitionKey: typeof validation.validatePartitionKey = validation.validatePartitionKey;
 
 /** Limits of one aggregated record; the names map to the KPL settings noted on each. */
 export interface AggregationOptions {
@@ -29,12 +38,12 @@ export interface AggregationOptions {
    */
   readonly maxCount?: number;
   /**
-   * Most bytes of an aggregated record's data: magic, protobuf (key tables included) and MD5, as KPL
-   * counts AggregationMaxSize. A user record that alone exceeds it is sent plain, as KPL does.
-   * Between 64 and `maxRecordSizeBytes`.
+   * Most bytes of an aggregated record's data (KPL AggregationMaxSize): magic, protobuf with its key
+   * tables, and MD5, counted as KPL counts it. A user record that alone exceeds it is sent plain, as
+   * KPL does. Between 64 and `maxRecordSizeBytes`; the name is KPL's, the unit is bytes.
    * @default 51200
    */
-  readonly maxSizeBytes?: number;
+  readonly maxSize?: number;
   /**
    * The stream's record limit, counted as Kinesis counts it: data plus the UTF-8 partition key.
    * Between 1 MiB and 10 MiB (raise it only for a stream raised with UpdateMaxRecordSize).
@@ -66,15 +75,14 @@ const NOTHING_FINISHED: readonly never[] = Object.freeze([]);
  */
 export class RecordAggregator<T extends UserRecord = UserRecord> {
   private readonly maxCount: number;
-  private readonly maxSizeBytes: number;
+  private readonly maxSize: number;
   private readonly maxRecordSizeBytes: number;
   private readonly explicitHashKey: string | undefined;
 
   private records: T[] = [];
-  // Per pending record: partition key index, explicit hash key index (-1: none), encoded Record size.
+  // Per pending record: its partition key's and explicit hash key's (-1: none) table indexes.
   private readonly recordKeyIndexes: number[] = [];
   private readonly recordHashKeyIndexes: number[] = [];
-  private readonly recordBodySizes: number[] = [];
   private readonly keyIndex = new Map<string, number>();
   private readonly keyTable: string[] = [];
   private readonly keyBytes: number[] = [];
@@ -88,7 +96,7 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
   constructor(options: RecordAggregatorOptions = {}) {
     const limits = resolveAggregationOptions(options);
     this.maxCount = limits.maxCount;
-    this.maxSizeBytes = limits.maxSizeBytes;
+    this.maxSize = limits.maxSize;
     this.maxRecordSizeBytes = limits.maxRecordSizeBytes;
     if (options.explicitHashKey !== undefined) {
       try {
@@ -123,7 +131,14 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
     const partitionKey = record.partitionKey;
     const explicitHashKey = record.explicitHashKey;
     const data = record.data;
-    validatePartitionKey(partitionKey);
+    // The full check (code points, messages) only runs when the cheap one fails.
+    if (
+      typeof partitionKey !== 'string' ||
+      partitionKey.length === 0 ||
+      partitionKey.length > MAX_PARTITION_KEY_CHARS
+    ) {
+      validatePartitionKey(partitionKey);
+    }
     if (!(data instanceof Uint8Array)) {
       throw new ValidationError(`data must be a Uint8Array, but got ${describe(data)}.`, 'data');
     }
@@ -143,27 +158,14 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
     let hashKeyIndex = explicitHashKey === undefined ? -1 : this.hashKeyIndex.get(explicitHashKey);
 
     let finished: AggregatedRecord<T>[] | undefined;
-    let recordBytes = this.recordBodySize(
-      keyIndex ?? this.keyTable.length,
-      hashKeyIndex ?? this.hashKeyTable.length,
-      dataBytes,
-    );
-    let growth = recordBytes + 1 + varintSize(recordBytes);
-    if (keyIndex === undefined) growth += 1 + varintSize(keyBytes) + keyBytes;
-    if (hashKeyIndex === undefined)
-      growth += 1 + varintSize(explicitHashKey!.length) + explicitHashKey!.length;
-
-    const count = this.records.length;
-    if (count > 0 && this.bodyBytes + growth > this.bodyCapacity) {
+    let growth = this.growth(keyIndex, keyBytes, hashKeyIndex, explicitHashKey, dataBytes);
+    if (this.records.length > 0 && this.bodyBytes + growth > this.bodyCapacity) {
       finished = [this.finish()];
-      // Start afresh: the record's keys are now the first table entries.
+      // Start afresh: the record's keys become the first table entries.
       keyIndex = undefined;
       keyBytes = utf8Length(partitionKey);
-      hashKeyIndex = explicitHashKey === undefined ? -1 : undefined;
-      recordBytes = this.recordBodySize(0, 0, dataBytes);
-      growth = recordBytes + 1 + varintSize(recordBytes) + 1 + varintSize(keyBytes) + keyBytes;
-      if (hashKeyIndex === undefined)
-        growth += 1 + varintSize(explicitHashKey!.length) + explicitHashKey!.length;
+      if (hashKeyIndex !== -1) hashKeyIndex = undefined;
+      growth = this.growth(keyIndex, keyBytes, hashKeyIndex, explicitHashKey, dataBytes);
     }
 
     if (keyIndex === undefined) {
@@ -177,18 +179,17 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
       this.hashKeyIndex.set(explicitHashKey!, hashKeyIndex);
       this.hashKeyTable.push(explicitHashKey!);
     }
-    if (this.records.length === 0) {
-      this.bodyCapacity =
-        Math.min(this.maxSizeBytes, this.maxRecordSizeBytes - keyBytes) - FIXED_OVERHEAD_BYTES;
+    const records = this.records;
+    if (records.length === 0) {
+      this.bodyCapacity = Math.min(this.maxSize, this.maxRecordSizeBytes - keyBytes) - FIXED_OVERHEAD_BYTES;
     }
-    this.records.push(record);
+    records.push(record);
     this.recordKeyIndexes.push(keyIndex);
     this.recordHashKeyIndexes.push(hashKeyIndex);
-    this.recordBodySizes.push(recordBytes);
     this.bodyBytes += growth;
 
     // Finish early when nothing more could join, so a full record is not held back until the next add.
-    if (this.records.length >= this.maxCount || this.bodyBytes + MIN_RECORD_ENTRY_BYTES > this.bodyCapacity) {
+    if (records.length >= this.maxCount || this.bodyBytes + MIN_RECORD_ENTRY_BYTES > this.bodyCapacity) {
       if (finished === undefined) finished = [this.finish()];
       else finished.push(this.finish());
     }
@@ -200,10 +201,32 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
     return this.records.length === 0 ? undefined : this.finish();
   }
 
-  private recordBodySize(keyIndex: number, hashKeyIndex: number, dataBytes: number): number {
-    let size = 2 + varintSize(keyIndex) + varintSize(dataBytes) + dataBytes;
-    if (hashKeyIndex >= 0) size += 1 + varintSize(hashKeyIndex);
-    return size;
+  /**
+   * Protobuf bytes a record adds: its Record entry, plus table entries for keys not yet in the
+   * tables (an `undefined` index).
+   */
+  private growth(
+    keyIndex: number | undefined,
+    keyBytes: number,
+    hashKeyIndex: number | undefined,
+    explicitHashKey: string | undefined,
+    dataBytes: number,
+  ): number {
+    let growth = 0;
+    if (keyIndex === undefined) {
+      keyIndex = this.keyTable.length;
+      growth += 1 + varintSize(keyBytes) + keyBytes;
+    }
+    let recordBytes = 2 + varintSize(keyIndex) + varintSize(dataBytes) + dataBytes;
+    if (hashKeyIndex !== -1) {
+      if (hashKeyIndex === undefined) {
+        hashKeyIndex = this.hashKeyTable.length;
+        const hashKeyBytes = explicitHashKey!.length;
+        growth += 1 + varintSize(hashKeyBytes) + hashKeyBytes;
+      }
+      recordBytes += 1 + varintSize(hashKeyIndex);
+    }
+    return growth + 1 + varintSize(recordBytes) + recordBytes;
   }
 
   private finish(): AggregatedRecord<T> {
@@ -216,6 +239,7 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
         explicitHashKey: only.explicitHashKey,
         data: only.data,
         aggregated: false,
+        userRecordCount: 1,
         userRecords: records,
       };
     } else {
@@ -225,13 +249,13 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
         explicitHashKey: this.explicitHashKey ?? first.explicitHashKey,
         data: this.encode(),
         aggregated: true,
+        userRecordCount: records.length,
         userRecords: records,
       };
     }
     this.records = [];
     this.recordKeyIndexes.length = 0;
     this.recordHashKeyIndexes.length = 0;
-    this.recordBodySizes.length = 0;
     this.keyIndex.clear();
     this.keyTable.length = 0;
     this.keyBytes.length = 0;
@@ -265,32 +289,34 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
     const records = this.records;
     const keyIndexes = this.recordKeyIndexes;
     const hashKeyIndexes = this.recordHashKeyIndexes;
-    const bodySizes = this.recordBodySizes;
     for (let i = 0; i < records.length; i++) {
       const data = records[i]!.data;
-      const bodySize = bodySizes[i]!;
-      out[pos++] = KEY_RECORDS;
-      if (bodySize < 0x80) out[pos++] = bodySize;
-      else pos = writeVarint(out, pos, bodySize);
-      out[pos++] = KEY_PARTITION_KEY_INDEX;
+      const length = data.length;
       const keyIndex = keyIndexes[i]!;
+      const hashKeyIndex = hashKeyIndexes[i]!;
+      // The Record's own length, recomputed rather than stored: cheaper than another array.
+      let recordBytes =
+        2 + (keyIndex < 0x80 ? 1 : varintSize(keyIndex)) + (length < 0x80 ? 1 : varintSize(length)) + length;
+      if (hashKeyIndex >= 0) recordBytes += 1 + varintSize(hashKeyIndex);
+
+      out[pos++] = KEY_RECORDS;
+      if (recordBytes < 0x80) out[pos++] = recordBytes;
+      else pos = writeVarint(out, pos, recordBytes);
+      out[pos++] = KEY_PARTITION_KEY_INDEX;
       if (keyIndex < 0x80) out[pos++] = keyIndex;
       else pos = writeVarint(out, pos, keyIndex);
-      const hashKeyIndex = hashKeyIndexes[i]!;
       if (hashKeyIndex >= 0) {
         out[pos++] = KEY_EXPLICIT_HASH_KEY_INDEX;
         pos = writeVarint(out, pos, hashKeyIndex);
       }
       out[pos++] = KEY_DATA;
-      const length = data.length;
       if (length < 0x80) out[pos++] = length;
       else pos = writeVarint(out, pos, length);
       out.set(data, pos);
       pos += length;
     }
 
-    const digest = md5(out.subarray(MAGIC_BYTES, pos));
-    out.set(digest, pos);
+    out.set(md5(out.subarray(MAGIC_BYTES, pos)), pos);
     return out;
   }
 }
@@ -318,9 +344,9 @@ export function resolveAggregationOptions(options: AggregationOptions): Required
     DEFAULT_MAX_RECORD_SIZE_BYTES,
     MAX_RECORD_SIZE_LIMIT_BYTES,
   );
-  const maxSizeBytes = integerOption(
-    'maxSizeBytes',
-    options.maxSizeBytes,
+  const maxSize = integerOption(
+    'maxSize',
+    options.maxSize,
     DEFAULT_AGGREGATION_MAX_SIZE_BYTES,
     MIN_AGGREGATION_MAX_SIZE_BYTES,
     maxRecordSizeBytes,
@@ -332,7 +358,7 @@ export function resolveAggregationOptions(options: AggregationOptions): Required
     1,
     DEFAULT_AGGREGATION_MAX_COUNT,
   );
-  return { maxCount, maxSizeBytes, maxRecordSizeBytes };
+  return { maxCount, maxSize, maxRecordSizeBytes };
 }
 
 function integerOption(

@@ -1,5 +1,6 @@
+import { hash } from 'node:crypto';
 import { ValidationError } from '../errors';
-import { HASH_KEY_HEX_DIGITS, hashKeyHexFor, decimalToHashKeyHex } from './hash-key';
+import { HASH_KEY_HEX_DIGITS, decimalToHashKeyHex } from './hash-key';
 import { isDecimalHashKey } from './validation';
 
 /**
@@ -28,16 +29,19 @@ const LAST_HASH_KEY_HEX = 'f'.repeat(HASH_KEY_HEX_DIGITS);
 const FIRST_HASH_KEY_HEX = '0'.repeat(HASH_KEY_HEX_DIGITS);
 
 /**
- * Predicts the shard a record lands on, from the open shards of a ListShards snapshot. Lookups are
- * a binary search over the ranges' starting keys as 32-digit hex strings: string comparison is
- * numeric comparison at equal length, and costs far less than BigInt parsing per key.
+ * Predicts the shard a record lands on, from the open shards of a ListShards snapshot. Hash keys
+ * are 32-digit hex strings, never BigInts: a lookup binary-searches the ranges' starts by their
+ * first 8 hex digits as a number, and compares whole hex strings (numeric order at equal length)
+ * only when a start shares those digits with the key.
  */
 export class ShardMap {
   private readonly starts: string[];
+  private readonly startPrefixes: Float64Array;
   private readonly byId: Map<string, ShardRange>;
 
   private constructor(readonly shards: readonly ShardRange[]) {
     this.starts = shards.map((shard) => shard.startingHashKeyHex);
+    this.startPrefixes = Float64Array.from(this.starts, hexPrefix);
     this.byId = new Map(shards.map((shard) => [shard.shardId, shard]));
   }
 
@@ -46,9 +50,9 @@ export class ShardMap {
    * sequence number). Throws a ValidationError if the open shards do not cover the hash key space
    * exactly once (a snapshot taken mid-reshard): list the shards again.
    */
-  static fromShards(shards: readonly ShardDescription[]): ShardMap {
+  static fromShards(shards: readonly ShardDescription[] | undefined): ShardMap {
     const open: ShardRange[] = [];
-    for (const [i, shard] of shards.entries()) {
+    for (const [i, shard] of (shards ?? []).entries()) {
       if (shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) continue;
       const shardId = shard.ShardId;
       if (typeof shardId !== 'string' || shardId.length === 0) {
@@ -103,19 +107,28 @@ export class ShardMap {
 
   /** The open shard a record with this partition key (or explicit hash key, if given) lands on. */
   shardFor(partitionKey: string, explicitHashKey?: string): ShardRange {
-    return this.shardForHashKeyHex(hashKeyHexFor(partitionKey, explicitHashKey));
+    // MD5 inline rather than through hash-key.ts: this is the per-record path.
+    return this.shardForHashKeyHex(
+      explicitHashKey === undefined ? hash('md5', partitionKey, 'hex') : decimalToHashKeyHex(explicitHashKey),
+    );
   }
 
   /** The open shard whose range holds a 32-digit lower-case hex hash key. */
   shardForHashKeyHex(hashKeyHex: string): ShardRange {
-    const starts = this.starts;
-    // Last shard whose start is at or below the key; the first start is 0, so one always exists.
+    const prefixes = this.startPrefixes;
+    const prefix = hexPrefix(hashKeyHex);
+    // Last shard whose start's prefix is at or below the key's; the first start is 0, so one exists.
     let low = 0;
-    let high = starts.length - 1;
+    let high = prefixes.length - 1;
     while (low < high) {
       const mid = (low + high + 1) >>> 1;
-      if (starts[mid]! <= hashKeyHex) low = mid;
+      if (prefixes[mid]! <= prefix) low = mid;
       else high = mid - 1;
+    }
+    // Starts sharing the key's prefix may still lie above the key: step down past them.
+    if (prefixes[low] === prefix) {
+      const starts = this.starts;
+      while (low > 0 && starts[low]! > hashKeyHex) low--;
     }
     return this.shards[low]!;
   }
@@ -128,17 +141,29 @@ export class ShardMap {
   /**
    * An explicit hash key (decimal) inside an open shard's range, for an aggregated record bound for
    * it: the range's starting key, which needs no arithmetic and is inside the range by definition.
+   * Takes the shard's id or its range as returned by `shardFor`.
    */
-  explicitHashKeyFor(shardId: string): string {
-    const shard = this.byId.get(shardId);
-    if (shard === undefined) {
+  explicitHashKeyFor(shard: string | ShardRange): string {
+    const shardId = typeof shard === 'string' ? shard : shard.shardId;
+    const range = this.byId.get(shardId);
+    if (range === undefined) {
       throw new ValidationError(
         `Shard ${shardId} is not an open shard of this shard map; refresh the map from ListShards.`,
         'shardId',
       );
     }
-    return shard.startingHashKey;
+    return range.startingHashKey;
   }
+}
+
+/** The first 8 hex digits of a 32-digit lower-case hash key, as a number (no allocation). */
+function hexPrefix(hex: string): number {
+  let value = 0;
+  for (let i = 0; i < 8; i++) {
+    const code = hex.charCodeAt(i);
+    value = value * 16 + (code <= 0x39 ? code - 0x30 : code - 0x57);
+  }
+  return value;
 }
 
 /** Throws unless the sorted ranges start at 0, end at 2^128 - 1 and each begins right after the last. */
