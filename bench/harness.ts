@@ -53,14 +53,13 @@ async function timeRound(
   const minNs = minMs * 1e6;
   let calls = 0;
   const start = process.hrtime.bigint();
-  let elapsed = 0;
-  do {
+  for (;;) {
     if (isAsync) await operation();
     else operation();
     calls++;
-    elapsed = Number(process.hrtime.bigint() - start);
-  } while (elapsed < minNs);
-  return elapsed / calls;
+    const elapsed = Number(process.hrtime.bigint() - start);
+    if (elapsed >= minNs) return elapsed / calls;
+  }
 }
 
 /**
