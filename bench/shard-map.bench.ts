@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { ShardMap, type ShardDescription } from '../functions/core/record-format';
+import { ShardMap, type ListedShard } from '../functions/core/record-format';
 import { compare, type BenchRow, type BenchSection } from './harness';
 
 /** Partition key to predicted shard, against a BigInt-based lookup measured in the same process. */
@@ -10,7 +10,7 @@ const TARGET_NS_AT_1024 = 450;
 const HASH_SPACE = 1n << 128n;
 
 /** Open shards splitting the hash key space evenly, as CreateStream makes them. */
-export function evenShards(count: number): ShardDescription[] {
+export function evenShards(count: number): ListedShard[] {
   return Array.from({ length: count }, (_, i) => ({
     ShardId: `shardId-${String(i).padStart(12, '0')}`,
     HashKeyRange: {

@@ -24,5 +24,5 @@ export {
   hashKeyHexToDecimal,
   partitionKeyToHashKeyHex,
 } from './hash-key';
-export { ShardMap, type ShardDescription, type ShardRange } from './shard-map';
+export { ShardMap, type ListedShard, type ShardRange } from './shard-map';
 export { isDecimalHashKey } from './validation';

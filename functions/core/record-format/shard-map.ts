@@ -7,7 +7,7 @@ import { isDecimalHashKey } from './validation';
  * The parts of a ListShards `Shard` a shard map needs (structurally the SDK's `Shard`, so the
  * response can be passed as is).
  */
-export interface ShardDescription {
+export interface ListedShard {
   readonly ShardId?: string;
   readonly HashKeyRange?: { readonly StartingHashKey?: string; readonly EndingHashKey?: string };
   readonly SequenceNumberRange?: {
@@ -50,7 +50,7 @@ export class ShardMap {
    * sequence number). Throws a ValidationError if the open shards do not cover the hash key space
    * exactly once (a snapshot taken mid-reshard): list the shards again.
    */
-  static fromShards(shards: readonly ShardDescription[] | undefined): ShardMap {
+  static fromShards(shards: readonly ListedShard[] | undefined): ShardMap {
     const open: ShardRange[] = [];
     for (const [i, shard] of (shards ?? []).entries()) {
       if (shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) continue;

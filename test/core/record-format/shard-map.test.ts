@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { ValidationError } from '../../../functions/core/errors';
-import { ShardMap, type ShardDescription } from '../../../functions/core/record-format';
+import { ShardMap, type ListedShard } from '../../../functions/core/record-format';
 import { MAX_HASH_KEY, explicitHashKeyArb } from './support';
 import { createHash } from 'node:crypto';
 
 /** Open shards with the given sorted, distinct inner boundaries (each a shard's first hash key). */
-function shardsFromBoundaries(boundaries: readonly bigint[]): ShardDescription[] {
+function shardsFromBoundaries(boundaries: readonly bigint[]): ListedShard[] {
   const starts = [0n, ...boundaries];
   return starts.map((start, i) => ({
     ShardId: `shardId-${String(i).padStart(12, '0')}`,
@@ -18,7 +18,7 @@ function shardsFromBoundaries(boundaries: readonly bigint[]): ShardDescription[]
 }
 
 /** The reference: the shard whose [start, end] holds the key, in BigInt arithmetic. */
-function referenceShard(shards: readonly ShardDescription[], hashKey: bigint): string | undefined {
+function referenceShard(shards: readonly ListedShard[], hashKey: bigint): string | undefined {
   return shards.find(
     (s) =>
       BigInt(s.HashKeyRange!.StartingHashKey!) <= hashKey &&
@@ -120,11 +120,11 @@ describe('ShardMap', () => {
   });
 
   const half = (1n << 127n).toString();
-  const range = (ShardId: string, start: string, end: string): ShardDescription => ({
+  const range = (ShardId: string, start: string, end: string): ListedShard => ({
     ShardId,
     HashKeyRange: { StartingHashKey: start, EndingHashKey: end },
   });
-  it.each<[string, ShardDescription[] | undefined, RegExp]>([
+  it.each<[string, ListedShard[] | undefined, RegExp]>([
     ['no shards at all', undefined, /no open shards/],
     [
       'only closed shards',
