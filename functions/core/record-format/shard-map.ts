@@ -26,22 +26,39 @@ export interface ShardRange {
 }
 
 const LAST_HASH_KEY_HEX = 'f'.repeat(HASH_KEY_HEX_DIGITS);
+/** Buckets of the lookup index: one per value of a hash key's first 3 hex digits. */
+const BUCKETS = 4096;
+const HEX_HASH_KEY = /^[0-9a-f]{32}$/;
+/** Value of each lower-case hex digit by character code. */
+const HEX_DIGIT_VALUES = new Uint8Array(128);
+for (let digit = 0; digit < 16; digit++) HEX_DIGIT_VALUES[digit.toString(16).charCodeAt(0)] = digit;
 const FIRST_HASH_KEY_HEX = '0'.repeat(HASH_KEY_HEX_DIGITS);
 
 /**
  * Predicts the shard a record lands on, from the open shards of a ListShards snapshot. Hash keys
- * are 32-digit hex strings, never BigInts: a lookup binary-searches the ranges' starts by their
- * first 8 hex digits as a number, and compares whole hex strings (numeric order at equal length)
- * only when a start shares those digits with the key.
+ * are 32-digit lower-case hex strings, never BigInts, compared as strings (numeric order at equal
+ * length). A 4,096-bucket index on a key's first 3 hex digits narrows the binary search to the
+ * shards that can hold it: one or two for a stream split evenly into up to 4,096 shards.
  */
 export class ShardMap {
   private readonly starts: string[];
-  private readonly startPrefixes: Float64Array;
+  /** Per bucket b: the last shard starting below b x 2^116 (or 0); index 4,096 is the last shard. */
+  private readonly bucketFirstShard: Int32Array;
   private readonly byId: Map<string, ShardRange>;
 
   private constructor(readonly shards: readonly ShardRange[]) {
-    this.starts = shards.map((shard) => shard.startingHashKeyHex);
-    this.startPrefixes = Float64Array.from(this.starts, hexPrefix);
+    const starts = shards.map((shard) => shard.startingHashKeyHex);
+    this.starts = starts;
+    // The shard a bucket's first key falls in bounds the search from below; the next bucket's, from above.
+    const first = new Int32Array(BUCKETS + 1);
+    let shard = 0;
+    for (let bucket = 0; bucket < BUCKETS; bucket++) {
+      const bucketStart = bucket.toString(16).padStart(3, '0') + '0'.repeat(HASH_KEY_HEX_DIGITS - 3);
+      while (shard + 1 < starts.length && starts[shard + 1]! < bucketStart) shard++;
+      first[bucket] = shard;
+    }
+    first[BUCKETS] = starts.length - 1;
+    this.bucketFirstShard = first;
     this.byId = new Map(shards.map((shard) => [shard.shardId, shard]));
   }
 
@@ -108,27 +125,35 @@ export class ShardMap {
   /** The open shard a record with this partition key (or explicit hash key, if given) lands on. */
   shardFor(partitionKey: string, explicitHashKey?: string): ShardRange {
     // MD5 inline rather than through hash-key.ts: this is the per-record path.
-    return this.shardForHashKeyHex(
+    return this.lookup(
       explicitHashKey === undefined ? hash('md5', partitionKey, 'hex') : decimalToHashKeyHex(explicitHashKey),
     );
   }
 
-  /** The open shard whose range holds a 32-digit lower-case hex hash key. */
+  /** The open shard whose range holds a hash key given as 32 lower-case hex digits. */
   shardForHashKeyHex(hashKeyHex: string): ShardRange {
-    const prefixes = this.startPrefixes;
-    const prefix = hexPrefix(hashKeyHex);
-    // Last shard whose start's prefix is at or below the key's; the first start is 0, so one exists.
-    let low = 0;
-    let high = prefixes.length - 1;
+    if (!HEX_HASH_KEY.test(hashKeyHex)) {
+      throw new ValidationError(
+        `A hash key must be 32 lower-case hex digits, but got ${JSON.stringify(hashKeyHex)}.`,
+        'hashKeyHex',
+      );
+    }
+    return this.lookup(hashKeyHex);
+  }
+
+  private lookup(hashKeyHex: string): ShardRange {
+    const bucket =
+      (HEX_DIGIT_VALUES[hashKeyHex.charCodeAt(0)]! << 8) |
+      (HEX_DIGIT_VALUES[hashKeyHex.charCodeAt(1)]! << 4) |
+      HEX_DIGIT_VALUES[hashKeyHex.charCodeAt(2)]!;
+    const starts = this.starts;
+    // Last shard whose start is at or below the key, between the bucket's bounds.
+    let low = this.bucketFirstShard[bucket]!;
+    let high = this.bucketFirstShard[bucket + 1]!;
     while (low < high) {
       const mid = (low + high + 1) >>> 1;
-      if (prefixes[mid]! <= prefix) low = mid;
+      if (starts[mid]! <= hashKeyHex) low = mid;
       else high = mid - 1;
-    }
-    // Starts sharing the key's prefix may still lie above the key: step down past them.
-    if (prefixes[low] === prefix) {
-      const starts = this.starts;
-      while (low > 0 && starts[low]! > hashKeyHex) low--;
     }
     return this.shards[low]!;
   }
@@ -154,16 +179,6 @@ export class ShardMap {
     }
     return range.startingHashKey;
   }
-}
-
-/** The first 8 hex digits of a 32-digit lower-case hash key, as a number (no allocation). */
-function hexPrefix(hex: string): number {
-  let value = 0;
-  for (let i = 0; i < 8; i++) {
-    const code = hex.charCodeAt(i);
-    value = value * 16 + (code <= 0x39 ? code - 0x30 : code - 0x57);
-  }
-  return value;
 }
 
 /** Throws unless the sorted ranges start at 0, end at 2^128 - 1 and each begins right after the last. */

@@ -32,18 +32,21 @@ function md5HashKey(partitionKey: string): bigint {
 }
 
 /**
- * Boundaries anywhere, plus clusters that share their top 32 bits, so lookups also take the path
- * where a shard start and the key agree on the first 8 hex digits.
+ * Boundaries anywhere; clusters sharing their top 32 bits, so lookups take the path where a shard
+ * start and the key agree on the first 8 hex digits; and boundaries on and next to the edges of the
+ * lookup index's buckets (multiples of 2^116, the first 3 hex digits).
  */
 const boundariesArb = fc
   .tuple(
     fc.uniqueArray(fc.bigInt({ min: 1n, max: MAX_HASH_KEY }), { maxLength: 40 }),
     fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
     fc.uniqueArray(fc.bigInt({ min: 1n, max: (1n << 96n) - 1n }), { maxLength: 10 }),
+    fc.array(fc.tuple(fc.integer({ min: 1, max: 4095 }), fc.integer({ min: -2, max: 2 })), { maxLength: 10 }),
   )
-  .map(([anywhere, prefix, low]) => {
+  .map(([anywhere, prefix, low, edges]) => {
     const clustered = low.map((value) => (prefix << 96n) | value);
-    return [...new Set([...anywhere, ...clustered].filter((b) => b > 0n))].sort((a, b) =>
+    const atEdges = edges.map(([bucket, offset]) => (BigInt(bucket) << 116n) + BigInt(offset));
+    return [...new Set([...anywhere, ...clustered, ...atEdges].filter((b) => b > 0n))].sort((a, b) =>
       a < b ? -1 : a > b ? 1 : 0,
     );
   });
@@ -110,6 +113,15 @@ describe('ShardMap', () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  it('looks up hex hash keys directly and refuses malformed ones', () => {
+    const map = ShardMap.fromShards(shardsFromBoundaries([1n << 127n]));
+    expect(map.shardForHashKeyHex(`7${'f'.repeat(31)}`)).toBe(map.shards[0]);
+    expect(map.shardForHashKeyHex(`8${'0'.repeat(31)}`)).toBe(map.shards[1]);
+    for (const bad of ['F'.repeat(32), 'f'.repeat(31), 'g'.repeat(32), `${'0'.repeat(31)}é`]) {
+      expect(() => map.shardForHashKeyHex(bad)).toThrow(/must be 32 lower-case hex digits/);
+    }
   });
 
   it('refuses a shard that is not open in the map', () => {
