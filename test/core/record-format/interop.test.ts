@@ -70,11 +70,19 @@ describe('ours to aws-kinesis-agg', () => {
           { minLength: 1, maxLength: 3 },
         ),
         (specs) => {
-          const records = specs.map(({ partitionKey, slack }) => ({
-            partitionKey,
-            data: Buffer.alloc(MiB - utf8Length(partitionKey) - slack, 7),
-          }));
+          // Whole-limit records go out plain; half-limit ones pair up into aggregated records at the limit.
+          const records = specs.flatMap(({ partitionKey, slack }) => {
+            const half = MiB / 2 - 2 * utf8Length(partitionKey) - 40 * slack;
+            return [
+              { partitionKey, data: Buffer.alloc(MiB - utf8Length(partitionKey) - slack, 7) },
+              { partitionKey, data: Buffer.alloc(half, 8) },
+              { partitionKey, data: Buffer.alloc(half - 300, 9) },
+            ];
+          });
           const aggregated = aggregate(records, { maxSize: MiB });
+          for (const r of aggregated)
+            expect(r.data.length + utf8Length(r.partitionKey)).toBeLessThanOrEqual(MiB);
+          expect(aggregated.some((r) => r.aggregated)).toBe(true);
           const read = aggregated.flatMap((record) => oracleDeaggregate(record));
           expect(read.map((r) => r.partitionKey)).toEqual(records.map((r) => r.partitionKey));
           expect(read.map((r) => Buffer.from(r.data, 'base64').length)).toEqual(
