@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { REJECTION_ATTRIBUTE } from '../../functions/core/producer/dead-letter';
-import { deaggregate } from '../../functions/core/producer/record-format-shim';
+import { deaggregate } from '../../functions/core/record-format';
 import { readLikeKcl } from '../support/kcl-reader';
 import { useLocalAws } from '../support/local-aws';
 import { EventSourceMappingEmulator, readStream } from '../support/producer-e2e';

@@ -243,7 +243,8 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
       '{"data":"x","stream":"bad stream"}',
       '{"data":"x","encoding":"base64"}',
       '{"data":"x","extra":1}',
-      `{"data":"${'y'.repeat(2000)}","partitionKey":"k"}`,
+      // Fits the queue, but not the stream once the 256-character default partition key is added.
+      `{"data":"${'y'.repeat(1024 * 1024 - 255)}"}`,
       '{"data":"fine-2"}',
     ];
     await sqs.send(
@@ -256,7 +257,10 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
         })),
       }),
     );
-    const esm = mapping(queue.url, producerFor({ defaultStream: stream, maxRecordSizeBytes: 2000 }, dlq.url));
+    const esm = mapping(
+      queue.url,
+      producerFor({ defaultStream: stream, defaultPartitionKey: 'p'.repeat(256) }, dlq.url),
+    );
     await esm.drain();
     expect(esm.responses).toEqual([{ batchItemFailures: [] }]);
     expect((await userRecords(stream)).records.map((r) => r.data.toString()).sort()).toEqual([
@@ -277,14 +281,42 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
     );
     expect(reasons['not json']).toMatch(/not valid JSON/);
     expect(reasons[bodies[7] as string]).toBe(
-      'The record is 2001 bytes (2000 of data and 1 of partition key); a record of stream ' +
-        `${stream} may be at most 2000 bytes.`,
+      'The record is 1048577 bytes (1048321 of data and 256 of partition key); a record of stream ' +
+        `${stream} may be at most 1048576 bytes.`,
     );
     const original = Messages.find((m) => m.Body === 'not json');
     expect(original?.MessageAttributes?.origin?.StringValue).toBe('test');
     // Nothing comes back to the source queue.
     await sqsClock.advance(31000);
     expect(await visibleCount(queue.url)).toBe(0);
+  });
+
+  it('fits the reason into a dead-lettered message near the size limit, and sends it without when there is no room', async () => {
+    const { QueueUrl: dlqUrl = '' } = await sqs.send(
+      new CreateQueueCommand({ QueueName: name('small-dlq'), Attributes: { MaximumMessageSize: '1024' } }),
+    );
+    const letters = new SqsDeadLetterQueue({ sqs, queueUrl: dlqUrl, maxMessageBytes: 1024 });
+    const reason = `The record is too big: ${'details '.repeat(40)}`;
+    const letter = (body: string) => ({
+      message: { messageId: `m-${body.length}`, body },
+      rejection: { field: 'data', reason },
+    });
+    const errors = await letters.send([letter('a'.repeat(900)), letter('b'.repeat(1020))]);
+    expect(errors).toEqual(new Map());
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const byBody = new Map(
+      Messages.map((m) => [m.Body?.[0], m.MessageAttributes?.[REJECTION_ATTRIBUTE]?.StringValue]),
+    );
+    // 1,024 - 900 body bytes - 32 for the field attribute - 23 for this one's name and type: 69 bytes of reason.
+    expect(byBody.get('a')).toBe(reason.slice(0, 69));
+    expect(byBody.has('b')).toBe(true);
+    expect(byBody.get('b')).toBeUndefined();
   });
 
   it('dead-letters a malformed FIFO message into a FIFO DLQ in its group, once even if delivered twice', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deaggregate } from '../../functions/core/producer/record-format-shim';
+import { deaggregate } from '../../functions/core/record-format';
 
 /** A record as read from one shard. */
 export interface ShardRecordIn {
@@ -32,7 +32,7 @@ export function readLikeKcl(shards: readonly ShardContent[]): KclReadResult {
   for (const shard of shards) {
     for (const record of shard.records) {
       const users = deaggregate(record);
-      const aggregated = users.length !== 1 || users[0] !== record;
+      const aggregated = users[0]?.subSequenceNumber !== undefined;
       if (aggregated && users.some((u) => !inRange(hashKey(u), shard))) {
         dropped++;
         continue;

@@ -1,5 +1,5 @@
 import type { PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { RecordAggregator } from './record-format-shim';
+import { RecordAggregator, type AggregatedRecord } from '../record-format';
 
 /** One valid message's record, routed and sized, waiting to be written. */
 export interface PendingRecord {
@@ -58,25 +58,22 @@ export function buildEntries(
   settings: AggregationSettings,
 ): Entry[] {
   if (!settings.aggregationEnabled) return records.map((r) => plainEntry(r, target));
-  const aggregator = new RecordAggregator({
+  const aggregator = new RecordAggregator<PendingRecord>({
     maxCount: settings.aggregationMaxCount,
     maxSize: settings.aggregationMaxSizeBytes,
     maxRecordSizeBytes: settings.maxRecordSizeBytes,
     explicitHashKey: target.explicitHashKey,
   });
   const entries: Entry[] = [];
-  let taken = 0;
-  const emit = (aggregate: { partitionKey: string; data: Uint8Array; userRecordCount: number }) => {
-    const members = records.slice(taken, taken + aggregate.userRecordCount);
-    taken += aggregate.userRecordCount;
-    const only = members[0];
-    if (members.length === 1 && only) {
+  const emit = (aggregate: AggregatedRecord<PendingRecord>) => {
+    const only = aggregate.userRecords[0];
+    if (!aggregate.aggregated && only) {
       entries.push(plainEntry(only, target));
       return;
     }
     entries.push({
       target,
-      records: members,
+      records: aggregate.userRecords,
       aggregated: true,
       request: {
         Data: aggregate.data,
@@ -84,16 +81,11 @@ export function buildEntries(
         ExplicitHashKey: target.explicitHashKey,
       },
       size: aggregate.data.length + Buffer.byteLength(aggregate.partitionKey),
-      expiresAt: earliestExpiry(members),
+      expiresAt: earliestExpiry(aggregate.userRecords),
     });
   };
   for (const record of records) {
-    const user = {
-      partitionKey: record.partitionKey,
-      data: record.data,
-      ...(record.explicitHashKey !== undefined ? { explicitHashKey: record.explicitHashKey } : {}),
-    };
-    for (const finished of aggregator.add(user)) emit(finished);
+    for (const finished of aggregator.add(record)) emit(finished);
   }
   const last = aggregator.flush();
   if (last) emit(last);

@@ -31,6 +31,8 @@ export interface SqsDeadLetterQueueOptions {
   readonly random?: Random;
   /** @default 3 retries, 100 ms base, 1000 ms max, x2 */
   readonly backoff?: BackoffSettings;
+  /** The dead-letter queue's MaximumMessageSize: body plus attributes. @default 1 MiB */
+  readonly maxMessageBytes?: number;
 }
 
 /**
@@ -51,15 +53,9 @@ export class SqsDeadLetterQueue implements DeadLetterSink {
       [];
     let batch: (typeof batches)[number] = [];
     let batchBytes = 0;
+    const maxMessageBytes = this.options.maxMessageBytes ?? 1024 * 1024;
     letters.forEach((letter, i) => {
       const original = Object.entries(letter.message.attributes ?? {});
-      if (original.length + 2 > MAX_ATTRIBUTES) {
-        errors.set(
-          letter.message.messageId,
-          `The message has ${original.length} attributes, leaving no room for the rejection reason (SQS allows ${MAX_ATTRIBUTES}).`,
-        );
-        return;
-      }
       const attributes: Record<string, MessageAttributeValue> = {};
       for (const [name, value] of original) {
         attributes[name] = {
@@ -68,14 +64,20 @@ export class SqsDeadLetterQueue implements DeadLetterSink {
           ...(value.binaryValue !== undefined ? { BinaryValue: value.binaryValue } : {}),
         };
       }
-      attributes[REJECTION_ATTRIBUTE] = {
-        DataType: 'String',
-        StringValue: letter.rejection.reason.slice(0, 1024),
-      };
-      attributes[REJECTION_FIELD_ATTRIBUTE] = {
-        DataType: 'String',
-        StringValue: letter.rejection.field.slice(0, 256),
-      };
+      // The reason rides along when the message has room for it: SQS allows 10 attributes, and a message
+      // near the size limit keeps only as much of the reason as fits. Without room it goes anyway, so
+      // it does not cycle maxReceiveCount times for nothing; the reason is in the producer's log.
+      const room = maxMessageBytes - Buffer.byteLength(letter.message.body) - attributeBytes(attributes);
+      const field = letter.rejection.field.slice(0, 256);
+      const fieldBytes = REJECTION_FIELD_ATTRIBUTE.length + 'String'.length + Buffer.byteLength(field);
+      const reasonRoom = room - fieldBytes - REJECTION_ATTRIBUTE.length - 'String'.length;
+      if (original.length + 2 <= MAX_ATTRIBUTES && reasonRoom > 0) {
+        attributes[REJECTION_ATTRIBUTE] = {
+          DataType: 'String',
+          StringValue: truncateUtf8(letter.rejection.reason, Math.min(1024, reasonRoom)),
+        };
+        attributes[REJECTION_FIELD_ATTRIBUTE] = { DataType: 'String', StringValue: field };
+      }
       const bytes = Buffer.byteLength(letter.message.body) + attributeBytes(attributes);
       if (batch.length === 10 || (batch.length > 0 && batchBytes + bytes > MAX_BATCH_BYTES)) {
         batches.push(batch);
@@ -139,6 +141,14 @@ export class SqsDeadLetterQueue implements DeadLetterSink {
       if (remaining.length > 0) await clock.sleep(fullJitterDelay(attempt, backoff, random));
     }
   }
+}
+
+/** At most `maxBytes` of UTF-8, cut at a character boundary. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let cut = text.slice(0, maxBytes);
+  while (Buffer.byteLength(cut) > maxBytes) cut = cut.slice(0, -1);
+  return cut;
 }
 
 function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {

@@ -76,7 +76,8 @@ const RANGES: Partial<Record<keyof ProducerRuntimeOptions, readonly [number, num
   aggregationMaxSizeBytes: [64, 10 * 1024 * 1024],
   collectionMaxCount: [1, 500],
   collectionMaxSizeBytes: [1, 10 * 1024 * 1024],
-  maxRecordSizeBytes: [1024, 10 * 1024 * 1024],
+  // Kinesis's limit is 1 MiB unless a stream was raised; the codec refuses anything below it.
+  maxRecordSizeBytes: [1024 * 1024, 10 * 1024 * 1024],
   recordTtlMillis: [100, Number.MAX_SAFE_INTEGER],
   requestTimeoutMillis: [100, 600000],
   rateLimitPercent: [1, Number.MAX_SAFE_INTEGER],

@@ -1,4 +1,5 @@
 import { describeError } from '../errors';
+import { decimalToHashKeyHex, hashKeyHexFor } from '../record-format';
 import { systemClock, type Clock, type Random } from '../time/clock';
 import { buildEntries, planRuns, type Entry, type PendingRecord } from './batcher';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
@@ -13,7 +14,6 @@ import {
 import type { ProducerConfig } from '../config/producer-settings';
 import { resolveProducerOptions, runtimeOptionsFromConfig, type ProducerRuntimeOptions } from './options';
 import { ShardRateLimiter } from './rate-limiter';
-import { decimalToHex, partitionKeyHashHex } from './record-format-shim';
 import {
   Router,
   type Partitioner,
@@ -341,13 +341,10 @@ export class Producer {
         if (!entry.aggregated) return true;
         const range = shards.byId.get(shardId)?.HashKeyRange;
         if (!range?.StartingHashKey || !range.EndingHashKey) return false;
-        const start = decimalToHex(range.StartingHashKey);
-        const end = decimalToHex(range.EndingHashKey);
+        const start = decimalToHashKeyHex(range.StartingHashKey);
+        const end = decimalToHashKeyHex(range.EndingHashKey);
         return entry.records.every((r) => {
-          const hash =
-            r.explicitHashKey !== undefined
-              ? decimalToHex(r.explicitHashKey)
-              : partitionKeyHashHex(r.partitionKey);
+          const hash = hashKeyHexFor(r.partitionKey, r.explicitHashKey);
           return hash >= start && hash <= end;
         });
       },

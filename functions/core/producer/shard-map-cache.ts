@@ -1,7 +1,8 @@
 import type { Shard } from '@aws-sdk/client-kinesis';
-import { withRetries, type BackoffSettings } from '../aws/retry';
+import { isRetryable, withRetries, type BackoffSettings } from '../aws/retry';
 import type { Clock, Random } from '../time/clock';
-import { ShardMap } from './record-format-shim';
+import { ShardMap } from '../record-format';
+import { ValidationError } from '../errors';
 
 /** A stream's shards as listed at one moment. */
 export interface StreamShards {
@@ -67,14 +68,23 @@ export class ShardMapCache {
   }
 
   private async list(stream: string): Promise<StreamShards> {
-    const shards = await withRetries(`ListShards(${stream})`, () => this.options.listShards(stream), {
-      settings: this.options.backoff ?? DEFAULT_BACKOFF,
-      clock: this.options.clock,
-      random: this.options.random,
-    });
+    const { shards, map } = await withRetries(
+      `ListShards(${stream})`,
+      async () => {
+        const listed = await this.options.listShards(stream);
+        return { shards: listed, map: ShardMap.fromShards(listed) };
+      },
+      {
+        settings: this.options.backoff ?? DEFAULT_BACKOFF,
+        clock: this.options.clock,
+        random: this.options.random,
+        // A listing taken mid-reshard may not cover the hash key space yet; the next one will.
+        retryable: (error) => error instanceof ValidationError || isRetryable(error),
+      },
+    );
     const entry: StreamShards = {
       stream,
-      map: ShardMap.fromShards(shards),
+      map,
       byId: new Map(shards.map((s) => [s.ShardId ?? '', s])),
       version: ++this.versions,
       listedAt: this.options.clock.now(),

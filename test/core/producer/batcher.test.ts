@@ -6,7 +6,7 @@ import {
   type PendingRecord,
 } from '../../../functions/core/producer/batcher';
 import { DEFAULT_PRODUCER_OPTIONS } from '../../../functions/core/producer/options';
-import { deaggregate } from '../../../functions/core/producer/record-format-shim';
+import { deaggregate } from '../../../functions/core/record-format';
 
 const target = { stream: 's', shardId: 'shardId-000000000001', explicitHashKey: '12345', mapVersion: 3 };
 

@@ -254,16 +254,17 @@ describe('Producer', () => {
   });
 
   it('dead-letters malformed and oversize messages at once with the reason, and writes the rest', async () => {
-    const { clock, model, deadLetters, producer } = setup({ maxRecordSizeBytes: 2000 });
-    const key = 'k'.repeat(100);
+    // A 256-character default partition key: data that fits on its own no longer fits with it.
+    const { clock, model, deadLetters, producer } = setup({ defaultPartitionKey: 'p'.repeat(256) });
+    const big = 'x'.repeat(1024 * 1024 - 255);
     const batch = [
       message('not json', { clock }),
       message({ data: 'ok-1' }, { clock }),
       message({ nodata: true }, { clock }),
-      // 1,900 bytes of data fit alone but not with a 101-byte partition key.
-      message({ data: 'x'.repeat(1900), partitionKey: key + 'k' }, { clock }),
+      message({ data: big }, { clock }),
       message({ data: 'ok-2', stream: 'no such/stream' }, { clock }),
       message({ data: 'ok-3', partitionKey: 'p' }, { clock }),
+      message({ data: big, partitionKey: 'k' }, { clock }),
     ];
     const result = await producer.process(batch);
     expect(result.failures).toEqual([]);
@@ -274,14 +275,15 @@ describe('Producer', () => {
       [batch[4]?.messageId, 'stream'],
     ]);
     expect(result.deadLettered[2]?.reason).toBe(
-      'The record is 2001 bytes (1900 of data and 101 of partition key); a record of stream events may be at most 2000 bytes.',
+      'The record is 1048577 bytes (1048321 of data and 256 of partition key); ' +
+        'a record of stream events may be at most 1048576 bytes.',
     );
     expect(deadLetters.letters.map((l) => l.message.body)).toEqual([0, 2, 3, 4].map((i) => batch[i]?.body));
     expect(
       readAll(model)
         .records.map((r) => r.data.toString())
         .sort(),
-    ).toEqual(['ok-1', 'ok-3']);
+    ).toEqual(['ok-1', 'ok-3', big]);
     expect(result.stats).toMatchObject({ invalidMessages: 4, deadLettered: 4 });
   });
 
