@@ -8,6 +8,12 @@ import type {
   ListShardsOutput,
   _Record,
 } from '@aws-sdk/client-kinesis';
+import type {
+  CheckpointStore,
+  CheckpointValue,
+  StoredCheckpoint,
+  SubtaskLease,
+} from '../../../functions/core/checkpoints/checkpoint-store';
 import type { KinesisReadApi } from '../../../functions/core/consumer/kinesis-api';
 import type { Clock } from '../../../functions/core/time/clock';
 import type { ShardDescription } from '../../../functions/core/consumer/types';
@@ -149,3 +155,26 @@ export class FakeKinesis implements KinesisReadApi {
     });
   }
 }
+
+/** A CheckpointStore in memory, for engine tests that are not about SSM; it records every save. */
+export class MemoryCheckpointStore implements CheckpointStore {
+  readonly values = new Map<number, CheckpointValue>();
+  readonly saves: { subtaskIndex: number; value: CheckpointValue }[] = [];
+
+  async loadAll(): Promise<StoredCheckpoint[]> {
+    return [...this.values].map(([subtaskIndex, value]) => ({ ...value, subtaskIndex }));
+  }
+
+  async save(subtaskIndex: number, value: CheckpointValue): Promise<{ writes: number }> {
+    this.values.set(subtaskIndex, value);
+    this.saves.push({ subtaskIndex, value });
+    return { writes: 1 };
+  }
+}
+
+/** A lease nobody else contends for. */
+export const uncontendedLease = (): SubtaskLease => ({
+  acquire: async () => undefined,
+  isHeld: async () => true,
+  release: async () => undefined,
+});

@@ -1,0 +1,145 @@
+import { MemoryCheckpointStore } from '../core/consumer/helpers';
+import {
+  Collector,
+  createStream,
+  putRecords,
+  runSubtasksUntil,
+  startKinesis,
+  testConsumer,
+} from './consumer-support';
+
+let env: Awaited<ReturnType<typeof startKinesis>>;
+beforeAll(async () => {
+  env = await startKinesis();
+});
+afterAll(() => env.close());
+
+/** Every shard appears in exactly one subtask's summary. */
+function shardOwners(
+  summaries: { subtaskIndex: number; shards: readonly { stream: string; shardId: string }[] }[],
+) {
+  const owners = new Map<string, number[]>();
+  for (const summary of summaries) {
+    for (const shard of summary.shards) {
+      const key = `${shard.stream}/${shard.shardId}`;
+      owners.set(key, [...(owners.get(key) ?? []), summary.subtaskIndex]);
+    }
+  }
+  return owners;
+}
+
+describe('ConsumerEngine on kinesalite', () => {
+  it('reads every record in per-key order and resumes after its checkpoint with nothing replayed', async () => {
+    await createStream(env.kinesis, 'engine-basic', 4);
+    const sent = await putRecords(env.kinesis, 'engine-basic', 2000);
+    const store = new MemoryCheckpointStore();
+    const collector = new Collector();
+    const [first] = await runSubtasksUntil(
+      testConsumer({ kinesis: env.kinesis, store, collector, streams: ['engine-basic'] }),
+      collector,
+      2000,
+      1,
+    );
+    expect(first?.stoppedBy).toBe('signal');
+    expect(collector.missing(sent)).toEqual([]);
+    expect(collector.duplicates).toEqual([]);
+    expect(collector.orderViolations).toEqual([]);
+
+    const more = await putRecords(env.kinesis, 'engine-basic', 300, { prefix: 'more' });
+    const second = new Collector();
+    await runSubtasksUntil(
+      testConsumer({ kinesis: env.kinesis, store, collector: second, streams: ['engine-basic'] }),
+      second,
+      300,
+      1,
+    );
+    expect(second.missing(more)).toEqual([]);
+    expect(second.records.map((r) => r.data).filter((d) => !d.startsWith('more'))).toEqual([]);
+    expect(second.duplicates).toEqual([]);
+  });
+
+  it.each([
+    [1, 1],
+    [3, 1],
+    [3, 5],
+    [1, 16],
+    [8, 3],
+    [8, 16],
+  ])(
+    'with parallelism %i over %i shards, reads each shard in exactly one subtask',
+    async (parallelism, shardCount) => {
+      const stream = `engine-p${parallelism}-s${shardCount}`;
+      await createStream(env.kinesis, stream, shardCount);
+      const sent = await putRecords(env.kinesis, stream, 800, { keys: 40 });
+      const collector = new Collector();
+      const summaries = await runSubtasksUntil(
+        testConsumer({
+          kinesis: env.kinesis,
+          store: new MemoryCheckpointStore(),
+          collector,
+          streams: [stream],
+        }),
+        collector,
+        800,
+        parallelism,
+      );
+      expect(collector.missing(sent)).toEqual([]);
+      expect(collector.duplicates).toEqual([]);
+      expect(collector.orderViolations).toEqual([]);
+      const owners = shardOwners(summaries);
+      expect(owners.size).toBe(shardCount);
+      for (const subtasks of owners.values()) expect(subtasks).toHaveLength(1);
+      const busy = summaries.filter((s) => s.shards.length > 0).length;
+      expect(busy).toBe(Math.min(parallelism, shardCount));
+    },
+  );
+
+  it('reads several streams of one region together', async () => {
+    await createStream(env.kinesis, 'engine-multi-a', 3);
+    await createStream(env.kinesis, 'engine-multi-b', 1);
+    const sent = [
+      ...(await putRecords(env.kinesis, 'engine-multi-a', 500, { prefix: 'a' })),
+      ...(await putRecords(env.kinesis, 'engine-multi-b', 500, { prefix: 'b' })),
+    ];
+    const collector = new Collector();
+    const summaries = await runSubtasksUntil(
+      testConsumer({
+        kinesis: env.kinesis,
+        store: new MemoryCheckpointStore(),
+        collector,
+        streams: ['engine-multi-a', 'engine-multi-b'],
+      }),
+      collector,
+      1000,
+      2,
+    );
+    expect(collector.missing(sent)).toEqual([]);
+    expect(collector.duplicates).toEqual([]);
+    expect(new Set(collector.records.map((r) => r.stream))).toEqual(
+      new Set(['engine-multi-a', 'engine-multi-b']),
+    );
+    expect(shardOwners(summaries).size).toBe(4);
+  });
+
+  it('moves shards between subtasks across changes of parallelism with nothing lost or replayed', async () => {
+    const stream = 'engine-reparallel';
+    await createStream(env.kinesis, stream, 6);
+    const store = new MemoryCheckpointStore();
+    const collector = new Collector();
+    const sent: string[] = [];
+    for (const [round, parallelism] of [2, 3, 1, 4].entries()) {
+      sent.push(
+        ...(await putRecords(env.kinesis, stream, 400, { prefix: `round${round}`, from: round * 400 })),
+      );
+      await runSubtasksUntil(
+        testConsumer({ kinesis: env.kinesis, store, collector, streams: [stream] }),
+        collector,
+        sent.length,
+        parallelism,
+      );
+    }
+    expect(collector.missing(sent)).toEqual([]);
+    expect(collector.duplicates).toEqual([]);
+    expect(collector.orderViolations).toEqual([]);
+  });
+});
