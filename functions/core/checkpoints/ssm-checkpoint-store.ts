@@ -12,8 +12,10 @@ import type { Clock, Random } from '../time/clock';
 import type { CheckpointStore, CheckpointValue, StoredCheckpoint } from './checkpoint-store';
 import { decodeCheckpointValue, encodeCheckpointParts } from './encoding';
 
-/** SSM's value limits per tier, in bytes. */
-export const SSM_VALUE_LIMIT_BYTES = { Standard: 4096, Advanced: 8192 } as const;
+/** SSM's value limits per tier, in bytes; Intelligent-Tiering stores a value over 4 KB as Advanced. */
+export const SSM_VALUE_LIMIT_BYTES = { Standard: 4096, Advanced: 8192, 'Intelligent-Tiering': 8192 } as const;
+
+export type CheckpointTier = keyof typeof SSM_VALUE_LIMIT_BYTES;
 
 /** Backoff for SSM writes, which AWS throttles at a few calls per second per account. */
 export const DEFAULT_SSM_WRITE_BACKOFF: BackoffSettings = {
@@ -26,12 +28,12 @@ export const DEFAULT_SSM_WRITE_BACKOFF: BackoffSettings = {
 export interface SsmCheckpointStoreOptions {
   readonly ssm: SSMClient;
   /**
-   * The consumer's parameter path, e.g. `/serverless-kinesis-connector/orders-consumer`; checkpoints go
-   * under `${basePath}/checkpoints/`.
+   * The consumer application's own parameter path, e.g. `/orders-app/checkpoints`: values are
+   * `${parameterPath}/subtask-<i>` (and `-part-<k>`); nothing else of this path is read.
    */
-  readonly basePath: string;
+  readonly parameterPath: string;
   /** `Advanced` doubles the value size to 8 KB (billed per parameter). @default 'Standard' */
-  readonly tier?: 'Standard' | 'Advanced';
+  readonly tier?: CheckpointTier;
   /** @default DEFAULT_SSM_WRITE_BACKOFF */
   readonly backoff?: BackoffSettings;
   readonly clock: Clock;
@@ -66,10 +68,15 @@ export class SsmCheckpointStore implements CheckpointStore {
   private readonly known = new Map<string, string>();
 
   constructor(private readonly options: SsmCheckpointStoreOptions) {
-    validateParameterPath(options.basePath, 'checkpointParameterPath');
-    this.path = `${options.basePath}/checkpoints`;
+    validateParameterPath(options.parameterPath, 'checkpoint.ssmPrefix');
+    this.path = options.parameterPath;
     this.tier = options.tier ?? 'Standard';
-    this.maxBytes = SSM_VALUE_LIMIT_BYTES[options.tier ?? 'Standard'];
+    this.maxBytes = SSM_VALUE_LIMIT_BYTES[this.tier];
+  }
+
+  /** The lease parameter of a subtask, beside its checkpoint. */
+  leaseParameterName(subtaskIndex: number): string {
+    return `${this.path}/lease-subtask-${subtaskIndex}`;
   }
 
   /** The name of a subtask's part. */
@@ -85,7 +92,8 @@ export class SsmCheckpointStore implements CheckpointStore {
         this.options.ssm.send(
           new GetParametersByPathCommand({
             Path: this.path,
-            Recursive: true,
+            // Only this consumer's values: a nested path may belong to another application.
+            Recursive: false,
             MaxResults: 10,
             ...(nextToken ? { NextToken: nextToken } : {}),
           }),
@@ -97,10 +105,11 @@ export class SsmCheckpointStore implements CheckpointStore {
 
     const values: StoredCheckpoint[] = [];
     for (const parameter of parameters) {
-      const match = /\/subtask-(\d+)(?:-part-(\d+))?$/.exec(parameter.Name ?? '');
-      if (!match || parameter.Name?.slice(0, this.path.length + 1) !== `${this.path}/`) continue;
-      const value = decodeCheckpointValue(parameter.Value ?? '', parameter.Name);
-      this.known.set(parameter.Name, fingerprint(parameter.Value ?? ''));
+      const name = parameter.Name ?? '';
+      const match = /^subtask-(\d+)(?:-part-(\d+))?$/.exec(name.slice(this.path.length + 1));
+      if (!match || !name.startsWith(`${this.path}/`)) continue;
+      const value = decodeCheckpointValue(parameter.Value ?? '', name);
+      this.known.set(name, fingerprint(parameter.Value ?? ''));
       values.push({ ...value, subtaskIndex: Number(match[1]) });
     }
     return values;

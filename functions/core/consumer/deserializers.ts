@@ -15,15 +15,15 @@ export interface DeserializerInput {
  * Turns a record into the handler's value. Returning `undefined` or `null` skips the record: it is not
  * delivered, and the shard's position still moves past it. Throwing fails the batch.
  */
-export type Deserializer<T> = (input: DeserializerInput) => T | undefined | null;
+export type RecordDeserializer<T> = (input: DeserializerInput) => T | undefined | null;
 
 const utf8 = new TextDecoder('utf-8');
 
 /** The record's data decoded as UTF-8. */
-export const stringDeserializer: Deserializer<string> = ({ data }) => utf8.decode(data);
+export const stringDeserializer: RecordDeserializer<string> = ({ data }) => utf8.decode(data);
 
 /** The record's data parsed as UTF-8 JSON; invalid JSON fails with the record's coordinates. */
-export const jsonDeserializer: Deserializer<unknown> = (input) => {
+export const jsonDeserializer: RecordDeserializer<unknown> = (input) => {
   const text = utf8.decode(input.data);
   try {
     return JSON.parse(text) as unknown;
@@ -38,20 +38,22 @@ export const jsonDeserializer: Deserializer<unknown> = (input) => {
 };
 
 /** The record's data as it arrived. */
-export const bytesDeserializer: Deserializer<Uint8Array> = ({ data }) => data;
+export const bytesDeserializer: RecordDeserializer<Uint8Array> = ({ data }) => data;
 
 export type DeserializerName = 'string' | 'json' | 'bytes';
 
 /** A named deserializer (as configuration spells it) or a custom function. */
-export function resolveDeserializer<T>(spec: DeserializerName | Deserializer<T>): Deserializer<T> {
+export function resolveDeserializer<T>(
+  spec: DeserializerName | RecordDeserializer<T>,
+): RecordDeserializer<T> {
   if (typeof spec === 'function') return spec;
   switch (spec) {
     case 'string':
-      return stringDeserializer as Deserializer<T>;
+      return stringDeserializer as RecordDeserializer<T>;
     case 'json':
-      return jsonDeserializer as Deserializer<T>;
+      return jsonDeserializer as RecordDeserializer<T>;
     case 'bytes':
-      return bytesDeserializer as Deserializer<T>;
+      return bytesDeserializer as RecordDeserializer<T>;
     default:
       throw new ConfigurationError(
         `Unknown deserializer "${String(spec)}"; use "string", "json", "bytes" or a function.`,

@@ -12,7 +12,7 @@ import type { Clock, Random } from '../time/clock';
 import { assignSubtask, uniformShardAssigner, type ShardAssigner } from './assigner';
 import { CheckpointBook } from './checkpoint-book';
 import { ShardDelivery, type DeliverySettings } from './delivery';
-import type { Deserializer } from './deserializers';
+import type { RecordDeserializer } from './deserializers';
 import { listShards } from './discovery';
 import type { KinesisReadApi } from './kinesis-api';
 import { DEFAULT_SHARD_READ_LIMITS } from './rate-limit';
@@ -20,7 +20,7 @@ import { ShardReader, type ShardReaderSettings, type ShardReaderStats } from './
 import type { BatchHandler, ShardDescription, StartingPosition } from './types';
 
 /** Where the consumer starts on a stream it has never read. */
-export type InitialPosition =
+export type EngineInitialPosition =
   | { readonly type: 'LATEST' }
   | { readonly type: 'TRIM_HORIZON' }
   | { readonly type: 'AT_TIMESTAMP'; readonly timestampMillis: number };
@@ -30,7 +30,7 @@ export interface ConsumerEngineOptions<T> {
   /** Streams of one region, read together. */
   readonly streams: readonly string[];
   /** @default { type: 'LATEST' } in the configuration */
-  readonly initialPosition: InitialPosition;
+  readonly initialPosition: EngineInitialPosition;
   readonly reader: ShardReaderSettings;
   /** How often to look for new shards during an invocation. @default 10000 */
   readonly discoveryIntervalMillis: number;
@@ -40,7 +40,7 @@ export interface ConsumerEngineOptions<T> {
   readonly delivery: DeliverySettings;
   /** @default uniformShardAssigner(streams) */
   readonly assigner?: ShardAssigner;
-  readonly deserializer: Deserializer<T>;
+  readonly deserializer: RecordDeserializer<T>;
   readonly handler: BatchHandler<T>;
   /** How long after the deadline the lease stays ours, for the last delivery and checkpoint. @default 10000 */
   readonly leaseGraceMillis: number;
@@ -70,8 +70,8 @@ export const DEFAULT_ENGINE_SETTINGS = {
 export interface ConsumerEngineDependencies {
   readonly kinesis: KinesisReadApi;
   readonly checkpoints: CheckpointStore;
-  /** The lease of one subtask for this invocation. */
-  readonly lease: (subtaskIndex: number) => SubtaskLease;
+  /** The lease of one subtask, held by one invocation. */
+  readonly lease: (subtaskIndex: number, invocationId: string) => SubtaskLease;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
@@ -86,6 +86,8 @@ export interface RunRequest {
   readonly leaseExpiresAt?: number;
   /** Aborting stops the run early, as the deadline would. */
   readonly signal?: AbortSignal;
+  /** Who holds the lease (the Lambda request id). @default a random UUID */
+  readonly invocationId?: string;
 }
 
 export type ShardStatus = 'waiting' | 'reading' | 'ended' | 'stopped' | 'failed';
@@ -170,7 +172,7 @@ class SubtaskRun<T> {
     private readonly request: RunRequest,
   ) {
     this.startedAt = deps.clock.now();
-    this.lease = deps.lease(request.subtaskIndex);
+    this.lease = deps.lease(request.subtaskIndex, request.invocationId ?? crypto.randomUUID());
     this.logger = deps.logger;
   }
 

@@ -5,7 +5,7 @@ import type { ShardCheckpoint } from '../checkpoints/checkpoint-store';
 import { DeliveryFailedError, describeError, RetriesExhaustedError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import type { ShardDelivery } from './delivery';
-import type { Deserializer } from './deserializers';
+import type { RecordDeserializer } from './deserializers';
 import type { KinesisReadApi } from './kinesis-api';
 import { ShardReadLimiter, type ShardReadLimits } from './rate-limit';
 import { deaggregate } from './record-format-shim';
@@ -28,7 +28,7 @@ export interface ShardReaderOptions<T> {
   /** After an AT_SEQUENCE_NUMBER restart, the sub-records of this aggregated record already delivered. */
   readonly skipThrough?: { readonly sequenceNumber: string; readonly subSequenceNumber: number };
   readonly delivery: ShardDelivery<T>;
-  readonly deserializer: Deserializer<T>;
+  readonly deserializer: RecordDeserializer<T>;
   readonly settings: ShardReaderSettings;
   readonly clock: Clock;
   readonly random: Random;
