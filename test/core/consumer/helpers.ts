@@ -6,6 +6,7 @@ import type {
   GetShardIteratorOutput,
   ListShardsInput,
   ListShardsOutput,
+  Shard,
   _Record,
 } from '@aws-sdk/client-kinesis';
 import type {
@@ -77,9 +78,36 @@ export class FakeKinesis implements KinesisReadApi {
     for (let i = 0; i < times; i++) this.failures.push({ operation, name });
   }
 
+  /** What ListShards answers: every shard with records or declared, with parents and ranges given here. */
+  readonly listing: Shard[] = [];
+
+  declareShard(shardId: string, options: { parents?: string[]; closed?: boolean } = {}): void {
+    this.shard(shardId).closed = options.closed ?? false;
+    const [parent, adjacent] = options.parents ?? [];
+    this.listing.push({
+      ShardId: shardId,
+      ...(parent ? { ParentShardId: parent } : {}),
+      ...(adjacent ? { AdjacentParentShardId: adjacent } : {}),
+      HashKeyRange: { StartingHashKey: '0', EndingHashKey: String(2n ** 128n - 1n) },
+      SequenceNumberRange: { StartingSequenceNumber: '1000' },
+    });
+  }
+
   async listShards(input: ListShardsInput): Promise<ListShardsOutput> {
     this.calls.push({ operation: 'ListShards', input, at: this.clock.now() });
-    return { Shards: [] };
+    this.throwQueued('ListShards');
+    const after = input.ExclusiveStartShardId;
+    return {
+      Shards: this.listing
+        .filter((s) => !after || (s.ShardId as string) > after)
+        .map((s) => ({
+          ...s,
+          SequenceNumberRange: {
+            StartingSequenceNumber: '1000',
+            ...(this.shard(s.ShardId as string).closed ? { EndingSequenceNumber: '99999' } : {}),
+          },
+        })),
+    };
   }
 
   async getShardIterator(input: GetShardIteratorInput): Promise<GetShardIteratorOutput> {
