@@ -63,18 +63,19 @@ export class ShardDelivery<T> {
 
   /**
    * Takes the next processed record in shard order: `record` undefined means the deserializer skipped it.
-   * Delivers the batch when it is full.
+   * Delivers the batch when it is full, returning the delivery to await.
    */
-  async add(record: ConsumerRecord<T> | undefined, position: ShardCheckpoint): Promise<void> {
+  add(record: ConsumerRecord<T> | undefined, position: ShardCheckpoint): Promise<void> | undefined {
+    // Synchronous unless the batch fills: this runs once per record on the hot path.
     if (!record) {
       if (this.pending.length) this.pendingPosition = position;
       else this.committedPosition = position;
-      return;
+      return undefined;
     }
     if (!this.pending.length) this.pendingSince = this.options.clock.now();
     this.pending.push(record);
     this.pendingPosition = position;
-    if (this.pending.length >= this.options.settings.batchSize) await this.flush();
+    return this.pending.length >= this.options.settings.batchSize ? this.flush() : undefined;
   }
 
   /** Marks the shard as read to its end; call only once every record is delivered. */

@@ -5,7 +5,7 @@ import type { ShardCheckpoint } from '../checkpoints/checkpoint-store';
 import { DeliveryFailedError, describeError, RetriesExhaustedError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import type { ShardDelivery } from './delivery';
-import type { RecordDeserializer } from './deserializers';
+import type { DeserializerInput, RecordDeserializer } from './deserializers';
 import type { KinesisReadApi } from './kinesis-api';
 import { ShardReadLimiter, type ShardReadLimits } from './rate-limit';
 import { deaggregate } from './record-format-shim';
@@ -50,6 +50,8 @@ export interface ShardReaderStats {
 const MAX_CONSECUTIVE_EXPIRIES = 3;
 
 class Stopped extends Error {}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Reads one shard in a loop, as the reference connector's thread per shard does: GetRecords at most
@@ -129,6 +131,8 @@ export class ShardReader<T> {
     this.stats.kinesisRecords += records.length;
     if (response.MillisBehindLatest !== undefined)
       this.stats.millisBehindLatest = response.MillisBehindLatest;
+    const stream = shard.streamName;
+    const shardId = shard.shardId;
     for (const record of records) {
       const sequenceNumber = record.SequenceNumber as string;
       const arrival = record.ApproximateArrivalTimestamp ?? new Date(0);
@@ -136,34 +140,36 @@ export class ShardReader<T> {
       for (let i = 0; i < users.length; i++) {
         const user = users[i] as (typeof users)[number];
         const sub = user.subSequenceNumber;
-        if (this.skip(sequenceNumber, sub)) continue;
+        if (this.skipThrough && this.skip(sequenceNumber, sub)) continue;
         const position: ShardCheckpoint =
           sub === undefined || i === users.length - 1
             ? { kind: 'sequence', sequenceNumber }
             : { kind: 'sequence', sequenceNumber, subSequenceNumber: sub };
-        const data = deserializer({
+        const input: Mutable<DeserializerInput> = {
           data: user.data,
           partitionKey: user.partitionKey,
           sequenceNumber,
-          ...(sub === undefined ? {} : { subSequenceNumber: sub }),
           approximateArrivalTimestamp: arrival,
-          stream: shard.streamName,
-          shardId: shard.shardId,
-        });
-        const delivered: ConsumerRecord<T> | undefined =
-          data === undefined || data === null
-            ? undefined
-            : {
-                stream: shard.streamName,
-                shardId: shard.shardId,
-                sequenceNumber,
-                ...(sub === undefined ? {} : { subSequenceNumber: sub }),
-                partitionKey: user.partitionKey,
-                ...(user.explicitHashKey ? { explicitHashKey: user.explicitHashKey } : {}),
-                approximateArrivalTimestamp: arrival,
-                data,
-              };
-        await delivery.add(delivered, position);
+          stream,
+          shardId,
+        };
+        if (sub !== undefined) input.subSequenceNumber = sub;
+        const data = deserializer(input);
+        let delivered: Mutable<ConsumerRecord<T>> | undefined;
+        if (data !== undefined && data !== null) {
+          delivered = {
+            stream,
+            shardId,
+            sequenceNumber,
+            partitionKey: user.partitionKey,
+            approximateArrivalTimestamp: arrival,
+            data,
+          };
+          if (sub !== undefined) delivered.subSequenceNumber = sub;
+          if (user.explicitHashKey) delivered.explicitHashKey = user.explicitHashKey;
+        }
+        const flushing = delivery.add(delivered, position);
+        if (flushing) await flushing;
       }
       this.lastFetchedSequence = sequenceNumber;
     }
