@@ -1,18 +1,16 @@
-import { MemoryCheckpointStore } from '../core/consumer/helpers';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { useLocalAws } from '../support/local-aws';
 import {
   Collector,
   createStream,
   putRecords,
   runSubtasksUntil,
-  startKinesis,
+  ssmStore,
   testConsumer,
 } from './consumer-support';
 
-let env: Awaited<ReturnType<typeof startKinesis>>;
-beforeAll(async () => {
-  env = await startKinesis();
-});
-afterAll(() => env.close());
+const aws = useLocalAws({ kinesis: true, ssm: true });
+const kinesis = () => aws().clients.client('kinesis', KinesisClient);
 
 /** Every shard appears in exactly one subtask's summary. */
 function shardOwners(
@@ -30,12 +28,12 @@ function shardOwners(
 
 describe('ConsumerEngine on kinesalite', () => {
   it('reads every record in per-key order and resumes after its checkpoint with nothing replayed', async () => {
-    await createStream(env.kinesis, 'engine-basic', 4);
-    const sent = await putRecords(env.kinesis, 'engine-basic', 2000);
-    const store = new MemoryCheckpointStore();
+    await createStream(kinesis(), 'engine-basic', 4);
+    const sent = await putRecords(kinesis(), 'engine-basic', 2000);
+    const store = ssmStore(aws());
     const collector = new Collector();
     const [first] = await runSubtasksUntil(
-      testConsumer({ kinesis: env.kinesis, store, collector, streams: ['engine-basic'] }),
+      testConsumer({ aws: aws(), store, collector, streams: ['engine-basic'] }),
       collector,
       2000,
       1,
@@ -45,10 +43,10 @@ describe('ConsumerEngine on kinesalite', () => {
     expect(collector.duplicates).toEqual([]);
     expect(collector.orderViolations).toEqual([]);
 
-    const more = await putRecords(env.kinesis, 'engine-basic', 300, { prefix: 'more' });
+    const more = await putRecords(kinesis(), 'engine-basic', 300, { prefix: 'more' });
     const second = new Collector();
     await runSubtasksUntil(
-      testConsumer({ kinesis: env.kinesis, store, collector: second, streams: ['engine-basic'] }),
+      testConsumer({ aws: aws(), store, collector: second, streams: ['engine-basic'] }),
       second,
       300,
       1,
@@ -69,13 +67,13 @@ describe('ConsumerEngine on kinesalite', () => {
     'with parallelism %i over %i shards, reads each shard in exactly one subtask',
     async (parallelism, shardCount) => {
       const stream = `engine-p${parallelism}-s${shardCount}`;
-      await createStream(env.kinesis, stream, shardCount);
-      const sent = await putRecords(env.kinesis, stream, 800, { keys: 40 });
+      await createStream(kinesis(), stream, shardCount);
+      const sent = await putRecords(kinesis(), stream, 800, { keys: 40 });
       const collector = new Collector();
       const summaries = await runSubtasksUntil(
         testConsumer({
-          kinesis: env.kinesis,
-          store: new MemoryCheckpointStore(),
+          aws: aws(),
+          store: ssmStore(aws()),
           collector,
           streams: [stream],
         }),
@@ -95,17 +93,17 @@ describe('ConsumerEngine on kinesalite', () => {
   );
 
   it('reads several streams of one region together', async () => {
-    await createStream(env.kinesis, 'engine-multi-a', 3);
-    await createStream(env.kinesis, 'engine-multi-b', 1);
+    await createStream(kinesis(), 'engine-multi-a', 3);
+    await createStream(kinesis(), 'engine-multi-b', 1);
     const sent = [
-      ...(await putRecords(env.kinesis, 'engine-multi-a', 500, { prefix: 'a' })),
-      ...(await putRecords(env.kinesis, 'engine-multi-b', 500, { prefix: 'b' })),
+      ...(await putRecords(kinesis(), 'engine-multi-a', 500, { prefix: 'a' })),
+      ...(await putRecords(kinesis(), 'engine-multi-b', 500, { prefix: 'b' })),
     ];
     const collector = new Collector();
     const summaries = await runSubtasksUntil(
       testConsumer({
-        kinesis: env.kinesis,
-        store: new MemoryCheckpointStore(),
+        aws: aws(),
+        store: ssmStore(aws()),
         collector,
         streams: ['engine-multi-a', 'engine-multi-b'],
       }),
@@ -123,16 +121,16 @@ describe('ConsumerEngine on kinesalite', () => {
 
   it('moves shards between subtasks across changes of parallelism with nothing lost or replayed', async () => {
     const stream = 'engine-reparallel';
-    await createStream(env.kinesis, stream, 6);
-    const store = new MemoryCheckpointStore();
+    await createStream(kinesis(), stream, 6);
+    const store = ssmStore(aws());
     const collector = new Collector();
     const sent: string[] = [];
     for (const [round, parallelism] of [2, 3, 1, 4].entries()) {
       sent.push(
-        ...(await putRecords(env.kinesis, stream, 400, { prefix: `round${round}`, from: round * 400 })),
+        ...(await putRecords(kinesis(), stream, 400, { prefix: `round${round}`, from: round * 400 })),
       );
       await runSubtasksUntil(
-        testConsumer({ kinesis: env.kinesis, store, collector, streams: [stream] }),
+        testConsumer({ aws: aws(), store, collector, streams: [stream] }),
         collector,
         sent.length,
         parallelism,

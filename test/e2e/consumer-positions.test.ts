@@ -1,20 +1,22 @@
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { useLocalAws } from '../support/local-aws';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { CheckpointValue } from '../../functions/core/checkpoints/checkpoint-store';
-import { MemoryCheckpointStore } from '../core/consumer/helpers';
+import { SsmCheckpointStore } from '../../functions/core/checkpoints/ssm-checkpoint-store';
+import { seededRandom, systemClock } from '../../functions/core/time/clock';
 import {
   Collector,
   createStream,
   putRecords,
   runSubtasksUntil,
   splitShard,
-  startKinesis,
+  ssmStore,
+  uniquePath,
   testConsumer,
 } from './consumer-support';
 
-let env: Awaited<ReturnType<typeof startKinesis>>;
-beforeAll(async () => {
-  env = await startKinesis();
-});
-afterAll(() => env.close());
+const aws = useLocalAws({ kinesis: true, ssm: true });
+const kinesis = () => aws().clients.client('kinesis', KinesisClient);
 
 /** Makes sure the next record gets a later arrival time than everything before (timestamps are in ms). */
 function nextMillisecond(): number {
@@ -24,8 +26,8 @@ function nextMillisecond(): number {
   return now;
 }
 
-/** A store that tells when the first save lands. */
-class ObservedStore extends MemoryCheckpointStore {
+/** An SSM store that tells when the first save lands. */
+class ObservedStore extends SsmCheckpointStore {
   private onSave: (() => void) | undefined;
   readonly firstSave = new Promise<void>((resolve) => (this.onSave = resolve));
   override async save(subtaskIndex: number, value: CheckpointValue) {
@@ -35,15 +37,23 @@ class ObservedStore extends MemoryCheckpointStore {
   }
 }
 
+const observedStore = () =>
+  new ObservedStore({
+    ssm: aws().clients.client('ssm', SSMClient),
+    parameterPath: uniquePath(),
+    clock: systemClock,
+    random: seededRandom(1),
+  });
+
 describe('starting positions', () => {
   it('TRIM_HORIZON reads the whole retained stream', async () => {
-    await createStream(env.kinesis, 'pos-trim', 2);
-    const sent = await putRecords(env.kinesis, 'pos-trim', 300);
+    await createStream(kinesis(), 'pos-trim', 2);
+    const sent = await putRecords(kinesis(), 'pos-trim', 300);
     const collector = new Collector();
     await runSubtasksUntil(
       testConsumer({
-        kinesis: env.kinesis,
-        store: new MemoryCheckpointStore(),
+        aws: aws(),
+        store: ssmStore(aws()),
         collector,
         streams: ['pos-trim'],
       }),
@@ -55,15 +65,15 @@ describe('starting positions', () => {
   });
 
   it('AT_TIMESTAMP skips records that arrived before the timestamp', async () => {
-    await createStream(env.kinesis, 'pos-at', 2);
-    await putRecords(env.kinesis, 'pos-at', 200, { prefix: 'old' });
+    await createStream(kinesis(), 'pos-at', 2);
+    await putRecords(kinesis(), 'pos-at', 200, { prefix: 'old' });
     const timestampMillis = nextMillisecond();
-    const sent = await putRecords(env.kinesis, 'pos-at', 200, { prefix: 'new', from: 200 });
+    const sent = await putRecords(kinesis(), 'pos-at', 200, { prefix: 'new', from: 200 });
     const collector = new Collector();
     await runSubtasksUntil(
       testConsumer({
-        kinesis: env.kinesis,
-        store: new MemoryCheckpointStore(),
+        aws: aws(),
+        store: ssmStore(aws()),
         collector,
         streams: ['pos-at'],
         initialPosition: { type: 'AT_TIMESTAMP', timestampMillis },
@@ -77,13 +87,13 @@ describe('starting positions', () => {
   });
 
   it('LATEST is pinned at the first start, so a first invocation that fails is retried from there', async () => {
-    await createStream(env.kinesis, 'pos-latest', 3);
-    await putRecords(env.kinesis, 'pos-latest', 100, { prefix: 'before' });
+    await createStream(kinesis(), 'pos-latest', 3);
+    await putRecords(kinesis(), 'pos-latest', 100, { prefix: 'before' });
     nextMillisecond();
-    const store = new ObservedStore();
+    const store = observedStore();
     // First invocation: pins LATEST, then its handler fails everything and it checkpoints no record.
     const failing = testConsumer({
-      kinesis: env.kinesis,
+      aws: aws(),
       store,
       collector: new Collector(),
       streams: ['pos-latest'],
@@ -99,7 +109,7 @@ describe('starting positions', () => {
     });
     const firstRun = failing.run({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 20_000 });
     await store.firstSave;
-    const sent = await putRecords(env.kinesis, 'pos-latest', 150, { prefix: 'after', from: 100 });
+    const sent = await putRecords(kinesis(), 'pos-latest', 150, { prefix: 'after', from: 100 });
     const first = await firstRun;
     expect(first.stoppedBy).toBe('failure');
     expect(first.recordsDelivered).toBe(0);
@@ -107,7 +117,7 @@ describe('starting positions', () => {
     const collector = new Collector();
     await runSubtasksUntil(
       testConsumer({
-        kinesis: env.kinesis,
+        aws: aws(),
         store,
         collector,
         streams: ['pos-latest'],
@@ -123,11 +133,11 @@ describe('starting positions', () => {
 
   it('LATEST reads a shard created after its start from the shard’s beginning', async () => {
     const stream = 'pos-latest-child';
-    await createStream(env.kinesis, stream, 1);
-    const store = new ObservedStore();
+    await createStream(kinesis(), stream, 1);
+    const store = observedStore();
     const collector = new Collector();
     const consumer = testConsumer({
-      kinesis: env.kinesis,
+      aws: aws(),
       store,
       collector,
       streams: [stream],
@@ -135,10 +145,10 @@ describe('starting positions', () => {
     });
     const run = runSubtasksUntil(consumer, collector, 400, 2);
     await store.firstSave;
-    const sent = await putRecords(env.kinesis, stream, 200, { keys: 10 });
+    const sent = await putRecords(kinesis(), stream, 200, { keys: 10 });
     await collector.whenUnique(200);
-    await splitShard(env.kinesis, stream, 'shardId-000000000000');
-    sent.push(...(await putRecords(env.kinesis, stream, 200, { keys: 10, from: 200 })));
+    await splitShard(kinesis(), stream, 'shardId-000000000000');
+    sent.push(...(await putRecords(kinesis(), stream, 200, { keys: 10, from: 200 })));
     await run;
     expect(collector.missing(sent)).toEqual([]);
     expect(collector.orderViolations).toEqual([]);

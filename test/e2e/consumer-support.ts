@@ -1,15 +1,15 @@
-import type { AddressInfo } from 'node:net';
 import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
   KinesisClient,
   ListShardsCommand,
   MergeShardsCommand,
   PutRecordsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
-import kinesalite from 'kinesalite';
-import { AwsClientFactory } from '../../functions/core/aws/clients';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { SsmCheckpointStore } from '../../functions/core/checkpoints/ssm-checkpoint-store';
+import { SsmSubtaskLease } from '../../functions/core/checkpoints/ssm-lease';
+import type { LocalAws } from '../../local/harness';
+import { createStreamAndWait, waitForStreamActive } from '../../local/kinesis/streams';
 import type { CheckpointStore, SubtaskLease } from '../../functions/core/checkpoints/checkpoint-store';
 import { stringDeserializer } from '../../functions/core/consumer/deserializers';
 import {
@@ -23,30 +23,41 @@ import { seededRandom, systemClock, type Clock } from '../../functions/core/time
 import { silentLogger, uncontendedLease } from '../core/consumer/helpers';
 import type { ConsumerRecord } from '../../functions/core/consumer/types';
 
-/** Kinesalite in this process and a client for it. MERGE: replace with useLocalAws once local/ lands. */
-export async function startKinesis(): Promise<{
-  kinesis: KinesisClient;
-  endpoint: string;
-  close(): Promise<void>;
-}> {
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const factory = new AwsClientFactory({
-    region: 'us-east-1',
-    endpoint,
-    credentials: { provider: 'BASIC', accessKeyId: 'local', secretAccessKey: 'local' },
+/** A fresh checkpoint path per consumer, so tests sharing servers never see each other's checkpoints. */
+let consumers = 0;
+export function uniquePath(): string {
+  return `/e2e/consumer-${++consumers}/checkpoints`;
+}
+
+/** The SSM checkpoint store on the local SSM server. */
+export function ssmStore(
+  aws: LocalAws,
+  parameterPath = uniquePath(),
+  clock: Clock = systemClock,
+): SsmCheckpointStore {
+  return new SsmCheckpointStore({
+    ssm: aws.clients.client('ssm', SSMClient),
+    parameterPath,
+    clock,
+    random: seededRandom(11),
   });
-  const kinesis = factory.client('kinesis', KinesisClient);
-  return {
-    kinesis,
-    endpoint,
-    close: async () => {
-      factory.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+}
+
+/** SSM leases beside a store's checkpoints, with a short settle delay for tests. */
+export function ssmLeases(
+  aws: LocalAws,
+  store: SsmCheckpointStore,
+  settleMillis = 30,
+): (subtaskIndex: number, owner: string) => SubtaskLease {
+  return (subtaskIndex, owner) =>
+    new SsmSubtaskLease({
+      ssm: aws.clients.client('ssm', SSMClient),
+      parameterName: store.leaseParameterName(subtaskIndex),
+      owner,
+      settleMillis,
+      clock: systemClock,
+      random: seededRandom(12),
+    });
 }
 
 export async function createStream(
@@ -54,15 +65,7 @@ export async function createStream(
   streamName: string,
   shardCount: number,
 ): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
-  await waitActive(kinesis, streamName);
-}
-
-async function waitActive(kinesis: KinesisClient, streamName: string): Promise<void> {
-  for (;;) {
-    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-  }
+  await createStreamAndWait(kinesis, streamName, shardCount);
 }
 
 /**
@@ -185,23 +188,31 @@ export function withKinesaliteTimestampFix(api: KinesisReadApi): KinesisReadApi 
 }
 
 export interface TestConsumerOptions extends Partial<ConsumerEngineOptions<string>> {
-  readonly kinesis: KinesisClient;
-  readonly store: CheckpointStore;
+  readonly aws: LocalAws;
   readonly streams: string[];
   readonly collector: Collector;
-  readonly lease?: (subtaskIndex: number) => SubtaskLease;
+  /** @default ssmStore(aws) */
+  readonly store?: CheckpointStore;
+  /** @default SSM leases beside the store when it is an SSM store */
+  readonly lease?: (subtaskIndex: number, owner: string) => SubtaskLease;
   readonly clock?: Clock;
   readonly api?: KinesisReadApi;
 }
 
-/** An engine with short intervals for tests on kinesalite; records go to the collector. */
+/**
+ * An engine on the local servers, with short intervals: Kinesis through the fault proxy, checkpoints and
+ * leases in the local SSM server; records go to the collector.
+ */
 export function testConsumer(options: TestConsumerOptions): ConsumerEngine<string> {
-  const { kinesis, store, collector, lease, clock, api, ...engineOptions } = options;
+  const { aws, collector, lease, clock, api, store: given, ...engineOptions } = options;
+  const store = given ?? ssmStore(aws);
+  const leases = lease ?? (store instanceof SsmCheckpointStore ? ssmLeases(aws, store) : uncontendedLease);
   return new ConsumerEngine<string>(
     {
-      kinesis: api ?? withKinesaliteTimestampFix(kinesisReadApi(kinesis)),
+      kinesis:
+        api ?? withKinesaliteTimestampFix(kinesisReadApi(aws.clients.client('kinesis', KinesisClient))),
       checkpoints: store,
-      lease: lease ?? uncontendedLease,
+      lease: leases,
       clock: clock ?? systemClock,
       random: seededRandom(7),
       logger: silentLogger(),
@@ -254,7 +265,7 @@ export async function splitShard(kinesis: KinesisClient, streamName: string, sha
       NewStartingHashKey: middle.toString(),
     }),
   );
-  await waitActive(kinesis, streamName);
+  await waitForStreamActive(kinesis, streamName);
 }
 
 export async function mergeShards(
@@ -266,7 +277,7 @@ export async function mergeShards(
   await kinesis.send(
     new MergeShardsCommand({ StreamName: streamName, ShardToMerge: shardId, AdjacentShardToMerge: adjacent }),
   );
-  await waitActive(kinesis, streamName);
+  await waitForStreamActive(kinesis, streamName);
 }
 
 export async function openShards(kinesis: KinesisClient, streamName: string): Promise<string[]> {

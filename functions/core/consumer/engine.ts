@@ -193,7 +193,8 @@ class SubtaskRun<T> {
         else this.stop.signal.addEventListener('abort', () => resolve(), { once: true });
       });
     } catch (error) {
-      this.fail(error);
+      // Calls cut short by a stop (deadline or signal) end the start-up quietly.
+      if (!this.stop.signal.aborted) this.fail(error);
     }
     this.stop.abort();
     await Promise.all([...this.owned.values()].map((s) => s.done));
