@@ -156,7 +156,7 @@ describe('createConsumerHandler', () => {
     await expect(handler({ subtaskIndex: 0, parallelism: 0 }, context(10_000))).rejects.toThrow(
       /parallelism is 0/,
     );
-    await expect(handler({ subtaskIndex: 0 }, context(200))).rejects.toThrow(/too little to read/);
+    await expect(handler({ subtaskIndex: 0 }, context(200))).rejects.toThrow(/there is too little to read/);
     await expect(handler({ subtaskIndex: 0 }, context(10_000))).rejects.toThrow(
       /Stream "handler-events" was not found .*check the stream names and the region/,
     );

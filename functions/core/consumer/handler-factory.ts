@@ -126,11 +126,14 @@ export function createConsumerHandler<T = string>(
     const { subtaskIndex, parallelism } = parseEvent(event, config.parallelism);
     const now = clock.now();
     const remaining = context.getRemainingTimeInMillis();
-    const deadline = now + Math.min(config.timeBudgetMillis, remaining - reserveMillis - settleMillis);
-    if (deadline <= now + settleMillis) {
+    // The budget counts from the start of the invocation, so the lease's settle delay comes out of it.
+    const deadline = now + Math.min(config.timeBudgetMillis, remaining - reserveMillis);
+    if (deadline - now <= settleMillis) {
       throw new ConfigurationError(
-        `The function has ${remaining} ms left, too little to read: raise its timeout above ` +
-          `${reserveMillis + 2 * settleMillis} ms plus the time to read, and keep it below the schedule period.`,
+        `The invocation has ${remaining} ms left and a time budget of ${config.timeBudgetMillis} ms: after the ` +
+          `${settleMillis} ms lease settle delay and the ${reserveMillis} ms kept for the last checkpoint, ` +
+          'there is too little to read. Raise consumer.timebudgetmillis and the function timeout (below the ' +
+          'schedule period).',
         'timeout',
       );
     }
