@@ -9,6 +9,8 @@ export interface BenchRow {
   readonly label: string;
   readonly value: number;
   readonly unit: string;
+  /** The same measurement in a second unit (records/s beside MB/s), printed alongside. */
+  readonly also?: { readonly value: number; readonly unit: string };
   /** The figure this one is judged against (a bound, the incumbent library, or a published figure). */
   readonly anchor?: { readonly label: string; readonly value: number };
   /** Pass mark: value / anchor at least `minRatio`, or value at most `maxValue`. */
@@ -114,11 +116,12 @@ function formatRatio(ratio: number): string {
 
 /** Prints a section as an aligned table: figure, value, anchor, ratio, target. */
 export function printSection(section: BenchSection): void {
-  const header = ['figure', 'value', 'unit', 'anchor', 'anchor value', 'ratio', 'target'];
+  const header = ['figure', 'value', 'unit', 'also', 'anchor', 'anchor value', 'ratio', 'target'];
   const lines = section.rows.map((row) => [
     row.label,
     formatNumber(row.value),
     row.unit,
+    row.also === undefined ? '' : `${formatNumber(row.also.value)} ${row.also.unit}`,
     row.anchor?.label ?? '',
     row.anchor === undefined ? '' : formatNumber(row.anchor.value),
     row.anchor === undefined ? '' : formatRatio(row.value / row.anchor.value),
@@ -127,7 +130,7 @@ export function printSection(section: BenchSection): void {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...lines.map((line) => line[column]!.length)),
   );
-  const numeric = new Set([1, 4, 5]);
+  const numeric = new Set([1, 3, 5, 6]);
   const render = (cells: readonly string[]) =>
     cells
       .map((cell, column) =>

@@ -7,6 +7,8 @@
 import { printSection, type BenchSection } from './harness';
 
 const sections: Readonly<Record<string, () => Promise<{ run: () => Promise<BenchSection> }>>> = {
+  'record-format/codec': () => import('./codec.bench'),
+  'record-format/shard-map': () => import('./shard-map.bench'),
   consumer: () => import('./consumer.bench'),
 };
 

@@ -3,12 +3,12 @@ import type { GetRecordsOutput, GetShardIteratorInput, _Record } from '@aws-sdk/
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
 import type { ShardCheckpoint } from '../checkpoints/checkpoint-store';
 import { DeliveryFailedError, describeError, RetriesExhaustedError } from '../errors';
+import { deaggregate, type DeaggregateOptions, type KinesisRecord } from '../record-format';
 import type { Clock, Random } from '../time/clock';
 import type { ShardDelivery } from './delivery';
 import type { DeserializerInput, RecordDeserializer } from './deserializers';
 import type { KinesisReadApi } from './kinesis-api';
 import { ShardReadLimiter, type ShardReadLimits } from './rate-limit';
-import { deaggregate } from './record-format-shim';
 import type { ConsumerRecord, ShardDescription, StartingPosition } from './types';
 
 export interface ShardReaderSettings {
@@ -73,9 +73,20 @@ export class ShardReader<T> {
   private lastFetchedSequence: string | undefined;
   private skipThrough: ShardReaderOptions<T>['skipThrough'];
 
+  private readonly deaggregation: DeaggregateOptions;
+
   constructor(private readonly options: ShardReaderOptions<T>) {
     this.limiter = new ShardReadLimiter(options.clock, options.settings.limits);
     this.keys = { stream: options.shard.streamName, shardId: options.shard.shardId };
+    // KCL's rule: a record with the KPL magic that fails its checksum or parse is delivered whole.
+    this.deaggregation = {
+      onWarning: (warning) =>
+        options.logger.warn('Record looks KPL-aggregated but is not; delivering it whole', {
+          ...this.keys,
+          sequenceNumber: warning.sequenceNumber,
+          reason: warning.reason,
+        }),
+    };
     this.skipThrough = options.skipThrough;
   }
 
@@ -136,7 +147,7 @@ export class ShardReader<T> {
     for (const record of records) {
       const sequenceNumber = record.SequenceNumber as string;
       const arrival = record.ApproximateArrivalTimestamp ?? new Date(0);
-      const users = deaggregate(toInput(record));
+      const users = deaggregate(toInput(record), this.deaggregation);
       for (let i = 0; i < users.length; i++) {
         const user = users[i] as (typeof users)[number];
         const sub = user.subSequenceNumber;
@@ -308,7 +319,7 @@ function isFutureTimestampError(error: unknown): boolean {
   );
 }
 
-function toInput(record: _Record) {
+function toInput(record: _Record): KinesisRecord {
   return {
     partitionKey: record.PartitionKey as string,
     data: record.Data ?? new Uint8Array(0),

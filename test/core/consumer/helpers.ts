@@ -16,6 +16,7 @@ import type {
   SubtaskLease,
 } from '../../../functions/core/checkpoints/checkpoint-store';
 import type { KinesisReadApi } from '../../../functions/core/consumer/kinesis-api';
+import { aggregate } from '../../../functions/core/record-format';
 import type { Clock } from '../../../functions/core/time/clock';
 import type { ShardDescription } from '../../../functions/core/consumer/types';
 
@@ -72,6 +73,24 @@ export class FakeKinesis implements KinesisReadApi {
       });
     }
     if (options.closed) shard.closed = true;
+  }
+
+  /** Adds one KPL aggregated record per group, holding the group's texts as sub-records. */
+  addAggregated(shardId: string, groups: readonly (readonly string[])[]): void {
+    const shard = this.shard(shardId);
+    for (const group of groups) {
+      const [record] = aggregate(
+        group.map((text, i) => ({ partitionKey: `k${i}`, data: new TextEncoder().encode(text) })),
+        { maxCount: group.length },
+      );
+      if (!record) throw new Error('nothing aggregated');
+      shard.records.push({
+        SequenceNumber: String(1000 + shard.records.length),
+        PartitionKey: record.partitionKey,
+        Data: record.data,
+        ApproximateArrivalTimestamp: new Date(this.clock.now()),
+      });
+    }
   }
 
   fail(operation: string, name: string, times = 1): void {

@@ -191,4 +191,62 @@ describe('ShardReader', () => {
     expect(s.received.map((r) => r.sequenceNumber)).toEqual(['1000', '1002', '1004']);
     expect(s.delivery.committed).toEqual({ kind: 'sequence', sequenceNumber: '1005' });
   });
+
+  it('delivers the sub-records of KPL aggregated records and checkpoints inside one when a batch ends there', async () => {
+    const groups = [Array.from({ length: 6 }, (_, i) => `a${i}`), ['b0', 'b1', 'b2']];
+    const positions: unknown[] = [];
+    const s = setup({
+      stopAfterRecords: 9,
+      onBatch: (_records, st) => void positions.push(st.delivery.committed),
+    });
+    s.kinesis.addAggregated(SHARD, groups);
+    await s.reader.run();
+    // What was committed before each batch: nothing, then 4 sub-records into the first aggregate.
+    expect(positions.slice(0, 2)).toEqual([
+      undefined,
+      { kind: 'sequence', sequenceNumber: '1000', subSequenceNumber: 3 },
+    ]);
+    expect(s.received.map((r) => [r.data, r.sequenceNumber, r.subSequenceNumber])).toEqual([
+      ...groups[0]!.map((d, i) => [d, '1000', i]),
+      ...groups[1]!.map((d, i) => [d, '1001', i]),
+    ]);
+    expect(s.delivery.committed).toEqual({ kind: 'sequence', sequenceNumber: '1001' });
+  });
+
+  it('resumes inside an aggregated record AT its sequence number, skipping the sub-records already delivered', async () => {
+    const s = setup({
+      start: { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '1000' },
+      stopAfterRecords: 5,
+    });
+    s.kinesis.addAggregated(SHARD, [
+      ['a0', 'a1', 'a2', 'a3', 'a4', 'a5'],
+      ['b0', 'b1', 'b2'],
+    ]);
+    const reader = new ShardReader<string>({
+      api: s.kinesis,
+      shard: evenShards('orders', 1)[0]!,
+      start: { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '1000' },
+      skipThrough: { sequenceNumber: '1000', subSequenceNumber: 3 },
+      delivery: s.delivery,
+      deserializer: stringDeserializer,
+      settings,
+      clock: s.clock,
+      random: () => 1,
+      logger: silentLogger(),
+      stop: s.stop.signal,
+    });
+    await reader.run();
+    expect(s.received.map((r) => r.data)).toEqual(['a4', 'a5', 'b0', 'b1', 'b2']);
+  });
+
+  it('records a partial position when the batch after it fails inside an aggregated record', async () => {
+    const s = setup({
+      onBatch: (records) => {
+        if (records.some((r) => r.data === 'a5')) throw new Error('rejected');
+      },
+    });
+    s.kinesis.addAggregated(SHARD, [['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6']]);
+    await expect(s.reader.run()).rejects.toThrow(/rejected/);
+    expect(s.delivery.committed).toEqual({ kind: 'sequence', sequenceNumber: '1000', subSequenceNumber: 3 });
+  });
 });
