@@ -1,4 +1,5 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { ShardAssigner } from '../../functions/core/consumer/assigner';
 import { useLocalAws } from '../support/local-aws';
 import {
   Collector,
@@ -119,18 +120,27 @@ describe('ConsumerEngine on kinesalite', () => {
     expect(shardOwners(summaries).size).toBe(4);
   });
 
-  it('moves shards between subtasks across changes of parallelism with nothing lost or replayed', async () => {
+  it('moves shards between subtasks across changes of parallelism and assigner with nothing lost or replayed', async () => {
     const stream = 'engine-reparallel';
     await createStream(kinesis(), stream, 6);
     const store = ssmStore(aws());
     const collector = new Collector();
     const sent: string[] = [];
-    for (const [round, parallelism] of [2, 3, 1, 4].entries()) {
+    // The last round swaps in a custom assigner that places shards by their id instead.
+    const byId: ShardAssigner = (shard, parallelism) => Number(shard.shardId.slice(-1)) % parallelism;
+    const rounds: [number, ShardAssigner | undefined][] = [
+      [2, undefined],
+      [3, undefined],
+      [1, undefined],
+      [4, undefined],
+      [3, byId],
+    ];
+    for (const [round, [parallelism, assigner]] of rounds.entries()) {
       sent.push(
         ...(await putRecords(kinesis(), stream, 400, { prefix: `round${round}`, from: round * 400 })),
       );
       await runSubtasksUntil(
-        testConsumer({ aws: aws(), store, collector, streams: [stream] }),
+        testConsumer({ aws: aws(), store, collector, streams: [stream], ...(assigner ? { assigner } : {}) }),
         collector,
         sent.length,
         parallelism,
@@ -139,5 +149,23 @@ describe('ConsumerEngine on kinesalite', () => {
     expect(collector.missing(sent)).toEqual([]);
     expect(collector.duplicates).toEqual([]);
     expect(collector.orderViolations).toEqual([]);
+  });
+
+  it('keeps a handed-over shard’s position until its new owner, running later, has stored one', async () => {
+    const stream = 'engine-handover';
+    await createStream(kinesis(), stream, 6);
+    const store = ssmStore(aws());
+    const collector = new Collector();
+    const sent = await putRecords(kinesis(), stream, 600);
+    const consumer = () => testConsumer({ aws: aws(), store, collector, streams: [stream] });
+    await runSubtasksUntil(consumer(), collector, 600, 1);
+    // Parallelism 1 -> 3, one subtask at a time, each until its short deadline: subtask 0 runs and
+    // writes first, owning fewer shards than its stored value holds; the others come after it.
+    const more = await putRecords(kinesis(), stream, 600, { prefix: 'more', from: 600 });
+    for (const subtaskIndex of [0, 1, 2]) {
+      await consumer().run({ subtaskIndex, parallelism: 3, deadline: Date.now() + 800 });
+    }
+    expect(collector.missing([...sent, ...more])).toEqual([]);
+    expect(collector.duplicates).toEqual([]);
   });
 });
