@@ -233,7 +233,11 @@ class SubtaskRun<T> {
     const signal = this.request.signal;
     if (signal) {
       if (signal.aborted) this.stopFor('signal');
-      else signal.addEventListener('abort', () => this.stopFor('signal'), { once: true });
+      const onAbort = () => this.stopFor('signal');
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.stop.signal.addEventListener('abort', () => signal.removeEventListener('abort', onAbort), {
+        once: true,
+      });
     }
     this.book = new CheckpointBook(this.request.subtaskIndex, await this.deps.checkpoints.loadAll());
     for (const stream of this.options.streams) {
