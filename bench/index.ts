@@ -9,6 +9,7 @@ import { printSection, type BenchSection } from './harness';
 const sections: Readonly<Record<string, () => Promise<{ run: () => Promise<BenchSection> }>>> = {
   'record-format/codec': () => import('./codec.bench'),
   'record-format/shard-map': () => import('./shard-map.bench'),
+  consumer: () => import('./consumer.bench'),
 };
 
 async function main(): Promise<void> {
