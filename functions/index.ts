@@ -8,3 +8,4 @@ export * from './core/config';
 export * from './core/record-format';
 export * from './core/checkpoints';
 export * from './core/consumer';
+export * from './core/producer';
