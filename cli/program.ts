@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
+import { resetCommand } from './commands/reset';
 import { statusCommand } from './commands/status';
 import { explainError } from './errors';
 import { println, type CliIo } from './io';
@@ -38,7 +39,7 @@ export function buildProgram(io: CliIo): Command {
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
-  for (const command of [statusCommand(io)]) {
+  for (const command of [statusCommand(io), resetCommand(io)]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
   return program;
