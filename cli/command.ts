@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { GlobalOptions } from './aws-options';
 import { CommandContext } from './context';
+import { CliError, explainError } from './errors';
 import type { CliIo } from './io';
 
 /** A command's body: it gets the opened context, its own options and its positional arguments. */
@@ -16,6 +17,10 @@ export function withContext<O>(io: CliIo, body: CommandBody<O>): (...params: unk
     const ctx = await CommandContext.open(io, command.optsWithGlobals<GlobalOptions>());
     try {
       await body(ctx, command.opts<O & object>() as O, command.processedArgs as unknown[]);
+    } catch (error) {
+      // Explained here, where the region and endpoints are known.
+      const { message, exitCode } = explainError(error, ctx);
+      throw new CliError(message, exitCode);
     } finally {
       ctx.close();
     }

@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
+import { putCommand } from './commands/put';
 import { resetCommand } from './commands/reset';
+import { sendCommand } from './commands/send';
 import { statusCommand } from './commands/status';
+import { tailCommand } from './commands/tail';
 import { explainError } from './errors';
 import { println, type CliIo } from './io';
 
@@ -39,7 +42,13 @@ export function buildProgram(io: CliIo): Command {
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
-  for (const command of [statusCommand(io), resetCommand(io)]) {
+  for (const command of [
+    statusCommand(io),
+    resetCommand(io),
+    tailCommand(io),
+    putCommand(io),
+    sendCommand(io),
+  ]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
   return program;
