@@ -45,7 +45,8 @@ export function explainError(error: unknown, where?: Whereabouts): { message: st
   const root = rootCause(error);
   const e = root as { name?: string; code?: string; message?: string; hostname?: string };
   const name = e.name ?? '';
-  const code = e.code ?? '';
+  // A network error the SDK wrapped keeps its code only in its message ("connect ECONNREFUSED 127.0.0.1:1").
+  const code = e.code ?? NETWORK_CODE.exec(e.message ?? '')?.[1] ?? '';
   if (name === 'CredentialsProviderError') {
     return {
       message:
@@ -79,7 +80,7 @@ export function explainError(error: unknown, where?: Whereabouts): { message: st
     };
   }
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-    const target = addressOf(root) ?? endpointsOf(where);
+    const target = addressOf(root) ?? addressIn(e.message) ?? endpointsOf(where);
     return {
       message: `Nothing answers at ${target} (${code}): check the --endpoint options and that the server is running.`,
       exitCode: 1,
@@ -94,7 +95,7 @@ export function explainError(error: unknown, where?: Whereabouts): { message: st
     };
   }
   if (error instanceof ConnectorError) return { message: error.message, exitCode: 1 };
-  return { message: `The command failed: ${describeError(root)}.`, exitCode: 1 };
+  return { message: `The command failed: ${describeError(root).replace(/\.?$/, '.')}`, exitCode: 1 };
 }
 
 /** The error the SDK raised, under our retry wrappers (which keep it as `cause`). */
@@ -113,8 +114,14 @@ function addressOf(error: unknown): string | undefined {
   return e.address ? `${e.address}${e.port ? `:${e.port}` : ''}` : undefined;
 }
 
+const NETWORK_CODE = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)\b/;
+
+function addressIn(message: string | undefined): string | undefined {
+  return message?.match(/(?:ECONNREFUSED|EHOSTUNREACH|ENETUNREACH)\s+([^\s.]+(?:\.[^\s.]+)*:\d+)/)?.[1];
+}
+
 function hostOf(message: string | undefined): string | undefined {
-  return message?.match(/(?:ENOTFOUND|EAI_AGAIN)\s+(\S+)/)?.[1];
+  return message?.match(/(?:ENOTFOUND|EAI_AGAIN)\s+(\S+?)\.?$/m)?.[1];
 }
 
 function endpointsOf(where: Whereabouts | undefined): string {

@@ -98,6 +98,7 @@ async function put(ctx: CommandContext, options: PutOptions, args: readonly unkn
           .kinesis()
           .send(new PutRecordsCommand({ StreamName: options.stream, Records: batch.map((p) => p.entry) })),
       );
+      let written = 0;
       (output.Records ?? []).forEach((result, i) => {
         const item = batch[i] as Pending;
         if (result.ErrorCode || !result.SequenceNumber) {
@@ -112,8 +113,9 @@ async function put(ctx: CommandContext, options: PutOptions, args: readonly unkn
             ...(options.aggregate && item.users.length > 1 ? { subSequenceNumber: sub } : {}),
           };
         });
-        progress.increment(item.users.length);
+        written += item.users.length;
       });
+      progress.increment(written);
     }
     remaining = failed;
   }
@@ -141,7 +143,7 @@ async function put(ctx: CommandContext, options: PutOptions, args: readonly unkn
     const first = remaining[0] as Pending;
     throw new CliError(
       `${failedUsers.length} record(s) were not written after ${options.maxAttempts} attempt(s), the first from ` +
-        `${inputs[first.users[0] as number]?.origin}: ${lastErrors.get(first) ?? 'no reason given'}. ` +
+        `${inputs[first.users[0] as number]?.origin} (${lastErrors.get(first) ?? 'no reason given'}). ` +
         'Write them again later, or raise --max-attempts.',
     );
   }

@@ -109,14 +109,10 @@ async function queueAttributes(
   queueUrl: string,
 ): Promise<{ fifo: boolean; maxMessageBytes?: number }> {
   try {
+    // 'All': SQS refuses FifoQueue by name on a standard queue.
     const { Attributes = {} } = await ctx
       .sqs()
-      .send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: ['FifoQueue', 'MaximumMessageSize'],
-        }),
-      );
+      .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
     const max = Number(Attributes.MaximumMessageSize);
     return { fifo: Attributes.FifoQueue === 'true', ...(max > 0 ? { maxMessageBytes: max } : {}) };
   } catch (error) {
