@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { version } from '../package.json';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { putCommand } from './commands/put';
 import { resetCommand } from './commands/reset';
 import { sendCommand } from './commands/send';
@@ -18,7 +19,7 @@ export function buildProgram(io: CliIo): Command {
       'Operate serverless-kinesis-connector consumers and streams, on AWS or on the local servers: ' +
         'checkpoint status and lag, replay by resetting checkpoints, tail a stream, put records.',
     )
-    .version(version, '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option(
       '--region <region>',
       'the AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or aws.region in --properties)',
@@ -72,4 +73,17 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     println(io.stderr, `skc: ${message}`);
     return exitCode;
   }
+}
+
+/** The package's version, from its package.json: one folder up from cli/ under tsx, two from dist/cli/. */
+function packageVersion(): string {
+  for (const path of [join(__dirname, '..', 'package.json'), join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'serverless-kinesis-connector' && manifest.version) return manifest.version;
+    } catch {
+      // Not this layout; try the next.
+    }
+  }
+  return 'unknown';
 }
