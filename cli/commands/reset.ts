@@ -136,7 +136,8 @@ async function reset(ctx: CommandContext, options: ResetOptions): Promise<void> 
     progress.stop();
     await verify(view, plan, generation);
     println(
-      ctx.io.stdout,
+      // Keeps stdout one JSON document with --output json.
+      options.output === 'json' ? ctx.io.stderr : ctx.io.stdout,
       `Reset ${plan.length} shard(s) under generation ${generation} (${values.size} subtask value(s) written). ` +
         'The consumer reads from the new positions at its next invocation.',
     );

@@ -140,11 +140,25 @@ describe('skc reset', () => {
     const { stream, path, store } = await consumedStream(10);
     await put(stream, range('unread', 0, 5));
 
-    const result = await reset(path, '--to', 'LATEST', '--yes');
+    const result = await reset(path, '--to', 'LATEST', '--yes', '--output', 'json');
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout) as {
+      shards: { next: { kind: string; timestampMillis: number } }[];
+    };
+    const pinnedAt = plan.shards[0]?.next.timestampMillis ?? 0;
+    expect(plan.shards.map((s) => s.next)).toEqual([
+      { kind: 'pinned', timestampMillis: pinnedAt },
+      { kind: 'pinned', timestampMillis: pinnedAt },
+    ]);
+    // Status measures the lag at the pinned time (an AT_TIMESTAMP iterator with nothing after it yet).
+    const status = await runCli([...localFlags(aws(), properties.path), 'status', '--consumer-prefix', path]);
+    expect(status.stdout).toContain('generation 1');
+    expect(
+      status.stdout.match(new RegExp(`AT_TIMESTAMP ${new Date(pinnedAt).toISOString()} │ caught up`, 'g')),
+    ).toHaveLength(2);
     await nextMillisecond();
     const after = await put(stream, range('after', 0, 6));
 
-    expect(result.code).toBe(0);
     expect(sorted(await nextRun(stream, store, 6))).toEqual(sorted(after.map((r) => r.data)));
   });
 
