@@ -1,2 +1,2 @@
 // The CDK constructs: `serverless-kinesis-connector`.
-export {};
+export * from './kinesis-streams';
