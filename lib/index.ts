@@ -1,2 +1,4 @@
 // The CDK constructs: `serverless-kinesis-connector`.
 export * from './kinesis-streams';
+export * from './kinesis-producer';
+export { CONNECTOR_RUNTIME } from './connector-function';

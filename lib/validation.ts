@@ -88,7 +88,7 @@ export function describeDuration(value: Duration): string {
     rest -= count * ms;
     if (count > 0) parts.push(`${count} ${unit}${count === 1 ? '' : 's'}`);
   }
-  return parts.length > 0 ? parts.join(' ') : '0 milliseconds';
+  return parts.length > 0 ? parts.join(' ') : '0 seconds';
 }
 
 /**

@@ -1,4 +1,5 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -37,4 +38,41 @@ export function acknowledgedRuleIds(scope: IConstruct): string[] {
     }
   }
   return [...ids].sort();
+}
+
+/** A policy statement as it appears in a synthesized template. */
+export interface TemplateStatement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/** The statements of every identity policy attached to the role with this logical id. */
+export function roleStatements(template: Template, roleLogicalId: string): TemplateStatement[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleLogicalId}"`))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as TemplateStatement[]);
+}
+
+/** Every action of every identity and resource policy in a template. */
+export function allPolicyActions(template: Template): string[] {
+  const documents = [
+    ...Object.values(template.findResources('AWS::IAM::Policy')).map((p) => p.Properties.PolicyDocument),
+    ...Object.values(template.findResources('AWS::SQS::QueuePolicy')).map((p) => p.Properties.PolicyDocument),
+  ];
+  return documents.flatMap((document) =>
+    (document.Statement as TemplateStatement[])
+      .filter((statement) => statement.Effect === 'Allow')
+      .flatMap((statement) => [statement.Action].flat()),
+  );
+}
+
+/** The logical id of an L2 construct's CloudFormation resource. */
+export function logicalId(construct: IConstruct): string {
+  const resource = construct.node.defaultChild;
+  if (!CfnElement.isCfnElement(resource))
+    throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  return Stack.of(construct).getLogicalId(resource);
 }
