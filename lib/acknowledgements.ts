@@ -11,11 +11,11 @@ export const ACKNOWLEDGEMENTS = {
       'The user passed encryptionKey to ask for a customer managed key instead of alias/aws/kinesis, ' +
       'accepting its per-request KMS cost.',
   },
-  lambdaBasicExecutionRole: {
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+  onFailureQueueIsTheDeadLetterQueue: {
+    id: 'AwsSolutions-SQS3',
     reason:
-      'AWSLambdaBasicExecutionRole only allows writing the function’s own CloudWatch Logs; ' +
-      'every data-plane permission is a scoped inline statement.',
+      'This queue is itself the consumer’s dead-letter destination: failed batches are parked here for ' +
+      'inspection and replay, so a dead-letter queue behind it would never receive anything.',
   },
 } satisfies Record<string, Acknowledgment>;
 

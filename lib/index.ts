@@ -2,3 +2,5 @@
 export * from './kinesis-streams';
 export * from './kinesis-producer';
 export { CONNECTOR_RUNTIME } from './connector-function';
+export * from './kinesis-consumer';
+export * from './metrics';
