@@ -4,3 +4,4 @@ export * from './core/time/clock';
 export * from './core/aws/retry';
 export * from './core/aws/credentials';
 export * from './core/aws/clients';
+export * from './core/config';

@@ -9,12 +9,20 @@ export class ConnectorError extends Error {
   }
 }
 
+/** One thing wrong with a configuration: the key at fault and a sentence about it. */
+export interface ConfigurationProblem {
+  readonly key: string;
+  readonly message: string;
+}
+
 /** A configuration value is missing, unknown or out of range. Raised once, at start-up or synth. */
 export class ConfigurationError extends ConnectorError {
   constructor(
     message: string,
     /** The configuration key or prop at fault. */
     readonly key?: string,
+    /** Every problem found, when a loader reports several at once. */
+    readonly problems: readonly ConfigurationProblem[] = key ? [{ key, message }] : [],
   ) {
     super(message);
   }

@@ -1,5 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Random } from '../../functions/core/time/clock';
 import { FaultSwitch } from './faults';
 
 /** An error a local service returns, in the shape of the AWS JSON protocol. */
@@ -9,15 +16,32 @@ export class ServiceError extends Error {
     readonly code: string,
     message: string,
     readonly statusCode = 400,
-    /** Extra headers, e.g. SQS's `x-amzn-query-error` for the legacy code. */
+    /** Extra headers for the response. */
     readonly headers: Record<string, string> = {},
+    /**
+     * The code the service's older query protocol used for this error, sent in `x-amzn-query-error` when
+     * the server is `queryCompatible` (SQS: `AWS.SimpleQueueService.NonExistentQueue` for `QueueDoesNotExist`).
+     * @default - the same as `code`
+     */
+    readonly queryCode?: string,
   ) {
     super(message);
     this.name = code;
   }
 }
 
-export type OperationHandler = (input: Record<string, unknown>) => unknown | Promise<unknown>;
+/** What a handler may know about the call besides its input. */
+export interface RequestContext {
+  readonly operation: string;
+  readonly headers: IncomingHttpHeaders;
+  /** Aborts when the client disconnects or the server closes, so a long poll can stop waiting. */
+  readonly signal: AbortSignal;
+}
+
+export type OperationHandler = (
+  input: Record<string, unknown>,
+  context: RequestContext,
+) => unknown | Promise<unknown>;
 
 export interface JsonServiceOptions {
   /** The `X-Amz-Target` prefix, e.g. `AmazonSSM` or `AmazonSQS`. */
@@ -27,9 +51,24 @@ export interface JsonServiceOptions {
   readonly operations: Record<string, OperationHandler>;
   /** Error code for a throttled call. @default ThrottlingException */
   readonly throttlingCode?: string;
+  /** HTTP status of a throttled call. @default 400 */
+  readonly throttlingStatus?: number;
   readonly throttlingHeaders?: Record<string, string>;
+  /**
+   * Namespace put before the error code in the body's `__type`, e.g. `com.amazonaws.sqs` gives
+   * `com.amazonaws.sqs#QueueDoesNotExist`. @default - the bare code
+   */
+  readonly errorNamespace?: string;
+  /**
+   * The service is `awsQueryCompatible` (SQS): every error response carries `x-amzn-query-error:
+   * <query code>;Sender|Receiver`, which SDK v3 reads before `__type` to name the error.
+   * @default false
+   */
+  readonly queryCompatible?: boolean;
   /** Largest request body accepted, in bytes. @default 10 MiB */
   readonly maxRequestBytes?: number;
+  /** Random source for the fault switch's fail fraction. @default Math.random */
+  readonly random?: Random;
 }
 
 /**
@@ -38,10 +77,12 @@ export interface JsonServiceOptions {
  * but does not verify the signature.
  */
 export class JsonServiceServer {
-  readonly faults = new FaultSwitch();
+  readonly faults: FaultSwitch;
   private server?: Server;
 
-  constructor(private readonly options: JsonServiceOptions) {}
+  constructor(private readonly options: JsonServiceOptions) {
+    this.faults = new FaultSwitch(options.random);
+  }
 
   /** Starts listening on 127.0.0.1 (port 0 picks a free port) and returns the endpoint URL. */
   async listen(port = 0): Promise<string> {
@@ -70,6 +111,10 @@ export class JsonServiceServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort(new Error('The client closed the connection.'));
+    });
     try {
       const body = await readBody(req, this.options.maxRequestBytes ?? 10 * 1024 * 1024);
       if (req.method !== 'POST') throw new ServiceError('InvalidAction', 'Only POST requests are supported.');
@@ -94,7 +139,7 @@ export class JsonServiceServer {
         throw new ServiceError(
           this.options.throttlingCode ?? 'ThrottlingException',
           'Rate exceeded',
-          400,
+          this.options.throttlingStatus ?? 400,
           this.options.throttlingHeaders,
         );
       }
@@ -107,18 +152,30 @@ export class JsonServiceServer {
       } catch {
         throw new ServiceError('SerializationException', 'The request body is not valid JSON.');
       }
-      const output = (await handler(input)) ?? {};
+      const output = (await handler(input, { operation, headers: req.headers, signal: abort.signal })) ?? {};
       this.send(res, 200, output);
     } catch (error) {
-      if (error instanceof ServiceError) {
-        this.send(res, error.statusCode, { __type: error.code, message: error.message }, error.headers);
-      } else {
-        this.send(res, 500, { __type: 'InternalFailure', message: String(error) });
-      }
+      this.sendError(
+        res,
+        error instanceof ServiceError ? error : new ServiceError('InternalFailure', String(error), 500),
+      );
     }
   }
 
+  private sendError(res: ServerResponse, error: ServiceError): void {
+    const { errorNamespace, queryCompatible } = this.options;
+    const headers = { ...error.headers };
+    if (queryCompatible) {
+      const fault = error.statusCode >= 500 ? 'Receiver' : 'Sender';
+      headers['x-amzn-query-error'] = `${error.queryCode ?? error.code};${fault}`;
+    }
+    const type = errorNamespace ? `${errorNamespace}#${error.code}` : error.code;
+    this.send(res, error.statusCode, { __type: type, message: error.message }, headers);
+  }
+
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+    // The client may have gone while a long poll waited; there is no one left to answer.
+    if (res.destroyed || res.writableEnded) return;
     const payload = Buffer.from(JSON.stringify(body));
     res.writeHead(status, {
       'content-type': this.options.contentType,

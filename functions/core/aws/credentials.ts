@@ -29,9 +29,13 @@ export type CredentialsConfig =
     }
   | {
       readonly provider: 'WEB_IDENTITY_TOKEN';
+      /** @default the AWS_ROLE_ARN environment variable */
       readonly roleArn?: string;
       readonly roleSessionName?: string;
+      /** @default the AWS_WEB_IDENTITY_TOKEN_FILE environment variable */
       readonly webIdentityTokenFile?: string;
+      /** @default the region's STS endpoint */
+      readonly stsEndpoint?: string;
     }
   | { readonly provider: 'AUTO' };
 
@@ -99,7 +103,11 @@ export function credentialsProvider(
         ...(config.roleArn ? { roleArn: config.roleArn } : {}),
         ...(config.roleSessionName ? { roleSessionName: config.roleSessionName } : {}),
         ...(config.webIdentityTokenFile ? { webIdentityTokenFile: config.webIdentityTokenFile } : {}),
-        clientConfig: { ...(context.region ? { region: context.region } : {}), ...context.stsClientConfig },
+        clientConfig: {
+          ...(context.region ? { region: context.region } : {}),
+          ...(config.stsEndpoint ? { endpoint: config.stsEndpoint } : {}),
+          ...context.stsClientConfig,
+        },
       });
     case 'AUTO':
       return fromNodeProviderChain({

@@ -1,0 +1,345 @@
+import type { BackoffSettings } from '../aws/retry';
+import { AWS_ENDPOINT_SETTINGS, AWS_SETTINGS, type AwsConfig, type AwsOptions } from './aws-config';
+import { backoffSettings, type BackoffKeys } from './backoff';
+import { DEFAULT_TIMESTAMP_FORMAT } from './timestamp';
+import {
+  boolean,
+  integer,
+  offOrPositive,
+  oneOf,
+  setting,
+  streamNames,
+  text,
+  type Kind,
+  type Setting,
+} from './validate';
+
+export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
+export type Deserializer = 'string' | 'json' | 'bytes';
+export type SsmTier = 'Standard' | 'Advanced' | 'Intelligent-Tiering';
+
+/** The consumer's configuration: validated once, every default filled in, frozen. */
+export interface ConsumerConfig {
+  readonly aws: AwsConfig;
+  readonly streams: readonly string[];
+  readonly initialPosition: InitialPosition;
+  /** Set exactly when `initialPosition` is AT_TIMESTAMP. */
+  readonly initialTimestamp?: Date;
+  readonly getRecords: {
+    readonly maxRecordCount: number;
+    readonly intervalMillis: number;
+    readonly backoff: BackoffSettings;
+  };
+  readonly getShardIterator: { readonly backoff: BackoffSettings };
+  readonly listShards: { readonly backoff: BackoffSettings };
+  readonly discoveryIntervalMillis: number;
+  readonly adaptiveReads: boolean;
+  /** -1 when off. */
+  readonly shardIdleIntervalMillis: number;
+  readonly parallelism: number;
+  readonly checkpointIntervalMillis: number;
+  readonly timeBudgetMillis: number;
+  readonly batchSize: number;
+  readonly maxBatchingMillis: number;
+  readonly checkpoint: { readonly ssmPrefix: string; readonly ssmTier: SsmTier };
+  readonly failOnError: boolean;
+  readonly deserializer: Deserializer;
+}
+
+/** The consumer's settings as typed options; `streams` and `aws.region` are required at load. */
+export interface ConsumerOptions {
+  readonly aws?: AwsOptions;
+  /** Required: the streams to read, by name. */
+  readonly streams?: readonly string[];
+  /** @default 'LATEST' */
+  readonly initialPosition?: InitialPosition;
+  /** Required with AT_TIMESTAMP: a Date, or text in `initialTimestampFormat` or epoch seconds. */
+  readonly initialTimestamp?: Date | string;
+  /** A Java SimpleDateFormat pattern. @default "yyyy-MM-dd'T'HH:mm:ss.SSSXXX" */
+  readonly initialTimestampFormat?: string;
+  readonly getRecords?: {
+    /** @default 10000 */
+    readonly maxRecordCount?: number;
+    /** @default 200 */
+    readonly intervalMillis?: number;
+    /** @default { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 } */
+    readonly backoff?: Partial<BackoffSettings>;
+  };
+  /** @default { backoff: { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 } } */
+  readonly getShardIterator?: { readonly backoff?: Partial<BackoffSettings> };
+  /** @default { backoff: { maxRetries: 10, baseMillis: 1000, maxMillis: 5000, expConst: 1.5 } } */
+  readonly listShards?: { readonly backoff?: Partial<BackoffSettings> };
+  /** @default 10000 */
+  readonly discoveryIntervalMillis?: number;
+  /** @default false */
+  readonly adaptiveReads?: boolean;
+  /** @default -1 (off) */
+  readonly shardIdleIntervalMillis?: number;
+  /** @default 1 */
+  readonly parallelism?: number;
+  /** @default 10000 */
+  readonly checkpointIntervalMillis?: number;
+  /** @default 50000 */
+  readonly timeBudgetMillis?: number;
+  /** @default 100 */
+  readonly batchSize?: number;
+  /** @default 0 */
+  readonly maxBatchingMillis?: number;
+  /** @default { ssmPrefix: '/serverless-kinesis-connector/checkpoints', ssmTier: 'Standard' } */
+  readonly checkpoint?: { readonly ssmPrefix?: string; readonly ssmTier?: SsmTier };
+  /** @default false */
+  readonly failOnError?: boolean;
+  /** @default 'string' */
+  readonly deserializer?: Deserializer;
+}
+
+const GET_RECORDS_BACKOFF: BackoffSettings = {
+  maxRetries: 3,
+  baseMillis: 300,
+  maxMillis: 1000,
+  expConst: 1.5,
+};
+const LIST_SHARDS_BACKOFF: BackoffSettings = {
+  maxRetries: 10,
+  baseMillis: 1000,
+  maxMillis: 5000,
+  expConst: 1.5,
+};
+
+/**
+ * The consumer defaults: the reference connector's for its keys, and this design's for its own.
+ * Docs and the CDK constructs use these same numbers.
+ */
+export const CONSUMER_DEFAULTS = Object.freeze({
+  initialPosition: 'LATEST' as InitialPosition,
+  initialTimestampFormat: DEFAULT_TIMESTAMP_FORMAT,
+  getRecords: Object.freeze({
+    maxRecordCount: 10000,
+    intervalMillis: 200,
+    backoff: Object.freeze(GET_RECORDS_BACKOFF),
+  }),
+  getShardIterator: Object.freeze({ backoff: Object.freeze({ ...GET_RECORDS_BACKOFF }) }),
+  listShards: Object.freeze({ backoff: Object.freeze(LIST_SHARDS_BACKOFF) }),
+  discoveryIntervalMillis: 10000,
+  adaptiveReads: false,
+  shardIdleIntervalMillis: -1,
+  parallelism: 1,
+  checkpointIntervalMillis: 10000,
+  timeBudgetMillis: 50000,
+  batchSize: 100,
+  maxBatchingMillis: 0,
+  checkpoint: Object.freeze({
+    ssmPrefix: '/serverless-kinesis-connector/checkpoints',
+    ssmTier: 'Standard' as SsmTier,
+  }),
+  failOnError: false,
+  deserializer: 'string' as Deserializer,
+});
+
+/** How long a shard iterator lives; the GetRecords interval must stay below it. */
+export const SHARD_ITERATOR_EXPIRY_MILLIS = 300000;
+
+const D = CONSUMER_DEFAULTS;
+
+/** Raw timestamp input: text from a file, or a Date or text from code; parsed once the format is known. */
+export const timestampInput: Kind<Date | string> = {
+  allowed: 'a date in the timestamp format, or epoch seconds such as 1459799926.480',
+  parse(value, fromText) {
+    if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+    if (!fromText && value instanceof Date && !Number.isNaN(value.getTime())) return value;
+    return undefined;
+  },
+};
+
+/** Every consumer setting by name (the AWS ones are in AWS_SETTINGS). */
+export const CONSUMER_SETTINGS = {
+  streams: setting({
+    key: 'streams',
+    path: ['streams'],
+    kind: streamNames,
+    required: true,
+    description: 'the streams to read; a constructor argument in the reference connector',
+  }),
+  initialPosition: setting({
+    key: 'flink.stream.initpos',
+    path: ['initialPosition'],
+    kind: oneOf<InitialPosition>(['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP']),
+    default: D.initialPosition,
+    description: 'where a shard without a checkpoint starts',
+  }),
+  initialTimestamp: setting({
+    key: 'flink.stream.initpos.timestamp',
+    path: ['initialTimestamp'],
+    kind: timestampInput,
+    defaultText: '- required with AT_TIMESTAMP',
+    description:
+      'the start time for AT_TIMESTAMP: a date in the format below, or epoch seconds (1459799926.480)',
+  }),
+  initialTimestampFormat: setting({
+    key: 'flink.stream.initpos.timestamp.format',
+    path: ['initialTimestampFormat'],
+    kind: text('a Java SimpleDateFormat pattern', /\S/),
+    default: D.initialTimestampFormat,
+    description: 'the Java SimpleDateFormat pattern of the timestamp',
+  }),
+  maxRecordCount: setting({
+    key: 'flink.shard.getrecords.maxrecordcount',
+    path: ['getRecords', 'maxRecordCount'],
+    kind: integer(1, 10000),
+    default: D.getRecords.maxRecordCount,
+    description: 'records asked for per GetRecords call',
+  }),
+  getRecordsIntervalMillis: setting({
+    key: 'flink.shard.getrecords.intervalmillis',
+    path: ['getRecords', 'intervalMillis'],
+    kind: integer(
+      0,
+      SHARD_ITERATOR_EXPIRY_MILLIS - 1,
+      'milliseconds, below the 5-minute shard iterator expiry',
+    ),
+    default: D.getRecords.intervalMillis,
+    description: 'pause between GetRecords calls on one shard',
+  }),
+  discoveryIntervalMillis: setting({
+    key: 'flink.shard.discovery.intervalmillis',
+    path: ['discoveryIntervalMillis'],
+    kind: integer(1, undefined, 'milliseconds'),
+    default: D.discoveryIntervalMillis,
+    description: 'how often ListShards looks for new shards',
+  }),
+  adaptiveReads: setting({
+    key: 'flink.shard.adaptivereads',
+    path: ['adaptiveReads'],
+    kind: boolean,
+    default: D.adaptiveReads,
+    description: "size each GetRecords call to stay within the shard's 2 MiB/s read limit",
+  }),
+  shardIdleIntervalMillis: setting({
+    key: 'flink.shard.idle.interval',
+    path: ['shardIdleIntervalMillis'],
+    kind: offOrPositive('milliseconds'),
+    default: D.shardIdleIntervalMillis,
+    description: 'after this long without records a shard stops holding back the watermark',
+  }),
+  parallelism: setting({
+    key: 'consumer.parallelism',
+    path: ['parallelism'],
+    kind: integer(1, 1000),
+    default: D.parallelism,
+    description: 'concurrent consumer invocations sharing the shards',
+  }),
+  checkpointIntervalMillis: setting({
+    key: 'consumer.checkpoint.intervalmillis',
+    path: ['checkpointIntervalMillis'],
+    kind: integer(1000, undefined, 'milliseconds; SSM writes are scarce'),
+    default: D.checkpointIntervalMillis,
+    description: 'how often positions are written to the checkpoint store during a run',
+  }),
+  timeBudgetMillis: setting({
+    key: 'consumer.timebudgetmillis',
+    path: ['timeBudgetMillis'],
+    kind: integer(1000, 900000, 'milliseconds; a Lambda invocation lasts at most 15 minutes'),
+    default: D.timeBudgetMillis,
+    description:
+      'how long one invocation reads before its final checkpoint; keep it below the function timeout',
+  }),
+  batchSize: setting({
+    key: 'consumer.batchsize',
+    path: ['batchSize'],
+    kind: integer(1, 10000),
+    default: D.batchSize,
+    description: 'most records handed to the record handler at once',
+  }),
+  maxBatchingMillis: setting({
+    key: 'consumer.maxbatchingmillis',
+    path: ['maxBatchingMillis'],
+    kind: integer(0, 300000, 'milliseconds'),
+    default: D.maxBatchingMillis,
+    description: 'longest a partial batch waits to fill before it is delivered',
+  }),
+  ssmPrefix: setting({
+    key: 'consumer.checkpoint.ssm.prefix',
+    path: ['checkpoint', 'ssmPrefix'],
+    kind: text(
+      'an SSM parameter path such as /my-app/checkpoints ("/"-separated segments of letters, digits, "_", "." ' +
+        'or "-", not under /aws or /ssm, at most 512 characters)',
+      /^(?!\/(aws|ssm)(\/|$))(\/[a-zA-Z0-9_.-]+)+$/i,
+      2,
+      512,
+    ),
+    default: D.checkpoint.ssmPrefix,
+    description:
+      'SSM parameter path under which checkpoints are kept; give each consumer application its own',
+  }),
+  ssmTier: setting({
+    key: 'consumer.checkpoint.ssm.tier',
+    path: ['checkpoint', 'ssmTier'],
+    kind: oneOf<SsmTier>(['Standard', 'Advanced', 'Intelligent-Tiering']),
+    default: D.checkpoint.ssmTier,
+    description: 'SSM tier of the checkpoint parameters (Standard: 4 KB values, free)',
+  }),
+  failOnError: setting({
+    key: 'consumer.failonerror',
+    path: ['failOnError'],
+    kind: boolean,
+    default: D.failOnError,
+    description:
+      'stop the run on a record that fails to deserialize or deliver (retried from the last checkpoint) ' +
+      'instead of reporting and skipping it',
+  }),
+  deserializer: setting({
+    key: 'consumer.deserializer',
+    path: ['deserializer'],
+    kind: oneOf<Deserializer>(['string', 'json', 'bytes']),
+    default: D.deserializer,
+    description: 'how record data reaches the handler: UTF-8 text, parsed JSON or raw bytes',
+  }),
+};
+
+export const CONSUMER_BACKOFF_KEYS: Record<'getRecords' | 'getShardIterator' | 'listShards', BackoffKeys> = {
+  getRecords: backoffSettings(
+    'flink.shard.getrecords',
+    ['getRecords', 'backoff'],
+    'GetRecords',
+    D.getRecords.backoff,
+  ),
+  getShardIterator: backoffSettings(
+    'flink.shard.getiterator',
+    ['getShardIterator', 'backoff'],
+    'GetShardIterator',
+    D.getShardIterator.backoff,
+  ),
+  listShards: backoffSettings(
+    'flink.list.shards',
+    ['listShards', 'backoff'],
+    'ListShards',
+    D.listShards.backoff,
+  ),
+};
+
+/** Every consumer setting, the AWS ones included, in documentation order. */
+export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
+  ...Object.values(AWS_SETTINGS),
+  ...Object.values(AWS_ENDPOINT_SETTINGS),
+  CONSUMER_SETTINGS.streams,
+  CONSUMER_SETTINGS.initialPosition,
+  CONSUMER_SETTINGS.initialTimestamp,
+  CONSUMER_SETTINGS.initialTimestampFormat,
+  CONSUMER_SETTINGS.maxRecordCount,
+  CONSUMER_SETTINGS.getRecordsIntervalMillis,
+  ...Object.values(CONSUMER_BACKOFF_KEYS.getRecords),
+  ...Object.values(CONSUMER_BACKOFF_KEYS.getShardIterator),
+  CONSUMER_SETTINGS.discoveryIntervalMillis,
+  ...Object.values(CONSUMER_BACKOFF_KEYS.listShards),
+  CONSUMER_SETTINGS.adaptiveReads,
+  CONSUMER_SETTINGS.shardIdleIntervalMillis,
+  CONSUMER_SETTINGS.parallelism,
+  CONSUMER_SETTINGS.checkpointIntervalMillis,
+  CONSUMER_SETTINGS.timeBudgetMillis,
+  CONSUMER_SETTINGS.batchSize,
+  CONSUMER_SETTINGS.maxBatchingMillis,
+  CONSUMER_SETTINGS.ssmPrefix,
+  CONSUMER_SETTINGS.ssmTier,
+  CONSUMER_SETTINGS.failOnError,
+  CONSUMER_SETTINGS.deserializer,
+] as readonly Setting<unknown>[];

@@ -1,0 +1,239 @@
+import { AWS_ENDPOINT_SETTINGS, AWS_SETTINGS, type AwsConfig, type AwsOptions } from './aws-config';
+import {
+  boolean,
+  integer,
+  longInteger,
+  setting,
+  streamName,
+  streamNames,
+  type Kind,
+  type Setting,
+} from './validate';
+
+/** The producer's configuration: validated once, every default filled in, frozen. */
+export interface ProducerConfig {
+  readonly aws: AwsConfig;
+  readonly aggregationEnabled: boolean;
+  readonly aggregationMaxCount: number;
+  readonly aggregationMaxSizeBytes: number;
+  readonly collectionMaxCount: number;
+  readonly collectionMaxSizeBytes: number;
+  readonly recordMaxBufferedTimeMillis: number;
+  readonly recordTtlMillis: number;
+  readonly requestTimeoutMillis: number;
+  /** Percent of a shard's write limits the per-shard limiter allows. */
+  readonly rateLimitPercent: number;
+  readonly threadPoolSize: number;
+  readonly failIfThrottled: boolean;
+  readonly defaultStream?: string;
+  /** Unset means a random partition key per record. */
+  readonly defaultPartitionKey?: string;
+  /** Unset means any stream. */
+  readonly allowedStreams?: readonly string[];
+  readonly raw: boolean;
+  readonly maxRecordSizeBytes: number;
+  readonly failOnError: boolean;
+}
+
+/** The producer's settings as typed options; only `aws.region` is required at load. */
+export interface ProducerOptions {
+  readonly aws?: AwsOptions;
+  /** KPL AggregationEnabled. @default true */
+  readonly aggregationEnabled?: boolean;
+  /** KPL AggregationMaxCount. @default 4294967295 */
+  readonly aggregationMaxCount?: number;
+  /** KPL AggregationMaxSize. @default 51200 */
+  readonly aggregationMaxSizeBytes?: number;
+  /** KPL CollectionMaxCount. @default 500 */
+  readonly collectionMaxCount?: number;
+  /** KPL CollectionMaxSize. @default 5242880 */
+  readonly collectionMaxSizeBytes?: number;
+  /** KPL RecordMaxBufferedTime. @default 100 */
+  readonly recordMaxBufferedTimeMillis?: number;
+  /** KPL RecordTtl. @default 30000 */
+  readonly recordTtlMillis?: number;
+  /** KPL RequestTimeout. @default 6000 */
+  readonly requestTimeoutMillis?: number;
+  /** KPL RateLimit. @default 100 */
+  readonly rateLimitPercent?: number;
+  /** KPL ThreadPoolSize. @default 10 */
+  readonly threadPoolSize?: number;
+  /** KPL FailIfThrottled. @default false */
+  readonly failIfThrottled?: boolean;
+  /** @default - messages must name their stream */
+  readonly defaultStream?: string;
+  /** @default - a random partition key per record */
+  readonly defaultPartitionKey?: string;
+  /** @default - any stream */
+  readonly allowedStreams?: readonly string[];
+  /** @default false */
+  readonly raw?: boolean;
+  /** @default 1048576 */
+  readonly maxRecordSizeBytes?: number;
+  /** @default false */
+  readonly failOnError?: boolean;
+}
+
+/** One MiB, the default Kinesis record size limit. */
+export const MIB = 1024 * 1024;
+
+/** The producer defaults: KPL's, with RateLimit 100 as the reference connector sets it. */
+export const PRODUCER_DEFAULTS = Object.freeze({
+  aggregationEnabled: true,
+  aggregationMaxCount: 4294967295,
+  aggregationMaxSizeBytes: 51200,
+  collectionMaxCount: 500,
+  collectionMaxSizeBytes: 5 * MIB,
+  recordMaxBufferedTimeMillis: 100,
+  recordTtlMillis: 30000,
+  requestTimeoutMillis: 6000,
+  rateLimitPercent: 100,
+  threadPoolSize: 10,
+  failIfThrottled: false,
+  raw: false,
+  maxRecordSizeBytes: MIB,
+  failOnError: false,
+});
+
+const D = PRODUCER_DEFAULTS;
+
+/** A partition key: 1 to 256 Unicode characters. */
+export const partitionKey: Kind<string> = {
+  allowed: 'a partition key of 1 to 256 Unicode characters',
+  parse(value) {
+    if (typeof value !== 'string') return undefined;
+    const length = [...value].length;
+    return length >= 1 && length <= 256 ? value : undefined;
+  },
+};
+
+/** Every producer setting by name (the AWS ones are in AWS_SETTINGS). */
+export const PRODUCER_SETTINGS = {
+  aggregationEnabled: setting({
+    key: 'AggregationEnabled',
+    path: ['aggregationEnabled'],
+    kind: boolean,
+    default: D.aggregationEnabled,
+    description: 'pack user records into KPL aggregated records',
+  }),
+  aggregationMaxCount: setting({
+    key: 'AggregationMaxCount',
+    path: ['aggregationMaxCount'],
+    kind: longInteger(1),
+    default: D.aggregationMaxCount,
+    description: 'most user records in one aggregated record',
+  }),
+  aggregationMaxSizeBytes: setting({
+    key: 'AggregationMaxSize',
+    path: ['aggregationMaxSizeBytes'],
+    kind: integer(64, 10 * MIB, 'bytes; at most producer.maxrecordsizebytes'),
+    default: D.aggregationMaxSizeBytes,
+    description: 'largest aggregated record in bytes',
+  }),
+  collectionMaxCount: setting({
+    key: 'CollectionMaxCount',
+    path: ['collectionMaxCount'],
+    kind: integer(1, 500, 'PutRecords takes at most 500 records'),
+    default: D.collectionMaxCount,
+    description: 'most records in one PutRecords request',
+  }),
+  collectionMaxSizeBytes: setting({
+    key: 'CollectionMaxSize',
+    path: ['collectionMaxSizeBytes'],
+    kind: integer(52224, 10 * MIB, 'bytes; PutRecords takes at most 5 MiB, 10 MiB where AWS raised it'),
+    default: D.collectionMaxSizeBytes,
+    description: 'largest PutRecords request in bytes',
+  }),
+  recordMaxBufferedTimeMillis: setting({
+    key: 'RecordMaxBufferedTime',
+    path: ['recordMaxBufferedTimeMillis'],
+    kind: longInteger(0, 'milliseconds'),
+    default: D.recordMaxBufferedTimeMillis,
+    description: 'longest a record waits for a fuller batch before it is sent',
+  }),
+  recordTtlMillis: setting({
+    key: 'RecordTtl',
+    path: ['recordTtlMillis'],
+    kind: longInteger(100, 'milliseconds'),
+    default: D.recordTtlMillis,
+    description: 'longest a record may take to be put before it is reported as failed',
+  }),
+  requestTimeoutMillis: setting({
+    key: 'RequestTimeout',
+    path: ['requestTimeoutMillis'],
+    kind: integer(100, 600000, 'milliseconds'),
+    default: D.requestTimeoutMillis,
+    description: 'longest one PutRecords request may take',
+  }),
+  rateLimitPercent: setting({
+    key: 'RateLimit',
+    path: ['rateLimitPercent'],
+    kind: longInteger(1, 'percent of the 1 MiB/s and 1,000 records/s per shard'),
+    default: D.rateLimitPercent,
+    description: "the per-shard limiter's share of a shard's write limits (KPL's default is 150)",
+  }),
+  threadPoolSize: setting({
+    key: 'ThreadPoolSize',
+    path: ['threadPoolSize'],
+    kind: integer(1, 256),
+    default: D.threadPoolSize,
+    description: 'most PutRecords requests in flight at once',
+  }),
+  failIfThrottled: setting({
+    key: 'FailIfThrottled',
+    path: ['failIfThrottled'],
+    kind: boolean,
+    default: D.failIfThrottled,
+    description: 'report a throttled record as failed at once instead of retrying it',
+  }),
+  defaultStream: setting({
+    key: 'producer.defaultstream',
+    path: ['defaultStream'],
+    kind: streamName,
+    defaultText: '- messages must name their stream',
+    description: 'the stream for messages that name none; required in raw mode',
+  }),
+  defaultPartitionKey: setting({
+    key: 'producer.defaultpartitionkey',
+    path: ['defaultPartitionKey'],
+    kind: partitionKey,
+    defaultText: '- a random key per record',
+    description: 'the partition key for messages that give none',
+  }),
+  allowedStreams: setting({
+    key: 'producer.allowedstreams',
+    path: ['allowedStreams'],
+    kind: streamNames,
+    defaultText: '- any stream',
+    description: 'the only streams messages may name; others fail validation',
+  }),
+  raw: setting({
+    key: 'producer.raw',
+    path: ['raw'],
+    kind: boolean,
+    default: D.raw,
+    description: 'take each message body as the record data for the default stream, with no envelope',
+  }),
+  maxRecordSizeBytes: setting({
+    key: 'producer.maxrecordsizebytes',
+    path: ['maxRecordSizeBytes'],
+    kind: integer(1024, 10 * MIB, 'bytes; 1 MiB unless the stream was raised with UpdateMaxRecordSize'),
+    default: D.maxRecordSizeBytes,
+    description: 'largest record (data and partition key) the streams accept',
+  }),
+  failOnError: setting({
+    key: 'producer.failonerror',
+    path: ['failOnError'],
+    kind: boolean,
+    default: D.failOnError,
+    description:
+      'fail the whole invocation on a record error instead of reporting that message as a batch item failure',
+  }),
+};
+
+/** Every producer setting, the AWS ones included, in documentation order. */
+export const PRODUCER_SETTINGS_LIST: readonly Setting<unknown>[] = [
+  ...Object.values(AWS_SETTINGS),
+  ...Object.values(AWS_ENDPOINT_SETTINGS),
+  ...Object.values(PRODUCER_SETTINGS),
+] as readonly Setting<unknown>[];
