@@ -9,14 +9,25 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ACKNOWLEDGEMENTS, RESOURCE_ACKNOWLEDGEMENT_REASONS, acknowledgeResource } from './acknowledgements';
 import { createAlarm, queueDepthMetric } from './alarms';
 import { ConnectorFunction, builtInEntry } from './connector-function';
 import { DEFAULT_STREAM_RETENTION, knownRetention } from './kinesis-streams';
 import { ConsumerMetricName, MetricDimension, runtimeMetric } from './metrics';
-import { consumerEnvironment } from './runtime-environment';
+import {
+  CONSUMER_DEFAULTS,
+  CONSUMER_SETTINGS,
+  DEPLOYMENT_VARIABLES,
+  ENV_PREFIX,
+  type ConsumerOptions,
+  type Deserializer,
+  type InitialPosition,
+  type SsmTier,
+} from '../functions/core/config';
+import { CONSUMER_BACKOFF_KEYS } from '../functions/core/config/consumer-settings';
+import { checkSettingProps, consumerFunctionEnvironment, millis } from './runtime-environment';
 import {
   checkDuration,
   checkNumber,
@@ -58,18 +69,23 @@ export interface KinesisConsumerProps {
    */
   readonly batchSize?: number;
   /**
-   * How long records are gathered into a batch before it is delivered anyway, 0 to 300 seconds.
-   * @default Duration.seconds(1)
+   * How long a partial batch waits to fill before it is delivered anyway, 0 to 300 seconds.
+   * @default Duration.millis(0): each read's records are delivered at once
    */
   readonly maxBatchingWindow?: Duration;
+  /**
+   * How record data reaches your processor: UTF-8 text, parsed JSON or raw bytes.
+   * @default 'string'
+   */
+  readonly deserializer?: Deserializer;
   /**
    * Where a batch goes (as a reference to its records) when delivery keeps failing.
    * @default - a new SSE-SQS, TLS-only queue that keeps messages 14 days
    */
   readonly onFailureQueue?: sqs.IQueue;
   /**
-   * Stop the subtask at a batch that keeps failing, instead of sending it to the on-failure queue
-   * and moving on; the checkpoint stays before the failed batch.
+   * Stop the run at a record that fails to deserialize or deliver (it is retried from the last
+   * checkpoint on the next run) instead of reporting it to the on-failure queue and moving on.
    * @default false
    */
   readonly failOnError?: boolean;
@@ -96,13 +112,13 @@ export interface KinesisConsumerProps {
   readonly schedulePeriod?: Duration;
   /**
    * Function timeout; must be shorter than `schedulePeriod` so a subtask's invocations never overlap.
-   * @default - schedulePeriod minus 5 seconds, at most 15 minutes
+   * @default - schedulePeriod minus 5 seconds, at most 15 minutes (55 seconds for the default period)
    */
   readonly functionTimeout?: Duration;
   /**
-   * How long an invocation reads before it stops, delivers what it holds and checkpoints; shorter
-   * than `functionTimeout`.
-   * @default - functionTimeout minus 10 seconds (or half of it, if longer)
+   * How long an invocation reads before it stops, delivers what it holds and writes its last
+   * checkpoint; shorter than `functionTimeout`. A Token must be given in milliseconds.
+   * @default - functionTimeout minus 5 seconds (50 seconds for the default period, the runtime's default)
    */
   readonly timeBudget?: Duration;
   /**
@@ -111,29 +127,101 @@ export interface KinesisConsumerProps {
    */
   readonly enabled?: boolean;
   /**
-   * Records per GetRecords call, 1 to 10,000.
+   * Records per GetRecords call, 1 to 10,000 (`flink.shard.getrecords.maxrecordcount`).
    * @default 10000
    */
   readonly getRecordsMaxRecords?: number;
   /**
-   * Pause between GetRecords calls on a shard; below 5 minutes, when the iterator expires.
+   * Pause between GetRecords calls on a shard; below the 5-minute iterator expiry
+   * (`flink.shard.getrecords.intervalmillis`).
    * @default Duration.millis(200)
    */
   readonly getRecordsInterval?: Duration;
   /**
-   * How often the subtask looks for new shards (after resharding).
+   * GetRecords retries after the first attempt, on throttling or a transient error.
+   * @default 3
+   */
+  readonly getRecordsMaxRetries?: number;
+  /**
+   * GetRecords backoff base: sleep = random x min(max, base x exponent^attempt).
+   * @default Duration.millis(300)
+   */
+  readonly getRecordsBackoffBase?: Duration;
+  /**
+   * GetRecords backoff ceiling.
+   * @default Duration.millis(1000)
+   */
+  readonly getRecordsBackoffMax?: Duration;
+  /**
+   * GetRecords backoff growth per attempt.
+   * @default 1.5
+   */
+  readonly getRecordsBackoffExponent?: number;
+  /**
+   * GetShardIterator retries after the first attempt.
+   * @default 3
+   */
+  readonly getShardIteratorMaxRetries?: number;
+  /**
+   * GetShardIterator backoff base.
+   * @default Duration.millis(300)
+   */
+  readonly getShardIteratorBackoffBase?: Duration;
+  /**
+   * GetShardIterator backoff ceiling.
+   * @default Duration.millis(1000)
+   */
+  readonly getShardIteratorBackoffMax?: Duration;
+  /**
+   * GetShardIterator backoff growth per attempt.
+   * @default 1.5
+   */
+  readonly getShardIteratorBackoffExponent?: number;
+  /**
+   * ListShards retries after the first attempt.
+   * @default 10
+   */
+  readonly listShardsMaxRetries?: number;
+  /**
+   * ListShards backoff base.
+   * @default Duration.millis(1000)
+   */
+  readonly listShardsBackoffBase?: Duration;
+  /**
+   * ListShards backoff ceiling.
+   * @default Duration.millis(5000)
+   */
+  readonly listShardsBackoffMax?: Duration;
+  /**
+   * ListShards backoff growth per attempt.
+   * @default 1.5
+   */
+  readonly listShardsBackoffExponent?: number;
+  /**
+   * How often the subtask looks for new shards (after resharding) (`flink.shard.discovery.intervalmillis`).
    * @default Duration.seconds(10)
    */
   readonly shardDiscoveryInterval?: Duration;
   /**
-   * How often checkpoints are written during an invocation (always at its end).
+   * Size each GetRecords call to stay within the shard's 2 MiB/s read limit (`flink.shard.adaptivereads`).
+   * @default false
+   */
+  readonly adaptiveReads?: boolean;
+  /**
+   * After this long without records a shard stops holding back the watermark (`flink.shard.idle.interval`).
+   * @default - off: an idle shard holds the watermark back
+   */
+  readonly idleShardInterval?: Duration;
+  /**
+   * How often checkpoints are written during an invocation (always at its end); at least 1 second,
+   * since SSM writes are scarce.
    * @default Duration.seconds(10)
    */
   readonly checkpointInterval?: Duration;
 
   /**
-   * First segment(s) of the SSM parameter path `/{prefix}/{consumerName}/...` of checkpoints and leases.
-   * @default 'kinesis-connector'
+   * SSM path under which each consumer keeps its checkpoints and leases, at `{prefix}/{consumerName}/...`.
+   * @default '/serverless-kinesis-connector'
    */
   readonly checkpointParameterPrefix?: string;
   /**
@@ -201,11 +289,9 @@ export interface KinesisConsumerProps {
 }
 
 /** Default SSM path prefix of checkpoints and leases. */
-export const DEFAULT_CHECKPOINT_PREFIX = 'kinesis-connector';
+export const DEFAULT_CHECKPOINT_PREFIX = '/serverless-kinesis-connector';
 /** Default schedule period of every subtask. */
 export const DEFAULT_SCHEDULE_PERIOD = Duration.minutes(1);
-/** Most subtasks one consumer may have: each is one EventBridge schedule. */
-export const MAX_PARALLELISM = 1000;
 // The shortest event age EventBridge Scheduler and Lambda's async invoke config accept.
 const MAX_EVENT_AGE = Duration.minutes(1);
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
@@ -250,8 +336,8 @@ export class KinesisConsumer extends Construct {
     this.streams = props.streams;
     this.parallelism = props.parallelism ?? 1;
     this.checkpointTable = props.checkpointTable;
-    const prefix = normalizePrefix(props.checkpointParameterPrefix ?? DEFAULT_CHECKPOINT_PREFIX);
-    if (!props.checkpointTable) this.checkpointParameterPath = `/${prefix}/${props.consumerName}`;
+    const path = `${props.checkpointParameterPrefix ?? DEFAULT_CHECKPOINT_PREFIX}/${props.consumerName}`;
+    if (!props.checkpointTable) this.checkpointParameterPath = path;
 
     this.onFailureQueue = props.onFailureQueue ?? this.createOnFailureQueue();
 
@@ -271,7 +357,7 @@ export class KinesisConsumer extends Construct {
     fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: MAX_EVENT_AGE });
 
     this.grantRead(fn.role);
-    this.grantCheckpoints(fn.role, prefix, props);
+    this.grantCheckpoints(fn.role, path, props.checkpointTable);
     this.grantDelivery(fn.role, props.target);
     // The group holds nothing but these schedules, so it goes with them.
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
@@ -362,32 +448,22 @@ export class KinesisConsumer extends Construct {
   }
 
   private environment(props: KinesisConsumerProps, timing: Timing): Record<string, string> {
-    const own = consumerEnvironment({
+    const own = consumerFunctionEnvironment(consumerOptions(props, timing, this.checkpointParameterPath), {
       consumerName: props.consumerName,
-      streamNames: props.streams.map((stream) => stream.streamName),
-      checkpointParameterPath: this.checkpointParameterPath,
-      checkpointParameterTier: props.checkpointParameterTier ?? ssm.ParameterTier.STANDARD,
-      checkpointTableName: props.checkpointTable?.tableName,
-      targetFunctionArn: props.target?.functionArn,
       onFailureQueueUrl: this.onFailureQueue.queueUrl,
-      failOnError: props.failOnError ?? false,
-      startingPosition: props.startingPosition ?? lambda.StartingPosition.LATEST,
-      startingTimestamp: props.startingTimestamp,
-      schedulePeriod: timing.schedulePeriod,
-      timeBudget: timing.timeBudget,
-      batchSize: props.batchSize ?? 100,
-      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
-      getRecordsMaxRecords: props.getRecordsMaxRecords ?? 10_000,
-      getRecordsInterval: props.getRecordsInterval ?? Duration.millis(200),
-      shardDiscoveryInterval: props.shardDiscoveryInterval ?? Duration.seconds(10),
-      checkpointInterval: props.checkpointInterval ?? Duration.seconds(10),
+      targetFunction: props.target?.functionArn,
+      checkpointTable: props.checkpointTable?.tableName,
     });
     for (const name of Object.keys(props.environment ?? {})) {
-      if (name in own) {
+      if (
+        name in own ||
+        name.startsWith(ENV_PREFIX) ||
+        Object.values(DEPLOYMENT_VARIABLES).includes(name as never)
+      ) {
         throw configError(
           OWNER,
           'environment',
-          `environment sets ${name}, which the connector sets itself; rename it.`,
+          `environment sets ${name}, a name the connector reserves (${ENV_PREFIX}* and its deployment variables); use a typed prop or rename it.`,
         );
       }
     }
@@ -421,8 +497,7 @@ export class KinesisConsumer extends Construct {
     }
   }
 
-  private grantCheckpoints(role: iam.IRole, prefix: string, props: KinesisConsumerProps): void {
-    const table = props.checkpointTable;
+  private grantCheckpoints(role: iam.IRole, path: string, table: dynamodb.ITable | undefined): void {
     if (table) {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
@@ -440,13 +515,14 @@ export class KinesisConsumer extends Construct {
       return;
     }
     const stack = Stack.of(this);
-    const path = stack.formatArn({
+    const pathArn = stack.formatArn({
       service: 'ssm',
       resource: 'parameter',
-      resourceName: `${prefix}/${props.consumerName}`,
+      // An SSM parameter ARN drops the path's leading slash.
+      resourceName: path.slice(1),
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    const below = `${path}/*`;
+    const below = `${pathArn}/*`;
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [
@@ -457,7 +533,7 @@ export class KinesisConsumer extends Construct {
           'ssm:DeleteParameter',
           'ssm:DeleteParameters',
         ],
-        resources: [path, below],
+        resources: [pathArn, below],
       }),
     );
     Validations.of(role).acknowledge(
@@ -642,6 +718,10 @@ function defaultTimeout(period: Duration): Duration {
   return Duration.seconds(Math.min(period.toSeconds() - 5, MAX_LAMBDA_TIMEOUT.toSeconds()));
 }
 
+// Leaves time after reading for the last delivery and checkpoint; at the default period this gives
+// the runtime's own default budget (CONSUMER_DEFAULTS.timeBudgetMillis).
+const BUDGET_MARGIN_MILLIS = 5_000;
+
 function defaultBudget(timeout: Duration): Duration {
   if (timeout.isUnresolved()) {
     throw configError(
@@ -651,7 +731,7 @@ function defaultBudget(timeout: Duration): Duration {
     );
   }
   const ms = timeout.toMilliseconds();
-  return Duration.millis(Math.max(ms - 10_000, Math.floor(ms / 2)));
+  return Duration.millis(Math.max(ms - BUDGET_MARGIN_MILLIS, Math.floor(ms / 2)));
 }
 
 function validate(props: KinesisConsumerProps): void {
@@ -682,7 +762,6 @@ function validate(props: KinesisConsumerProps): void {
       'parallelism is a Token; it sets how many schedules to create and must be known at synth.',
     );
   }
-  checkNumber(OWNER, 'parallelism', props.parallelism, { min: 1, max: MAX_PARALLELISM });
   if (Boolean(props.handlerEntry) === Boolean(props.target)) {
     throw configError(
       OWNER,
@@ -722,34 +801,83 @@ function validate(props: KinesisConsumerProps): void {
       'checkpointTable is set together with an SSM checkpoint setting; checkpoints live in one store, so drop checkpointParameterPrefix/Tier or the table.',
     );
   }
-  if (props.checkpointParameterPrefix !== undefined) {
-    checkPattern(
+  if (props.checkpointParameterPrefix !== undefined && Token.isUnresolved(props.checkpointParameterPrefix)) {
+    throw configError(
       OWNER,
       'checkpointParameterPrefix',
-      props.checkpointParameterPrefix,
-      /^\/?(?!aws|ssm)[a-zA-Z0-9_.-]+(\/[a-zA-Z0-9_.-]+){0,9}$/i,
-      'use up to 10 path segments of letters, digits, underscores, hyphens or periods, not starting with "aws" or "ssm"',
+      'checkpointParameterPrefix is a Token; it scopes the function’s SSM permissions and must be known at synth.',
     );
   }
-  checkNumber(OWNER, 'batchSize', props.batchSize, { min: 1, max: 10_000 });
-  checkDuration(OWNER, 'maxBatchingWindow', props.maxBatchingWindow, {
-    min: Duration.seconds(0),
-    max: Duration.seconds(300),
-  });
-  checkNumber(OWNER, 'getRecordsMaxRecords', props.getRecordsMaxRecords, { min: 1, max: 10_000 });
-  checkDuration(OWNER, 'getRecordsInterval', props.getRecordsInterval, {
-    min: Duration.millis(0),
-    max: Duration.minutes(5),
-    maxExclusive: true,
-  });
-  checkDuration(OWNER, 'shardDiscoveryInterval', props.shardDiscoveryInterval, {
-    min: Duration.seconds(1),
-    max: Duration.hours(1),
-  });
-  checkDuration(OWNER, 'checkpointInterval', props.checkpointInterval, {
-    min: Duration.seconds(1),
-    max: Duration.hours(1),
-  });
+  const S = CONSUMER_SETTINGS;
+  const B = CONSUMER_BACKOFF_KEYS;
+  checkSettingProps(OWNER, [
+    { prop: 'parallelism', setting: S.parallelism, value: props.parallelism },
+    { prop: 'checkpointParameterPrefix', setting: S.ssmPrefix, value: props.checkpointParameterPrefix },
+    {
+      prop: 'checkpointParameterPrefix + consumerName',
+      setting: S.ssmPrefix,
+      value: `${props.checkpointParameterPrefix ?? DEFAULT_CHECKPOINT_PREFIX}/${props.consumerName}`,
+    },
+    { prop: 'batchSize', setting: S.batchSize, value: props.batchSize },
+    { prop: 'maxBatchingWindow', setting: S.maxBatchingMillis, value: props.maxBatchingWindow },
+    { prop: 'getRecordsMaxRecords', setting: S.maxRecordCount, value: props.getRecordsMaxRecords },
+    { prop: 'getRecordsInterval', setting: S.getRecordsIntervalMillis, value: props.getRecordsInterval },
+    { prop: 'getRecordsMaxRetries', setting: B.getRecords.maxRetries, value: props.getRecordsMaxRetries },
+    { prop: 'getRecordsBackoffBase', setting: B.getRecords.baseMillis, value: props.getRecordsBackoffBase },
+    { prop: 'getRecordsBackoffMax', setting: B.getRecords.maxMillis, value: props.getRecordsBackoffMax },
+    {
+      prop: 'getRecordsBackoffExponent',
+      setting: B.getRecords.expConst,
+      value: props.getRecordsBackoffExponent,
+    },
+    {
+      prop: 'getShardIteratorMaxRetries',
+      setting: B.getShardIterator.maxRetries,
+      value: props.getShardIteratorMaxRetries,
+    },
+    {
+      prop: 'getShardIteratorBackoffBase',
+      setting: B.getShardIterator.baseMillis,
+      value: props.getShardIteratorBackoffBase,
+    },
+    {
+      prop: 'getShardIteratorBackoffMax',
+      setting: B.getShardIterator.maxMillis,
+      value: props.getShardIteratorBackoffMax,
+    },
+    {
+      prop: 'getShardIteratorBackoffExponent',
+      setting: B.getShardIterator.expConst,
+      value: props.getShardIteratorBackoffExponent,
+    },
+    { prop: 'listShardsMaxRetries', setting: B.listShards.maxRetries, value: props.listShardsMaxRetries },
+    { prop: 'listShardsBackoffBase', setting: B.listShards.baseMillis, value: props.listShardsBackoffBase },
+    { prop: 'listShardsBackoffMax', setting: B.listShards.maxMillis, value: props.listShardsBackoffMax },
+    {
+      prop: 'listShardsBackoffExponent',
+      setting: B.listShards.expConst,
+      value: props.listShardsBackoffExponent,
+    },
+    {
+      prop: 'shardDiscoveryInterval',
+      setting: S.discoveryIntervalMillis,
+      value: props.shardDiscoveryInterval,
+    },
+    { prop: 'idleShardInterval', setting: S.shardIdleIntervalMillis, value: props.idleShardInterval },
+    { prop: 'checkpointInterval', setting: S.checkpointIntervalMillis, value: props.checkpointInterval },
+    { prop: 'timeBudget', setting: S.timeBudgetMillis, value: props.timeBudget },
+  ]);
+  for (const family of ['getRecords', 'getShardIterator', 'listShards'] as const) {
+    const base = props[`${family}BackoffBase`];
+    const max = props[`${family}BackoffMax`];
+    const defaults = CONSUMER_DEFAULTS[family].backoff;
+    checkNotShorter(
+      `${family}BackoffMax`,
+      max ?? Duration.millis(defaults.maxMillis),
+      `${family}BackoffBase`,
+      base ?? Duration.millis(defaults.baseMillis),
+    );
+  }
   checkNumber(OWNER, 'memorySizeMb', props.memorySizeMb, { min: 128, max: 10_240 });
   checkNumber(OWNER, 'errorsAlarmThreshold', props.errorsAlarmThreshold, {
     min: 1,
@@ -761,8 +889,54 @@ function validate(props: KinesisConsumerProps): void {
   });
 }
 
-function normalizePrefix(prefix: string): string {
-  return prefix.startsWith('/') ? prefix.slice(1) : prefix;
+function checkNotShorter(prop: string, value: Duration, floorProp: string, floor: Duration): void {
+  if (value.isUnresolved() || floor.isUnresolved()) return;
+  if (value.toMilliseconds() >= floor.toMilliseconds()) return;
+  throw configError(
+    OWNER,
+    prop,
+    `${prop} is ${describeDuration(value)}; it must be at least ${floorProp} (${describeDuration(floor)}).`,
+  );
+}
+
+/** The runtime settings the props give; unset ones keep the runtime's (reference connector) defaults. */
+function consumerOptions(
+  props: KinesisConsumerProps,
+  timing: Timing,
+  ssmPath: string | undefined,
+): ConsumerOptions {
+  const backoff = (family: 'getRecords' | 'getShardIterator' | 'listShards') => ({
+    maxRetries: props[`${family}MaxRetries`],
+    baseMillis: millis(props[`${family}BackoffBase`]),
+    maxMillis: millis(props[`${family}BackoffMax`]),
+    expConst: props[`${family}BackoffExponent`],
+  });
+  return {
+    streams: props.streams.map((stream) => stream.streamName),
+    initialPosition: props.startingPosition as InitialPosition | undefined,
+    initialTimestamp: props.startingTimestamp,
+    getRecords: {
+      maxRecordCount: props.getRecordsMaxRecords,
+      intervalMillis: millis(props.getRecordsInterval),
+      backoff: backoff('getRecords'),
+    },
+    getShardIterator: { backoff: backoff('getShardIterator') },
+    listShards: { backoff: backoff('listShards') },
+    discoveryIntervalMillis: millis(props.shardDiscoveryInterval),
+    adaptiveReads: props.adaptiveReads,
+    shardIdleIntervalMillis: millis(props.idleShardInterval),
+    // The schedules pass it in each event too; the runtime checks the two agree.
+    parallelism: props.parallelism ?? CONSUMER_DEFAULTS.parallelism,
+    checkpointIntervalMillis: millis(props.checkpointInterval),
+    timeBudgetMillis: millis(timing.timeBudget),
+    batchSize: props.batchSize,
+    maxBatchingMillis: millis(props.maxBatchingWindow),
+    checkpoint: ssmPath
+      ? { ssmPrefix: ssmPath, ssmTier: props.checkpointParameterTier as SsmTier | undefined }
+      : undefined,
+    failOnError: props.failOnError,
+    deserializer: props.deserializer,
+  };
 }
 
 function halfRetention(stream: kinesis.IStream): Duration {

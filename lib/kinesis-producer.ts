@@ -10,8 +10,16 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm, queueDepthMetric } from './alarms';
 import { ConnectorFunction, builtInEntry } from './connector-function';
-import { producerEnvironment } from './runtime-environment';
-import { checkDuration, checkNumber, checkPattern, configError, describeDuration } from './validation';
+import { PRODUCER_DEFAULTS, PRODUCER_SETTINGS, type ProducerOptions } from '../functions/core/config';
+import { checkSettingProps, millis, producerFunctionEnvironment } from './runtime-environment';
+import {
+  checkDuration,
+  checkNumber,
+  checkPattern,
+  checkShorter,
+  configError,
+  describeDuration,
+} from './validation';
 
 const OWNER = 'KinesisProducer';
 
@@ -116,6 +124,83 @@ export interface KinesisProducerProps {
    */
   readonly deadLetterQueueAlarm?: boolean;
   /**
+   * Pack user records into KPL aggregated records (KPL `AggregationEnabled`).
+   * @default true
+   */
+  readonly aggregationEnabled?: boolean;
+  /**
+   * Most user records in one aggregated record (KPL `AggregationMaxCount`).
+   * @default 4294967295
+   */
+  readonly aggregationMaxCount?: number;
+  /**
+   * Largest aggregated record in bytes, 64 to 10 MiB and at most `maxRecordSizeBytes` (KPL `AggregationMaxSize`).
+   * @default 51200
+   */
+  readonly aggregationMaxSizeBytes?: number;
+  /**
+   * Most records in one PutRecords request, 1 to 500 (KPL `CollectionMaxCount`).
+   * @default 500
+   */
+  readonly collectionMaxCount?: number;
+  /**
+   * Largest PutRecords request in bytes, at least `maxRecordSizeBytes` (KPL `CollectionMaxSize`).
+   * @default 5242880 (5 MiB)
+   */
+  readonly collectionMaxSizeBytes?: number;
+  /**
+   * Longest a record waits for a fuller request (KPL `RecordMaxBufferedTime`).
+   * @default Duration.millis(100)
+   */
+  readonly recordMaxBufferedTime?: Duration;
+  /**
+   * Longest a record may take to be put, counted from when its message was sent, before it is
+   * reported as failed; shorter than `functionTimeout` (KPL `RecordTtl`).
+   * @default Duration.seconds(30)
+   */
+  readonly recordTtl?: Duration;
+  /**
+   * Longest one PutRecords request may take (KPL `RequestTimeout`).
+   * @default Duration.seconds(6)
+   */
+  readonly requestTimeout?: Duration;
+  /**
+   * Percent of each shard's write limits (1 MiB/s, 1,000 records/s) the producer allows itself (KPL `RateLimit`).
+   * @default 100
+   */
+  readonly rateLimitPercent?: number;
+  /**
+   * Most PutRecords requests in flight at once, 1 to 256 (KPL `ThreadPoolSize`).
+   * @default 10
+   */
+  readonly threadPoolSize?: number;
+  /**
+   * Report a throttled record as failed at once instead of retrying it (KPL `FailIfThrottled`).
+   * @default false
+   */
+  readonly failIfThrottled?: boolean;
+  /**
+   * Partition key of messages that give none.
+   * @default - a random key per record
+   */
+  readonly defaultPartitionKey?: string;
+  /**
+   * Take each message body as the record data for `defaultStream`, with no envelope.
+   * @default false
+   */
+  readonly rawMessages?: boolean;
+  /**
+   * Largest record (data and partition key) the streams accept, 1 KiB to 10 MiB.
+   * @default 1048576 (1 MiB)
+   */
+  readonly maxRecordSizeBytes?: number;
+  /**
+   * Fail the whole batch on a record error instead of reporting just that message as failed.
+   * @default false
+   */
+  readonly failOnError?: boolean;
+
+  /**
    * Alarm when the oldest message in the queue is older than `oldestMessageAgeThreshold`.
    * @default true
    */
@@ -198,10 +283,8 @@ export class KinesisProducer extends Construct {
       memorySizeMb: props.memorySizeMb ?? 512,
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      environment: producerEnvironment({
+      environment: producerFunctionEnvironment(producerOptions(props, defaultStream as kinesis.IStream), {
         producerName: this.producerName,
-        defaultStreamName: (defaultStream as kinesis.IStream).streamName,
-        allowedStreamNames: props.streams.map((stream) => stream.streamName),
         deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
       }),
     });
@@ -329,7 +412,85 @@ export class KinesisProducer extends Construct {
   }
 }
 
+/** The runtime settings the props give; unset ones keep the runtime's (KPL) defaults. */
+function producerOptions(props: KinesisProducerProps, defaultStream: kinesis.IStream): ProducerOptions {
+  return {
+    defaultStream: defaultStream.streamName,
+    allowedStreams: props.streams.map((stream) => stream.streamName),
+    aggregationEnabled: props.aggregationEnabled,
+    aggregationMaxCount: props.aggregationMaxCount,
+    aggregationMaxSizeBytes: props.aggregationMaxSizeBytes,
+    collectionMaxCount: props.collectionMaxCount,
+    collectionMaxSizeBytes: props.collectionMaxSizeBytes,
+    recordMaxBufferedTimeMillis: millis(props.recordMaxBufferedTime),
+    recordTtlMillis: millis(props.recordTtl),
+    requestTimeoutMillis: millis(props.requestTimeout),
+    rateLimitPercent: props.rateLimitPercent,
+    threadPoolSize: props.threadPoolSize,
+    failIfThrottled: props.failIfThrottled,
+    defaultPartitionKey: props.defaultPartitionKey,
+    raw: props.rawMessages,
+    maxRecordSizeBytes: props.maxRecordSizeBytes,
+    failOnError: props.failOnError,
+  };
+}
+
+function validateRuntimeSettings(props: KinesisProducerProps): void {
+  const S = PRODUCER_SETTINGS;
+  checkSettingProps(OWNER, [
+    { prop: 'aggregationMaxCount', setting: S.aggregationMaxCount, value: props.aggregationMaxCount },
+    {
+      prop: 'aggregationMaxSizeBytes',
+      setting: S.aggregationMaxSizeBytes,
+      value: props.aggregationMaxSizeBytes,
+    },
+    { prop: 'collectionMaxCount', setting: S.collectionMaxCount, value: props.collectionMaxCount },
+    {
+      prop: 'collectionMaxSizeBytes',
+      setting: S.collectionMaxSizeBytes,
+      value: props.collectionMaxSizeBytes,
+    },
+    {
+      prop: 'recordMaxBufferedTime',
+      setting: S.recordMaxBufferedTimeMillis,
+      value: props.recordMaxBufferedTime,
+    },
+    { prop: 'recordTtl', setting: S.recordTtlMillis, value: props.recordTtl },
+    { prop: 'requestTimeout', setting: S.requestTimeoutMillis, value: props.requestTimeout },
+    { prop: 'rateLimitPercent', setting: S.rateLimitPercent, value: props.rateLimitPercent },
+    { prop: 'threadPoolSize', setting: S.threadPoolSize, value: props.threadPoolSize },
+    { prop: 'defaultPartitionKey', setting: S.defaultPartitionKey, value: props.defaultPartitionKey },
+    { prop: 'maxRecordSizeBytes', setting: S.maxRecordSizeBytes, value: props.maxRecordSizeBytes },
+  ]);
+  const maxRecord = props.maxRecordSizeBytes ?? PRODUCER_DEFAULTS.maxRecordSizeBytes;
+  const aggregate = props.aggregationMaxSizeBytes ?? PRODUCER_DEFAULTS.aggregationMaxSizeBytes;
+  const collection = props.collectionMaxSizeBytes ?? PRODUCER_DEFAULTS.collectionMaxSizeBytes;
+  if (!Token.isUnresolved(maxRecord) && !Token.isUnresolved(aggregate) && aggregate > maxRecord) {
+    throw configError(
+      OWNER,
+      'aggregationMaxSizeBytes',
+      `aggregationMaxSizeBytes is ${aggregate}; it must be at most maxRecordSizeBytes (${maxRecord}), since an aggregated record is one Kinesis record.`,
+    );
+  }
+  if (!Token.isUnresolved(maxRecord) && !Token.isUnresolved(collection) && collection < maxRecord) {
+    throw configError(
+      OWNER,
+      'collectionMaxSizeBytes',
+      `collectionMaxSizeBytes is ${collection}; it must be at least maxRecordSizeBytes (${maxRecord}), so the largest record fits in a request.`,
+    );
+  }
+  checkShorter(
+    OWNER,
+    'recordTtl',
+    props.recordTtl ?? Duration.millis(PRODUCER_DEFAULTS.recordTtlMillis),
+    'functionTimeout',
+    props.functionTimeout ?? DEFAULT_PRODUCER_TIMEOUT,
+    'so a record is reported as put or failed before the invocation ends',
+  );
+}
+
 function validate(props: KinesisProducerProps, fifo: boolean): void {
+  validateRuntimeSettings(props);
   if (props.streams.length === 0) {
     throw configError(
       OWNER,

@@ -1,78 +1,83 @@
-// Turns the constructs' typed settings into the functions' environment variables.
-import type { Duration } from 'aws-cdk-lib';
-import { Tokenization } from 'aws-cdk-lib';
-// Interim: the config module (functions/core/config/) owns the variable names; until it lands on
-// main this file is the only place that spells them, and it will delegate to that module's mapping.
+// Typed construct props to the functions' environment, through the config module's own mapping
+// (functions/core/config), so every variable name lives there. This layer only adds what a
+// deployment needs on top: values that are CloudFormation Tokens until deploy time, and messages that
+// name the construct's props rather than the runtime's option paths.
+import { Duration, Token, Tokenization } from 'aws-cdk-lib';
+import {
+  CONSUMER_SETTINGS_LIST,
+  PRODUCER_SETTINGS_LIST,
+  consumerDeploymentEnvironment,
+  producerDeploymentEnvironment,
+  settingText,
+  settingVariables,
+  type ConsumerDeployment,
+  type ConsumerOptions,
+  type ProducerDeployment,
+  type ProducerOptions,
+  type Setting,
+} from '../functions/core/config';
+import { ConfigurationError } from '../functions/core/errors';
+import { describeDuration } from './validation';
 
-/** What the producer function needs to know about its deployment. */
-export interface ProducerDeployment {
-  readonly producerName: string;
-  readonly defaultStreamName: string;
-  readonly allowedStreamNames: readonly string[];
-  readonly deadLetterQueueUrl: string;
+/** The consumer function's environment: its settings as `SKC_*` variables, and its deployment. */
+export function consumerFunctionEnvironment(
+  options: ConsumerOptions,
+  deployment: ConsumerDeployment,
+): Record<string, string> {
+  return { ...render(CONSUMER_SETTINGS_LIST, options), ...consumerDeploymentEnvironment(deployment) };
 }
 
-/** The producer function's environment. */
-export function producerEnvironment(deployment: ProducerDeployment): Record<string, string> {
-  return {
-    PRODUCER_NAME: deployment.producerName,
-    PRODUCER_DEFAULT_STREAM: deployment.defaultStreamName,
-    PRODUCER_ALLOWED_STREAMS: deployment.allowedStreamNames.join(','),
-    PRODUCER_DEAD_LETTER_QUEUE_URL: deployment.deadLetterQueueUrl,
-  };
+/** The producer function's environment: its settings as `SKC_*` variables, and its deployment. */
+export function producerFunctionEnvironment(
+  options: ProducerOptions,
+  deployment: ProducerDeployment,
+): Record<string, string> {
+  return { ...render(PRODUCER_SETTINGS_LIST, options), ...producerDeploymentEnvironment(deployment) };
 }
 
-/** What the consumer function needs to know about its deployment and its settings. */
-export interface ConsumerDeployment {
-  readonly consumerName: string;
-  readonly streamNames: readonly string[];
-  readonly checkpointParameterPath?: string;
-  readonly checkpointParameterTier: string;
-  readonly checkpointTableName?: string;
-  readonly targetFunctionArn?: string;
-  readonly onFailureQueueUrl: string;
-  readonly failOnError: boolean;
-  readonly startingPosition: string;
-  readonly startingTimestamp?: Date;
-  readonly schedulePeriod: Duration;
-  readonly timeBudget: Duration;
-  readonly batchSize: number;
-  readonly maxBatchingWindow: Duration;
-  readonly getRecordsMaxRecords: number;
-  readonly getRecordsInterval: Duration;
-  readonly shardDiscoveryInterval: Duration;
-  readonly checkpointInterval: Duration;
+function render(settings: readonly Setting<unknown>[], options: object): Record<string, string> {
+  return Object.fromEntries(
+    settingVariables(settings, options).map((v) => [v.name, tokenAwareText(v.value)]),
+  );
 }
 
-/** The consumer function's environment. */
-export function consumerEnvironment(deployment: ConsumerDeployment): Record<string, string> {
-  const env: Record<string, string> = {
-    CONSUMER_NAME: deployment.consumerName,
-    CONSUMER_STREAMS: deployment.streamNames.join(','),
-    CONSUMER_ON_FAILURE_QUEUE_URL: deployment.onFailureQueueUrl,
-    CONSUMER_FAIL_ON_ERROR: String(deployment.failOnError),
-    CONSUMER_STARTING_POSITION: deployment.startingPosition,
-    CONSUMER_SCHEDULE_PERIOD_MS: millis(deployment.schedulePeriod),
-    CONSUMER_TIME_BUDGET_MS: millis(deployment.timeBudget),
-    CONSUMER_BATCH_SIZE: Tokenization.stringifyNumber(deployment.batchSize),
-    CONSUMER_MAX_BATCHING_WINDOW_MS: millis(deployment.maxBatchingWindow),
-    CONSUMER_GETRECORDS_MAX_RECORDS: Tokenization.stringifyNumber(deployment.getRecordsMaxRecords),
-    CONSUMER_GETRECORDS_INTERVAL_MS: millis(deployment.getRecordsInterval),
-    CONSUMER_SHARD_DISCOVERY_INTERVAL_MS: millis(deployment.shardDiscoveryInterval),
-    CONSUMER_CHECKPOINT_INTERVAL_MS: millis(deployment.checkpointInterval),
-  };
-  if (deployment.startingTimestamp)
-    env.CONSUMER_STARTING_TIMESTAMP = deployment.startingTimestamp.toISOString();
-  if (deployment.checkpointTableName) {
-    env.CHECKPOINT_TABLE = deployment.checkpointTableName;
-  } else if (deployment.checkpointParameterPath) {
-    env.CHECKPOINT_SSM_PATH = deployment.checkpointParameterPath;
-    env.CHECKPOINT_SSM_TIER = deployment.checkpointParameterTier;
+// A Token number is an encoded double that String() would print as a huge negative number.
+function tokenAwareText(value: unknown): string {
+  if (typeof value === 'number' && Token.isUnresolved(value)) return Tokenization.stringifyNumber(value);
+  if (Array.isArray(value)) return value.map(tokenAwareText).join(',');
+  return settingText(value);
+}
+
+/** A construct prop and the runtime setting it becomes. */
+export interface SettingProp {
+  /** The prop's name in messages. */
+  readonly prop: string;
+  readonly setting: Setting<unknown>;
+  readonly value: number | boolean | string | Duration | undefined;
+}
+
+/**
+ * Checks each given prop against its runtime setting's own rule, so the construct allows exactly what
+ * the runtime will load. Durations are checked in the setting's unit (milliseconds). Unresolved
+ * Tokens pass.
+ */
+export function checkSettingProps(owner: string, props: readonly SettingProp[]): void {
+  for (const { prop, setting, value } of props) {
+    if (value === undefined) continue;
+    const isDuration = value instanceof Duration;
+    if (isDuration ? value.isUnresolved() : Token.isUnresolved(value)) continue;
+    const typed = isDuration ? value.toMilliseconds() : value;
+    if (setting.kind.parse(typed, false) !== undefined) continue;
+    const shown = isDuration
+      ? `${describeDuration(value)} (${typed} ms)`
+      : typeof value === 'string'
+        ? JSON.stringify(value)
+        : String(value);
+    throw new ConfigurationError(`${owner}: ${prop} is ${shown}; it must be ${setting.kind.allowed}.`, prop);
   }
-  if (deployment.targetFunctionArn) env.CONSUMER_TARGET_FUNCTION = deployment.targetFunctionArn;
-  return env;
 }
 
-function millis(duration: Duration): string {
-  return Tokenization.stringifyNumber(duration.toMilliseconds());
+/** Milliseconds of a Duration for an option; a Token stays a Token (it must be in milliseconds). */
+export function millis(duration: Duration | undefined): number | undefined {
+  return duration?.toMilliseconds();
 }

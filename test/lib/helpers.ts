@@ -76,3 +76,26 @@ export function logicalId(construct: IConstruct): string {
     throw new Error(`${construct.node.path} has no CloudFormation resource`);
   return Stack.of(construct).getLogicalId(resource);
 }
+
+/**
+ * A function's environment from a template, with every reference replaced by a stand-in a deployment
+ * could produce: `{ Ref: X }` becomes `X`, `{ Fn::GetAtt: [X, Y] }` becomes `X.Y`, joins are joined.
+ * Feeding it to the runtime's loaders shows what the deployed function will read.
+ */
+export function functionEnvironment(template: Template, functionLogicalId: string): Record<string, string> {
+  const resource = template.toJSON().Resources[functionLogicalId];
+  const variables = (resource?.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, standIn(value)]));
+}
+
+function standIn(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const object = value as Record<string, unknown>;
+  if ('Ref' in object) return String(object.Ref);
+  if ('Fn::GetAtt' in object) return (object['Fn::GetAtt'] as string[]).join('.');
+  if ('Fn::Join' in object) {
+    const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+    return parts.map(standIn).join(separator);
+  }
+  throw new Error(`no stand-in for ${JSON.stringify(value)}`);
+}

@@ -14,7 +14,20 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { ConfigurationError } from '../../functions/core/errors';
 import type { KinesisConsumerProps } from '../../lib';
 import { KinesisConsumer, KinesisStreams } from '../../lib';
-import { acknowledgedRuleIds, allPolicyActions, logicalId, roleStatements, strictStack } from './helpers';
+import {
+  CONSUMER_DEFAULTS,
+  consumerConfig,
+  consumerConfigFromEnv,
+  consumerDeploymentFromEnv,
+} from '../../functions/core/config';
+import {
+  acknowledgedRuleIds,
+  allPolicyActions,
+  functionEnvironment,
+  logicalId,
+  roleStatements,
+  strictStack,
+} from './helpers';
 
 const TARGET_ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:orders-processor';
 const SSM_PATH = (suffix: string) => ({
@@ -65,31 +78,30 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
     });
   });
 
-  it('passes the streams, checkpoint path, queue and timing to the runtime', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: {
-          CONSUMER_NAME: 'orders',
-          CONSUMER_STREAMS: { 'Fn::Join': ['', [{ Ref: orders }, ',', { Ref: audit }]] },
-          CONSUMER_ON_FAILURE_QUEUE_URL: { Ref: queueId },
-          CONSUMER_FAIL_ON_ERROR: 'false',
-          CONSUMER_STARTING_POSITION: 'LATEST',
-          CONSUMER_SCHEDULE_PERIOD_MS: '60000',
-          CONSUMER_TIME_BUDGET_MS: '45000',
-          CONSUMER_BATCH_SIZE: '100',
-          CONSUMER_MAX_BATCHING_WINDOW_MS: '1000',
-          CONSUMER_GETRECORDS_MAX_RECORDS: '10000',
-          CONSUMER_GETRECORDS_INTERVAL_MS: '200',
-          CONSUMER_SHARD_DISCOVERY_INTERVAL_MS: '10000',
-          CONSUMER_CHECKPOINT_INTERVAL_MS: '10000',
-          CHECKPOINT_SSM_PATH: '/kinesis-connector/orders',
-          CHECKPOINT_SSM_TIER: 'Standard',
-          CONSUMER_TARGET_FUNCTION: TARGET_ARN,
-        },
-      },
-    });
-    expect(consumer.checkpointParameterPath).toBe('/kinesis-connector/orders');
+  it('gives the runtime its streams, parallelism, time budget and checkpoint path, and the reference defaults for the rest', () => {
+    const env = functionEnvironment(template, functionId);
+    const config = consumerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
+    expect(config).toEqual(
+      consumerConfig({
+        aws: { region: 'eu-west-1' },
+        streams: [orders, audit],
+        parallelism: 3,
+        timeBudgetMillis: 50_000,
+        checkpoint: { ssmPrefix: '/serverless-kinesis-connector/orders' },
+      }),
+    );
+    expect(config.timeBudgetMillis).toBe(CONSUMER_DEFAULTS.timeBudgetMillis);
+    expect(consumer.checkpointParameterPath).toBe('/serverless-kinesis-connector/orders');
     expect(consumer.checkpointTable).toBeUndefined();
+  });
+
+  it('tells the runtime its name, its on-failure queue and its target', () => {
+    const env = functionEnvironment(template, functionId);
+    expect(consumerDeploymentFromEnv(env)).toEqual({
+      consumerName: 'orders',
+      onFailureQueueUrl: queueId,
+      targetFunction: TARGET_ARN,
+    });
   });
 
   it('never retries or queues a late invocation for long', () => {
@@ -184,7 +196,10 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
           'ssm:DeleteParameter',
           'ssm:DeleteParameters',
         ],
-        Resource: [SSM_PATH('kinesis-connector/orders'), SSM_PATH('kinesis-connector/orders/*')],
+        Resource: [
+          SSM_PATH('serverless-kinesis-connector/orders'),
+          SSM_PATH('serverless-kinesis-connector/orders/*'),
+        ],
       },
       { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: TARGET_ARN },
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
@@ -194,7 +209,7 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
 
   it('acknowledges the SSM path wildcard and the on-failure queue having no DLQ, and nothing else', () => {
     expect(acknowledgedRuleIds(consumer)).toEqual([
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/kinesis-connector/orders/*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/serverless-kinesis-connector/orders/*]',
       'AwsSolutions-SQS3',
     ]);
   });
@@ -305,7 +320,26 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
     timeBudget: Duration.minutes(3),
     enabled: false,
     batchSize: 500,
+    maxBatchingWindow: Duration.seconds(2),
+    deserializer: 'json',
+    getRecordsMaxRecords: 2000,
     getRecordsInterval: Duration.millis(500),
+    getRecordsMaxRetries: 5,
+    getRecordsBackoffBase: Duration.millis(100),
+    getRecordsBackoffMax: Duration.seconds(2),
+    getRecordsBackoffExponent: 2,
+    getShardIteratorMaxRetries: 4,
+    getShardIteratorBackoffBase: Duration.millis(200),
+    getShardIteratorBackoffMax: Duration.millis(800),
+    getShardIteratorBackoffExponent: 1.2,
+    listShardsMaxRetries: 6,
+    listShardsBackoffBase: Duration.millis(500),
+    listShardsBackoffMax: Duration.seconds(6),
+    listShardsBackoffExponent: 3,
+    shardDiscoveryInterval: Duration.seconds(30),
+    adaptiveReads: true,
+    idleShardInterval: Duration.minutes(2),
+    checkpointInterval: Duration.seconds(20),
     memorySizeMb: 1024,
     environment: { PROCESSOR_MODE: 'strict' },
     lagAlarm: false,
@@ -325,24 +359,44 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
     });
   });
 
-  it('passes the table, the timestamp, the brought queue and the user’s variables to the runtime', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          CHECKPOINT_TABLE: { Ref: logicalId(table) },
-          CHECKPOINT_SSM_PATH: Match.absent(),
-          CONSUMER_TARGET_FUNCTION: Match.absent(),
-          CONSUMER_STARTING_POSITION: 'AT_TIMESTAMP',
-          CONSUMER_STARTING_TIMESTAMP: '2026-01-02T03:04:05.678Z',
-          CONSUMER_ON_FAILURE_QUEUE_URL: { Ref: logicalId(onFailureQueue) },
-          CONSUMER_FAIL_ON_ERROR: 'true',
-          CONSUMER_SCHEDULE_PERIOD_MS: '300000',
-          CONSUMER_TIME_BUDGET_MS: '180000',
-          CONSUMER_BATCH_SIZE: '500',
-          CONSUMER_GETRECORDS_INTERVAL_MS: '500',
-          PROCESSOR_MODE: 'strict',
-        }),
-      },
+  it('gives the runtime every setting the props set, in the units it reads', () => {
+    const env = functionEnvironment(template, logicalId(consumer.function));
+    const config = consumerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
+    expect(config).toEqual(
+      consumerConfig({
+        aws: { region: 'eu-west-1' },
+        streams: [logicalId(streams.stream('Orders'))],
+        initialPosition: 'AT_TIMESTAMP',
+        initialTimestamp: timestamp,
+        getRecords: {
+          maxRecordCount: 2000,
+          intervalMillis: 500,
+          backoff: { maxRetries: 5, baseMillis: 100, maxMillis: 2000, expConst: 2 },
+        },
+        getShardIterator: { backoff: { maxRetries: 4, baseMillis: 200, maxMillis: 800, expConst: 1.2 } },
+        listShards: { backoff: { maxRetries: 6, baseMillis: 500, maxMillis: 6000, expConst: 3 } },
+        discoveryIntervalMillis: 30_000,
+        adaptiveReads: true,
+        shardIdleIntervalMillis: 120_000,
+        parallelism: 1,
+        checkpointIntervalMillis: 20_000,
+        timeBudgetMillis: 180_000,
+        batchSize: 500,
+        maxBatchingMillis: 2000,
+        failOnError: true,
+        deserializer: 'json',
+      }),
+    );
+    expect(env.PROCESSOR_MODE).toBe('strict');
+    expect(Object.keys(env).some((name) => name.includes('SSM'))).toBe(false);
+  });
+
+  it('tells the runtime about the table and the brought queue instead of SSM and a target', () => {
+    const env = functionEnvironment(template, logicalId(consumer.function));
+    expect(consumerDeploymentFromEnv(env)).toEqual({
+      consumerName: 'audit',
+      onFailureQueueUrl: logicalId(onFailureQueue),
+      checkpointTable: logicalId(table),
     });
     expect(consumer.checkpointTable).toBe(table);
     expect(consumer.checkpointParameterPath).toBeUndefined();
@@ -410,11 +464,11 @@ describe('KinesisConsumer validation', () => {
   it.each<[string, Partial<KinesisConsumerProps>, string]>([
     ['a bad consumer name', { consumerName: 'a/b' }, 'consumerName is "a/b"; use 1 to 64 letters'],
     ['no streams', { streams: [] }, 'streams is empty; give at least one stream to read.'],
-    ['no subtasks', { parallelism: 0 }, 'parallelism is 0; it must be a whole number from 1 to 1000.'],
+    ['no subtasks', { parallelism: 0 }, 'parallelism is 0; it must be an integer from 1 to 1000.'],
     [
       'too many subtasks',
       { parallelism: 1001 },
-      'parallelism is 1001; it must be a whole number from 1 to 1000.',
+      'parallelism is 1001; it must be an integer from 1 to 1000.',
     ],
     [
       'no delivery',
@@ -451,13 +505,13 @@ describe('KinesisConsumer validation', () => {
     ],
     [
       'a reserved SSM prefix',
-      { checkpointParameterPrefix: 'aws/things' },
-      'checkpointParameterPrefix is "aws/things"; use up to 10 path segments',
+      { checkpointParameterPrefix: '/aws/things' },
+      'checkpointParameterPrefix is "/aws/things"; it must be an SSM parameter path such as /my-app/checkpoints',
     ],
     [
       'an empty SSM path segment',
-      { checkpointParameterPrefix: 'a//b' },
-      'checkpointParameterPrefix is "a//b"; use up to 10 path segments',
+      { checkpointParameterPrefix: '/a//b' },
+      'checkpointParameterPrefix is "/a//b"; it must be an SSM parameter path such as /my-app/checkpoints',
     ],
     [
       'a period that is not whole minutes',
@@ -474,21 +528,51 @@ describe('KinesisConsumer validation', () => {
       { functionTimeout: Duration.seconds(30), timeBudget: Duration.seconds(30) },
       'timeBudget is 30 seconds; it must be shorter than functionTimeout (30 seconds) to leave time for the last delivery and checkpoint.',
     ],
-    ['an empty batch', { batchSize: 0 }, 'batchSize is 0; it must be a whole number from 1 to 10000.'],
+    ['an empty batch', { batchSize: 0 }, 'batchSize is 0; it must be an integer from 1 to 10000.'],
     [
       'too many records per call',
       { getRecordsMaxRecords: 10_001 },
-      'getRecordsMaxRecords is 10001; it must be a whole number from 1 to 10000.',
+      'getRecordsMaxRecords is 10001; it must be an integer from 1 to 10000.',
     ],
     [
       'a read interval as long as the iterator lifetime',
       { getRecordsInterval: Duration.minutes(5) },
-      'getRecordsInterval is 5 minutes; it must be at least 0 seconds and less than 5 minutes.',
+      'getRecordsInterval is 5 minutes (300000 ms); it must be an integer from 0 to 299999 (milliseconds, below the 5-minute shard iterator expiry).',
     ],
     [
       'an environment variable of the connector',
-      { environment: { CONSUMER_NAME: 'x' } },
-      'environment sets CONSUMER_NAME, which the connector sets itself; rename it.',
+      { environment: { SKC_CONSUMER_BATCHSIZE: '5' } },
+      'environment sets SKC_CONSUMER_BATCHSIZE, a name the connector reserves (SKC_* and its deployment variables); use a typed prop or rename it.',
+    ],
+    [
+      'a deployment variable in the environment',
+      { environment: { CONNECTOR_TARGET_FUNCTION: 'x' } },
+      'environment sets CONNECTOR_TARGET_FUNCTION, a name the connector reserves',
+    ],
+    [
+      'a prefix without its leading slash',
+      { checkpointParameterPrefix: 'apps' },
+      'checkpointParameterPrefix is "apps"; it must be an SSM parameter path',
+    ],
+    [
+      'a checkpoint interval under a second',
+      { checkpointInterval: Duration.millis(500) },
+      'checkpointInterval is 500 milliseconds (500 ms); it must be an integer of at least 1000 (milliseconds; SSM writes are scarce).',
+    ],
+    [
+      'a negative retry count',
+      { listShardsMaxRetries: -1 },
+      'listShardsMaxRetries is -1; it must be an integer of at least 0.',
+    ],
+    [
+      'a backoff exponent of zero',
+      { getRecordsBackoffExponent: 0 },
+      'getRecordsBackoffExponent is 0; it must be a number greater than 0.',
+    ],
+    [
+      'a backoff ceiling below its base',
+      { getShardIteratorBackoffBase: Duration.seconds(2) },
+      'getShardIteratorBackoffMax is 1 second; it must be at least getShardIteratorBackoffBase (2 seconds).',
     ],
   ])('rejects %s, naming the prop, the value and the range', (_name, props, message) => {
     expect(() => build(props)).toThrow(ConfigurationError);
@@ -503,7 +587,7 @@ describe('KinesisConsumer validation', () => {
     );
   });
 
-  it('accepts Tokens for the read, batch and timing settings', () => {
+  it('accepts Tokens for the read, batch and timing settings and passes them through to the runtime', () => {
     const stack = new Stack();
     const parameter = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
     const stream = kinesis.Stream.fromStreamArn(
@@ -511,7 +595,7 @@ describe('KinesisConsumer validation', () => {
       'S',
       'arn:aws:kinesis:eu-west-1:111122223333:stream/s',
     );
-    new KinesisConsumer(stack, 'Consumer', {
+    const consumer = new KinesisConsumer(stack, 'Consumer', {
       consumerName: 'c',
       streams: [stream],
       target: lambda.Function.fromFunctionArn(stack, 'T', TARGET_ARN),
@@ -523,17 +607,27 @@ describe('KinesisConsumer validation', () => {
       checkpointParameterTier: ssm.ParameterTier.ADVANCED,
     });
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: { Ref: 'Timeout' },
-      Environment: {
-        Variables: Match.objectLike({
-          CONSUMER_BATCH_SIZE: { Ref: 'Batch' },
-          CONSUMER_GETRECORDS_MAX_RECORDS: { Ref: 'MaxRecords' },
-          CONSUMER_GETRECORDS_INTERVAL_MS: { Ref: 'Interval' },
-          CONSUMER_TIME_BUDGET_MS: { Ref: 'Budget' },
-          CHECKPOINT_SSM_TIER: 'Advanced',
-        }),
-      },
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: { Ref: 'Timeout' } });
+    const env = functionEnvironment(template, logicalId(consumer.function));
+    const config = consumerConfigFromEnv({
+      ...env,
+      AWS_REGION: 'eu-west-1',
+      // What CloudFormation would put in place of each parameter.
+      ...Object.fromEntries(
+        Object.entries(env)
+          .filter(([, value]) => ['Batch', 'MaxRecords', 'Interval', 'Budget'].includes(value))
+          .map(([name, value]) => [
+            name,
+            { Batch: '7', MaxRecords: '70', Interval: '700', Budget: '7000' }[value],
+          ]),
+      ),
+    });
+    expect(config).toMatchObject({
+      streams: ['s'],
+      batchSize: 7,
+      getRecords: { maxRecordCount: 70, intervalMillis: 700 },
+      timeBudgetMillis: 7000,
+      checkpoint: { ssmTier: 'Advanced' },
     });
   });
 

@@ -6,7 +6,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { ConfigurationError } from '../../functions/core/errors';
 import type { KinesisProducerProps } from '../../lib';
 import { KinesisProducer, KinesisStreams } from '../../lib';
-import { allPolicyActions, logicalId, roleStatements, strictStack } from './helpers';
+import {
+  producerConfig,
+  producerConfigFromEnv,
+  producerDeploymentFromEnv,
+} from '../../functions/core/config';
+import { allPolicyActions, functionEnvironment, logicalId, roleStatements, strictStack } from './helpers';
 
 const TLS_ONLY = {
   PolicyDocument: {
@@ -67,7 +72,7 @@ describe('KinesisProducer with defaults', () => {
     }
   });
 
-  it('runs the producer on Node.js 24 on arm64 with the stream and queue settings in its environment', () => {
+  it('runs the producer on Node.js 24 on arm64', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -75,13 +80,19 @@ describe('KinesisProducer with defaults', () => {
       MemorySize: 512,
       Handler: 'index.handler',
       LoggingConfig: { LogFormat: 'JSON' },
-      Environment: {
-        Variables: Match.objectLike({
-          PRODUCER_DEFAULT_STREAM: { Ref: orders['Fn::GetAtt'][0] },
-          PRODUCER_DEAD_LETTER_QUEUE_URL: { Ref: dlqId },
-        }),
-      },
     });
+  });
+
+  it('gives the runtime its default and allowed streams and the KPL defaults for the rest', () => {
+    const env = functionEnvironment(template, logicalId(producer.function));
+    expect(producerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' })).toEqual(
+      producerConfig({
+        aws: { region: 'eu-west-1' },
+        defaultStream: logicalId(streams.stream('Orders')),
+        allowedStreams: [logicalId(streams.stream('Orders')), logicalId(streams.stream('Audit'))],
+      }),
+    );
+    expect(producerDeploymentFromEnv(env)).toEqual({ producerName: 'Producer', deadLetterQueueUrl: dlqId });
   });
 
   it('reads the queue through a mapping with batching, a concurrency cap and partial batch responses', () => {
@@ -197,6 +208,21 @@ describe('KinesisProducer on FIFO queues with customer keys and the alarms off',
     batchSize: 5,
     maxConcurrency: 2,
     memorySizeMb: 1024,
+    aggregationEnabled: false,
+    aggregationMaxCount: 1000,
+    aggregationMaxSizeBytes: 25_600,
+    collectionMaxCount: 250,
+    collectionMaxSizeBytes: 2 * 1024 * 1024,
+    recordMaxBufferedTime: Duration.millis(50),
+    recordTtl: Duration.seconds(20),
+    requestTimeout: Duration.seconds(3),
+    rateLimitPercent: 80,
+    threadPoolSize: 4,
+    failIfThrottled: true,
+    defaultPartitionKey: 'tenant-1',
+    rawMessages: true,
+    maxRecordSizeBytes: 2 * 1024 * 1024,
+    failOnError: true,
     deadLetterQueueAlarm: false,
     oldestMessageAlarm: false,
     throttledWritesAlarm: false,
@@ -230,18 +256,32 @@ describe('KinesisProducer on FIFO queues with customer keys and the alarms off',
     });
   });
 
-  it('uses the chosen default stream and settings', () => {
-    const audit = stack.getLogicalId(streams.stream('Audit').node.defaultChild as kinesis.CfnStream);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: 30,
-      MemorySize: 1024,
-      Environment: {
-        Variables: Match.objectLike({
-          PRODUCER_NAME: 'orders-producer',
-          PRODUCER_DEFAULT_STREAM: { Ref: audit },
-        }),
-      },
-    });
+  it('gives the runtime the chosen default stream and every setting the props set', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 30, MemorySize: 1024 });
+    const env = functionEnvironment(template, logicalId(producer.function));
+    expect(producerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' })).toEqual(
+      producerConfig({
+        aws: { region: 'eu-west-1' },
+        defaultStream: logicalId(streams.stream('Audit')),
+        allowedStreams: [logicalId(streams.stream('Orders')), logicalId(streams.stream('Audit'))],
+        aggregationEnabled: false,
+        aggregationMaxCount: 1000,
+        aggregationMaxSizeBytes: 25_600,
+        collectionMaxCount: 250,
+        collectionMaxSizeBytes: 2 * 1024 * 1024,
+        recordMaxBufferedTimeMillis: 50,
+        recordTtlMillis: 20_000,
+        requestTimeoutMillis: 3000,
+        rateLimitPercent: 80,
+        threadPoolSize: 4,
+        failIfThrottled: true,
+        defaultPartitionKey: 'tenant-1',
+        raw: true,
+        maxRecordSizeBytes: 2 * 1024 * 1024,
+        failOnError: true,
+      }),
+    );
+    expect(producerDeploymentFromEnv(env).producerName).toBe('orders-producer');
   });
 
   it('grants exactly the KMS actions each key needs, and nothing with a wildcard', () => {
@@ -335,6 +375,31 @@ describe('KinesisProducer validation', () => {
       'contentBasedDeduplication applies only to FIFO queues; set fifo: true or leave it unset.',
     ],
     ['a bad producer name', { producerName: 'a b' }, 'producerName is "a b"; use 1 to 64 letters'],
+    [
+      'a PutRecords batch over 500 records',
+      { collectionMaxCount: 501 },
+      'collectionMaxCount is 501; it must be an integer from 1 to 500 (PutRecords takes at most 500 records).',
+    ],
+    [
+      'an aggregated record larger than a record may be',
+      { aggregationMaxSizeBytes: 2 * 1024 * 1024 },
+      'aggregationMaxSizeBytes is 2097152; it must be at most maxRecordSizeBytes (1048576), since an aggregated record is one Kinesis record.',
+    ],
+    [
+      'a request smaller than the largest record',
+      { collectionMaxSizeBytes: 100_000 },
+      'collectionMaxSizeBytes is 100000; it must be at least maxRecordSizeBytes (1048576), so the largest record fits in a request.',
+    ],
+    [
+      'a record TTL as long as the function timeout',
+      { functionTimeout: Duration.seconds(30) },
+      'recordTtl is 30 seconds; it must be shorter than functionTimeout (30 seconds) so a record is reported as put or failed before the invocation ends.',
+    ],
+    [
+      'a request timeout under 100 ms',
+      { requestTimeout: Duration.millis(50) },
+      'requestTimeout is 50 milliseconds (50 ms); it must be an integer from 100 to 600000 (milliseconds).',
+    ],
   ])('rejects %s, naming the prop, the value and the range', (_name, props, message) => {
     expect(() => build(props)).toThrow(ConfigurationError);
     expect(() => build(props)).toThrow(`KinesisProducer: ${message}`);
