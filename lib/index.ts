@@ -4,3 +4,4 @@ export * from './kinesis-producer';
 export { CONNECTOR_RUNTIME } from './connector-function';
 export * from './kinesis-consumer';
 export * from './metrics';
+export * from './connector-dashboard';

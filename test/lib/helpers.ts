@@ -88,7 +88,8 @@ export function functionEnvironment(template: Template, functionLogicalId: strin
   return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, standIn(value)]));
 }
 
-function standIn(value: unknown): string {
+/** A template value with every reference replaced by a stand-in (see `functionEnvironment`). */
+export function standIn(value: unknown): string {
   if (typeof value === 'string') return value;
   const object = value as Record<string, unknown>;
   if ('Ref' in object) return String(object.Ref);
