@@ -15,7 +15,7 @@ export interface AwsSettings {
   readonly credentials?: CredentialsConfig;
   /** TCP connect timeout. @default 5000 */
   readonly connectionTimeoutMillis?: number;
-  /** Socket idle timeout per request. @default 30000 */
+  /** Time a request may take before it fails with a TimeoutError (retryable). @default 30000 */
   readonly requestTimeoutMillis?: number;
   /**
    * Attempts the SDK makes on its own. The runtime retries Kinesis itself (per API family, with the
@@ -81,6 +81,9 @@ export class AwsClientFactory {
       requestHandler: new NodeHttpHandler({
         connectionTimeout: this.settings.connectionTimeoutMillis ?? 5000,
         requestTimeout: this.settings.requestTimeoutMillis ?? 30000,
+        // Without this the handler only warns when the timeout passes; we want the call to fail so
+        // our retry policy (or the caller's deadline) takes over.
+        throwOnRequestTimeout: true,
       }),
     };
   }

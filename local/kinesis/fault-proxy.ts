@@ -1,0 +1,694 @@
+import { createDecipheriv } from 'node:crypto';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { ITERATOR_PWD_IV, ITERATOR_PWD_KEY } from 'kinesalite/db';
+import { ConfigurationError } from '../../functions/core/errors';
+import { systemClock, type Clock, type Random } from '../../functions/core/time/clock';
+import { FaultSwitch } from '../shared/faults';
+import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server';
+
+const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
+const TARGET_PREFIX = 'Kinesis_20131202.';
+/** AWS's ListShards page limit and default. */
+const LIST_SHARDS_MAX_PAGE = 1000;
+/** A ListShards NextToken is good for 300 seconds. */
+const NEXT_TOKEN_LIFETIME_MILLIS = 300_000;
+const ITERATOR_LIFETIME_MILLIS = 300_000;
+/** Kinesalite's own request limit. */
+const MAX_REQUEST_BYTES = 7 * 1024 * 1024;
+
+/** What kinesalite's shard iterator says: where it points and when it was issued. */
+export interface IteratorPosition {
+  readonly streamName: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly issuedAtMillis: number;
+}
+
+/** A call the proxy received, as fault predicates see it. */
+export interface KinesisCall {
+  readonly operation: string;
+  /** The request body (StreamARN already turned into StreamName). */
+  readonly input: Readonly<Record<string, unknown>>;
+  /** For GetRecords: the decoded shard iterator. */
+  readonly iterator?: IteratorPosition;
+}
+
+export type CallPredicate = (call: KinesisCall) => boolean;
+
+/** Answer matching calls with an error instead of forwarding them. */
+export interface ErrorFault {
+  readonly operation: string;
+  /** The error code, e.g. `ProvisionedThroughputExceededException`. */
+  readonly code: string;
+  /** @default - a message in AWS's words for the known codes */
+  readonly message?: string;
+  /** @default 500 for InternalFailure and ServiceUnavailable, else 400 */
+  readonly statusCode?: number;
+  /** How many matching calls to fail. @default 1 (Infinity: every one) */
+  readonly times?: number;
+  /** Only calls for which this returns true match. @default - every call of the operation */
+  readonly when?: CallPredicate;
+}
+
+export type PutRecordsEntryErrorCode = 'ProvisionedThroughputExceededException' | 'InternalFailure';
+
+/** One entry of a PutRecords request, as sent (Data is base64). */
+export interface PutRecordsEntry {
+  readonly Data?: string;
+  readonly PartitionKey?: string;
+  readonly ExplicitHashKey?: string;
+}
+
+/** Partly fail matching PutRecords calls: the chosen entries fail, the rest are written. */
+export interface PutRecordsFault {
+  /** The error for an entry, or undefined to let it through. */
+  readonly failEntry: (entry: PutRecordsEntry, index: number) => PutRecordsEntryErrorCode | undefined;
+  /** @default 1 */
+  readonly times?: number;
+  readonly when?: CallPredicate;
+}
+
+/** Delay matching calls by real time (so client timeouts can be exercised). */
+export interface LatencyFault {
+  /** @default - every operation */
+  readonly operation?: string;
+  readonly millis: number;
+  /** @default Infinity */
+  readonly times?: number;
+  readonly when?: CallPredicate;
+}
+
+export interface KinesisFaultProxyOptions {
+  /** Kinesalite's endpoint URL. */
+  readonly target: string;
+  /** Ages ListShards NextTokens and stamps error messages. @default systemClock */
+  readonly clock?: Clock;
+  /** Random source of the fault switch's `failFraction`. @default Math.random */
+  readonly random?: Random;
+  /**
+   * Largest page ListShards returns even when the caller asks for more, so that paging code runs
+   * against a handful of shards.
+   * @default 1000 (AWS's maximum)
+   */
+  readonly listShardsPageSize?: number;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+type Armed<T> = T & { remaining: number };
+
+/**
+ * An HTTP proxy in front of kinesalite that the real SDK client talks to. It forwards every call
+ * and, when told, answers as Kinesis does under load (kinesalite never throttles): throttled reads and
+ * writes, partly failed PutRecords, expired iterators, ListShards limits, latency. It also gives
+ * kinesalite what it lacks for consumer code: ListShards paging (MaxResults, NextToken, ShardFilter)
+ * and StreamARN in place of StreamName.
+ */
+export class KinesisFaultProxy {
+  /** Generic faults: throttle the next N calls, fail a fraction with InternalFailure, add latency. */
+  readonly faults: FaultSwitch;
+  /** Kinesalite's own endpoint, behind the proxy. */
+  readonly targetEndpoint: string;
+  private readonly target: URL;
+  private readonly clock: Clock;
+  private readonly pageSize: number;
+  private readonly agent = new Agent({ keepAlive: true });
+  private readonly accountId = (process.env.AWS_ACCOUNT_ID ?? '0000-0000-0000').replace(/[^\d]/g, '');
+  private server?: Server;
+  private errorFaults: Armed<ErrorFault>[] = [];
+  private putRecordsFaults: Armed<PutRecordsFault>[] = [];
+  private latencyFaults: Armed<LatencyFault>[] = [];
+  private readonly calls = new Map<string, number>();
+  private readonly injected = new Map<string, number>();
+
+  constructor(options: KinesisFaultProxyOptions) {
+    this.targetEndpoint = options.target;
+    this.target = new URL(options.target);
+    this.clock = options.clock ?? systemClock;
+    this.faults = new FaultSwitch(options.random);
+    const pageSize = options.listShardsPageSize ?? LIST_SHARDS_MAX_PAGE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > LIST_SHARDS_MAX_PAGE) {
+      throw new ConfigurationError(
+        `listShardsPageSize must be an integer from 1 to ${LIST_SHARDS_MAX_PAGE}; got ${pageSize}.`,
+        'listShardsPageSize',
+      );
+    }
+    this.pageSize = pageSize;
+  }
+
+  /** Starts listening on 127.0.0.1 (port 0 picks a free port) and returns the endpoint URL. */
+  async listen(port = 0): Promise<string> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    return listenOnLoopback(server, port);
+  }
+
+  get endpoint(): string {
+    if (!this.server) throw new Error('The proxy is not listening; call listen() first.');
+    return endpointOf(this.server);
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await closeServer(server);
+    this.agent.destroy();
+  }
+
+  /** Answers matching calls with an error instead of forwarding them. */
+  inject(fault: ErrorFault): void {
+    this.errorFaults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  /** GetRecords answers ProvisionedThroughputExceededException, as when a shard's 5 reads/s are used up. */
+  throttleGetRecords(times = 1, when?: CallPredicate): void {
+    this.inject({
+      operation: 'GetRecords',
+      code: 'ProvisionedThroughputExceededException',
+      times,
+      ...opt(when),
+    });
+  }
+
+  /** PutRecord answers ProvisionedThroughputExceededException, as when a shard's write limit is used up. */
+  throttlePutRecord(times = 1, when?: CallPredicate): void {
+    this.inject({
+      operation: 'PutRecord',
+      code: 'ProvisionedThroughputExceededException',
+      times,
+      ...opt(when),
+    });
+  }
+
+  /** GetRecords answers ExpiredIteratorException, as it does for an iterator older than 5 minutes. */
+  expireIterators(times = 1, when?: CallPredicate): void {
+    this.inject({ operation: 'GetRecords', code: 'ExpiredIteratorException', times, ...opt(when) });
+  }
+
+  /** ListShards answers LimitExceededException, as when the stream's ListShards rate is used up. */
+  limitListShards(times = 1, when?: CallPredicate): void {
+    this.inject({ operation: 'ListShards', code: 'LimitExceededException', times, ...opt(when) });
+  }
+
+  /** Partly fails PutRecords: chosen entries fail and are not written; the others are. */
+  failPutRecordsEntries(fault: PutRecordsFault): void {
+    this.putRecordsFaults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  /** Delays matching calls by real time before forwarding them. */
+  delay(fault: LatencyFault): void {
+    this.latencyFaults.push({ ...fault, remaining: fault.times ?? Infinity });
+  }
+
+  /** Removes every fault, including the fault switch's. */
+  clear(): void {
+    this.errorFaults = [];
+    this.putRecordsFaults = [];
+    this.latencyFaults = [];
+    this.faults.clear();
+  }
+
+  /** Calls of `operation` the proxy received. */
+  callCount(operation: string): number {
+    return this.calls.get(operation) ?? 0;
+  }
+
+  /** Calls of `operation` answered (wholly or partly) with an injected error. */
+  injectedCount(operation: string): number {
+    return this.injected.get(operation) ?? 0;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const body = await readBody(req);
+      if (!body) {
+        // Kinesalite's answer to an oversized request, without reading the rest of it.
+        send(res, { status: 413, headers: {}, body: Buffer.alloc(0) });
+        return;
+      }
+      const reply = await this.route(req, body);
+      send(res, reply);
+    } catch (error) {
+      send(
+        res,
+        jsonReply(500, { __type: 'InternalFailure', message: `Local Kinesis proxy: ${String(error)}` }),
+      );
+    }
+  }
+
+  private async route(req: IncomingMessage, body: Buffer): Promise<Reply> {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const contentType = String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      ?.trim();
+    const signed = Boolean(req.headers.authorization) || (req.url ?? '').includes('X-Amz-Signature');
+    // Anything we do not understand (CBOR, unsigned, other targets) goes to kinesalite untouched, so
+    // its own validation and signature check answer it.
+    if (!target.startsWith(TARGET_PREFIX) || contentType !== JSON_CONTENT_TYPE || !signed) {
+      return this.forward(req, body);
+    }
+    let input: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        return this.forward(req, body);
+      input = parsed as Record<string, unknown>;
+    } catch {
+      return this.forward(req, body);
+    }
+    const operation = target.slice(TARGET_PREFIX.length);
+    this.calls.set(operation, this.callCount(operation) + 1);
+    const rewritten = streamArnToName(input);
+    const call: KinesisCall = {
+      operation,
+      input,
+      ...(operation === 'GetRecords' && typeof input.ShardIterator === 'string'
+        ? optIterator(describeIterator(input.ShardIterator))
+        : {}),
+    };
+
+    const decision = this.faults.decide(operation);
+    const latency = decision.latencyMillis + this.takeLatency(call);
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    if (decision.kind === 'throttle') return this.injectedReply(call, this.throttleReply(call));
+    if (decision.kind === 'fail') return this.injectedReply(call, this.errorReply(call, 'InternalFailure'));
+
+    const fault = this.take(this.errorFaults, call, (f) => f.operation === operation);
+    if (fault)
+      return this.injectedReply(call, this.errorReply(call, fault.code, fault.message, fault.statusCode));
+
+    if (operation === 'ListShards') return this.listShards(req, call);
+    // A batch kinesalite would reject as a whole is forwarded unchanged, so its validation answers
+    // and the fault waits for a valid batch.
+    const records = input.Records;
+    if (
+      operation === 'PutRecords' &&
+      Array.isArray(records) &&
+      records.length >= 1 &&
+      records.length <= 500
+    ) {
+      const partial = this.take(this.putRecordsFaults, call, () => true);
+      if (partial) return this.partlyFailedPutRecords(req, call, records, partial);
+    }
+    return this.forward(req, rewritten ? Buffer.from(JSON.stringify(input)) : body);
+  }
+
+  private takeLatency(call: KinesisCall): number {
+    let total = 0;
+    for (const fault of this.latencyFaults) {
+      if (
+        fault.remaining > 0 &&
+        (!fault.operation || fault.operation === call.operation) &&
+        (!fault.when || fault.when(call))
+      ) {
+        fault.remaining--;
+        total += fault.millis;
+      }
+    }
+    this.latencyFaults = this.latencyFaults.filter((f) => f.remaining > 0);
+    return total;
+  }
+
+  private take<T extends { remaining: number; when?: CallPredicate }>(
+    faults: T[],
+    call: KinesisCall,
+    applies: (fault: T) => boolean,
+  ): T | undefined {
+    const fault = faults.find((f) => f.remaining > 0 && applies(f) && (!f.when || f.when(call)));
+    if (fault) fault.remaining--;
+    return fault;
+  }
+
+  private injectedReply(call: KinesisCall, reply: Reply): Reply {
+    this.injected.set(call.operation, this.injectedCount(call.operation) + 1);
+    return reply;
+  }
+
+  private throttleReply(call: KinesisCall): Reply {
+    switch (call.operation) {
+      case 'PutRecords':
+        return this.allEntriesFailed(call, 'ProvisionedThroughputExceededException');
+      case 'GetRecords':
+      case 'PutRecord':
+      case 'GetShardIterator':
+        return this.errorReply(call, 'ProvisionedThroughputExceededException');
+      default:
+        return this.errorReply(call, 'LimitExceededException');
+    }
+  }
+
+  private errorReply(call: KinesisCall, code: string, message?: string, statusCode?: number): Reply {
+    const status = statusCode ?? (code === 'InternalFailure' || code === 'ServiceUnavailable' ? 500 : 400);
+    return jsonReply(status, { __type: code, message: message ?? this.defaultMessage(call, code) });
+  }
+
+  private defaultMessage(call: KinesisCall, code: string): string {
+    const stream = String(call.input.StreamName ?? call.iterator?.streamName ?? 'unknown');
+    const shard = String(call.input.ShardId ?? call.iterator?.shardId ?? 'unknown');
+    switch (code) {
+      case 'ProvisionedThroughputExceededException':
+        return call.operation === 'GetRecords' || call.operation === 'GetShardIterator'
+          ? `Rate exceeded for shard ${shard} in stream ${stream} under account ${this.accountId}.`
+          : `Rate exceeded for stream ${stream} under account ${this.accountId}.`;
+      case 'ExpiredIteratorException': {
+        const issued = call.iterator?.issuedAtMillis ?? this.clock.now() - ITERATOR_LIFETIME_MILLIS - 1;
+        return (
+          `Iterator expired. The iterator was created at time ${new Date(issued).toUTCString()} while right now it is ` +
+          `${new Date(this.clock.now()).toUTCString()} which is further in the future than the tolerated delay of ` +
+          `${ITERATOR_LIFETIME_MILLIS} milliseconds.`
+        );
+      }
+      case 'LimitExceededException':
+        return `Rate exceeded for stream ${stream} under account ${this.accountId}.`;
+      case 'InternalFailure':
+        return 'Internal service failure.';
+      default:
+        return `An injected ${code}.`;
+    }
+  }
+
+  private allEntriesFailed(call: KinesisCall, code: PutRecordsEntryErrorCode): Reply {
+    const records = Array.isArray(call.input.Records) ? call.input.Records : [];
+    return jsonReply(200, {
+      FailedRecordCount: records.length,
+      Records: records.map(() => this.entryError(call, code)),
+    });
+  }
+
+  private entryError(call: KinesisCall, code: PutRecordsEntryErrorCode): Record<string, string> {
+    return {
+      ErrorCode: code,
+      ErrorMessage:
+        code === 'InternalFailure' ? 'Internal service failure.' : this.defaultMessage(call, code),
+    };
+  }
+
+  /**
+   * Sends kinesalite only the entries that survive, then splices the failed ones back in request
+   * order, so a failed entry is really not written (as on AWS) and a retry does not duplicate it.
+   */
+  private async partlyFailedPutRecords(
+    req: IncomingMessage,
+    call: KinesisCall,
+    entries: unknown[],
+    fault: PutRecordsFault,
+  ): Promise<Reply> {
+    const decisions = entries.map((entry: unknown, index) =>
+      fault.failEntry((typeof entry === 'object' && entry !== null ? entry : {}) as PutRecordsEntry, index),
+    );
+    const survivors = entries.filter((_, index) => decisions[index] === undefined);
+    let written: Record<string, unknown>[] = [];
+    let failedByKinesalite = 0;
+    let encryption: Record<string, unknown> = {};
+    if (survivors.length > 0) {
+      const reply = await this.forward(
+        req,
+        Buffer.from(JSON.stringify({ ...call.input, Records: survivors })),
+      );
+      if (reply.status !== 200) return reply;
+      const parsed = JSON.parse(reply.body.toString('utf8')) as {
+        Records?: Record<string, unknown>[];
+        FailedRecordCount?: number;
+        EncryptionType?: string;
+      };
+      written = parsed.Records ?? [];
+      failedByKinesalite = parsed.FailedRecordCount ?? 0;
+      if (parsed.EncryptionType) encryption = { EncryptionType: parsed.EncryptionType };
+    }
+    let next = 0;
+    const records = decisions.map((code) => (code ? this.entryError(call, code) : (written[next++] ?? {})));
+    const injected = decisions.filter((code) => code !== undefined).length;
+    if (injected > 0) this.injected.set('PutRecords', this.injectedCount('PutRecords') + 1);
+    return jsonReply(200, {
+      FailedRecordCount: failedByKinesalite + injected,
+      Records: records,
+      ...encryption,
+    });
+  }
+
+  /** ListShards with AWS's paging and ShardFilter on top of kinesalite, which has neither. */
+  private async listShards(req: IncomingMessage, call: KinesisCall): Promise<Reply> {
+    const input = call.input;
+    const maxResults = input.MaxResults;
+    if (
+      maxResults !== undefined &&
+      (!Number.isInteger(maxResults) || (maxResults as number) < 1 || (maxResults as number) > 10000)
+    ) {
+      return this.errorReply(
+        call,
+        'ValidationException',
+        `MaxResults must be an integer from 1 to 10000; got ${String(maxResults)}.`,
+      );
+    }
+    let streamName: unknown;
+    let exclusiveStart: unknown;
+    let filter: unknown;
+    if (input.NextToken !== undefined) {
+      const conflicting = [
+        'StreamName',
+        'ExclusiveStartShardId',
+        'ShardFilter',
+        'StreamCreationTimestamp',
+      ].filter((field) => input[field] !== undefined);
+      if (conflicting.length > 0) {
+        return this.errorReply(
+          call,
+          'InvalidArgumentException',
+          `NextToken and ${conflicting[0]} cannot be provided together.`,
+        );
+      }
+      const token = decodeListShardsToken(input.NextToken);
+      if (!token)
+        return this.errorReply(call, 'InvalidArgumentException', 'NextToken is not a ListShards token.');
+      if (this.clock.now() - token.issuedAt > NEXT_TOKEN_LIFETIME_MILLIS) {
+        return this.errorReply(
+          call,
+          'ExpiredNextTokenException',
+          `The NextToken expired: it was issued more than ${NEXT_TOKEN_LIFETIME_MILLIS / 1000} seconds ago.`,
+        );
+      }
+      ({ streamName, exclusiveStart, filter } = token);
+    } else {
+      streamName = input.StreamName;
+      exclusiveStart = input.ExclusiveStartShardId;
+      filter = input.ShardFilter;
+    }
+    if (typeof streamName !== 'string') return this.forward(req, Buffer.from(JSON.stringify(input)));
+    const filterProblem = shardFilterProblem(filter);
+    if (filterProblem) return this.errorReply(call, 'InvalidArgumentException', filterProblem);
+
+    const reply = await this.forward(
+      req,
+      Buffer.from(
+        JSON.stringify({
+          StreamName: streamName,
+          ...(exclusiveStart ? { ExclusiveStartShardId: exclusiveStart } : {}),
+        }),
+      ),
+    );
+    if (reply.status !== 200) return reply;
+    const shards = ((JSON.parse(reply.body.toString('utf8')) as { Shards?: Shard[] }).Shards ?? []).filter(
+      (shard) => matchesShardFilter(shard, filter as ShardFilter | undefined),
+    );
+    const limit = Math.min(
+      (maxResults as number | undefined) ?? LIST_SHARDS_MAX_PAGE,
+      LIST_SHARDS_MAX_PAGE,
+      this.pageSize,
+    );
+    const page = shards.slice(0, limit);
+    const last = page.at(-1);
+    return jsonReply(200, {
+      Shards: page,
+      ...(shards.length > page.length && last
+        ? {
+            NextToken: encodeListShardsToken({
+              streamName,
+              exclusiveStart: last.ShardId,
+              filter,
+              issuedAt: this.clock.now(),
+            }),
+          }
+        : {}),
+    });
+  }
+
+  private forward(req: IncomingMessage, body: Buffer): Promise<Reply> {
+    const headers = { ...req.headers, 'content-length': String(body.length) };
+    delete headers.connection;
+    return new Promise<Reply>((resolve, reject) => {
+      const upstream = httpRequest(
+        {
+          protocol: this.target.protocol,
+          hostname: this.target.hostname,
+          port: this.target.port,
+          method: req.method,
+          path: req.url,
+          headers,
+          agent: this.agent,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 502,
+              headers: response.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
+          response.on('error', reject);
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+  }
+}
+
+/** Decodes a kinesalite shard iterator; undefined when it is not one. */
+export function describeIterator(iterator: string): IteratorPosition | undefined {
+  try {
+    const bytes = Buffer.from(iterator, 'base64');
+    if (bytes.length <= 8) return undefined;
+    const decipher = createDecipheriv('aes-256-cbc', ITERATOR_PWD_KEY, ITERATOR_PWD_IV);
+    const text = Buffer.concat([decipher.update(bytes.subarray(8)), decipher.final()]).toString('utf8');
+    const [issued, streamName, shardId, sequenceNumber] = text.split('/');
+    if (!issued || !streamName || !shardId || !sequenceNumber) return undefined;
+    return { streamName, shardId, sequenceNumber, issuedAtMillis: Number(issued) };
+  } catch {
+    return undefined;
+  }
+}
+
+interface Shard {
+  readonly ShardId: string;
+  readonly SequenceNumberRange?: { readonly EndingSequenceNumber?: string };
+}
+
+interface ShardFilter {
+  readonly Type: string;
+  readonly ShardId?: string;
+}
+
+const SHARD_FILTER_TYPES = ['AFTER_SHARD_ID', 'AT_TRIM_HORIZON', 'FROM_TRIM_HORIZON', 'AT_LATEST'];
+
+function shardFilterProblem(filter: unknown): string | undefined {
+  if (filter === undefined) return undefined;
+  const f = (typeof filter === 'object' && filter !== null ? filter : {}) as Partial<ShardFilter>;
+  if (f.Type === 'AT_TIMESTAMP' || f.Type === 'FROM_TIMESTAMP') {
+    return `ShardFilter type ${f.Type} is not supported by the local Kinesis proxy; use ${SHARD_FILTER_TYPES.join(', ')}.`;
+  }
+  if (typeof f.Type !== 'string' || !SHARD_FILTER_TYPES.includes(f.Type)) {
+    return `ShardFilter.Type must be one of ${SHARD_FILTER_TYPES.join(', ')}; got ${String(f.Type)}.`;
+  }
+  if (f.Type === 'AFTER_SHARD_ID' && typeof f.ShardId !== 'string') {
+    return 'ShardFilter.ShardId is required when ShardFilter.Type is AFTER_SHARD_ID.';
+  }
+  return undefined;
+}
+
+function matchesShardFilter(shard: Shard, filter: ShardFilter | undefined): boolean {
+  if (!filter) return true;
+  switch (filter.Type) {
+    case 'AFTER_SHARD_ID':
+      return shard.ShardId > (filter.ShardId ?? '');
+    case 'AT_LATEST':
+      return shard.SequenceNumberRange?.EndingSequenceNumber === undefined;
+    default:
+      // Kinesalite never trims closed shards, so every shard is within the trim horizon.
+      return true;
+  }
+}
+
+interface ListShardsToken {
+  readonly streamName: string;
+  readonly exclusiveStart: string;
+  readonly filter: unknown;
+  readonly issuedAt: number;
+}
+
+function encodeListShardsToken(token: ListShardsToken): string {
+  return Buffer.from(JSON.stringify(token)).toString('base64');
+}
+
+function decodeListShardsToken(raw: unknown): ListShardsToken | undefined {
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const token = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Partial<ListShardsToken>;
+    if (
+      typeof token.streamName === 'string' &&
+      typeof token.exclusiveStart === 'string' &&
+      typeof token.issuedAt === 'number'
+    ) {
+      return token as ListShardsToken;
+    }
+  } catch {
+    // Falls through: not a token of ours.
+  }
+  return undefined;
+}
+
+/** Kinesalite knows streams only by name; AWS also accepts the stream's ARN instead. */
+function streamArnToName(input: Record<string, unknown>): boolean {
+  const arn = input.StreamARN;
+  if (typeof arn !== 'string') return false;
+  const match = /^arn:aws[a-z-]*:kinesis:[^:]*:[^:]*:stream\/(.+)$/.exec(arn);
+  delete input.StreamARN;
+  if (match?.[1] && input.StreamName === undefined) input.StreamName = match[1];
+  return true;
+}
+
+function opt(when: CallPredicate | undefined): { when?: CallPredicate } {
+  return when ? { when } : {};
+}
+
+function optIterator(iterator: IteratorPosition | undefined): { iterator?: IteratorPosition } {
+  return iterator ? { iterator } : {};
+}
+
+function jsonReply(status: number, body: unknown): Reply {
+  return {
+    status,
+    headers: { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-requestid': crypto.randomUUID() },
+    body: Buffer.from(JSON.stringify(body)),
+  };
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(reply.headers)) {
+    if (
+      value !== undefined &&
+      !['content-length', 'transfer-encoding', 'connection', 'keep-alive'].includes(name)
+    ) {
+      headers[name] = value;
+    }
+  }
+  headers['content-length'] = String(reply.body.length);
+  res.writeHead(reply.status, headers);
+  res.end(reply.body);
+}
+
+/** The whole request body, or undefined when it is larger than kinesalite accepts. */
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

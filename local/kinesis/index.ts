@@ -1,0 +1,3 @@
+export * from './kinesalite';
+export * from './fault-proxy';
+export * from './streams';

@@ -1,0 +1,2 @@
+export * from './server';
+export { LOCAL_ACCOUNT_ID, parameterArn } from './names';
