@@ -4,6 +4,7 @@ import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import type { KinesisConsumer } from './kinesis-consumer';
 import type { KinesisProducer } from './kinesis-producer';
+import { ProducerMetricName } from './metrics';
 import { configError } from './validation';
 
 /** Props of `ConnectorDashboard`. */
@@ -84,6 +85,13 @@ export class ConnectorDashboard extends Construct {
         ...streams.map((stream) =>
           stream.metricIncomingRecords({ ...withPeriod, statistic: 'Sum', label: `${stream.streamName} in` }),
         ),
+        // One series for every producer in the account (see PRODUCER_SERVICE).
+        ...producers.slice(0, 1).map((producer) =>
+          producer.metricRuntime(ProducerMetricName.USER_RECORDS_PUT, {
+            ...withPeriod,
+            label: 'user records put (all producers)',
+          }),
+        ),
       ]),
       graph('Records out: delivered per consumer and stream', [
         ...consumers.flatMap((consumer) =>
@@ -117,6 +125,34 @@ export class ConnectorDashboard extends Construct {
             }),
           ),
         ),
+        ...producers.slice(0, 1).flatMap((producer) => [
+          producer.metricRuntime(ProducerMetricName.THROTTLED_ENTRIES, {
+            ...withPeriod,
+            label: 'producer throttled entries (retried)',
+          }),
+          producer.metricRuntime(ProducerMetricName.EXPIRED_RECORDS, {
+            ...withPeriod,
+            label: 'producer records past their TTL',
+          }),
+          producer.metricRuntime(ProducerMetricName.DEAD_LETTERED, {
+            ...withPeriod,
+            label: 'producer messages dead-lettered',
+          }),
+        ]),
+        ...producers.slice(0, 1).flatMap((producer) => [
+          producer.metricRuntime(ProducerMetricName.THROTTLED_ENTRIES, {
+            ...withPeriod,
+            label: 'producer entries throttled (retried)',
+          }),
+          producer.metricRuntime(ProducerMetricName.EXPIRED_RECORDS, {
+            ...withPeriod,
+            label: 'producer records past their TTL',
+          }),
+          producer.metricRuntime(ProducerMetricName.DEAD_LETTERED, {
+            ...withPeriod,
+            label: 'producer messages dead-lettered',
+          }),
+        ]),
         ...streams.map((stream) =>
           stream.metricWriteProvisionedThroughputExceeded({
             ...withPeriod,

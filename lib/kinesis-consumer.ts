@@ -262,12 +262,14 @@ export interface KinesisConsumerProps {
    */
   readonly alarmAction?: cloudwatch.IAlarmAction;
   /**
-   * Alarm per stream when the consumer falls `lagAlarmThreshold` behind the tip of the stream.
+   * Alarm per stream when reads fall `lagAlarmThreshold` behind the tip of the stream, on the
+   * stream's `GetRecords.IteratorAgeMilliseconds` (which counts every reader of the stream; if other
+   * applications read it, alarm on `metricMillisBehindLatest()` instead).
    * @default true
    */
   readonly lagAlarm?: boolean;
   /**
-   * Lag (MillisBehindLatest) that sets off the lag alarm.
+   * Iterator age that sets off the lag alarm.
    * @default - half the stream's retention (24 hours unless the stream comes from `KinesisStreams`)
    */
   readonly lagAlarmThreshold?: Duration;
@@ -606,9 +608,13 @@ export class KinesisConsumer extends Construct {
             this,
             {
               id: `Lag${index}`,
-              metric: this.metricMillisBehindLatest(stream, { period: Duration.minutes(5) }),
+              // Published by Kinesis itself for every GetRecords, so the alarm needs nothing from the runtime.
+              metric: stream.metricGetRecordsIteratorAgeMilliseconds({
+                statistic: 'Maximum',
+                period: Duration.minutes(5),
+              }),
               threshold: threshold.toMilliseconds(),
-              description: `Consumer ${this.consumerName} is ${describeDuration(threshold)} or more behind stream ${stream.streamName}; records older than the retention are lost.`,
+              description: `Records in stream ${stream.streamName} wait ${describeDuration(threshold)} or more to be read (consumer ${this.consumerName}); records older than the retention are lost.`,
             },
             action,
           ),
@@ -681,8 +687,9 @@ function resolveTiming(props: KinesisConsumerProps): Timing {
     wholeUnit: 'minutes',
   });
   const functionTimeout = props.functionTimeout ?? defaultTimeout(schedulePeriod);
+  // The handler keeps 9 seconds back for the lease and the last checkpoint, and needs time to read.
   checkDuration(OWNER, 'functionTimeout', functionTimeout, {
-    min: Duration.seconds(2),
+    min: Duration.seconds(10),
     max: MAX_LAMBDA_TIMEOUT,
     wholeUnit: 'seconds',
   });

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm, queueDepthMetric } from './alarms';
+import { MetricDimension, PRODUCER_SERVICE, runtimeMetric } from './metrics';
 import { ConnectorFunction, builtInEntry } from './connector-function';
 import { PRODUCER_DEFAULTS, PRODUCER_SETTINGS, type ProducerOptions } from '../functions/core/config';
 import { checkSettingProps, millis, producerFunctionEnvironment } from './runtime-environment';
@@ -325,6 +326,18 @@ export class KinesisProducer extends Construct {
   /** Messages waiting in the queue (maximum per period). */
   metricQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', ...props });
+  }
+
+  /**
+   * A producer runtime metric (sum per period), e.g. `ProducerMetricName.USER_RECORDS_PUT`. The
+   * handler publishes under one service name, so this adds up every producer in the account and region.
+   */
+  metricRuntime(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return runtimeMetric(
+      metricName,
+      { [MetricDimension.SERVICE]: PRODUCER_SERVICE },
+      { statistic: 'Sum', ...props },
+    );
   }
 
   /** Failed invocations of the producer function (sum per period). */

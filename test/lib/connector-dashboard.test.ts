@@ -61,6 +61,7 @@ describe('ConnectorDashboard of a pipeline', () => {
     expect(rows('Records in: written per stream')).toEqual([
       ['AWS/Kinesis', 'IncomingRecords', 'StreamName', orders],
       ['AWS/Kinesis', 'IncomingRecords', 'StreamName', audit],
+      ['ServerlessKinesisConnector', 'UserRecordsPut', 'service', 'kinesis-producer'],
     ]);
     expect(rows('Records out: delivered per consumer and stream')).toContainEqual([
       'ServerlessKinesisConnector',
@@ -72,7 +73,7 @@ describe('ConnectorDashboard of a pipeline', () => {
     ]);
   });
 
-  it('shows errors of both functions, failed batches and throttles', () => {
+  it('shows errors of both functions, failed and dead-lettered records, and throttles', () => {
     const errors = rows('Errors and throttles');
     expect(errors).toContainEqual(['AWS/Lambda', 'Errors', 'FunctionName', logicalId(producer.function)]);
     expect(errors).toContainEqual(['AWS/Lambda', 'Errors', 'FunctionName', logicalId(consumer.function)]);
@@ -85,6 +86,9 @@ describe('ConnectorDashboard of a pipeline', () => {
       orders,
     ]);
     expect(errors).toContainEqual(['AWS/Kinesis', 'WriteProvisionedThroughputExceeded', 'StreamName', audit]);
+    for (const name of ['ThrottledEntries', 'ExpiredRecords', 'DeadLettered']) {
+      expect(errors).toContainEqual(['ServerlessKinesisConnector', name, 'service', 'kinesis-producer']);
+    }
   });
 
   it('shows the depth of all three queues and the age of the oldest produced message', () => {

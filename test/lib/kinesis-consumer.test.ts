@@ -233,20 +233,18 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
     template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     const topicRef = [{ Ref: logicalId(topic) }];
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'ServerlessKinesisConnector',
-      MetricName: 'MillisBehindLatest',
-      Dimensions: [
-        { Name: 'ConsumerName', Value: 'orders' },
-        { Name: 'StreamName', Value: { Ref: orders } },
-      ],
+      Namespace: 'AWS/Kinesis',
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Dimensions: [{ Name: 'StreamName', Value: { Ref: orders } }],
       Statistic: 'Maximum',
+      Period: 300,
       Threshold: 12 * 3_600_000,
       AlarmActions: topicRef,
       OKActions: topicRef,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'MillisBehindLatest',
-      Dimensions: Match.arrayWith([{ Name: 'StreamName', Value: { Ref: audit } }]),
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Dimensions: [{ Name: 'StreamName', Value: { Ref: audit } }],
       Threshold: 24 * 3_600_000,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -524,6 +522,11 @@ describe('KinesisConsumer validation', () => {
       'functionTimeout is 1 minute; it must be shorter than schedulePeriod (1 minute) so that an invocation always ends before the next one of its subtask starts.',
     ],
     [
+      'a timeout too short to read',
+      { functionTimeout: Duration.seconds(9) },
+      'functionTimeout is 9 seconds; it must be at least 10 seconds and at most 15 minutes in whole seconds.',
+    ],
+    [
       'a budget as long as the timeout',
       { functionTimeout: Duration.seconds(30), timeBudget: Duration.seconds(30) },
       'timeBudget is 30 seconds; it must be shorter than functionTimeout (30 seconds) to leave time for the last delivery and checkpoint.',
@@ -546,8 +549,8 @@ describe('KinesisConsumer validation', () => {
     ],
     [
       'a deployment variable in the environment',
-      { environment: { CONNECTOR_TARGET_FUNCTION: 'x' } },
-      'environment sets CONNECTOR_TARGET_FUNCTION, a name the connector reserves',
+      { environment: { CONSUMER_TARGET_FUNCTION: 'x' } },
+      'environment sets CONSUMER_TARGET_FUNCTION, a name the connector reserves',
     ],
     [
       'a prefix without its leading slash',

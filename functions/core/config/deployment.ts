@@ -7,12 +7,12 @@ import { ConfigurationError } from '../errors';
 
 /** The environment variable of each deployment value. */
 export const DEPLOYMENT_VARIABLES = {
-  consumerName: 'CONNECTOR_CONSUMER_NAME',
-  onFailureQueueUrl: 'CONNECTOR_ON_FAILURE_QUEUE_URL',
-  targetFunction: 'CONNECTOR_TARGET_FUNCTION',
-  checkpointTable: 'CONNECTOR_CHECKPOINT_TABLE',
-  producerName: 'CONNECTOR_PRODUCER_NAME',
-  deadLetterQueueUrl: 'CONNECTOR_DEAD_LETTER_QUEUE_URL',
+  consumerName: 'CONSUMER_NAME',
+  onFailureQueueUrl: 'CONSUMER_ON_FAILURE_QUEUE_URL',
+  targetFunction: 'CONSUMER_TARGET_FUNCTION',
+  checkpointTable: 'CONSUMER_CHECKPOINT_TABLE',
+  producerName: 'PRODUCER_NAME',
+  deadLetterQueueUrl: 'PRODUCER_DEAD_LETTER_QUEUE_URL',
 } as const;
 
 /** Where a deployed consumer sends its work and failures. */

@@ -100,8 +100,8 @@ describe('deployment variables', () => {
     expect(consumerDeploymentFromEnv(consumerDeploymentEnvironment(full))).toEqual(full);
     const minimal = { consumerName: 'orders', onFailureQueueUrl: full.onFailureQueueUrl };
     expect(Object.keys(consumerDeploymentEnvironment(minimal))).toEqual([
-      'CONNECTOR_CONSUMER_NAME',
-      'CONNECTOR_ON_FAILURE_QUEUE_URL',
+      'CONSUMER_NAME',
+      'CONSUMER_ON_FAILURE_QUEUE_URL',
     ]);
     expect(consumerDeploymentFromEnv(consumerDeploymentEnvironment(minimal))).toEqual(minimal);
   });
@@ -112,8 +112,8 @@ describe('deployment variables', () => {
   });
 
   it('name the missing variable when one is not set', () => {
-    expect(() => producerDeploymentFromEnv({ CONNECTOR_PRODUCER_NAME: 'p' })).toThrow(
-      "CONNECTOR_DEAD_LETTER_QUEUE_URL is not set; the function's deployment (the CDK construct) must set it to its deadLetterQueueUrl.",
+    expect(() => producerDeploymentFromEnv({ PRODUCER_NAME: 'p' })).toThrow(
+      "PRODUCER_DEAD_LETTER_QUEUE_URL is not set; the function's deployment (the CDK construct) must set it to its deadLetterQueueUrl.",
     );
   });
 
