@@ -70,11 +70,11 @@ export interface KinesisConsumerProps {
   readonly batchSize?: number;
   /**
    * How long a partial batch waits to fill before it is delivered anyway, 0 to 300 seconds.
-   * @default Duration.millis(0): each read's records are delivered at once
+   * @default - none: the records of each read are delivered at once
    */
   readonly maxBatchingWindow?: Duration;
   /**
-   * How record data reaches your processor: UTF-8 text, parsed JSON or raw bytes.
+   * How record data reaches your processor: `'string'` (UTF-8 text), `'json'` (parsed) or `'bytes'`.
    * @default 'string'
    */
   readonly deserializer?: Deserializer;
@@ -270,7 +270,7 @@ export interface KinesisConsumerProps {
   readonly lagAlarm?: boolean;
   /**
    * Iterator age that sets off the lag alarm.
-   * @default - half the stream's retention (24 hours unless the stream comes from `KinesisStreams`)
+   * @default - half the stream's retention; 12 hours for a stream not created by `KinesisStreams`
    */
   readonly lagAlarmThreshold?: Duration;
   /**

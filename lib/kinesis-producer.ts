@@ -115,16 +115,6 @@ export interface KinesisProducerProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * Where every alarm sends its ALARM and OK notifications.
-   * @default - the alarms notify nobody
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
-  /**
-   * Alarm when any message reaches the dead-letter queue.
-   * @default true
-   */
-  readonly deadLetterQueueAlarm?: boolean;
-  /**
    * Pack user records into KPL aggregated records (KPL `AggregationEnabled`).
    * @default true
    */
@@ -145,8 +135,8 @@ export interface KinesisProducerProps {
    */
   readonly collectionMaxCount?: number;
   /**
-   * Largest PutRecords request in bytes, at least `maxRecordSizeBytes` (KPL `CollectionMaxSize`).
-   * @default 5242880 (5 MiB)
+   * Largest PutRecords request in bytes (5 MiB by default), at least `maxRecordSizeBytes` (KPL `CollectionMaxSize`).
+   * @default 5242880
    */
   readonly collectionMaxSizeBytes?: number;
   /**
@@ -191,8 +181,8 @@ export interface KinesisProducerProps {
    */
   readonly rawMessages?: boolean;
   /**
-   * Largest record (data and partition key) the streams accept, 1 KiB to 10 MiB.
-   * @default 1048576 (1 MiB)
+   * Largest record (data and partition key) the streams accept (1 MiB by default), 1 KiB to 10 MiB.
+   * @default 1048576
    */
   readonly maxRecordSizeBytes?: number;
   /**
@@ -201,6 +191,16 @@ export interface KinesisProducerProps {
    */
   readonly failOnError?: boolean;
 
+  /**
+   * Where every alarm sends its ALARM and OK notifications.
+   * @default - the alarms notify nobody
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+  /**
+   * Alarm when any message reaches the dead-letter queue.
+   * @default true
+   */
+  readonly deadLetterQueueAlarm?: boolean;
   /**
    * Alarm when the oldest message in the queue is older than `oldestMessageAgeThreshold`.
    * @default true

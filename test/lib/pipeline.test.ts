@@ -1,27 +1,60 @@
-import { Stack } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagRuleCompliance, rules, type NagRuleResult } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { ConnectorDashboard, KinesisConsumer, KinesisProducer, KinesisStreams } from '../../lib';
-import { logicalId, standIn, strictStack } from './helpers';
+import { ACKNOWLEDGEMENTS, RESOURCE_ACKNOWLEDGEMENT_REASONS } from '../../lib/acknowledgements';
+import { CONSTRUCTS_DOC, renderDoc } from '../support/construct-docs';
+import { acknowledgedRuleIds, logicalId, standIn, strictStack } from './helpers';
+
+// The cdk-nag rule behind each acknowledged id, to show that every acknowledgement answers a real finding.
+const RULES: Record<string, (node: CfnResource) => NagRuleResult> = {
+  'AwsSolutions-KDS3': rules.kinesis.KinesisDataStreamDefaultKeyWhenSSE,
+  'AwsSolutions-SQS3': rules.sqs.SQSQueueDLQ,
+  'AwsSolutions-IAM5': rules.iam.IAMNoWildcardPermissions,
+};
+
+/** Whether the rule of an acknowledged id (`Rule` or `Rule[finding]`) fires on a resource under `scope`. */
+function fires(scope: IConstruct, acknowledgedId: string): boolean {
+  const match = /^([^[]+)(?:\[(.*)\])?$/.exec(acknowledgedId);
+  const rule = match?.[1] ? RULES[match[1]] : undefined;
+  if (!rule) throw new Error(`no rule mapped for ${acknowledgedId}; add it to RULES`);
+  const finding = match?.[2];
+  return scope.node
+    .findAll()
+    .filter(CfnResource.isCfnResource)
+    .some((resource) => {
+      const result = rule(resource);
+      return finding === undefined
+        ? result === NagRuleCompliance.NON_COMPLIANT
+        : Array.isArray(result) && result.includes(finding);
+    });
+}
 
 interface Widget {
   readonly type: string;
   readonly properties: { readonly title: string; readonly metrics?: unknown[][]; readonly alarms?: string[] };
 }
 
-describe('ConnectorDashboard of a pipeline', () => {
-  const stack = strictStack();
-  const streams = new KinesisStreams(stack, 'Streams', { streams: [{ id: 'Orders' }, { id: 'Audit' }] });
+// One pipeline of every construct: its synth runs cdk-nag and the strict CloudFormation validation,
+// and the dashboard and the acknowledgements are checked on it.
+describe('a whole pipeline', () => {
+  const stack = strictStack('Pipeline');
+  const key = new kms.Key(stack, 'StreamKey', { enableKeyRotation: true });
+  const streams = new KinesisStreams(stack, 'Streams', {
+    streams: [{ id: 'Orders' }, { id: 'Audit' }],
+    encryptionKey: key,
+  });
   const producer = new KinesisProducer(stack, 'Producer', { streams: streams.streams });
   const consumer = new KinesisConsumer(stack, 'Consumer', {
     consumerName: 'orders',
     streams: [streams.stream('Orders')],
-    target: lambda.Function.fromFunctionArn(
-      stack,
-      'Target',
-      'arn:aws:lambda:eu-west-1:111122223333:function:t',
-    ),
+    handlerEntry: path.join(__dirname, 'fixtures', 'processor.ts'),
   });
   new ConnectorDashboard(stack, 'Dashboard', {
     dashboardName: 'orders-pipeline',
@@ -115,6 +148,33 @@ describe('ConnectorDashboard of a pipeline', () => {
     expect(alarms).toHaveLength(producer.alarms.length + consumer.alarms.length);
     expect(alarms).toHaveLength(7);
   });
+
+  const constructs = [streams, producer, consumer];
+  const docs = readFileSync(path.join(__dirname, '..', '..', 'docs', 'constructs.md'), 'utf8');
+
+  it.each(constructs.map((c) => [c.node.id, c] as const))(
+    'acknowledges on %s only findings its resources really have',
+    (_id, construct) => {
+      const ids = acknowledgedRuleIds(construct);
+      for (const id of ids) expect([id, fires(construct, id)]).toEqual([id, true]);
+    },
+  );
+
+  it('acknowledges what this pipeline needs: the customer stream key, the SSM path wildcard, the on-failure queue', () => {
+    expect(constructs.flatMap((c) => acknowledgedRuleIds(c)).sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/serverless-kinesis-connector/orders/*]',
+      'AwsSolutions-KDS3',
+      'AwsSolutions-SQS3',
+    ]);
+  });
+
+  it.each([
+    ...Object.values(ACKNOWLEDGEMENTS).map((a) => [a.id, a.reason]),
+    ...Object.values(RESOURCE_ACKNOWLEDGEMENT_REASONS).map((a) => [a.rule, a.reason]),
+  ])('documents %s with the reason the code records', (id, reason) => {
+    const rows = docs.split('\n').filter((line) => line.includes(id));
+    expect(rows.some((row) => row.includes(reason))).toBe(true);
+  });
 });
 
 describe('ConnectorDashboard validation', () => {
@@ -143,5 +203,29 @@ describe('ConnectorDashboard validation', () => {
       'Records out: delivered per consumer and stream',
       'Errors and throttles',
     ]);
+  });
+});
+
+// The other construct tests rely on these checks running on every synth; prove both are live.
+describe('the strict test app', () => {
+  it('fails synth when the CloudFormation validation bundled with aws-cdk-lib rejects a template', () => {
+    const stack = strictStack();
+    new sqs.CfnQueue(stack, 'Queue', { visibilityTimeout: 99_999 });
+    expect(() => Template.fromStack(stack)).toThrow(
+      /VisibilityTimeout: 99999 is greater than the maximum of 43200 \(CloudFormation Validate\)/,
+    );
+  });
+
+  it('fails synth on an unacknowledged cdk-nag AwsSolutions finding', () => {
+    const stack: Stack = strictStack();
+    new sqs.Queue(stack, 'Queue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    expect(() => Template.fromStack(stack)).toThrow(/AwsSolutions-SQS/);
+  });
+});
+
+describe('docs/constructs.md', () => {
+  it('holds every props table exactly as the props interfaces document them (regenerate: npx tsx test/support/construct-docs.ts --write)', () => {
+    const doc = readFileSync(CONSTRUCTS_DOC, 'utf8');
+    expect(doc).toBe(renderDoc(doc));
   });
 });
