@@ -8,6 +8,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -339,6 +340,8 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
     idleShardInterval: Duration.minutes(2),
     checkpointInterval: Duration.seconds(20),
     memorySizeMb: 1024,
+    architecture: lambda.Architecture.X86_64,
+    logRetention: logs.RetentionDays.ONE_WEEK,
     environment: { PROCESSOR_MODE: 'strict' },
     lagAlarm: false,
     errorsAlarm: false,
@@ -349,12 +352,15 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
     'Fn::GetAtt': [logicalId(construct), 'Arn'],
   });
 
-  it('bundles the user’s entry and runs the named export', () => {
+  it('bundles the user’s entry and runs the named export with the chosen size, architecture and log retention', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.processRecords',
       Timeout: 240,
       MemorySize: 1024,
+      Architectures: ['x86_64'],
+      LoggingConfig: { LogGroup: { Ref: Object.keys(template.findResources('AWS::Logs::LogGroup'))[0] } },
     });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
   });
 
   it('gives the runtime every setting the props set, in the units it reads', () => {

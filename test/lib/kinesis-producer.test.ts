@@ -72,6 +72,15 @@ describe('KinesisProducer with defaults', () => {
     }
   });
 
+  it('writes the producer’s logs as JSON to its own log group, kept a month', () => {
+    const logGroupId = Object.keys(template.findResources('AWS::Logs::LogGroup'))[0];
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: logGroupId } },
+    });
+  });
+
   it('runs the producer on Node.js 24 on arm64', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',

@@ -152,11 +152,10 @@ describe('a whole pipeline', () => {
   const constructs = [streams, producer, consumer];
   const docs = readFileSync(path.join(__dirname, '..', '..', 'docs', 'constructs.md'), 'utf8');
 
-  it.each(constructs.map((c) => [c.node.id, c] as const))(
-    'acknowledges on %s only findings its resources really have',
-    (_id, construct) => {
-      const ids = acknowledgedRuleIds(construct);
-      for (const id of ids) expect([id, fires(construct, id)]).toEqual([id, true]);
+  it.each(constructs.flatMap((c) => acknowledgedRuleIds(c).map((id) => [id, c.node.id, c] as const)))(
+    '%s, acknowledged on %s, answers a finding its resources really have',
+    (id, _where, construct) => {
+      expect(fires(construct, id)).toBe(true);
     },
   );
 
