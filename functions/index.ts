@@ -5,3 +5,4 @@ export * from './core/aws/retry';
 export * from './core/aws/credentials';
 export * from './core/aws/clients';
 export * from './core/config';
+export * from './core/record-format';
