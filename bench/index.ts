@@ -9,6 +9,11 @@ import { printSection, type BenchSection } from './harness';
 const sections: Readonly<Record<string, () => Promise<{ run: () => Promise<BenchSection> }>>> = {
   'record-format/codec': () => import('./codec.bench'),
   'record-format/shard-map': () => import('./shard-map.bench'),
+  consumer: () => import('./consumer.bench'),
+  'producer/throughput': () => import('./producer.bench').then((m) => ({ run: m.throughput })),
+  'producer/calls': () => import('./producer.bench').then((m) => ({ run: m.calls })),
+  'producer/rate-limit': () => import('./producer.bench').then((m) => ({ run: m.rateLimit })),
+  'producer/bundle': () => import('./producer.bench').then((m) => ({ run: m.bundle })),
 };
 
 async function main(): Promise<void> {

@@ -6,3 +6,6 @@ export * from './core/aws/credentials';
 export * from './core/aws/clients';
 export * from './core/config';
 export * from './core/record-format';
+export * from './core/checkpoints';
+export * from './core/consumer';
+export * from './core/producer';

@@ -181,7 +181,7 @@ export interface KinesisProducerProps {
    */
   readonly rawMessages?: boolean;
   /**
-   * Largest record (data and partition key) the streams accept (1 MiB by default), 1 KiB to 10 MiB.
+   * Largest record (data and partition key) the streams accept, 1 MiB to 10 MiB (raised with UpdateMaxRecordSize).
    * @default 1048576
    */
   readonly maxRecordSizeBytes?: number;

@@ -61,3 +61,24 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/** A batch kept failing in the user's handler after every retry; the shard stops before it. */
+export class DeliveryFailedError extends ConnectorError {
+  constructor(
+    readonly stream: string,
+    readonly shardId: string,
+    readonly firstSequenceNumber: string,
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(
+      `The handler failed a batch of ${stream}/${shardId} starting at sequence number ${firstSequenceNumber} ` +
+        `${attempts} time(s): ${describeError(cause)}. Nothing after it is checkpointed; the next invocation ` +
+        'retries the batch. Fix the handler or the record.',
+      { cause },
+    );
+  }
+}
+
+/** This invocation's lease was taken over; it stops without writing checkpoints. */
+export class LeaseLostError extends ConnectorError {}

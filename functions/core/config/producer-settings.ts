@@ -217,7 +217,7 @@ export const PRODUCER_SETTINGS = {
   maxRecordSizeBytes: setting({
     key: 'producer.maxrecordsizebytes',
     path: ['maxRecordSizeBytes'],
-    kind: integer(1024, 10 * MIB, 'bytes; 1 MiB unless the stream was raised with UpdateMaxRecordSize'),
+    kind: integer(MIB, 10 * MIB, 'bytes; 1 MiB unless the stream was raised with UpdateMaxRecordSize'),
     default: D.maxRecordSizeBytes,
     description: 'largest record (data and partition key) the streams accept',
   }),

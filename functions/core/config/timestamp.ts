@@ -1,4 +1,5 @@
-import { UTCDate } from '@date-fns/utc';
+// The mini UTC date: the package's full UTCDate builds Intl formatters at load, ~20 ms of every cold start.
+import { UTCDateMini } from '@date-fns/utc/date/mini';
 import { isValid } from 'date-fns/isValid';
 import { parse } from 'date-fns/parse';
 
@@ -124,7 +125,7 @@ export function parseTimestamp(value: string, pattern: string = DEFAULT_TIMESTAM
   const trimmed = value.trim();
   let parsed: Date;
   try {
-    parsed = parse(trimmed, format, new UTCDate(0), {
+    parsed = parse(trimmed, format, new UTCDateMini(0), {
       useAdditionalDayOfYearTokens: true,
       useAdditionalWeekYearTokens: true,
     });

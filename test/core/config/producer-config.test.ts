@@ -176,7 +176,7 @@ describe('producer validation messages', () => {
     ],
     [
       { 'producer.maxrecordsizebytes': '10485761' },
-      'producer.maxrecordsizebytes must be an integer from 1024 to 10485760 (bytes; 1 MiB unless the stream was raised with UpdateMaxRecordSize); got "10485761".',
+      'producer.maxrecordsizebytes must be an integer from 1048576 to 10485760 (bytes; 1 MiB unless the stream was raised with UpdateMaxRecordSize); got "10485761".',
     ],
   ])('%p is refused: %s', (extra, message) => {
     expect(configError(() => fromProps(extra)).message).toBe(message);

@@ -1,0 +1,64 @@
+/**
+ * How far one shard has been consumed.
+ * - `sequence` without `subSequenceNumber`: the record with that sequence number, all of it, is delivered
+ *   (or skipped by the deserializer); resume AFTER_SEQUENCE_NUMBER.
+ * - `sequence` with `subSequenceNumber`: an aggregated record is delivered up to and including that
+ *   sub-record; resume AT_SEQUENCE_NUMBER and skip the sub-records already delivered.
+ * - `shard-end`: the shard is closed and read to its end; its children may start.
+ * - `pinned`: nothing delivered yet; start AT_TIMESTAMP(timestampMillis). This is how LATEST and
+ *   AT_TIMESTAMP survive a first invocation that crashes before its first delivery.
+ */
+export type ShardCheckpoint =
+  | { readonly kind: 'sequence'; readonly sequenceNumber: string; readonly subSequenceNumber?: number }
+  | { readonly kind: 'shard-end' }
+  | { readonly kind: 'pinned'; readonly timestampMillis: number };
+
+/** `stream/shardId`; stream names and shard ids never contain `/`. */
+export type ShardKey = string;
+
+export function shardKey(streamName: string, shardId: string): ShardKey {
+  return `${streamName}/${shardId}`;
+}
+
+export function parseShardKey(key: ShardKey): { streamName: string; shardId: string } {
+  const slash = key.indexOf('/');
+  return { streamName: key.slice(0, slash), shardId: key.slice(slash + 1) };
+}
+
+/** What one subtask stores: the positions of the shards it owns (and of shards it handed over). */
+export interface CheckpointValue {
+  /** Bumped by an operator's reset; a higher generation beats any position of a lower one. */
+  readonly generation: number;
+  /** Milliseconds since the epoch, for operators. */
+  readonly writtenAt: number;
+  readonly shards: ReadonlyMap<ShardKey, ShardCheckpoint>;
+}
+
+export interface StoredCheckpoint extends CheckpointValue {
+  readonly subtaskIndex: number;
+}
+
+/**
+ * Where a consumer keeps its checkpoints. Every subtask reads every subtask's value (so a shard's progress
+ * is found whichever subtask wrote it, across changes of parallelism) and writes only its own.
+ * A store gives no compare-and-set: one writer per subtask value comes from the lease.
+ */
+export interface CheckpointStore {
+  /** Every stored subtask value of this consumer, whatever the current parallelism. */
+  loadAll(): Promise<StoredCheckpoint[]>;
+  /**
+   * Replaces the subtask's stored value, writing only the parts whose content changed since the last
+   * load or save. Resolves with the number of write calls made.
+   */
+  save(subtaskIndex: number, value: CheckpointValue): Promise<{ writes: number }>;
+}
+
+/** The lease that keeps two invocations of one subtask from reading at once. */
+export interface SubtaskLease {
+  /** Takes the lease until `expiresAt`; throws LeaseHeldError when another live owner holds it. */
+  acquire(expiresAt: number): Promise<void>;
+  /** Whether this owner still holds the lease (checked before every checkpoint write). */
+  isHeld(): Promise<boolean>;
+  /** Gives the lease up early so the next invocation need not wait for the expiry. */
+  release(): Promise<void>;
+}

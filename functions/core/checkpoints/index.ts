@@ -1,0 +1,20 @@
+export {
+  parseShardKey,
+  shardKey,
+  type CheckpointStore,
+  type CheckpointValue,
+  type ShardCheckpoint,
+  type ShardKey,
+  type StoredCheckpoint,
+  type SubtaskLease,
+} from './checkpoint-store';
+export { decodeCheckpointValue, encodeCheckpointParts, encodeCheckpointValue } from './encoding';
+export { compareCheckpoints, compareSequenceNumbers, mergeCheckpoints, type MergedCheckpoint } from './merge';
+export {
+  DEFAULT_SSM_WRITE_BACKOFF,
+  SSM_VALUE_LIMIT_BYTES,
+  SsmCheckpointStore,
+  type CheckpointTier,
+  type SsmCheckpointStoreOptions,
+} from './ssm-checkpoint-store';
+export { SsmSubtaskLease, type SsmSubtaskLeaseOptions } from './ssm-lease';

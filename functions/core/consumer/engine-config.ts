@@ -1,0 +1,48 @@
+import type { ConsumerConfig } from '../config';
+import type { ShardAssigner } from './assigner';
+import { resolveDeserializer, type RecordDeserializer, type DeserializerName } from './deserializers';
+import { DEFAULT_ENGINE_SETTINGS, type ConsumerEngineOptions, type EngineInitialPosition } from './engine';
+import type { BatchHandler } from './types';
+
+/** What user code adds to the configuration: the handler, and optionally a custom deserializer or assigner. */
+export interface ConsumerCode<T> {
+  readonly handler: BatchHandler<T>;
+  /** @default - the configuration's `consumer.deserializer` */
+  readonly deserializer?: DeserializerName | RecordDeserializer<T>;
+  /** @default uniformShardAssigner(streams) */
+  readonly assigner?: ShardAssigner;
+}
+
+/** Maps the loaded consumer configuration onto the engine's options. */
+export function engineOptionsFromConfig<T>(
+  config: ConsumerConfig,
+  code: ConsumerCode<T>,
+): ConsumerEngineOptions<T> {
+  const initialPosition: EngineInitialPosition =
+    config.initialPosition === 'AT_TIMESTAMP'
+      ? { type: 'AT_TIMESTAMP', timestampMillis: (config.initialTimestamp as Date).getTime() }
+      : { type: config.initialPosition };
+  return {
+    streams: config.streams,
+    initialPosition,
+    reader: {
+      maxRecordsPerCall: config.getRecords.maxRecordCount,
+      intervalMillis: config.getRecords.intervalMillis,
+      getRecordsBackoff: config.getRecords.backoff,
+      getShardIteratorBackoff: config.getShardIterator.backoff,
+      limits: DEFAULT_ENGINE_SETTINGS.reader.limits,
+    },
+    discoveryIntervalMillis: config.discoveryIntervalMillis,
+    listShardsBackoff: config.listShards.backoff,
+    checkpointIntervalMillis: config.checkpointIntervalMillis,
+    delivery: {
+      batchSize: config.batchSize,
+      maxBatchingMillis: config.maxBatchingMillis,
+      backoff: DEFAULT_ENGINE_SETTINGS.delivery.backoff,
+    },
+    ...(code.assigner ? { assigner: code.assigner } : {}),
+    deserializer: resolveDeserializer<T>(code.deserializer ?? (config.deserializer as DeserializerName)),
+    handler: code.handler,
+    leaseGraceMillis: DEFAULT_ENGINE_SETTINGS.leaseGraceMillis,
+  };
+}

@@ -1,0 +1,620 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { BackoffSettings } from '../aws/retry';
+import {
+  shardKey,
+  type CheckpointStore,
+  type ShardCheckpoint,
+  type ShardKey,
+  type SubtaskLease,
+} from '../checkpoints/checkpoint-store';
+import { ConfigurationError, describeError, LeaseLostError } from '../errors';
+import type { Clock, Random } from '../time/clock';
+import { assignSubtask, uniformShardAssigner, type ShardAssigner } from './assigner';
+import { CheckpointBook } from './checkpoint-book';
+import { ShardDelivery, type DeliverySettings } from './delivery';
+import type { RecordDeserializer } from './deserializers';
+import { listShards } from './discovery';
+import type { KinesisReadApi } from './kinesis-api';
+import { DEFAULT_SHARD_READ_LIMITS } from './rate-limit';
+import { ShardReader, type ShardReaderSettings, type ShardReaderStats } from './shard-reader';
+import type { BatchHandler, ShardDescription, StartingPosition } from './types';
+
+/** Where the consumer starts on a stream it has never read. */
+export type EngineInitialPosition =
+  | { readonly type: 'LATEST' }
+  | { readonly type: 'TRIM_HORIZON' }
+  | { readonly type: 'AT_TIMESTAMP'; readonly timestampMillis: number };
+
+/** Everything the engine needs to know; the typed configuration maps into this. */
+export interface ConsumerEngineOptions<T> {
+  /** Streams of one region, read together. */
+  readonly streams: readonly string[];
+  /** @default { type: 'LATEST' } in the configuration */
+  readonly initialPosition: EngineInitialPosition;
+  readonly reader: ShardReaderSettings;
+  /** How often to look for new shards during an invocation. @default 10000 */
+  readonly discoveryIntervalMillis: number;
+  readonly listShardsBackoff: BackoffSettings;
+  /** How often to write checkpoints during an invocation (also at its end). @default 10000 */
+  readonly checkpointIntervalMillis: number;
+  readonly delivery: DeliverySettings;
+  /** @default uniformShardAssigner(streams) */
+  readonly assigner?: ShardAssigner;
+  readonly deserializer: RecordDeserializer<T>;
+  readonly handler: BatchHandler<T>;
+  /** How long after the deadline the lease stays ours, for the last delivery and checkpoint. @default 10000 */
+  readonly leaseGraceMillis: number;
+}
+
+/** The reference connector's defaults for everything but the streams, the deserializer and the handler. */
+export const DEFAULT_ENGINE_SETTINGS = {
+  initialPosition: { type: 'LATEST' },
+  reader: {
+    maxRecordsPerCall: 10_000,
+    intervalMillis: 200,
+    getRecordsBackoff: { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 },
+    getShardIteratorBackoff: { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 },
+    limits: DEFAULT_SHARD_READ_LIMITS,
+  },
+  discoveryIntervalMillis: 10_000,
+  listShardsBackoff: { maxRetries: 10, baseMillis: 1000, maxMillis: 5000, expConst: 1.5 },
+  checkpointIntervalMillis: 10_000,
+  delivery: {
+    batchSize: 100,
+    maxBatchingMillis: 0,
+    backoff: { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 },
+  },
+  leaseGraceMillis: 10_000,
+} as const satisfies Omit<ConsumerEngineOptions<unknown>, 'streams' | 'deserializer' | 'handler'>;
+
+export interface ConsumerEngineDependencies {
+  readonly kinesis: KinesisReadApi;
+  readonly checkpoints: CheckpointStore;
+  /** The lease of one subtask, held by one invocation. */
+  readonly lease: (subtaskIndex: number, invocationId: string) => SubtaskLease;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+}
+
+export interface RunRequest {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  /** Epoch milliseconds at which reading stops; delivery of what was read and the last checkpoint follow. */
+  readonly deadline: number;
+  /** @default deadline + leaseGraceMillis */
+  readonly leaseExpiresAt?: number;
+  /** Aborting stops the run early, as the deadline would. */
+  readonly signal?: AbortSignal;
+  /** Who holds the lease (the Lambda request id). @default a random UUID */
+  readonly invocationId?: string;
+}
+
+export type ShardStatus = 'waiting' | 'reading' | 'ended' | 'stopped' | 'failed';
+
+export interface ShardRunSummary extends Partial<ShardReaderStats> {
+  readonly stream: string;
+  readonly shardId: string;
+  readonly status: ShardStatus;
+  readonly recordsDelivered: number;
+  readonly position?: ShardCheckpoint;
+}
+
+/** What one run did. */
+export interface RunSummary {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly stoppedBy: 'deadline' | 'signal' | 'failure' | 'lease-lost';
+  /** Set when a shard failed (handler, retries) or the lease was lost. */
+  readonly error?: Error;
+  readonly recordsDelivered: number;
+  readonly batchesDelivered: number;
+  readonly checkpointWrites: number;
+  readonly shards: readonly ShardRunSummary[];
+}
+
+/**
+ * The consumer: one run reads the shards a subtask owns, from their checkpoints, until the deadline,
+ * and checkpoints what it delivered. It takes clients, a checkpoint store, a lease and a clock, and
+ * knows nothing of Lambda.
+ */
+export class ConsumerEngine<T> {
+  private readonly assigner: ShardAssigner;
+
+  constructor(
+    private readonly deps: ConsumerEngineDependencies,
+    private readonly options: ConsumerEngineOptions<T>,
+  ) {
+    validateEngineOptions(options);
+    this.assigner = options.assigner ?? uniformShardAssigner(options.streams);
+  }
+
+  /**
+   * Runs one invocation of one subtask. Throws LeaseHeldError, without reading, when another invocation
+   * of the subtask holds the lease; otherwise resolves with a summary (failures included).
+   */
+  async run(request: RunRequest): Promise<RunSummary> {
+    validateRunRequest(request, this.deps.clock.now());
+    return new SubtaskRun(this.deps, this.options, this.assigner, request).run();
+  }
+}
+
+interface OwnedShard<T> {
+  readonly shard: ShardDescription;
+  readonly key: ShardKey;
+  status: ShardStatus;
+  delivery?: ShardDelivery<T>;
+  reader?: ShardReader<T>;
+  done?: Promise<void>;
+}
+
+class SubtaskRun<T> {
+  private readonly stop = new AbortController();
+  private readonly startedAt: number;
+  private readonly lease: SubtaskLease;
+  private readonly logger: Logger;
+  private stoppedBy: RunSummary['stoppedBy'] = 'deadline';
+  private failure: Error | undefined;
+  private leaseLost = false;
+  private book: CheckpointBook | undefined;
+  private readonly known = new Map<string, Map<string, ShardDescription>>();
+  private readonly owned = new Map<ShardKey, OwnedShard<T>>();
+  private writing: Promise<void> | undefined;
+  private writeAgain = false;
+  private checkpointWrites = 0;
+
+  constructor(
+    private readonly deps: ConsumerEngineDependencies,
+    private readonly options: ConsumerEngineOptions<T>,
+    private readonly assigner: ShardAssigner,
+    private readonly request: RunRequest,
+  ) {
+    this.startedAt = deps.clock.now();
+    this.lease = deps.lease(request.subtaskIndex, request.invocationId ?? crypto.randomUUID());
+    this.logger = deps.logger;
+  }
+
+  async run(): Promise<RunSummary> {
+    const { subtaskIndex, parallelism, deadline } = this.request;
+    await this.lease.acquire(this.request.leaseExpiresAt ?? deadline + this.options.leaseGraceMillis);
+    this.logger.info('Subtask run started', {
+      subtaskIndex,
+      parallelism,
+      deadline: new Date(deadline).toISOString(),
+    });
+    const loops: Promise<void>[] = [];
+    try {
+      await this.begin();
+      loops.push(this.deadlineLoop(), this.discoveryLoop(), this.checkpointLoop());
+      await new Promise<void>((resolve) => {
+        if (this.stop.signal.aborted) resolve();
+        else this.stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } catch (error) {
+      // Calls cut short by a stop (deadline or signal) end the start-up quietly.
+      if (!this.stop.signal.aborted) this.fail(error);
+    }
+    this.stop.abort();
+    await Promise.all([...this.owned.values()].map((s) => s.done));
+    await Promise.all(loops);
+    await this.writing;
+    if (this.book && !this.leaseLost) {
+      try {
+        await this.requestWrite();
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+    if (!this.leaseLost) {
+      try {
+        await this.lease.release();
+      } catch (error) {
+        this.logger.warn('Could not release the subtask lease; it expires on its own', {
+          subtaskIndex,
+          error: describeError(error),
+        });
+      }
+    }
+    const summary = this.summary();
+    this.logger.info('Subtask run ended', {
+      subtaskIndex,
+      stoppedBy: summary.stoppedBy,
+      recordsDelivered: summary.recordsDelivered,
+      checkpointWrites: summary.checkpointWrites,
+      ...(summary.error ? { error: describeError(summary.error) } : {}),
+    });
+    return summary;
+  }
+
+  /** Loads checkpoints, lists every stream, pins first starts and starts the readers that may start. */
+  private async begin(): Promise<void> {
+    const signal = this.request.signal;
+    if (signal) {
+      if (signal.aborted) this.stopFor('signal');
+      const onAbort = () => this.stopFor('signal');
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.stop.signal.addEventListener('abort', () => signal.removeEventListener('abort', onAbort), {
+        once: true,
+      });
+    }
+    this.book = new CheckpointBook(this.request.subtaskIndex, await this.deps.checkpoints.loadAll());
+    for (const stream of this.options.streams) {
+      const shards = await this.list(stream);
+      this.known.set(stream, new Map(shards.map((s) => [s.shardId, s])));
+    }
+    await this.pinFirstStarts(this.book);
+    for (const shards of this.known.values()) for (const shard of shards.values()) this.adopt(shard);
+    this.startEligible();
+  }
+
+  /**
+   * On the consumer's first start on a stream, writes where every shard starts before reading anything,
+   * so that a first invocation that crashes is retried from the same place: LATEST becomes the time of
+   * this start (closed shards hold nothing newer: they count as read), AT_TIMESTAMP its timestamp.
+   * Shards found later start at TRIM_HORIZON.
+   */
+  private async pinFirstStarts(book: CheckpointBook): Promise<void> {
+    const initial = this.options.initialPosition;
+    if (initial.type === 'TRIM_HORIZON') return;
+    let pinned = false;
+    for (const stream of this.options.streams) {
+      if (book.hasStream(stream)) continue;
+      const at = initial.type === 'LATEST' ? this.startedAt : initial.timestampMillis;
+      for (const shard of this.known.get(stream)?.values() ?? []) {
+        const checkpoint: ShardCheckpoint =
+          initial.type === 'LATEST' && shard.endingSequenceNumber
+            ? { kind: 'shard-end' }
+            : { kind: 'pinned', timestampMillis: at };
+        book.carry(shardKey(stream, shard.shardId), checkpoint);
+        pinned = true;
+      }
+      this.logger.info('First start on this stream; start positions pinned', {
+        stream,
+        initialPosition: initial.type,
+        pinnedAt: new Date(at).toISOString(),
+      });
+    }
+    if (pinned) await this.requestWrite();
+  }
+
+  private adopt(shard: ShardDescription): void {
+    const key = shardKey(shard.streamName, shard.shardId);
+    if (this.owned.has(key)) return;
+    if (assignSubtask(this.assigner, shard, this.request.parallelism) !== this.request.subtaskIndex) return;
+    this.owned.set(key, { shard, key, status: 'waiting' });
+  }
+
+  /** Starts every owned shard that is not read yet and whose parents are read to their end. */
+  private startEligible(): void {
+    const book = this.book;
+    if (!book || this.stop.signal.aborted) return;
+    for (const owned of this.owned.values()) {
+      if (owned.status !== 'waiting') continue;
+      const checkpoint = book.checkpointOf(owned.key);
+      if (checkpoint?.kind === 'shard-end') {
+        owned.status = 'ended';
+        continue;
+      }
+      if (checkpoint?.kind !== 'sequence' && !this.parentsDone(owned.shard, book)) continue;
+      this.startReader(owned, checkpoint);
+    }
+  }
+
+  /** A parent is done when its end is durably checkpointed, or when it is gone (trimmed past retention). */
+  private parentsDone(shard: ShardDescription, book: CheckpointBook): boolean {
+    for (const parent of [shard.parentShardId, shard.adjacentParentShardId]) {
+      if (!parent) continue;
+      if (this.known.get(shard.streamName)?.has(parent) === false) continue;
+      if (book.checkpointOf(shardKey(shard.streamName, parent))?.kind !== 'shard-end') return false;
+    }
+    return true;
+  }
+
+  private startReader(owned: OwnedShard<T>, checkpoint: ShardCheckpoint | undefined): void {
+    const { deps, options } = this;
+    const { shard } = owned;
+    const keys = { stream: shard.streamName, shardId: shard.shardId };
+    const { start, skipThrough } = startingPoint(checkpoint);
+    const delivery = new ShardDelivery<T>(
+      {
+        ...keys,
+        subtaskIndex: this.request.subtaskIndex,
+        handler: options.handler,
+        settings: options.delivery,
+        clock: deps.clock,
+        random: deps.random,
+        logger: this.logger,
+        signal: this.stop.signal,
+      },
+      checkpoint,
+    );
+    const reader = new ShardReader<T>({
+      api: deps.kinesis,
+      shard,
+      start,
+      ...(skipThrough ? { skipThrough } : {}),
+      delivery,
+      deserializer: options.deserializer,
+      settings: options.reader,
+      clock: deps.clock,
+      random: deps.random,
+      logger: this.logger,
+      stop: this.stop.signal,
+    });
+    owned.delivery = delivery;
+    owned.reader = reader;
+    owned.status = 'reading';
+    this.logger.info('Reading shard', { ...keys, start: start.type });
+    owned.done = reader.run().then(
+      (outcome) => {
+        owned.status = outcome === 'shard-end' ? 'ended' : 'stopped';
+        // Children (here or in another subtask) wait for this end to be durable: write it now.
+        if (outcome === 'shard-end') this.requestWrite().catch((error) => this.writeFailed(error));
+      },
+      (error: unknown) => {
+        owned.status = 'failed';
+        this.logger.error('Shard reader failed', { ...keys, error: describeError(error) });
+        this.fail(error);
+      },
+    );
+  }
+
+  private async deadlineLoop(): Promise<void> {
+    const wait = this.request.deadline - this.deps.clock.now();
+    if (await this.sleep(wait)) this.stopFor('deadline');
+  }
+
+  private async discoveryLoop(): Promise<void> {
+    while (await this.sleep(this.options.discoveryIntervalMillis)) {
+      try {
+        await this.discoverNew();
+        if ([...this.owned.values()].some((s) => s.status === 'waiting')) {
+          // A waiting child's parent may belong to another subtask: see what the others have written.
+          this.book?.reload(await this.deps.checkpoints.loadAll());
+        }
+        this.startEligible();
+      } catch (error) {
+        if (error instanceof ConfigurationError) this.fail(error);
+        else
+          this.logger.warn('Shard discovery failed; trying again at the next interval', {
+            error: describeError(error),
+          });
+      }
+    }
+  }
+
+  private async checkpointLoop(): Promise<void> {
+    while (await this.sleep(this.options.checkpointIntervalMillis)) {
+      await this.requestWrite().catch((error) => this.writeFailed(error));
+    }
+  }
+
+  /** Lists only shards newer than the newest known (shard ids grow with each split or merge). */
+  private async discoverNew(): Promise<void> {
+    for (const stream of this.options.streams) {
+      const known = this.known.get(stream) ?? new Map<string, ShardDescription>();
+      const newest = [...known.keys()].sort().pop();
+      const found = await this.list(stream, newest);
+      for (const shard of found) {
+        if (known.has(shard.shardId)) continue;
+        known.set(shard.shardId, shard);
+        this.logger.info('New shard discovered', {
+          stream,
+          shardId: shard.shardId,
+          parentShardId: shard.parentShardId,
+        });
+        this.adopt(shard);
+      }
+    }
+  }
+
+  private list(stream: string, exclusiveStartShardId?: string): Promise<ShardDescription[]> {
+    return listShards(this.deps.kinesis, stream, {
+      backoff: this.options.listShardsBackoff,
+      clock: this.deps.clock,
+      random: this.deps.random,
+      logger: this.logger,
+      ...(exclusiveStartShardId ? { exclusiveStartShardId } : {}),
+      signal: this.stop.signal,
+    });
+  }
+
+  /** Writes the checkpoint now, or once more after the write in progress. */
+  private requestWrite(): Promise<void> {
+    if (this.writing) {
+      this.writeAgain = true;
+      return this.writing;
+    }
+    this.writing = (async () => {
+      try {
+        do {
+          this.writeAgain = false;
+          await this.writeCheckpoint();
+        } while (this.writeAgain && !this.leaseLost);
+      } finally {
+        this.writing = undefined;
+      }
+    })();
+    return this.writing;
+  }
+
+  private async writeCheckpoint(): Promise<void> {
+    const book = this.book;
+    if (!book || this.leaseLost) return;
+    const positions = new Map<ShardKey, ShardCheckpoint | undefined>();
+    for (const owned of this.owned.values()) positions.set(owned.key, owned.delivery?.committed);
+    const value = book.valueToWrite(positions, (key) => this.isListed(key), this.deps.clock.now());
+    if (!book.differsFromDurable(value)) return;
+    // Fencing: never write over a newer owner's progress.
+    if (!(await this.lease.isHeld())) {
+      this.leaseLost = true;
+      this.stoppedBy = 'lease-lost';
+      this.failure ??= new LeaseLostError(
+        `Subtask ${this.request.subtaskIndex} lost its lease to another invocation; stopping without writing ` +
+          'checkpoints. Keep the function timeout below the schedule period.',
+      );
+      this.logger.error('Subtask lease lost; stopping without writing', {
+        subtaskIndex: this.request.subtaskIndex,
+      });
+      this.stop.abort();
+      return;
+    }
+    const { writes } = await this.deps.checkpoints.save(this.request.subtaskIndex, value);
+    this.checkpointWrites += writes;
+    book.markDurable(value);
+    this.startEligible();
+  }
+
+  private writeFailed(error: unknown): void {
+    this.logger.warn('Checkpoint write failed; trying again at the next interval', {
+      error: describeError(error),
+    });
+  }
+
+  private isListed(key: ShardKey): boolean | undefined {
+    const slash = key.indexOf('/');
+    const shards = this.known.get(key.slice(0, slash));
+    return shards ? shards.has(key.slice(slash + 1)) : undefined;
+  }
+
+  /** Sleeps on the clock; false when the run stopped meanwhile. */
+  private async sleep(ms: number): Promise<boolean> {
+    if (this.stop.signal.aborted) return false;
+    try {
+      await this.deps.clock.sleep(Math.max(0, ms), this.stop.signal);
+      return !this.stop.signal.aborted;
+    } catch {
+      return false;
+    }
+  }
+
+  private stopFor(reason: 'deadline' | 'signal'): void {
+    if (this.stop.signal.aborted) return;
+    this.stoppedBy = reason;
+    this.stop.abort();
+  }
+
+  private fail(error: unknown): void {
+    if (!this.failure) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      if (!this.leaseLost) this.stoppedBy = 'failure';
+    }
+    this.stop.abort();
+  }
+
+  private summary(): RunSummary {
+    const shards: ShardRunSummary[] = [...this.owned.values()].map((s) => {
+      const position = s.delivery?.committed ?? this.book?.checkpointOf(s.key);
+      return {
+        stream: s.shard.streamName,
+        shardId: s.shard.shardId,
+        status: s.status,
+        recordsDelivered: s.delivery?.recordsDelivered ?? 0,
+        ...(s.reader ? s.reader.stats : {}),
+        ...(position ? { position } : {}),
+      };
+    });
+    return {
+      subtaskIndex: this.request.subtaskIndex,
+      parallelism: this.request.parallelism,
+      startedAt: this.startedAt,
+      endedAt: this.deps.clock.now(),
+      stoppedBy: this.stoppedBy,
+      ...(this.failure ? { error: this.failure } : {}),
+      recordsDelivered: shards.reduce((n, s) => n + s.recordsDelivered, 0),
+      batchesDelivered: [...this.owned.values()].reduce((n, s) => n + (s.delivery?.batchesDelivered ?? 0), 0),
+      checkpointWrites: this.checkpointWrites,
+      shards,
+    };
+  }
+}
+
+/** Where to start a shard from its checkpoint; no checkpoint means a shard found after the first start. */
+function startingPoint(checkpoint: ShardCheckpoint | undefined): {
+  start: StartingPosition;
+  skipThrough?: { sequenceNumber: string; subSequenceNumber: number };
+} {
+  if (!checkpoint) return { start: { type: 'TRIM_HORIZON' } };
+  switch (checkpoint.kind) {
+    case 'pinned':
+      return { start: { type: 'AT_TIMESTAMP', timestampMillis: checkpoint.timestampMillis } };
+    case 'sequence':
+      if (checkpoint.subSequenceNumber === undefined) {
+        return { start: { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: checkpoint.sequenceNumber } };
+      }
+      return {
+        start: { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: checkpoint.sequenceNumber },
+        skipThrough: {
+          sequenceNumber: checkpoint.sequenceNumber,
+          subSequenceNumber: checkpoint.subSequenceNumber,
+        },
+      };
+    case 'shard-end':
+      throw new Error('A shard read to its end has no starting point.');
+  }
+}
+
+const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+
+function validateEngineOptions<T>(options: ConsumerEngineOptions<T>): void {
+  const fail = (key: string, value: unknown, allowed: string): never => {
+    throw new ConfigurationError(`${key} is ${JSON.stringify(value)}; ${allowed}.`, key);
+  };
+  if (!options.streams.length) fail('streams', options.streams, 'name at least one stream');
+  for (const stream of options.streams) {
+    if (!STREAM_NAME.test(stream))
+      fail('streams', stream, 'a stream name is 1 to 128 of a-z, A-Z, 0-9, "_", "." and "-"');
+  }
+  if (new Set(options.streams).size !== options.streams.length)
+    fail('streams', options.streams, 'name each stream once');
+  const { reader, delivery } = options;
+  const integer = (key: string, value: number, min: number, max: number) => {
+    if (!Number.isInteger(value) || value < min || value > max)
+      fail(key, value, `it must be an integer from ${min} to ${max}`);
+  };
+  integer('reader.maxRecordsPerCall', reader.maxRecordsPerCall, 1, 10_000);
+  // An iterator lives 5 minutes; a slower loop would let every one expire.
+  integer('reader.intervalMillis', reader.intervalMillis, 0, 299_999);
+  integer('discoveryIntervalMillis', options.discoveryIntervalMillis, 1, Number.MAX_SAFE_INTEGER);
+  integer('checkpointIntervalMillis', options.checkpointIntervalMillis, 1, Number.MAX_SAFE_INTEGER);
+  integer('delivery.batchSize', delivery.batchSize, 1, 10_000);
+  integer('delivery.maxBatchingMillis', delivery.maxBatchingMillis, 0, 300_000);
+  integer('leaseGraceMillis', options.leaseGraceMillis, 0, Number.MAX_SAFE_INTEGER);
+  if (
+    options.initialPosition.type === 'AT_TIMESTAMP' &&
+    !Number.isFinite(options.initialPosition.timestampMillis)
+  ) {
+    fail(
+      'initialPosition.timestampMillis',
+      options.initialPosition.timestampMillis,
+      'AT_TIMESTAMP needs a timestamp',
+    );
+  }
+  if (!['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP'].includes(options.initialPosition.type)) {
+    fail('initialPosition', options.initialPosition.type, 'use LATEST, TRIM_HORIZON or AT_TIMESTAMP');
+  }
+}
+
+function validateRunRequest(request: RunRequest, now: number): void {
+  const { subtaskIndex, parallelism, deadline } = request;
+  if (!Number.isInteger(parallelism) || parallelism < 1) {
+    throw new ConfigurationError(
+      `parallelism is ${String(parallelism)}; it must be an integer of 1 or more.`,
+      'parallelism',
+    );
+  }
+  if (!Number.isInteger(subtaskIndex) || subtaskIndex < 0 || subtaskIndex >= parallelism) {
+    throw new ConfigurationError(
+      `subtaskIndex is ${String(subtaskIndex)}; it must be an integer from 0 to ${parallelism - 1} (parallelism ${parallelism}).`,
+      'subtaskIndex',
+    );
+  }
+  if (!Number.isFinite(deadline) || deadline <= now) {
+    throw new ConfigurationError(
+      `deadline ${String(deadline)} is not in the future; the run has no time to read.`,
+      'deadline',
+    );
+  }
+}

@@ -1,0 +1,114 @@
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ConnectorError } from '../core/errors';
+import type { ProducerLogger } from '../core/producer/logger';
+import type { ProducerMessage } from '../core/producer/message-contract';
+import type { ProcessResult, Producer } from '../core/producer/producer';
+
+/** The part of Powertools' Metrics the adapter uses. */
+export interface MetricsSink {
+  addMetric(name: string, unit: 'Count' | 'Bytes' | 'Milliseconds', value: number): unknown;
+  publishStoredMetrics(): void;
+}
+
+/** Thrown with `failOnError` when any record was not written, so the whole batch comes back. */
+export class ProducerBatchError extends ConnectorError {
+  constructor(readonly result: ProcessResult) {
+    super(
+      `${result.failures.length} of ${result.stats.messages} messages were not written to Kinesis, and ` +
+        'failOnError is set, so the whole batch fails and SQS will deliver it again. ' +
+        `First failure: ${result.failed[0]?.reason ?? 'unknown'}`,
+    );
+  }
+}
+
+export interface ProducerHandlerOptions {
+  readonly producer: Producer;
+  readonly logger: ProducerLogger;
+  readonly metrics?: MetricsSink;
+  /** Fail the whole batch instead of reporting batch item failures (the reference's setFailOnError). @default false */
+  readonly failOnError?: boolean;
+  /** Time kept back from the invocation's remaining time for reporting. @default 500 */
+  readonly safetyMarginMillis?: number;
+}
+
+/**
+ * The Lambda handler for an SQS event source mapping with ReportBatchItemFailures: one producer call per
+ * batch, its failures mapped to `batchItemFailures`. Powertools' BatchProcessor is not used: it hands
+ * records to a handler one at a time, while the producer aggregates across the whole batch and learns
+ * each message's fate only when the aggregated records it shares with others are written.
+ */
+export function createProducerHandler(
+  options: ProducerHandlerOptions,
+): (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse> {
+  const clock = options.producer.clock;
+  const margin = options.safetyMarginMillis ?? 500;
+  return async (event, context) => {
+    const deadline = clock.now() + context.getRemainingTimeInMillis() - margin;
+    const result = await options.producer.process(event.Records.map(toProducerMessage), { deadline });
+    options.logger.info('Producer batch done.', {
+      messages: result.stats.messages,
+      written: result.written,
+      failures: result.failures.length,
+      deadLettered: result.deadLettered.length,
+      putRecordsCalls: result.stats.putRecordsCalls,
+      throttledEntries: result.stats.throttledEntries,
+      retries: result.stats.retries,
+    });
+    if (result.failed.length > 0) {
+      options.logger.warn('Records not written; SQS will deliver their messages again.', {
+        failed: result.failed.slice(0, 20),
+      });
+    }
+    if (options.metrics) {
+      recordMetrics(options.metrics, result);
+      options.metrics.publishStoredMetrics();
+    }
+    if (options.failOnError && result.failures.length > 0) throw new ProducerBatchError(result);
+    return { batchItemFailures: result.failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}
+
+/** One SQS record of a Lambda event as the producer core sees it. */
+export function toProducerMessage(record: SQSRecord): ProducerMessage {
+  const attributes: Record<string, { dataType: string; stringValue?: string; binaryValue?: Uint8Array }> = {};
+  for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
+    attributes[name] = {
+      dataType: value.dataType,
+      ...(value.stringValue !== undefined ? { stringValue: value.stringValue } : {}),
+      ...(value.binaryValue !== undefined ? { binaryValue: Buffer.from(value.binaryValue, 'base64') } : {}),
+    };
+  }
+  const sent = Number(record.attributes?.SentTimestamp);
+  return {
+    messageId: record.messageId,
+    body: record.body,
+    attributes,
+    ...(Number.isFinite(sent) ? { sentTimestamp: sent } : {}),
+    ...(record.attributes?.MessageGroupId ? { messageGroupId: record.attributes.MessageGroupId } : {}),
+  };
+}
+
+/** The producer's metrics for one batch. */
+export function recordMetrics(metrics: MetricsSink, result: ProcessResult): void {
+  const s = result.stats;
+  const counts: [string, number][] = [
+    ['UserRecordsReceived', s.messages],
+    ['UserRecordsPut', s.userRecordsPut],
+    ['KinesisRecordsPut', s.kinesisRecordsPut],
+    ['AggregatedRecordsPut', s.aggregatedRecordsPut],
+    ['PutRecordsCalls', s.putRecordsCalls],
+    ['FailedEntries', s.failedEntries],
+    ['ThrottledEntries', s.throttledEntries],
+    ['Retries', s.retries],
+    ['WrongShardPuts', s.wrongShardPuts],
+    ['ExpiredRecords', s.expiredRecords],
+    ['DeadLettered', s.deadLettered],
+    ['BatchItemFailures', result.failures.length],
+  ];
+  for (const [name, value] of counts) metrics.addMetric(name, 'Count', value);
+  metrics.addMetric('BytesPut', 'Bytes', s.bytesPut);
+  if (s.userRecordsPut > 0) {
+    metrics.addMetric('BufferedTimeAverage', 'Milliseconds', s.bufferedMillisTotal / s.userRecordsPut);
+    metrics.addMetric('BufferedTimeMaximum', 'Milliseconds', s.bufferedMillisMax);
+  }
+}

@@ -1,0 +1,67 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { SsmCheckpointStore } from '../../../functions/core/checkpoints/ssm-checkpoint-store';
+import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
+import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
+import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
+import { useLocalAws } from '../../support/local-aws';
+import { FakeKinesis, silentLogger, uncontendedLease } from './helpers';
+
+// The consumer against the local SSM server on a fake clock: Kinesis is the in-memory fake so that
+// minutes of steady traffic pass in milliseconds.
+const aws = useLocalAws({ ssm: true });
+const START = Date.UTC(2026, 0, 1);
+
+describe('checkpoint writes to SSM', () => {
+  it.each([
+    // shards, parameter parts, run length, GetRecords interval (slower with many shards, to keep the test fast)
+    [1, 1, 120_000, 200],
+    [12, 1, 120_000, 200],
+    [300, 3, 40_000, 2000],
+  ])(
+    'with %i busy shards make at most %i PutParameter per checkpoint interval, plus the last write',
+    async (shards, parts, runMillis, intervalMillis) => {
+      const clock = new FakeClock(START, { autoAdvance: true });
+      const kinesis = new FakeKinesis(clock);
+      const ids = Array.from({ length: shards }, (_, i) => `shardId-${String(i).padStart(12, '0')}`);
+      for (const id of ids) kinesis.declareShard(id);
+      void (async () => {
+        for (let second = 0; second < runMillis / 1000; second++) {
+          for (const id of ids) kinesis.addRecords(id, 2);
+          await clock.sleep(1000);
+        }
+      })();
+      const store = new SsmCheckpointStore({
+        ssm: aws().clients.client('ssm', SSMClient),
+        parameterPath: `/writes/${shards}/checkpoints`,
+        clock,
+        random: seededRandom(1),
+      });
+      const engine = new ConsumerEngine<string>(
+        {
+          kinesis,
+          checkpoints: store,
+          lease: uncontendedLease,
+          clock,
+          random: seededRandom(2),
+          logger: silentLogger(),
+        },
+        {
+          ...DEFAULT_ENGINE_SETTINGS,
+          streams: ['busy'],
+          reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis },
+          initialPosition: { type: 'TRIM_HORIZON' },
+          deserializer: stringDeserializer,
+          handler: () => undefined,
+        },
+      );
+      const before = aws().ssm.callCount('PutParameter');
+      const summary = await engine.run({ subtaskIndex: 0, parallelism: 1, deadline: START + runMillis });
+      expect(summary.recordsDelivered).toBeGreaterThan(shards * 2 * (runMillis / 1000 - 5));
+      const puts = aws().ssm.callCount('PutParameter') - before;
+      const intervals = runMillis / DEFAULT_ENGINE_SETTINGS.checkpointIntervalMillis;
+      expect(puts).toBeLessThanOrEqual((intervals + 1) * parts);
+      expect(puts).toBeGreaterThanOrEqual(intervals - 1);
+      expect(summary.checkpointWrites).toBe(puts);
+    },
+  );
+});

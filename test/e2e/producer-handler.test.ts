@@ -1,0 +1,105 @@
+import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { REJECTION_ATTRIBUTE } from '../../functions/core/producer/dead-letter';
+import { deaggregate } from '../../functions/core/record-format';
+import { readLikeKcl } from '../support/kcl-reader';
+import { useLocalAws } from '../support/local-aws';
+import { EventSourceMappingEmulator, readStream } from '../support/producer-e2e';
+
+type Handler = (
+  event: SQSEvent,
+  context: { getRemainingTimeInMillis(): number },
+) => Promise<SQSBatchResponse>;
+
+const aws = useLocalAws({ kinesis: true, sqs: true });
+
+/** Loads functions/producer/handler.ts afresh with `env` as its environment, as a cold start does. */
+function loadHandler(env: Record<string, string>): Handler {
+  const saved = { ...process.env };
+  Object.assign(process.env, env, { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+  try {
+    let handler: Handler | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      handler = (require('../../functions/producer/handler') as { handler: Handler }).handler;
+    });
+    if (!handler) throw new Error('the handler module exported no handler');
+    return handler;
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
+describe('the producer Lambda handler, configured from its environment', () => {
+  it('writes valid messages, dead-letters the rest, and reports no failures', async () => {
+    const kinesis = aws().clients.client('kinesis', KinesisClient);
+    const sqs = aws().clients.client('sqs', SQSClient);
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'handler-events', ShardCount: 2 }));
+    const { QueueUrl: dlqUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'handler-dlq' }));
+    const { QueueUrl: queueUrl = '' } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'handler-queue' }),
+    );
+
+    const handler = loadHandler({
+      SKC_AWS_REGION: 'us-east-1',
+      SKC_AWS_ENDPOINT_KINESIS: aws().endpoints.kinesis ?? '',
+      SKC_AWS_ENDPOINT_SQS: aws().endpoints.sqs ?? '',
+      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
+      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+      SKC_PRODUCER_DEFAULTSTREAM: 'handler-events',
+      SKC_AGGREGATION_MAX_COUNT: '50',
+      PRODUCER_DEAD_LETTER_QUEUE_URL: dlqUrl,
+    });
+
+    const bodies = Array.from({ length: 120 }, (_, n) =>
+      JSON.stringify({ data: { n }, partitionKey: `k${n % 9}` }),
+    );
+    bodies.push('{"data": oops}');
+    for (let i = 0; i < bodies.length; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: `m${j}`, MessageBody })),
+        }),
+      );
+    }
+    const esm = new EventSourceMappingEmulator({
+      sqs,
+      queueUrl,
+      batchSize: 200,
+      handler: (event) => handler(event, { getRemainingTimeInMillis: () => 30000 }),
+    });
+    await esm.drain();
+    expect(esm.responses).toEqual([{ batchItemFailures: [] }]);
+
+    const read = readLikeKcl(await readStream(kinesis, 'handler-events'));
+    expect(
+      read.records.map((r) => (JSON.parse(r.data.toString()) as { n: number }).n).sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 120 }, (_, n) => n));
+    // AggregationMaxCount 50 from the environment: no Kinesis record carries more than 50 user records.
+    const perKinesisRecord = (await readStream(kinesis, 'handler-events')).flatMap((shard) =>
+      shard.records.map((r) => deaggregate(r).length),
+    );
+    expect(Math.max(...perKinesisRecord)).toBeLessThanOrEqual(50);
+    expect(perKinesisRecord.reduce((a, b) => a + b, 0)).toBe(120);
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MessageAttributeNames: ['All'] }),
+    );
+    expect(Messages.map((m) => [m.Body, m.MessageAttributes?.[REJECTION_ATTRIBUTE]?.StringValue])).toEqual([
+      ['{"data": oops}', expect.stringMatching(/not valid JSON/)],
+    ]);
+  });
+
+  it('refuses to start on a bad setting, naming it', () => {
+    expect(() =>
+      loadHandler({ SKC_AWS_REGION: 'us-east-1', SKC_RATE_LIMIT: 'fast', SKC_PRODUCER_DEFAULTSTREAM: 's' }),
+    ).toThrow(/RateLimit|SKC_RATE_LIMIT/);
+  });
+});
