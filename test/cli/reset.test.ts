@@ -17,6 +17,8 @@ const aws = useLocalAws({ kinesis: true, ssm: true });
 const properties = localProperties();
 afterAll(() => properties.remove());
 let streams = 0;
+/** As the consumer tests: long enough for a claim to land on a loaded machine. */
+const LEASE_SETTLE_MILLIS = '300';
 
 const SHARD_0 = 'shardId-000000000000';
 const SHARD_1 = 'shardId-000000000001';
@@ -81,7 +83,7 @@ function reset(path: string, ...args: string[]) {
     '--consumer-prefix',
     path,
     '--lease-settle-millis',
-    '30',
+    LEASE_SETTLE_MILLIS,
     ...args,
   ]);
 }
@@ -242,7 +244,10 @@ describe('skc reset', () => {
     );
     expect(await store.loadAll()).toEqual(before);
 
-    const agreed = await runCli([...flags, '--lease-settle-millis', '30'], { isTTY: true, stdin: 'yes\n' });
+    const agreed = await runCli([...flags, '--lease-settle-millis', LEASE_SETTLE_MILLIS], {
+      isTTY: true,
+      stdin: 'yes\n',
+    });
     expect(agreed.code).toBe(0);
     expect((await store.loadAll()).every((v) => v.generation === 1)).toBe(true);
   });
