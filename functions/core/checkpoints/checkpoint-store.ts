@@ -62,3 +62,23 @@ export interface SubtaskLease {
   /** Gives the lease up early so the next invocation need not wait for the expiry. */
   release(): Promise<void>;
 }
+
+/** Who holds a subtask lease, as stored. */
+export interface LeaseHolder {
+  /** The invocation (Lambda request id) or operator tool that claimed it. */
+  readonly owner: string;
+  /** Epoch milliseconds; a lease past it is free. 0 after a release. */
+  readonly expiresAt: number;
+}
+
+/**
+ * A subtask lease as an operator tool uses it: it can see who holds the lease and take it from a live
+ * holder, which then stops at its next checkpoint write without writing (the consumer checks the lease
+ * before every write). `reset` holds every subtask's lease while it rewrites the checkpoints.
+ */
+export interface OperatorLease extends SubtaskLease {
+  /** The stored holder, expired or not; undefined when the lease was never taken or is unreadable. */
+  holder(): Promise<LeaseHolder | undefined>;
+  /** Like `acquire`, but a live holder does not stop it. */
+  takeOver(expiresAt: number): Promise<void>;
+}

@@ -3,6 +3,8 @@ export {
   shardKey,
   type CheckpointStore,
   type CheckpointValue,
+  type LeaseHolder,
+  type OperatorLease,
   type ShardCheckpoint,
   type ShardKey,
   type StoredCheckpoint,
