@@ -19,6 +19,7 @@ export {
   type ConsumerOptions,
   type Deserializer,
   type InitialPosition,
+  type CheckpointStoreKind,
   type SsmTier,
 } from './consumer-settings';
 export { ENV_PREFIX, envVarName } from './env';
