@@ -52,8 +52,8 @@ export interface ConsumerEngineOptions<T> {
   /** After this long without records a shard stops holding back the watermark; -1 for never. @default -1 */
   readonly shardIdleIntervalMillis?: number;
   /**
-   * Cost mode: once every shard has been at its tip (MillisBehindLatest 0) for `idleReturnMillis`, the run
-   * checkpoints and returns before its deadline. @default - off: the run reads until its deadline
+   * Cost mode: once every shard has been at its tip with no new record (MillisBehindLatest 0, empty
+   * reads) for `idleReturnMillis`, the run checkpoints and returns before its deadline. @default - off: the run reads until its deadline
    */
   readonly costMode?: { readonly idleReturnMillis: number };
 }

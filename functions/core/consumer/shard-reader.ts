@@ -61,7 +61,7 @@ export interface ShardReaderStats {
   millisBehindLatest?: number;
   /** The Limit of the last GetRecords call (adaptive reads change it). */
   recordsPerCall: number;
-  /** Since when every response said the shard is at its tip (MillisBehindLatest 0); unset when behind. */
+  /** Since when every response came back empty at the tip (MillisBehindLatest 0); unset otherwise. */
   caughtUpSince?: number;
 }
 
@@ -178,7 +178,9 @@ export class ShardReader<T> {
     const now = clock.now();
     if (response.MillisBehindLatest !== undefined) {
       this.stats.millisBehindLatest = response.MillisBehindLatest;
-      if (response.MillisBehindLatest > 0) this.stats.caughtUpSince = undefined;
+      // Caught up: at the tip with nothing new. A busy shard read at its tip is not caught up, so cost
+      // mode returns only once traffic pauses.
+      if (response.MillisBehindLatest > 0 || records.length > 0) this.stats.caughtUpSince = undefined;
       else this.stats.caughtUpSince ??= now;
     }
     if (watermark && records.length) watermark.lastActiveAt = now;
