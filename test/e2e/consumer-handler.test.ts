@@ -47,7 +47,7 @@ function nextMillisecond(): number {
   return now;
 }
 
-const handlerOptions = { logger, leaseSettleMillis: 20, shutdownReserveMillis: 200 };
+const handlerOptions = { logger, leaseSettleMillis: 20, shutdownReserveMillis: 200, metrics: false } as const;
 
 describe('createConsumerHandler', () => {
   it('reads from the environment’s configuration and returns within its time budget', async () => {
