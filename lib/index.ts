@@ -1,2 +1,7 @@
 // The CDK constructs: `serverless-kinesis-connector`.
-export {};
+export * from './kinesis-streams';
+export * from './kinesis-producer';
+export { CONNECTOR_RUNTIME } from './connector-function';
+export * from './kinesis-consumer';
+export * from './metrics';
+export * from './connector-dashboard';

@@ -4,6 +4,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AwsClientFactory } from '../core/aws/clients';
 import { toAwsSettings } from '../core/config/aws-config';
+import { DEPLOYMENT_VARIABLES } from '../core/config/deployment';
 import { producerConfigFromEnv } from '../core/config/producer-config';
 import { SqsDeadLetterQueue } from '../core/producer/dead-letter';
 import { kinesisApi } from '../core/producer/kinesis-api';
@@ -12,9 +13,10 @@ import { createProducerHandler } from './sqs-adapter';
 
 /**
  * The dead-letter queue for malformed messages. Not an `SKC_` setting: it names a resource of the
- * deployment (the CDK construct sets it to the source queue's DLQ), not a connector setting.
+ * deployment (the CDK construct sets it to the source queue's DLQ), not a connector setting. The name
+ * lives with the other deployment variables in core/config/deployment.ts.
  */
-export const DEAD_LETTER_QUEUE_URL_ENV = 'PRODUCER_DEAD_LETTER_QUEUE_URL';
+export const DEAD_LETTER_QUEUE_URL_ENV = DEPLOYMENT_VARIABLES.deadLetterQueueUrl;
 
 // Module scope: built once per container, so shard maps and rate limiters outlive a single batch.
 const config = producerConfigFromEnv(process.env);

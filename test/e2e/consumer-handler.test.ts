@@ -47,7 +47,12 @@ function nextMillisecond(): number {
   return now;
 }
 
-const handlerOptions = { logger, leaseSettleMillis: 20, shutdownReserveMillis: 200, metrics: false } as const;
+const handlerOptions = {
+  logger,
+  leaseSettleMillis: 300,
+  shutdownReserveMillis: 200,
+  metrics: false,
+} as const;
 
 describe('createConsumerHandler', () => {
   it('reads from the environment’s configuration and returns within its time budget', async () => {
@@ -102,7 +107,7 @@ describe('createConsumerHandler', () => {
     await createStream(kinesis(), 'handler-overlap', 1);
     const handler = createConsumerHandler<string>(() => undefined, {
       ...handlerOptions,
-      leaseSettleMillis: 100,
+      leaseSettleMillis: 300,
       config: consumerConfigFromEnv(lambdaEnv(aws(), 'handler-overlap')),
     });
     const results = await Promise.all([

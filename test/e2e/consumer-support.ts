@@ -45,11 +45,14 @@ export function ssmStore(
   });
 }
 
-/** SSM leases beside a store's checkpoints, with a short settle delay for tests. */
+/**
+ * SSM leases beside a store's checkpoints. The settle delay is short for tests, yet long enough for a
+ * claim to land on a loaded CI machine (a claim slower than the delay stands down, by design).
+ */
 export function ssmLeases(
   aws: LocalAws,
   store: SsmCheckpointStore,
-  settleMillis = 30,
+  settleMillis = 300,
 ): (subtaskIndex: number, owner: string) => SubtaskLease {
   return (subtaskIndex, owner) =>
     new SsmSubtaskLease({

@@ -11,6 +11,15 @@ export {
 } from './aws-config';
 export { consumerConfig, consumerConfigFromEnv, consumerConfigFromProperties } from './consumer-config';
 export {
+  DEPLOYMENT_VARIABLES,
+  consumerDeploymentEnvironment,
+  consumerDeploymentFromEnv,
+  producerDeploymentEnvironment,
+  producerDeploymentFromEnv,
+  type ConsumerDeployment,
+  type ProducerDeployment,
+} from './deployment';
+export {
   CONSUMER_DEFAULTS,
   CONSUMER_SETTINGS,
   CONSUMER_SETTINGS_LIST,
@@ -23,6 +32,13 @@ export {
   type SsmTier,
 } from './consumer-settings';
 export { ENV_PREFIX, envVarName } from './env';
+export {
+  consumerEnvironment,
+  producerEnvironment,
+  settingText,
+  settingVariables,
+  type SettingVariable,
+} from './environment';
 export type { PropertiesSource } from './loader';
 export { producerConfig, producerConfigFromEnv, producerConfigFromProperties } from './producer-config';
 export {

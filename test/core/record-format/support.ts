@@ -125,10 +125,18 @@ export function isArrayIndexLike(key: string): boolean {
   return /^(0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 2 ** 32 - 1;
 }
 
+/**
+ * Whether aws-kinesis-agg's encoder keeps `key` in its table as given: not array-index-like (above),
+ * and not `__proto__`, which on its plain-object tables sets the prototype instead of adding a key.
+ */
+export function oracleKeySafe(key: string): boolean {
+  return !isArrayIndexLike(key) && key !== '__proto__';
+}
+
 function oracleSafe(record: UserRecord): boolean {
   return (
-    !isArrayIndexLike(record.partitionKey) &&
-    (record.explicitHashKey === undefined || !isArrayIndexLike(record.explicitHashKey))
+    oracleKeySafe(record.partitionKey) &&
+    (record.explicitHashKey === undefined || oracleKeySafe(record.explicitHashKey))
   );
 }
 

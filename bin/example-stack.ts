@@ -1,0 +1,78 @@
+import * as path from 'node:path';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { ConnectorDashboard, KinesisConsumer, KinesisProducer, KinesisStreams } from '../lib';
+
+/** Props of the example pipeline. */
+export interface ExamplePipelineStackProps extends StackProps {
+  /**
+   * Where the alarms send email; the address must confirm the subscription.
+   * @default - alarms notify nobody
+   */
+  readonly alarmEmail?: string;
+}
+
+/**
+ * The example pipeline: one stream, the SQS-fronted producer writing to it and the scheduled consumer
+ * running the sample processor, with alarms and a dashboard. Built to be deleted again: the stream and
+ * logs go with the stack.
+ */
+export class ExamplePipelineStack extends Stack {
+  readonly streams: KinesisStreams;
+  readonly producer: KinesisProducer;
+  readonly consumer: KinesisConsumer;
+
+  constructor(scope: Construct, id: string, props: ExamplePipelineStackProps = {}) {
+    super(scope, id, props);
+    const alarmAction = props.alarmEmail ? this.emailAlarms(props.alarmEmail) : undefined;
+
+    this.streams = new KinesisStreams(this, 'Streams', {
+      streams: [{ id: 'Orders' }],
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.producer = new KinesisProducer(this, 'Producer', {
+      producerName: 'orders-producer',
+      streams: this.streams.streams,
+      alarmAction,
+    });
+    this.consumer = new KinesisConsumer(this, 'Consumer', {
+      consumerName: 'orders-consumer',
+      streams: this.streams.streams,
+      handlerEntry: path.join(__dirname, 'sample-processor.ts'),
+      deserializer: 'json',
+      alarmAction,
+    });
+    const dashboard = new ConnectorDashboard(this, 'Dashboard', {
+      producers: [this.producer],
+      consumers: [this.consumer],
+    });
+
+    new CfnOutput(this, 'StreamName', { value: this.streams.stream('Orders').streamName });
+    new CfnOutput(this, 'ProducerQueueUrl', {
+      value: this.producer.queue.queueUrl,
+      description: 'Send messages here (see the producer message contract).',
+    });
+    new CfnOutput(this, 'ProducerDeadLetterQueueUrl', { value: this.producer.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'ConsumerOnFailureQueueUrl', { value: this.consumer.onFailureQueue.queueUrl });
+    new CfnOutput(this, 'ConsumerCheckpointPath', { value: this.consumer.checkpointParameterPath ?? '' });
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
+  }
+
+  // CloudWatch can publish only to topics whose key lets it; the AWS managed SNS key does not.
+  private emailAlarms(email: string): actions.SnsAction {
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      description: 'Encrypts the example pipeline alarm topic',
+    });
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
+    const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
+    topic.addSubscription(new subscriptions.EmailSubscription(email));
+    return new actions.SnsAction(topic);
+  }
+}

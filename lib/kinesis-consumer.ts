@@ -1,0 +1,969 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { ACKNOWLEDGEMENTS, RESOURCE_ACKNOWLEDGEMENT_REASONS, acknowledgeResource } from './acknowledgements';
+import { createAlarm, queueDepthMetric } from './alarms';
+import { ConnectorFunction, builtInEntry } from './connector-function';
+import { DEFAULT_STREAM_RETENTION, knownRetention } from './kinesis-streams';
+import { ConsumerMetricName, MetricDimension, runtimeMetric } from './metrics';
+import {
+  CONSUMER_DEFAULTS,
+  CONSUMER_SETTINGS,
+  DEPLOYMENT_VARIABLES,
+  ENV_PREFIX,
+  type ConsumerOptions,
+  type Deserializer,
+  type InitialPosition,
+  type SsmTier,
+} from '../functions/core/config';
+import { CONSUMER_BACKOFF_KEYS } from '../functions/core/config/consumer-settings';
+import { checkSettingProps, consumerFunctionEnvironment, millis } from './runtime-environment';
+import {
+  checkDuration,
+  checkNumber,
+  checkPattern,
+  checkShorter,
+  configError,
+  describeDuration,
+} from './validation';
+
+const OWNER = 'KinesisConsumer';
+
+/** Props of `KinesisConsumer`. */
+export interface KinesisConsumerProps {
+  /** Name of the consumer: its checkpoint path, log and metric dimension. Letters, digits, `_.-`. */
+  readonly consumerName: string;
+  /** The streams to read (at least one), created in this app or imported. */
+  readonly streams: readonly kinesis.IStream[];
+
+  /**
+   * Your handler file, built with the runtime's `createConsumerHandler(processor)`; esbuild bundles
+   * it and the consumer runs your processor in-process. Give this or `target`.
+   * @default - none: records are delivered to `target`
+   */
+  readonly handlerEntry?: string;
+  /**
+   * The export of `handlerEntry` to run.
+   * @default 'handler'
+   */
+  readonly handlerName?: string;
+  /**
+   * An existing function that receives the records in batches (invoked synchronously). Give this
+   * or `handlerEntry`.
+   * @default - none: records go to the processor in `handlerEntry`
+   */
+  readonly target?: lambda.IFunction;
+  /**
+   * Records per delivered batch, 1 to 10,000.
+   * @default 100
+   */
+  readonly batchSize?: number;
+  /**
+   * How long a partial batch waits to fill before it is delivered anyway, 0 to 300 seconds.
+   * @default - none: the records of each read are delivered at once
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * How record data reaches your processor: `'string'` (UTF-8 text), `'json'` (parsed) or `'bytes'`.
+   * @default 'string'
+   */
+  readonly deserializer?: Deserializer;
+  /**
+   * Where a batch goes (as a reference to its records) when delivery keeps failing.
+   * @default - a new SSE-SQS, TLS-only queue that keeps messages 14 days
+   */
+  readonly onFailureQueue?: sqs.IQueue;
+  /**
+   * Stop the run at a record that fails to deserialize or deliver (it is retried from the last
+   * checkpoint on the next run) instead of reporting it to the on-failure queue and moving on.
+   * @default false
+   */
+  readonly failOnError?: boolean;
+
+  /**
+   * Where a shard with no checkpoint starts.
+   * @default lambda.StartingPosition.LATEST
+   */
+  readonly startingPosition?: lambda.StartingPosition;
+  /**
+   * The time to start from; required with `StartingPosition.AT_TIMESTAMP`, not allowed otherwise.
+   * @default - none
+   */
+  readonly startingTimestamp?: Date;
+  /**
+   * Number of subtasks, 1 to 1,000: each is invoked on its own schedule and reads its share of the shards.
+   * @default 1
+   */
+  readonly parallelism?: number;
+  /**
+   * How often every subtask is invoked, in whole minutes from 1 to 60.
+   * @default Duration.minutes(1)
+   */
+  readonly schedulePeriod?: Duration;
+  /**
+   * Function timeout; must be shorter than `schedulePeriod` so a subtask's invocations never overlap.
+   * @default - schedulePeriod minus 5 seconds, at most 15 minutes (55 seconds for the default period)
+   */
+  readonly functionTimeout?: Duration;
+  /**
+   * How long an invocation reads before it stops, delivers what it holds and writes its last
+   * checkpoint; shorter than `functionTimeout`. A Token must be given in milliseconds.
+   * @default - functionTimeout minus 5 seconds (50 seconds for the default period, the runtime's default)
+   */
+  readonly timeBudget?: Duration;
+  /**
+   * Whether the schedules are enabled; disable to pause the consumer without losing its checkpoints.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Records per GetRecords call, 1 to 10,000 (`flink.shard.getrecords.maxrecordcount`).
+   * @default 10000
+   */
+  readonly getRecordsMaxRecords?: number;
+  /**
+   * Pause between GetRecords calls on a shard; below the 5-minute iterator expiry
+   * (`flink.shard.getrecords.intervalmillis`).
+   * @default Duration.millis(200)
+   */
+  readonly getRecordsInterval?: Duration;
+  /**
+   * GetRecords retries after the first attempt, on throttling or a transient error.
+   * @default 3
+   */
+  readonly getRecordsMaxRetries?: number;
+  /**
+   * GetRecords backoff base: sleep = random x min(max, base x exponent^attempt).
+   * @default Duration.millis(300)
+   */
+  readonly getRecordsBackoffBase?: Duration;
+  /**
+   * GetRecords backoff ceiling.
+   * @default Duration.millis(1000)
+   */
+  readonly getRecordsBackoffMax?: Duration;
+  /**
+   * GetRecords backoff growth per attempt.
+   * @default 1.5
+   */
+  readonly getRecordsBackoffExponent?: number;
+  /**
+   * GetShardIterator retries after the first attempt.
+   * @default 3
+   */
+  readonly getShardIteratorMaxRetries?: number;
+  /**
+   * GetShardIterator backoff base.
+   * @default Duration.millis(300)
+   */
+  readonly getShardIteratorBackoffBase?: Duration;
+  /**
+   * GetShardIterator backoff ceiling.
+   * @default Duration.millis(1000)
+   */
+  readonly getShardIteratorBackoffMax?: Duration;
+  /**
+   * GetShardIterator backoff growth per attempt.
+   * @default 1.5
+   */
+  readonly getShardIteratorBackoffExponent?: number;
+  /**
+   * ListShards retries after the first attempt.
+   * @default 10
+   */
+  readonly listShardsMaxRetries?: number;
+  /**
+   * ListShards backoff base.
+   * @default Duration.millis(1000)
+   */
+  readonly listShardsBackoffBase?: Duration;
+  /**
+   * ListShards backoff ceiling.
+   * @default Duration.millis(5000)
+   */
+  readonly listShardsBackoffMax?: Duration;
+  /**
+   * ListShards backoff growth per attempt.
+   * @default 1.5
+   */
+  readonly listShardsBackoffExponent?: number;
+  /**
+   * How often the subtask looks for new shards (after resharding) (`flink.shard.discovery.intervalmillis`).
+   * @default Duration.seconds(10)
+   */
+  readonly shardDiscoveryInterval?: Duration;
+  /**
+   * Size each GetRecords call to stay within the shard's 2 MiB/s read limit (`flink.shard.adaptivereads`).
+   * @default false
+   */
+  readonly adaptiveReads?: boolean;
+  /**
+   * After this long without records a shard stops holding back the watermark (`flink.shard.idle.interval`).
+   * @default - off: an idle shard holds the watermark back
+   */
+  readonly idleShardInterval?: Duration;
+  /**
+   * How often checkpoints are written during an invocation (always at its end); at least 1 second,
+   * since SSM writes are scarce.
+   * @default Duration.seconds(10)
+   */
+  readonly checkpointInterval?: Duration;
+
+  /**
+   * SSM path under which each consumer keeps its checkpoints and leases, at `{prefix}/{consumerName}/...`.
+   * @default '/serverless-kinesis-connector'
+   */
+  readonly checkpointParameterPrefix?: string;
+  /**
+   * SSM tier of the checkpoint parameters (Advanced holds 8 KB instead of 4 KB and is billed).
+   * @default ssm.ParameterTier.STANDARD
+   */
+  readonly checkpointParameterTier?: ssm.ParameterTier;
+  /**
+   * Keep checkpoints and leases in this DynamoDB table instead of SSM.
+   * @default - checkpoints in SSM Parameter Store
+   */
+  readonly checkpointTable?: dynamodb.ITable;
+
+  /**
+   * Function memory in MB.
+   * @default 512
+   */
+  readonly memorySizeMb?: number;
+  /**
+   * Instruction set of the function.
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Extra environment variables for your processor; may not reuse the connector's own names.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+
+  /**
+   * Where every alarm sends its ALARM and OK notifications.
+   * @default - the alarms notify nobody
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+  /**
+   * Alarm per stream when reads fall `lagAlarmThreshold` behind the tip of the stream, on the
+   * stream's `GetRecords.IteratorAgeMilliseconds` (which counts every reader of the stream; if other
+   * applications read it, alarm on `metricMillisBehindLatest()` instead).
+   * @default true
+   */
+  readonly lagAlarm?: boolean;
+  /**
+   * Iterator age that sets off the lag alarm.
+   * @default - half the stream's retention; 12 hours for a stream not created by `KinesisStreams`
+   */
+  readonly lagAlarmThreshold?: Duration;
+  /**
+   * Alarm when invocations fail.
+   * @default true
+   */
+  readonly errorsAlarm?: boolean;
+  /**
+   * Failed invocations per 5 minutes that set off the errors alarm.
+   * @default 1
+   */
+  readonly errorsAlarmThreshold?: number;
+  /**
+   * Alarm when any batch reaches the on-failure queue.
+   * @default true
+   */
+  readonly onFailureQueueAlarm?: boolean;
+}
+
+/** Default SSM path prefix of checkpoints and leases. */
+export const DEFAULT_CHECKPOINT_PREFIX = '/serverless-kinesis-connector';
+/** Default schedule period of every subtask. */
+export const DEFAULT_SCHEDULE_PERIOD = Duration.minutes(1);
+// The shortest event age EventBridge Scheduler and Lambda's async invoke config accept.
+const MAX_EVENT_AGE = Duration.minutes(1);
+const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
+
+/** The event every schedule sends: which subtask to run, of how many. */
+export interface SubtaskEvent {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+}
+
+/**
+ * The scheduled consumer: `parallelism` EventBridge schedules invoke one function, each with its
+ * subtask index; every invocation reads its shards for a time budget, delivers batches to your
+ * processor or a target function, and checkpoints to SSM Parameter Store or DynamoDB.
+ */
+export class KinesisConsumer extends Construct {
+  /** The consumer function (one for all subtasks). */
+  readonly function: lambda.IFunction;
+  /** The schedules, one per subtask, in subtask order. */
+  readonly schedules: readonly scheduler.Schedule[];
+  /** The group holding the schedules (and nothing else). */
+  readonly scheduleGroup: scheduler.ScheduleGroup;
+  /** Where failed batches go. */
+  readonly onFailureQueue: sqs.IQueue;
+  /** The SSM path of checkpoints and leases (`/{prefix}/{consumerName}`), when they live in SSM. */
+  readonly checkpointParameterPath?: string;
+  /** The table of checkpoints and leases, when they live in DynamoDB. */
+  readonly checkpointTable?: dynamodb.ITable;
+  /** The streams read. */
+  readonly streams: readonly kinesis.IStream[];
+  /** The alarms created (those not turned off). */
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly consumerName: string;
+  /** Number of subtasks. */
+  readonly parallelism: number;
+
+  constructor(scope: Construct, id: string, props: KinesisConsumerProps) {
+    super(scope, id);
+    const timing = resolveTiming(props);
+    validate(props);
+    this.consumerName = props.consumerName;
+    this.streams = props.streams;
+    this.parallelism = props.parallelism ?? 1;
+    this.checkpointTable = props.checkpointTable;
+    const path = `${props.checkpointParameterPrefix ?? DEFAULT_CHECKPOINT_PREFIX}/${props.consumerName}`;
+    if (!props.checkpointTable) this.checkpointParameterPath = path;
+
+    this.onFailureQueue = props.onFailureQueue ?? this.createOnFailureQueue();
+
+    const fn = new ConnectorFunction(this, 'Consumer', {
+      entry: props.handlerEntry ?? builtInEntry('consumer'),
+      handler: props.handlerEntry ? (props.handlerName ?? 'handler') : 'handler',
+      description: `Kinesis consumer ${props.consumerName}: scheduled reader of ${props.streams.length} stream(s)`,
+      timeout: timing.functionTimeout,
+      memorySizeMb: props.memorySizeMb ?? 512,
+      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      environment: this.environment(props, timing),
+    });
+    this.function = fn.function;
+    // A retried or late event would start a second reader of the same shards; the lease catches
+    // the rare duplicate, this keeps them rare.
+    fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: MAX_EVENT_AGE });
+
+    this.grantRead(fn.role);
+    this.grantCheckpoints(fn.role, path, props.checkpointTable);
+    this.grantDelivery(fn.role, props.target);
+    // The group holds nothing but these schedules, so it goes with them.
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.schedules = this.createSchedules(fn.function, timing.schedulePeriod, props.enabled ?? true);
+    this.alarms = this.createAlarms(props);
+  }
+
+  /**
+   * How far behind the tip of a stream this consumer's reads are, in milliseconds (maximum per
+   * period); for one stream, or the maximum over all of them.
+   */
+  metricMillisBehindLatest(stream?: kinesis.IStream, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    if (stream) {
+      return this.streamMetric(ConsumerMetricName.MILLIS_BEHIND_LATEST, stream, {
+        statistic: 'Maximum',
+        ...props,
+      });
+    }
+    return this.acrossStreams('MAX', ConsumerMetricName.MILLIS_BEHIND_LATEST, 'Maximum', props);
+  }
+
+  /** Records delivered to the processor or target (sum per period), for one stream or all. */
+  metricRecordsDelivered(stream?: kinesis.IStream, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    if (stream)
+      return this.streamMetric(ConsumerMetricName.RECORDS_DELIVERED, stream, { statistic: 'Sum', ...props });
+    return this.acrossStreams('SUM', ConsumerMetricName.RECORDS_DELIVERED, 'Sum', props);
+  }
+
+  /** Records read from the streams (sum per period), for one stream or all. */
+  metricRecordsRead(stream?: kinesis.IStream, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    if (stream)
+      return this.streamMetric(ConsumerMetricName.RECORDS_READ, stream, { statistic: 'Sum', ...props });
+    return this.acrossStreams('SUM', ConsumerMetricName.RECORDS_READ, 'Sum', props);
+  }
+
+  /** Batches that failed delivery after every retry (sum per period), for one stream or all. */
+  metricDeliveryFailures(stream?: kinesis.IStream, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    if (stream)
+      return this.streamMetric(ConsumerMetricName.DELIVERY_FAILURES, stream, { statistic: 'Sum', ...props });
+    return this.acrossStreams('SUM', ConsumerMetricName.DELIVERY_FAILURES, 'Sum', props);
+  }
+
+  /** Failed invocations of the consumer function (sum per period). */
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.function.metricErrors({ statistic: 'Sum', ...props });
+  }
+
+  /** Batches waiting in the on-failure queue (maximum per period). */
+  metricOnFailureQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.onFailureQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', ...props });
+  }
+
+  private streamMetric(
+    name: string,
+    stream: kinesis.IStream,
+    props: cloudwatch.MetricOptions,
+  ): cloudwatch.Metric {
+    return runtimeMetric(
+      name,
+      {
+        [MetricDimension.CONSUMER_NAME]: this.consumerName,
+        [MetricDimension.STREAM_NAME]: stream.streamName,
+      },
+      props,
+    );
+  }
+
+  private acrossStreams(
+    fn: 'MAX' | 'SUM',
+    name: string,
+    statistic: string,
+    props?: cloudwatch.MetricOptions,
+  ): cloudwatch.IMetric {
+    const metrics = Object.fromEntries(
+      this.streams.map((stream, index) => [
+        `s${index}`,
+        this.streamMetric(name, stream, { statistic, ...props }),
+      ]),
+    );
+    return new cloudwatch.MathExpression({
+      expression: `${fn}([${Object.keys(metrics).join(',')}])`,
+      usingMetrics: metrics,
+      label: `${name} (${this.consumerName})`,
+      period: props?.period,
+    });
+  }
+
+  private environment(props: KinesisConsumerProps, timing: Timing): Record<string, string> {
+    const own = consumerFunctionEnvironment(consumerOptions(props, timing, this.checkpointParameterPath), {
+      consumerName: props.consumerName,
+      onFailureQueueUrl: this.onFailureQueue.queueUrl,
+      targetFunction: props.target?.functionArn,
+      checkpointTable: props.checkpointTable?.tableName,
+    });
+    for (const name of Object.keys(props.environment ?? {})) {
+      if (
+        name in own ||
+        name.startsWith(ENV_PREFIX) ||
+        Object.values(DEPLOYMENT_VARIABLES).includes(name as never)
+      ) {
+        throw configError(
+          OWNER,
+          'environment',
+          `environment sets ${name}, a name the connector reserves (${ENV_PREFIX}* and its deployment variables); use a typed prop or rename it.`,
+        );
+      }
+    }
+    return { ...own, ...props.environment };
+  }
+
+  private createOnFailureQueue(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'OnFailureQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(queue).acknowledge(ACKNOWLEDGEMENTS.onFailureQueueIsTheDeadLetterQueue);
+    return queue;
+  }
+
+  private grantRead(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kinesis:ListShards',
+          'kinesis:GetShardIterator',
+          'kinesis:GetRecords',
+          'kinesis:DescribeStreamSummary',
+        ],
+        resources: this.streams.map((stream) => stream.streamArn),
+      }),
+    );
+    for (const key of uniqueKeys(this.streams.map((stream) => stream.encryptionKey))) {
+      key.grant(role, 'kms:Decrypt');
+    }
+  }
+
+  private grantCheckpoints(role: iam.IRole, path: string, table: dynamodb.ITable | undefined): void {
+    if (table) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+          resources: [table.tableArn],
+        }),
+      );
+      table.encryptionKey?.grant(
+        role,
+        'kms:Decrypt',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'kms:DescribeKey',
+      );
+      return;
+    }
+    const stack = Stack.of(this);
+    const pathArn = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      // An SSM parameter ARN drops the path's leading slash.
+      resourceName: path.slice(1),
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const below = `${pathArn}/*`;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ssm:GetParameter',
+          'ssm:GetParameters',
+          'ssm:GetParametersByPath',
+          'ssm:PutParameter',
+          'ssm:DeleteParameter',
+          'ssm:DeleteParameters',
+        ],
+        resources: [pathArn, below],
+      }),
+    );
+    Validations.of(role).acknowledge(
+      acknowledgeResource(
+        RESOURCE_ACKNOWLEDGEMENT_REASONS.checkpointParameters,
+        flattenForNag(stack.resolve(below)),
+      ),
+    );
+  }
+
+  private grantDelivery(role: iam.IRole, target: lambda.IFunction | undefined): void {
+    if (target) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [target.functionArn] }),
+      );
+    }
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.onFailureQueue.queueArn] }),
+    );
+    this.onFailureQueue.encryptionMasterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+  }
+
+  private createSchedules(fn: lambda.IFunction, period: Duration, enabled: boolean): scheduler.Schedule[] {
+    const group = this.scheduleGroup;
+    const role = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': Stack.of(this).account,
+            'aws:SourceArn': group.scheduleGroupArn,
+          },
+        },
+      }),
+      description: `Lets the schedules of consumer ${this.consumerName} invoke its function`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }),
+    );
+    const schedules: scheduler.Schedule[] = [];
+    for (let subtaskIndex = 0; subtaskIndex < this.parallelism; subtaskIndex++) {
+      const event: SubtaskEvent = { subtaskIndex, parallelism: this.parallelism };
+      const schedule = new scheduler.Schedule(this, `Subtask${subtaskIndex}`, {
+        schedule: scheduler.ScheduleExpression.rate(period),
+        scheduleGroup: group,
+        timeWindow: scheduler.TimeWindow.off(),
+        enabled,
+        description: `Consumer ${this.consumerName}: subtask ${subtaskIndex} of ${this.parallelism}`,
+        target: new InvokeUnqualified(fn, {
+          role,
+          input: scheduler.ScheduleTargetInput.fromObject(event),
+          retryAttempts: 0,
+          maxEventAge: MAX_EVENT_AGE,
+        }),
+      });
+      // The schedule names its group by a literal name, which gives CloudFormation no ordering.
+      schedule.node.addDependency(group);
+      schedules.push(schedule);
+    }
+    return schedules;
+  }
+
+  private createAlarms(props: KinesisConsumerProps): cloudwatch.Alarm[] {
+    const alarms: cloudwatch.Alarm[] = [];
+    const action = props.alarmAction;
+    if (props.lagAlarm ?? true) {
+      this.streams.forEach((stream, index) => {
+        const threshold = props.lagAlarmThreshold ?? halfRetention(stream);
+        alarms.push(
+          createAlarm(
+            this,
+            {
+              id: `Lag${index}`,
+              // Published by Kinesis itself for every GetRecords, so the alarm needs nothing from the runtime.
+              metric: stream.metricGetRecordsIteratorAgeMilliseconds({
+                statistic: 'Maximum',
+                period: Duration.minutes(5),
+              }),
+              threshold: threshold.toMilliseconds(),
+              description: `Records in stream ${stream.streamName} wait ${describeDuration(threshold)} or more to be read (consumer ${this.consumerName}); records older than the retention are lost.`,
+            },
+            action,
+          ),
+        );
+      });
+    }
+    if (props.errorsAlarm ?? true) {
+      alarms.push(
+        createAlarm(
+          this,
+          {
+            id: 'Errors',
+            metric: this.metricErrors({ period: Duration.minutes(5) }),
+            threshold: props.errorsAlarmThreshold ?? 1,
+            description: `Consumer ${this.consumerName}: invocations failed; a failed subtask makes no progress until it succeeds.`,
+          },
+          action,
+        ),
+      );
+    }
+    if (props.onFailureQueueAlarm ?? true) {
+      alarms.push(
+        createAlarm(
+          this,
+          {
+            id: 'OnFailureQueueNotEmpty',
+            metric: queueDepthMetric(this.onFailureQueue),
+            threshold: 1,
+            description: `Consumer ${this.consumerName}: batches failed delivery and are waiting in the on-failure queue.`,
+          },
+          action,
+        ),
+      );
+    }
+    return alarms;
+  }
+}
+
+/**
+ * Invokes the function by its unqualified ARN only; the stock target also grants `arn:*` (every
+ * version and alias), which the schedules never use.
+ */
+class InvokeUnqualified extends targets.LambdaInvoke {
+  constructor(
+    private readonly fn: lambda.IFunction,
+    props: targets.ScheduleTargetBaseProps,
+  ) {
+    super(fn, props);
+  }
+
+  protected override addTargetActionToRole(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.fn.functionArn] }),
+    );
+  }
+}
+
+interface Timing {
+  readonly schedulePeriod: Duration;
+  readonly functionTimeout: Duration;
+  readonly timeBudget: Duration;
+}
+
+/** The schedule period, timeout and time budget, each validated against the next. */
+function resolveTiming(props: KinesisConsumerProps): Timing {
+  const schedulePeriod = props.schedulePeriod ?? DEFAULT_SCHEDULE_PERIOD;
+  checkDuration(OWNER, 'schedulePeriod', schedulePeriod, {
+    min: Duration.minutes(1),
+    max: Duration.minutes(60),
+    wholeUnit: 'minutes',
+  });
+  const functionTimeout = props.functionTimeout ?? defaultTimeout(schedulePeriod);
+  // The handler keeps 9 seconds back for the lease and the last checkpoint, and needs time to read.
+  checkDuration(OWNER, 'functionTimeout', functionTimeout, {
+    min: Duration.seconds(10),
+    max: MAX_LAMBDA_TIMEOUT,
+    wholeUnit: 'seconds',
+  });
+  checkShorter(
+    OWNER,
+    'functionTimeout',
+    functionTimeout,
+    'schedulePeriod',
+    schedulePeriod,
+    'so that an invocation always ends before the next one of its subtask starts',
+  );
+  const timeBudget = props.timeBudget ?? defaultBudget(functionTimeout);
+  checkDuration(OWNER, 'timeBudget', timeBudget, { min: Duration.seconds(1), max: MAX_LAMBDA_TIMEOUT });
+  checkShorter(
+    OWNER,
+    'timeBudget',
+    timeBudget,
+    'functionTimeout',
+    functionTimeout,
+    'to leave time for the last delivery and checkpoint',
+  );
+  return { schedulePeriod, functionTimeout, timeBudget };
+}
+
+function defaultTimeout(period: Duration): Duration {
+  if (period.isUnresolved()) {
+    throw configError(
+      OWNER,
+      'functionTimeout',
+      'schedulePeriod is a Token; give functionTimeout too, shorter than the period.',
+    );
+  }
+  return Duration.seconds(Math.min(period.toSeconds() - 5, MAX_LAMBDA_TIMEOUT.toSeconds()));
+}
+
+// Leaves time after reading for the last delivery and checkpoint; at the default period this gives
+// the runtime's own default budget (CONSUMER_DEFAULTS.timeBudgetMillis).
+const BUDGET_MARGIN_MILLIS = 5_000;
+
+function defaultBudget(timeout: Duration): Duration {
+  if (timeout.isUnresolved()) {
+    throw configError(
+      OWNER,
+      'timeBudget',
+      'functionTimeout is a Token; give timeBudget too, shorter than the timeout.',
+    );
+  }
+  const ms = timeout.toMilliseconds();
+  return Duration.millis(Math.max(ms - BUDGET_MARGIN_MILLIS, Math.floor(ms / 2)));
+}
+
+function validate(props: KinesisConsumerProps): void {
+  checkPattern(
+    OWNER,
+    'consumerName',
+    props.consumerName,
+    /^[a-zA-Z0-9_.-]{1,64}$/,
+    'use 1 to 64 letters, digits, underscores, hyphens or periods',
+  );
+  if (Token.isUnresolved(props.consumerName)) {
+    throw configError(
+      OWNER,
+      'consumerName',
+      'consumerName is a Token; it names the checkpoint path and must be known at synth.',
+    );
+  }
+  if (props.streams.length === 0) {
+    throw configError(OWNER, 'streams', 'streams is empty; give at least one stream to read.');
+  }
+  if (new Set(props.streams).size !== props.streams.length) {
+    throw configError(OWNER, 'streams', 'streams lists the same stream twice; list each once.');
+  }
+  if (props.parallelism !== undefined && Token.isUnresolved(props.parallelism)) {
+    throw configError(
+      OWNER,
+      'parallelism',
+      'parallelism is a Token; it sets how many schedules to create and must be known at synth.',
+    );
+  }
+  if (Boolean(props.handlerEntry) === Boolean(props.target)) {
+    throw configError(
+      OWNER,
+      'handlerEntry',
+      props.target
+        ? 'both handlerEntry and target are set; give one: your processor bundled in-process, or a function to invoke.'
+        : 'neither handlerEntry nor target is set; give your processor’s handler file or a function to invoke.',
+    );
+  }
+  if (props.handlerName !== undefined && !props.handlerEntry) {
+    throw configError(
+      OWNER,
+      'handlerName',
+      'handlerName is set without handlerEntry; it names an export of handlerEntry.',
+    );
+  }
+  const atTimestamp = props.startingPosition === lambda.StartingPosition.AT_TIMESTAMP;
+  if (atTimestamp !== (props.startingTimestamp !== undefined)) {
+    throw configError(
+      OWNER,
+      'startingTimestamp',
+      atTimestamp
+        ? 'startingPosition is AT_TIMESTAMP but startingTimestamp is not set; give the time to start from.'
+        : `startingTimestamp is set but startingPosition is ${props.startingPosition ?? 'LATEST (the default)'}; use AT_TIMESTAMP or drop the timestamp.`,
+    );
+  }
+  if (props.startingTimestamp && Number.isNaN(props.startingTimestamp.getTime())) {
+    throw configError(OWNER, 'startingTimestamp', 'startingTimestamp is an invalid Date; give a valid one.');
+  }
+  if (
+    props.checkpointTable &&
+    (props.checkpointParameterPrefix !== undefined || props.checkpointParameterTier !== undefined)
+  ) {
+    throw configError(
+      OWNER,
+      'checkpointTable',
+      'checkpointTable is set together with an SSM checkpoint setting; checkpoints live in one store, so drop checkpointParameterPrefix/Tier or the table.',
+    );
+  }
+  if (props.checkpointParameterPrefix !== undefined && Token.isUnresolved(props.checkpointParameterPrefix)) {
+    throw configError(
+      OWNER,
+      'checkpointParameterPrefix',
+      'checkpointParameterPrefix is a Token; it scopes the function’s SSM permissions and must be known at synth.',
+    );
+  }
+  const S = CONSUMER_SETTINGS;
+  const B = CONSUMER_BACKOFF_KEYS;
+  checkSettingProps(OWNER, [
+    { prop: 'parallelism', setting: S.parallelism, value: props.parallelism },
+    { prop: 'checkpointParameterPrefix', setting: S.ssmPrefix, value: props.checkpointParameterPrefix },
+    {
+      prop: 'checkpointParameterPrefix + consumerName',
+      setting: S.ssmPrefix,
+      value: `${props.checkpointParameterPrefix ?? DEFAULT_CHECKPOINT_PREFIX}/${props.consumerName}`,
+    },
+    { prop: 'batchSize', setting: S.batchSize, value: props.batchSize },
+    { prop: 'maxBatchingWindow', setting: S.maxBatchingMillis, value: props.maxBatchingWindow },
+    { prop: 'getRecordsMaxRecords', setting: S.maxRecordCount, value: props.getRecordsMaxRecords },
+    { prop: 'getRecordsInterval', setting: S.getRecordsIntervalMillis, value: props.getRecordsInterval },
+    { prop: 'getRecordsMaxRetries', setting: B.getRecords.maxRetries, value: props.getRecordsMaxRetries },
+    { prop: 'getRecordsBackoffBase', setting: B.getRecords.baseMillis, value: props.getRecordsBackoffBase },
+    { prop: 'getRecordsBackoffMax', setting: B.getRecords.maxMillis, value: props.getRecordsBackoffMax },
+    {
+      prop: 'getRecordsBackoffExponent',
+      setting: B.getRecords.expConst,
+      value: props.getRecordsBackoffExponent,
+    },
+    {
+      prop: 'getShardIteratorMaxRetries',
+      setting: B.getShardIterator.maxRetries,
+      value: props.getShardIteratorMaxRetries,
+    },
+    {
+      prop: 'getShardIteratorBackoffBase',
+      setting: B.getShardIterator.baseMillis,
+      value: props.getShardIteratorBackoffBase,
+    },
+    {
+      prop: 'getShardIteratorBackoffMax',
+      setting: B.getShardIterator.maxMillis,
+      value: props.getShardIteratorBackoffMax,
+    },
+    {
+      prop: 'getShardIteratorBackoffExponent',
+      setting: B.getShardIterator.expConst,
+      value: props.getShardIteratorBackoffExponent,
+    },
+    { prop: 'listShardsMaxRetries', setting: B.listShards.maxRetries, value: props.listShardsMaxRetries },
+    { prop: 'listShardsBackoffBase', setting: B.listShards.baseMillis, value: props.listShardsBackoffBase },
+    { prop: 'listShardsBackoffMax', setting: B.listShards.maxMillis, value: props.listShardsBackoffMax },
+    {
+      prop: 'listShardsBackoffExponent',
+      setting: B.listShards.expConst,
+      value: props.listShardsBackoffExponent,
+    },
+    {
+      prop: 'shardDiscoveryInterval',
+      setting: S.discoveryIntervalMillis,
+      value: props.shardDiscoveryInterval,
+    },
+    { prop: 'idleShardInterval', setting: S.shardIdleIntervalMillis, value: props.idleShardInterval },
+    { prop: 'checkpointInterval', setting: S.checkpointIntervalMillis, value: props.checkpointInterval },
+    { prop: 'timeBudget', setting: S.timeBudgetMillis, value: props.timeBudget },
+  ]);
+  for (const family of ['getRecords', 'getShardIterator', 'listShards'] as const) {
+    const base = props[`${family}BackoffBase`];
+    const max = props[`${family}BackoffMax`];
+    const defaults = CONSUMER_DEFAULTS[family].backoff;
+    checkNotShorter(
+      `${family}BackoffMax`,
+      max ?? Duration.millis(defaults.maxMillis),
+      `${family}BackoffBase`,
+      base ?? Duration.millis(defaults.baseMillis),
+    );
+  }
+  checkNumber(OWNER, 'memorySizeMb', props.memorySizeMb, { min: 128, max: 10_240 });
+  checkNumber(OWNER, 'errorsAlarmThreshold', props.errorsAlarmThreshold, {
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+  });
+  checkDuration(OWNER, 'lagAlarmThreshold', props.lagAlarmThreshold, {
+    min: Duration.seconds(1),
+    max: Duration.days(365),
+  });
+}
+
+function checkNotShorter(prop: string, value: Duration, floorProp: string, floor: Duration): void {
+  if (value.isUnresolved() || floor.isUnresolved()) return;
+  if (value.toMilliseconds() >= floor.toMilliseconds()) return;
+  throw configError(
+    OWNER,
+    prop,
+    `${prop} is ${describeDuration(value)}; it must be at least ${floorProp} (${describeDuration(floor)}).`,
+  );
+}
+
+/** The runtime settings the props give; unset ones keep the runtime's (reference connector) defaults. */
+function consumerOptions(
+  props: KinesisConsumerProps,
+  timing: Timing,
+  ssmPath: string | undefined,
+): ConsumerOptions {
+  const backoff = (family: 'getRecords' | 'getShardIterator' | 'listShards') => ({
+    maxRetries: props[`${family}MaxRetries`],
+    baseMillis: millis(props[`${family}BackoffBase`]),
+    maxMillis: millis(props[`${family}BackoffMax`]),
+    expConst: props[`${family}BackoffExponent`],
+  });
+  return {
+    streams: props.streams.map((stream) => stream.streamName),
+    initialPosition: props.startingPosition as InitialPosition | undefined,
+    initialTimestamp: props.startingTimestamp,
+    getRecords: {
+      maxRecordCount: props.getRecordsMaxRecords,
+      intervalMillis: millis(props.getRecordsInterval),
+      backoff: backoff('getRecords'),
+    },
+    getShardIterator: { backoff: backoff('getShardIterator') },
+    listShards: { backoff: backoff('listShards') },
+    discoveryIntervalMillis: millis(props.shardDiscoveryInterval),
+    adaptiveReads: props.adaptiveReads,
+    shardIdleIntervalMillis: millis(props.idleShardInterval),
+    // The schedules pass it in each event too; the runtime checks the two agree.
+    parallelism: props.parallelism ?? CONSUMER_DEFAULTS.parallelism,
+    checkpointIntervalMillis: millis(props.checkpointInterval),
+    timeBudgetMillis: millis(timing.timeBudget),
+    batchSize: props.batchSize,
+    maxBatchingMillis: millis(props.maxBatchingWindow),
+    checkpoint: ssmPath
+      ? { ssmPrefix: ssmPath, ssmTier: props.checkpointParameterTier as SsmTier | undefined }
+      : undefined,
+    failOnError: props.failOnError,
+    deserializer: props.deserializer,
+  };
+}
+
+function halfRetention(stream: kinesis.IStream): Duration {
+  const retention = knownRetention(stream) ?? DEFAULT_STREAM_RETENTION;
+  if (retention.isUnresolved()) return Duration.hours(DEFAULT_STREAM_RETENTION.toHours() / 2);
+  return Duration.millis(retention.toMilliseconds() / 2);
+}
+
+/** A resolved resource as cdk-nag spells it in finding ids: joins flattened, `{ Ref: X }` as `<X>`. */
+function flattenForNag(resolved: unknown): string {
+  if (typeof resolved === 'string') return resolved;
+  if (resolved && typeof resolved === 'object') {
+    const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+    if (join) return join[1].map(flattenForNag).join(join[0]);
+    const ref = (resolved as { Ref?: string }).Ref;
+    if (ref !== undefined) return `<${ref}>`;
+  }
+  return JSON.stringify(resolved);
+}
+
+function uniqueKeys(keys: readonly (kms.IKey | undefined)[]): kms.IKey[] {
+  return [...new Set(keys.filter((key): key is kms.IKey => key !== undefined))];
+}
