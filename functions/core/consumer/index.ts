@@ -23,6 +23,7 @@ export {
 export { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
 export {
   CONSUMER_HANDLER_ENV,
+  consumerConfigFromDeployment,
   createConsumerHandler,
   createLambdaTargetHandler,
   type ConsumerHandlerOptions,
