@@ -48,9 +48,10 @@ export interface CheckpointStore {
   loadAll(): Promise<StoredCheckpoint[]>;
   /**
    * Replaces the subtask's stored value, writing only the parts whose content changed since the last
-   * load or save. Resolves with the number of write calls made.
+   * load or save. Resolves with the number of write calls made. A store that can fence (DynamoDB) writes
+   * only while `lease` is the newest holder and throws LeaseLostError otherwise.
    */
-  save(subtaskIndex: number, value: CheckpointValue): Promise<{ writes: number }>;
+  save(subtaskIndex: number, value: CheckpointValue, lease?: SubtaskLease): Promise<{ writes: number }>;
 }
 
 /** The lease that keeps two invocations of one subtask from reading at once. */
@@ -61,6 +62,8 @@ export interface SubtaskLease {
   isHeld(): Promise<boolean>;
   /** Gives the lease up early so the next invocation need not wait for the expiry. */
   release(): Promise<void>;
+  /** A number that grows with every taking of the lease, for stores that fence writes with it. */
+  readonly fencingToken?: number;
 }
 
 /** Who holds a subtask lease, as stored. */
