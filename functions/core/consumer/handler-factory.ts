@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
@@ -7,68 +6,25 @@ import { AwsClientFactory } from '../aws/clients';
 import type { CheckpointStore, SubtaskLease } from '../checkpoints/checkpoint-store';
 import { SsmCheckpointStore } from '../checkpoints/ssm-checkpoint-store';
 import { SsmSubtaskLease } from '../checkpoints/ssm-lease';
-import {
-  consumerConfigFromEnv,
-  DEPLOYMENT_VARIABLES,
-  toAwsSettings,
-  type ConsumerConfig,
-  type ConsumerOptions,
-} from '../config';
+import { consumerConfigFromEnv, toAwsSettings, type ConsumerConfig } from '../config';
 import { ConfigurationError, describeError, LeaseHeldError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
 import { ConsumerEngine, type RunSummary } from './engine';
 import { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
 import { kinesisReadApi } from './kinesis-api';
 import { lambdaTarget } from './lambda-target';
-import {
-  CONSUMER_SERVICE,
-  ConsumerMetricDimension,
-  METRICS_NAMESPACE,
-  type ConsumerMetricsSink,
-} from './metrics';
+import { CONSUMER_SERVICE, type ConsumerMetricsSink } from './metrics';
 import type { OnFailureDestination } from './on-failure';
-import { PowertoolsMetricsSink } from './powertools-metrics';
+import { consumerPowertoolsMetrics, PowertoolsMetricsSink } from './powertools-metrics';
 import type { BatchHandler } from './types';
 
 /**
  * The environment variables the consumer handler reads: every `SKC_*` consumer setting listed in
- * docs/configuration.md (`SKC_STREAMS` is required), the deployment variables the CDK construct sets
- * (`CONSUMER_NAME`, `CONSUMER_ON_FAILURE_QUEUE_URL`, `CONSUMER_TARGET_FUNCTION`,
- * `CONSUMER_CHECKPOINT_TABLE`), `AWS_REGION` / `AWS_DEFAULT_REGION` (set by Lambda) when
- * `SKC_AWS_REGION` is unset, and Powertools' own `POWERTOOLS_*` variables. Nothing else.
+ * docs/configuration.md (`SKC_STREAMS` is required; the CDK construct writes its settings the same way),
+ * `AWS_REGION` / `AWS_DEFAULT_REGION` (set by Lambda) when `SKC_AWS_REGION` is unset, and Powertools' own
+ * `POWERTOOLS_*` variables. Nothing else.
  */
-export const CONSUMER_HANDLER_ENV = [
-  'SKC_*',
-  DEPLOYMENT_VARIABLES.consumerName,
-  DEPLOYMENT_VARIABLES.onFailureQueueUrl,
-  DEPLOYMENT_VARIABLES.targetFunction,
-  DEPLOYMENT_VARIABLES.checkpointTable,
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
-  'POWERTOOLS_*',
-] as const;
-
-/**
- * The deployed consumer's configuration: the `SKC_*` settings, with the deployment variables the CDK
- * construct sets read as the settings they stand for (a consumer name, an on-failure queue, a target
- * function, a DynamoDB table, which selects the DynamoDB store). Setting one both ways is an error.
- */
-export function consumerConfigFromDeployment(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): ConsumerConfig {
-  const value = (name: string) => env[name]?.trim() || undefined;
-  const name = value(DEPLOYMENT_VARIABLES.consumerName);
-  const queueUrl = value(DEPLOYMENT_VARIABLES.onFailureQueueUrl);
-  const targetFunction = value(DEPLOYMENT_VARIABLES.targetFunction);
-  const table = value(DEPLOYMENT_VARIABLES.checkpointTable);
-  const overrides: ConsumerOptions = {
-    ...(name ? { consumerName: name } : {}),
-    ...(queueUrl ? { onFailure: { queueUrl } } : {}),
-    ...(targetFunction ? { delivery: { targetFunction } } : {}),
-    ...(table ? { checkpoint: { store: 'dynamodb', dynamoDbTable: table } } : {}),
-  };
-  return consumerConfigFromEnv(env, Object.keys(overrides).length ? overrides : undefined);
-}
+export const CONSUMER_HANDLER_ENV = ['SKC_*', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'POWERTOOLS_*'] as const;
 
 /** The input of the schedule's target, one rule or target per subtask. */
 export interface ScheduledConsumerEvent {
@@ -79,7 +35,7 @@ export interface ScheduledConsumerEvent {
 }
 
 export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handler'> {
-  /** @default consumerConfigFromDeployment(process.env) */
+  /** @default consumerConfigFromEnv(process.env) */
   readonly config?: ConsumerConfig;
   /** @default a Powertools Logger with service name `kinesis-consumer` */
   readonly logger?: Logger;
@@ -144,7 +100,7 @@ export function createConsumerHandler<T = string>(
   handler: BatchHandler<T>,
   options: ConsumerHandlerOptions<T> = {},
 ): ConsumerLambdaHandler {
-  const config = options.config ?? consumerConfigFromDeployment(process.env);
+  const config = options.config ?? consumerConfigFromEnv(process.env);
   if (config.delivery.targetFunction) {
     throw new ConfigurationError(
       `consumer.target.function is ${config.delivery.targetFunction}, but this handler runs its own code; ` +
@@ -162,7 +118,7 @@ export function createConsumerHandler<T = string>(
 export function createLambdaTargetHandler(
   options: Omit<ConsumerHandlerOptions<Uint8Array>, 'deserializer'> = {},
 ): ConsumerLambdaHandler {
-  const config = options.config ?? consumerConfigFromDeployment(process.env);
+  const config = options.config ?? consumerConfigFromEnv(process.env);
   const functionName = config.delivery.targetFunction;
   if (!functionName) {
     throw new ConfigurationError(
@@ -206,13 +162,7 @@ function buildHandler<T>(
   let metrics: ConsumerMetricsSink | undefined;
   let publish: (() => void) | undefined;
   if (options.metrics === undefined) {
-    const sink = new PowertoolsMetricsSink(
-      new Metrics({
-        namespace: METRICS_NAMESPACE,
-        serviceName: CONSUMER_SERVICE,
-        defaultDimensions: { [ConsumerMetricDimension.CONSUMER_NAME]: config.consumerName },
-      }),
-    );
+    const sink = new PowertoolsMetricsSink(consumerPowertoolsMetrics(config.consumerName));
     metrics = sink;
     publish = () => sink.publish();
   } else if (options.metrics) {
