@@ -290,6 +290,9 @@ export class KinesisFaultProxy {
       return this.injectedReply(call, this.errorReply(call, fault.code, fault.message, fault.statusCode));
 
     if (operation === 'ListShards') return this.listShards(req, call);
+    if (operation === 'GetShardIterator' && input.ShardIteratorType === 'AT_TIMESTAMP') {
+      return this.atTimestamp(req, input);
+    }
     // A batch kinesalite would reject as a whole is forwarded unchanged, so its validation answers
     // and the fault waits for a valid batch.
     const records = input.Records;
@@ -524,8 +527,55 @@ export class KinesisFaultProxy {
     });
   }
 
+  /**
+   * Kinesalite never answers AT_TIMESTAMP when no record of the shard arrived at or after the timestamp
+   * (its search finds nothing and the request hangs); Kinesis answers with an iterator at the tip. So
+   * the proxy looks for such a record first and, when there is none, answers with a LATEST iterator
+   * taken before the search, so nothing arriving meanwhile is skipped.
+   */
+  private async atTimestamp(req: IncomingMessage, input: Record<string, unknown>): Promise<Reply> {
+    const original = Buffer.from(JSON.stringify(input));
+    const timestamp = input.Timestamp;
+    // Kinesalite answers a missing or future timestamp itself, at once.
+    if (typeof timestamp !== 'number' || timestamp * 1000 > Date.now()) return this.forward(req, original);
+    const shard = { StreamName: input.StreamName, ShardId: input.ShardId };
+    const latest = await this.call(req, 'GetShardIterator', { ...shard, ShardIteratorType: 'LATEST' });
+    if (latest.status !== 200) return latest;
+    const start = await this.call(req, 'GetShardIterator', { ...shard, ShardIteratorType: 'TRIM_HORIZON' });
+    let iterator = (parseJson(start.body) as { ShardIterator?: string }).ShardIterator;
+    while (start.status === 200 && iterator) {
+      const page = await this.call(req, 'GetRecords', { ShardIterator: iterator });
+      if (page.status !== 200) return page;
+      const { Records = [], NextShardIterator } = parseJson(page.body) as {
+        Records?: { ApproximateArrivalTimestamp?: number }[];
+        NextShardIterator?: string;
+      };
+      if (Records.some((r) => (r.ApproximateArrivalTimestamp ?? 0) >= timestamp)) {
+        return this.forward(req, original);
+      }
+      if (Records.length === 0) break;
+      iterator = NextShardIterator;
+    }
+    return latest;
+  }
+
+  /** Sends kinesalite a request of our own, signed headers copied from the caller's. */
+  private call(req: IncomingMessage, operation: string, input: Record<string, unknown>): Promise<Reply> {
+    const headers = { ...req.headers, 'x-amz-target': TARGET_PREFIX + operation };
+    return this.upstream(req.method, req.url, headers, Buffer.from(JSON.stringify(input)));
+  }
+
   private forward(req: IncomingMessage, body: Buffer): Promise<Reply> {
-    const headers = { ...req.headers, 'content-length': String(body.length) };
+    return this.upstream(req.method, req.url, req.headers, body);
+  }
+
+  private upstream(
+    method: string | undefined,
+    path: string | undefined,
+    requestHeaders: IncomingHttpHeaders,
+    body: Buffer,
+  ): Promise<Reply> {
+    const headers = { ...requestHeaders, 'content-length': String(body.length) };
     delete headers.connection;
     return new Promise<Reply>((resolve, reject) => {
       const upstream = httpRequest(
@@ -533,8 +583,8 @@ export class KinesisFaultProxy {
           protocol: this.target.protocol,
           hostname: this.target.hostname,
           port: this.target.port,
-          method: req.method,
-          path: req.url,
+          method,
+          path,
           headers,
           agent: this.agent,
         },
@@ -554,6 +604,14 @@ export class KinesisFaultProxy {
       upstream.on('error', reject);
       upstream.end(body);
     });
+  }
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return {};
   }
 }
 

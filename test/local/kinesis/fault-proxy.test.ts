@@ -293,3 +293,50 @@ describe('fault switch', () => {
     }
   });
 });
+
+describe('GetShardIterator AT_TIMESTAMP', () => {
+  /** Kinesalite stamps arrivals with Date.now(): waits for the next millisecond so two stamps differ. */
+  async function nextMillisecond(): Promise<Date> {
+    const now = Date.now();
+    while (Date.now() === now) await new Promise((resolve) => setImmediate(resolve));
+    return new Date();
+  }
+
+  async function recordsFrom(iterator: string | undefined): Promise<string[]> {
+    const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
+    return (page.Records ?? []).map((r) => Buffer.from(r.Data ?? []).toString());
+  }
+
+  it('answers at the first record at or after the timestamp, as kinesalite does', async () => {
+    const stream = await newStream();
+    await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: entries('before') }));
+    const between = await nextMillisecond();
+    await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: entries('after') }));
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: stream,
+        ShardId: 'shardId-000000000000',
+        ShardIteratorType: 'AT_TIMESTAMP',
+        Timestamp: between,
+      }),
+    );
+    expect(await recordsFrom(ShardIterator)).toEqual(['after']);
+  });
+
+  it('answers at the tip, as Kinesis does, when no record arrived after the timestamp (kinesalite hangs)', async () => {
+    const stream = await newStream();
+    await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: entries('old') }));
+    const afterOld = await nextMillisecond();
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: stream,
+        ShardId: 'shardId-000000000000',
+        ShardIteratorType: 'AT_TIMESTAMP',
+        Timestamp: afterOld,
+      }),
+    );
+    expect(await recordsFrom(ShardIterator)).toEqual([]);
+    await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: entries('new') }));
+    expect(await recordsFrom(ShardIterator)).toEqual(['new']);
+  });
+});
