@@ -1,6 +1,9 @@
 import type { DeliveredBatch } from './consumer-protocol';
 
-/** Per shard: user records the producer wrote to it and distinct records the consumer delivered from it. */
+/**
+ * Per shard: user records the producer wrote to it, and distinct records the consumer delivered from it
+ * (a record the producer wrote to two shards, as it may around a resharding, counts on both).
+ */
 export interface ShardCounts {
   readonly stream: string;
   readonly shardId: string;
@@ -44,7 +47,10 @@ export class RunLedger {
   private readonly sentAt = new Map<string, number>();
   /** First delivery time of each delivered record. */
   private readonly firstDelivery = new Map<string, number>();
-  private readonly shardCounts = new Map<string, { written: number; consumed: number; closed: boolean }>();
+  private readonly shardCounts = new Map<
+    string,
+    { written: number; consumed: Set<string>; closed: boolean }
+  >();
   private rejectedCount = 0;
   private writtenCount = 0;
   private duplicateCount = 0;
@@ -78,12 +84,11 @@ export class RunLedger {
     for (const [id] of batch.records) {
       if (!this.sentAt.has(id)) {
         this.unknownCount++;
-      } else if (this.firstDelivery.has(id)) {
-        this.duplicateCount++;
-      } else {
-        this.firstDelivery.set(id, batch.deliveredAt);
-        shard.consumed++;
+        continue;
       }
+      if (this.firstDelivery.has(id)) this.duplicateCount++;
+      else this.firstDelivery.set(id, batch.deliveredAt);
+      shard.consumed.add(id);
     }
     this.wake();
   }
@@ -109,8 +114,8 @@ export class RunLedger {
           stream: key.slice(0, slash),
           shardId: key.slice(slash + 1),
           written: c.written,
-          consumed: c.consumed,
-          lag: Math.max(0, c.written - c.consumed),
+          consumed: c.consumed.size,
+          lag: Math.max(0, c.written - c.consumed.size),
           closed: c.closed,
         };
       });
@@ -146,7 +151,7 @@ export class RunLedger {
     const key = `${stream}/${shardId}`;
     let counts = this.shardCounts.get(key);
     if (!counts) {
-      counts = { written: 0, consumed: 0, closed: false };
+      counts = { written: 0, consumed: new Set<string>(), closed: false };
       this.shardCounts.set(key, counts);
     }
     return counts;

@@ -43,11 +43,15 @@ export function ssmStore(
   });
 }
 
-/** SSM leases beside a store's checkpoints, with a short settle delay for tests. */
+/**
+ * SSM leases beside a store's checkpoints, with a short settle delay for tests. It must still cover a
+ * local SSM call on a loaded machine (2 cores, other test workers, child processes): at 30 ms, claims
+ * were refused under load.
+ */
 export function ssmLeases(
   aws: LocalAws,
   store: SsmCheckpointStore,
-  settleMillis = 30,
+  settleMillis = 100,
 ): (subtaskIndex: number, owner: string) => SubtaskLease {
   return (subtaskIndex, owner) =>
     new SsmSubtaskLease({

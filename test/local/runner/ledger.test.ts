@@ -32,6 +32,21 @@ describe('the run ledger', () => {
     ]);
   });
 
+  it('counts a record written to two shards as consumed on each shard it came from', () => {
+    const ledger = new RunLedger();
+    ledger.sent('a', 0);
+    ledger.written('s', 'shard-2', 1);
+    ledger.written('s', 'shard-3', 1);
+    ledger.delivered(batch('shard-2', 10, ['a']));
+    ledger.delivered(batch('shard-3', 20, ['a']));
+    ledger.delivered(batch('shard-3', 30, ['a'])); // redelivered after a crash
+    expect(ledger.shards().map((s) => [s.shardId, s.consumed, s.lag])).toEqual([
+      ['shard-2', 1, 0],
+      ['shard-3', 1, 0],
+    ]);
+    expect(ledger.counts).toMatchObject({ consumed: 1, duplicates: 2 });
+  });
+
   it('measures latency from the send to the first delivery', () => {
     const ledger = new RunLedger();
     for (let i = 0; i < 100; i++) ledger.sent(`r${i}`, 0);
