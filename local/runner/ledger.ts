@@ -1,15 +1,15 @@
 import type { DeliveredBatch } from './consumer-protocol';
 
 /**
- * Per shard: user records the producer wrote to it, and distinct records the consumer delivered from it
- * (a record the producer wrote to two shards, as it may around a resharding, counts on both).
+ * Per shard: distinct records the producer wrote to it and distinct records the consumer delivered
+ * from it (a record the producer wrote to two shards, as it may around a resharding, counts on both).
  */
 export interface ShardCounts {
   readonly stream: string;
   readonly shardId: string;
   readonly written: number;
   readonly consumed: number;
-  /** Written and not yet consumed (never below 0: a record written twice is consumed once). */
+  /** Written and not yet delivered from this shard. */
   readonly lag: number;
   /** Closed by a resharding. */
   readonly closed: boolean;
@@ -21,7 +21,7 @@ export interface LedgerCounts {
   readonly sent: number;
   /** Records `ProducerClient` refused or could not send. */
   readonly rejected: number;
-  /** User records in the streams (a record the producer wrote twice counts twice). */
+  /** User records written to the streams (a record the producer wrote twice counts twice). */
   readonly written: number;
   /** Distinct sent records the consumer delivered. */
   readonly consumed: number;
@@ -49,7 +49,7 @@ export class RunLedger {
   private readonly firstDelivery = new Map<string, number>();
   private readonly shardCounts = new Map<
     string,
-    { written: number; consumed: Set<string>; closed: boolean }
+    { written: Set<string>; consumed: Set<string>; closed: boolean }
   >();
   private rejectedCount = 0;
   private writtenCount = 0;
@@ -67,10 +67,11 @@ export class RunLedger {
     for (const id of ids) if (this.sentAt.delete(id)) this.rejectedCount++;
   }
 
-  /** User records the producer wrote to one shard. */
-  written(stream: string, shardId: string, count: number): void {
-    this.writtenCount += count;
-    this.shard(stream, shardId).written += count;
+  /** Records the producer wrote to one shard, by id ('' for data that is not a record of this run). */
+  written(stream: string, shardId: string, ids: readonly string[]): void {
+    this.writtenCount += ids.length;
+    const shard = this.shard(stream, shardId);
+    for (const id of ids) if (this.sentAt.has(id)) shard.written.add(id);
   }
 
   /** Marks shards closed by a resharding. */
@@ -113,9 +114,9 @@ export class RunLedger {
         return {
           stream: key.slice(0, slash),
           shardId: key.slice(slash + 1),
-          written: c.written,
+          written: c.written.size,
           consumed: c.consumed.size,
-          lag: Math.max(0, c.written - c.consumed.size),
+          lag: Math.max(0, c.written.size - c.consumed.size),
           closed: c.closed,
         };
       });
@@ -151,7 +152,7 @@ export class RunLedger {
     const key = `${stream}/${shardId}`;
     let counts = this.shardCounts.get(key);
     if (!counts) {
-      counts = { written: 0, consumed: new Set<string>(), closed: false };
+      counts = { written: new Set<string>(), consumed: new Set<string>(), closed: false };
       this.shardCounts.set(key, counts);
     }
     return counts;

@@ -31,13 +31,13 @@ export class MetricTotals implements MetricsSink {
   }
 }
 
-/** User records written to one shard by one PutRecords entry. */
-export type WriteObserver = (stream: string, shardId: string, userRecords: number) => void;
+/** The data of the user records one PutRecords entry wrote to one shard. */
+export type WriteObserver = (stream: string, shardId: string, userRecords: readonly Uint8Array[]) => void;
 
 /**
  * The producer's Kinesis calls with every successful PutRecords entry reported to `observer`: its
- * shard and how many user records it carries (an aggregated record is counted by deaggregating it).
- * What Kinesis's shard-level IncomingRecords metric would show, per user record.
+ * shard and the user records it carries (an aggregated record deaggregated). What Kinesis's
+ * shard-level IncomingRecords metric would count, record by record.
  */
 export function observeWrites(api: ProducerKinesisApi, observer: WriteObserver): ProducerKinesisApi {
   return {
@@ -48,8 +48,12 @@ export function observeWrites(api: ProducerKinesisApi, observer: WriteObserver):
       output.Records?.forEach((entry, i) => {
         const sent = input.Records?.[i];
         if (entry.ErrorCode || !entry.ShardId || !sent?.Data) return;
-        const userRecords = deaggregate({ partitionKey: sent.PartitionKey ?? '', data: sent.Data }).length;
-        observer(stream, entry.ShardId, userRecords);
+        const userRecords = deaggregate({ partitionKey: sent.PartitionKey ?? '', data: sent.Data });
+        observer(
+          stream,
+          entry.ShardId,
+          userRecords.map((r) => r.data),
+        );
       });
       return output;
     },

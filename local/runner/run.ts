@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { EXAMPLE_PIPELINE } from '../../bin/example-pipeline';
+import { EXAMPLE_PIPELINE, type Order } from '../../bin/example-pipeline';
 import { describeError } from '../../functions/core/errors';
 import { ProducerClient } from '../../functions/core/producer';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
@@ -88,7 +88,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
 
     const producer = createLocalProducerFunction(producerFunctionEnvironment(pipeline, resources, local), {
       logger: producerLogger,
-      onWritten: (stream, shardId, count) => ledger.written(stream, shardId, count),
+      onWritten: (stream, shardId, records) => ledger.written(stream, shardId, records.map(orderIdOf)),
     });
     destroyProducer = producer.destroy;
     const sqs = aws.clients.client('sqs', SQSClient);
@@ -292,6 +292,17 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     destroyProducer?.();
     await producerLogger.close();
     await aws.stop();
+  }
+}
+
+/** The order id in a record's data, or '' when it holds no order. */
+function orderIdOf(data: Uint8Array): string {
+  try {
+    const text = Buffer.from(data.buffer, data.byteOffset, data.length).toString('utf8');
+    const order = JSON.parse(text) as Partial<Order> | null;
+    return typeof order?.orderId === 'string' ? order.orderId : '';
+  } catch {
+    return '';
   }
 }
 

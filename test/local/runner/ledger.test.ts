@@ -13,8 +13,8 @@ describe('the run ledger', () => {
   it('counts records out once each, duplicates apart, and what never came as missing', () => {
     const ledger = new RunLedger();
     ['a', 'b', 'c', 'd'].forEach((id, i) => ledger.sent(id, 1000 + i));
-    ledger.written('s', 'shard-0', 3);
-    ledger.written('s', 'shard-1', 1);
+    ledger.written('s', 'shard-0', ['a', 'b', 'c']);
+    ledger.written('s', 'shard-1', ['d']);
     ledger.delivered(batch('shard-0', 1100, ['a', 'b']));
     ledger.delivered(batch('shard-0', 1300, ['b', 'c', 'zzz']));
     expect(ledger.counts).toEqual({
@@ -35,8 +35,8 @@ describe('the run ledger', () => {
   it('counts a record written to two shards as consumed on each shard it came from', () => {
     const ledger = new RunLedger();
     ledger.sent('a', 0);
-    ledger.written('s', 'shard-2', 1);
-    ledger.written('s', 'shard-3', 1);
+    ledger.written('s', 'shard-2', ['a']);
+    ledger.written('s', 'shard-3', ['a', 'a']); // written twice to one shard: one record to deliver
     ledger.delivered(batch('shard-2', 10, ['a']));
     ledger.delivered(batch('shard-3', 20, ['a']));
     ledger.delivered(batch('shard-3', 30, ['a'])); // redelivered after a crash
@@ -44,7 +44,7 @@ describe('the run ledger', () => {
       ['shard-2', 1, 0],
       ['shard-3', 1, 0],
     ]);
-    expect(ledger.counts).toMatchObject({ consumed: 1, duplicates: 2 });
+    expect(ledger.counts).toMatchObject({ written: 3, consumed: 1, duplicates: 2 });
   });
 
   it('measures latency from the send to the first delivery', () => {
