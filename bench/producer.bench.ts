@@ -1,14 +1,13 @@
-import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { ProducerKinesisApi, PutRecordsInput } from '../functions/core/producer/kinesis-api';
 import type { ProducerMessage } from '../functions/core/producer/message-contract';
 import { Producer, type ProducerSettings } from '../functions/core/producer/producer';
 import { FakeClock, seededRandom, systemClock } from '../functions/core/time/clock';
 import { KinesisShardModel } from '../test/support/kinesis-shard-model';
-import { compare, median, type BenchRow, type BenchSection } from './harness';
+import { buildBundle, pairedLoadTimes } from './bundle';
+import { compare, type BenchRow, type BenchSection } from './harness';
 
 /**
  * The producer's benchmarks: handler throughput on the pure path, PutRecords calls and PUT payload
@@ -250,28 +249,11 @@ export async function rateLimit(): Promise<BenchSection> {
 
 /** The producer Lambda bundle against a bundle of the bare SDK clients and logger, built the same way. */
 export async function bundle(): Promise<BenchSection> {
-  const root = resolve(__dirname, '..');
   const dir = mkdtempSync(join(tmpdir(), 'producer-bundle-'));
   try {
-    const common = {
-      bundle: true,
-      minify: true,
-      platform: 'node' as const,
-      target: 'node22',
-      mainFields: ['module', 'main'],
-      format: 'cjs' as const,
-      logLevel: 'error' as const,
-    };
-    const handlerFile = join(dir, 'handler.js');
-    const baselineFile = join(dir, 'baseline.js');
-    await build({
-      ...common,
-      entryPoints: [join(root, 'functions/producer/handler.ts')],
-      outfile: handlerFile,
-    });
-    await build({
-      ...common,
-      stdin: {
+    const handler = await buildBundle({ entry: 'functions/producer/handler.ts' }, dir, 'handler');
+    const baseline = await buildBundle(
+      {
         contents: [
           "import { Logger } from '@aws-lambda-powertools/logger';",
           "import { KinesisClient } from '@aws-sdk/client-kinesis';",
@@ -280,53 +262,30 @@ export async function bundle(): Promise<BenchSection> {
           'export const sqs = new SQSClient({ region: process.env.AWS_REGION });',
           "export const logger = new Logger({ serviceName: 'baseline' });",
         ].join('\n'),
-        resolveDir: root,
-        loader: 'ts',
       },
-      outfile: baselineFile,
-    });
-    const loadMillis = (file: string): number =>
-      Number(
-        execFileSync(
-          process.execPath,
-          [
-            '-e',
-            `const t = process.hrtime.bigint(); require(${JSON.stringify(file)}); ` +
-              'process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));',
-          ],
-          { env: { ...process.env, AWS_REGION: 'us-east-1' }, stdio: ['ignore', 'pipe', 'ignore'] },
-        ).toString(),
-      );
-    const samples = { handler: [] as number[], baseline: [] as number[] };
-    loadMillis(handlerFile);
-    loadMillis(baselineFile);
-    // Interleaved, so a busy neighbour on a shared machine slows both alike.
-    for (let i = 0; i < 21; i++) {
-      samples.handler.push(loadMillis(handlerFile));
-      samples.baseline.push(loadMillis(baselineFile));
-    }
-    const handlerMs = median(samples.handler);
-    const baselineMs = median(samples.baseline);
-    const ratios = samples.handler.map((h, i) => h / (samples.baseline[i] ?? h));
+      dir,
+      'baseline',
+    );
+    const load = pairedLoadTimes(handler.file, baseline.file, { AWS_REGION: 'us-east-1' });
     return {
       title: 'Producer: Lambda bundle',
       rows: [
         {
           label: 'producer handler bundle, minified',
-          value: statSync(handlerFile).size / 1000,
+          value: handler.totalBytes / 1000,
           unit: 'KB',
-          anchor: { label: 'bare clients + logger', value: statSync(baselineFile).size / 1000 },
+          anchor: { label: 'bare clients + logger', value: baseline.totalBytes / 1000 },
           target: { maxValue: 500 },
         },
         {
           label: 'module load time',
-          value: handlerMs,
+          value: load.millis,
           unit: 'ms',
-          anchor: { label: 'bare clients + logger', value: baselineMs },
+          anchor: { label: 'bare clients + logger', value: load.baselineMillis },
         },
         {
           label: 'module load time ratio (median of paired runs)',
-          value: median(ratios),
+          value: load.ratio,
           unit: 'x',
           target: { maxValue: 1.2 },
         },

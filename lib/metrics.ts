@@ -22,8 +22,8 @@ export const MetricDimension = {
 export const PRODUCER_SERVICE = 'kinesis-producer';
 
 /**
- * Metrics the consumer is to publish, each with dimensions ConsumerName and StreamName. The consumer
- * runtime does not publish them yet; the dashboard graphs them so they appear once it does.
+ * Metrics the consumer publishes, each with dimensions ConsumerName and StreamName (the runtime names
+ * them in functions/core/consumer/metrics.ts, ConsumerMetricName, which also has a few more).
  */
 export const ConsumerMetricName = {
   /** How far behind the tip of the stream the last read was, in milliseconds (GetRecords' MillisBehindLatest). */

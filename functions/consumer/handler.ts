@@ -1,20 +1,28 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createConsumerHandler } from '../core/consumer/handler-factory';
+import {
+  consumerConfigFromDeployment,
+  createConsumerHandler,
+  createLambdaTargetHandler,
+} from '../core/consumer/handler-factory';
+import { CONSUMER_SERVICE } from '../core/consumer/metrics';
 
-// The default deployed consumer: it logs what it reads (counts and positions, never record data).
-// Wrap your own code with createConsumerHandler to process records; delivery to another Lambda
-// function comes as a configurable target later.
-const logger = new Logger({ serviceName: 'kinesis-consumer' });
+// The default deployed consumer. With a target function (consumer.target.function, or the construct's
+// CONSUMER_TARGET_FUNCTION) it delivers every batch to that Lambda function; otherwise it logs what it reads (counts and positions, never record data): wrap
+// your own code with createConsumerHandler to process records in-process.
+const config = consumerConfigFromDeployment(process.env);
+const logger = new Logger({ serviceName: CONSUMER_SERVICE });
 
-export const handler = createConsumerHandler<unknown>(
-  (records, { stream, shardId }) => {
-    logger.info('Records received', {
-      stream,
-      shardId,
-      count: records.length,
-      firstSequenceNumber: records[0]?.sequenceNumber,
-      lastSequenceNumber: records[records.length - 1]?.sequenceNumber,
-    });
-  },
-  { logger },
-);
+export const handler = config.delivery.targetFunction
+  ? createLambdaTargetHandler({ config, logger })
+  : createConsumerHandler<unknown>(
+      (records, { stream, shardId }) => {
+        logger.info('Records received', {
+          stream,
+          shardId,
+          count: records.length,
+          firstSequenceNumber: records[0]?.sequenceNumber,
+          lastSequenceNumber: records[records.length - 1]?.sequenceNumber,
+        });
+      },
+      { config, logger },
+    );

@@ -70,15 +70,20 @@ export class DeliveryFailedError extends ConnectorError {
     readonly firstSequenceNumber: string,
     readonly attempts: number,
     cause: unknown,
+    /** What else the operator can do, as a sentence. */
+    advice?: string,
   ) {
     super(
       `The handler failed a batch of ${stream}/${shardId} starting at sequence number ${firstSequenceNumber} ` +
         `${attempts} time(s): ${describeError(cause)}. Nothing after it is checkpointed; the next invocation ` +
-        'retries the batch. Fix the handler or the record.',
+        `retries the batch. Fix the handler or the record.${advice ? ` ${advice}` : ''}`,
       { cause },
     );
   }
 }
+
+/** Records that failed could not be sent to the on-failure queue; the shard stops before them. */
+export class OnFailureSendError extends ConnectorError {}
 
 /** This invocation's lease was taken over; it stops without writing checkpoints. */
 export class LeaseLostError extends ConnectorError {}

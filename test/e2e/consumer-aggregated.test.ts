@@ -55,14 +55,15 @@ describe('KPL aggregated records', () => {
     });
     const failed = await failing.run({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 20_000 });
     expect(failed.error).toBeInstanceOf(DeliveryFailedError);
-    // Batches of 7 over aggregates of 10: the last good batch ends at r-118, inside the 12th aggregate.
-    expect(first.records.at(-1)?.data).toBe('r-118');
-    expect(first.records.at(-1)?.subSequenceNumber).toBe(8);
+    // With no on-failure queue, bisection delivers every record before r-125 and stops there: the last
+    // one delivered is r-124, sub-record 4 of the 13th aggregate of 10.
+    expect(first.records.at(-1)?.data).toBe('r-124');
+    expect(first.records.at(-1)?.subSequenceNumber).toBe(4);
     const stored = mergeCheckpoints(await store.loadAll()).get(`${stream}/shardId-000000000000`)?.checkpoint;
     expect(stored).toEqual<ShardCheckpoint>({
       kind: 'sequence',
       sequenceNumber: first.records.at(-1)?.sequenceNumber as string,
-      subSequenceNumber: 8,
+      subSequenceNumber: 4,
     });
 
     const second = new Collector();
@@ -72,7 +73,7 @@ describe('KPL aggregated records', () => {
       sent.length - first.unique,
       1,
     );
-    expect(second.records[0]?.data).toBe('r-119');
+    expect(second.records[0]?.data).toBe('r-125');
     const all = new Set([...first.records, ...second.records].map((r) => r.data));
     expect(sent.filter((d) => !all.has(d))).toEqual([]);
     expect(second.records.filter((r) => first.has(r.data))).toEqual([]);

@@ -80,16 +80,20 @@ describe('a consumer process killed mid-batch', () => {
         ssm: aws().clients.client('ssm', SSMClient),
         parameterName: store.leaseParameterName(subtaskIndex),
         owner,
-        settleMillis: 20,
+        settleMillis: 300,
         clock,
         random: seededRandom(5),
       });
     const request = () => ({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 20_000 });
-    await expect(
-      testConsumer({ aws: aws(), store, collector, streams: [stream], lease: leaseAt(systemClock) }).run(
-        request(),
-      ),
-    ).rejects.toThrow(LeaseHeldError);
+    const early = testConsumer({
+      aws: aws(),
+      store,
+      collector,
+      streams: [stream],
+      lease: leaseAt(systemClock),
+    }).run(request());
+    await expect(early).rejects.toBeInstanceOf(LeaseHeldError);
+    await expect(early).rejects.toThrow(/is held by invocation/);
     const nextTick: Clock = { now: () => Date.now() + 60_000, sleep: systemClock.sleep };
     const controller = new AbortController();
     const expected = sent.length - killed.delivered.filter((r) => !after(r.sequenceNumber)).length;

@@ -22,6 +22,8 @@ import { kinesisReadApi, type KinesisReadApi } from '../../functions/core/consum
 import { seededRandom, systemClock, type Clock } from '../../functions/core/time/clock';
 import { silentLogger, uncontendedLease } from '../core/consumer/helpers';
 import type { ConsumerRecord } from '../../functions/core/consumer/types';
+import type { ConsumerMetricsSink } from '../../functions/core/consumer/metrics';
+import type { OnFailureDestination } from '../../functions/core/consumer/on-failure';
 
 /** A fresh checkpoint path per consumer, so tests sharing servers never see each other's checkpoints. */
 let consumers = 0;
@@ -44,14 +46,13 @@ export function ssmStore(
 }
 
 /**
- * SSM leases beside a store's checkpoints, with a short settle delay for tests. It must still cover a
- * local SSM call on a loaded machine (2 cores, other test workers, child processes): at 30 ms, claims
- * were refused under load.
+ * SSM leases beside a store's checkpoints. The settle delay is short for tests, yet long enough for a
+ * claim to land on a loaded CI machine (a claim slower than the delay stands down, by design).
  */
 export function ssmLeases(
   aws: LocalAws,
   store: SsmCheckpointStore,
-  settleMillis = 100,
+  settleMillis = 300,
 ): (subtaskIndex: number, owner: string) => SubtaskLease {
   return (subtaskIndex, owner) =>
     new SsmSubtaskLease({
@@ -201,6 +202,8 @@ export interface TestConsumerOptions extends Partial<ConsumerEngineOptions<strin
   readonly lease?: (subtaskIndex: number, owner: string) => SubtaskLease;
   readonly clock?: Clock;
   readonly api?: KinesisReadApi;
+  readonly onFailure?: OnFailureDestination;
+  readonly metrics?: ConsumerMetricsSink;
 }
 
 /**
@@ -208,7 +211,7 @@ export interface TestConsumerOptions extends Partial<ConsumerEngineOptions<strin
  * leases in the local SSM server; records go to the collector.
  */
 export function testConsumer(options: TestConsumerOptions): ConsumerEngine<string> {
-  const { aws, collector, lease, clock, api, store: given, ...engineOptions } = options;
+  const { aws, collector, lease, clock, api, store: given, onFailure, metrics, ...engineOptions } = options;
   const store = given ?? ssmStore(aws);
   const leases = lease ?? (store instanceof SsmCheckpointStore ? ssmLeases(aws, store) : uncontendedLease);
   return new ConsumerEngine<string>(
@@ -220,6 +223,8 @@ export function testConsumer(options: TestConsumerOptions): ConsumerEngine<strin
       clock: clock ?? systemClock,
       random: seededRandom(7),
       logger: silentLogger(),
+      ...(onFailure ? { onFailure } : {}),
+      ...(metrics ? { metrics } : {}),
     },
     {
       ...DEFAULT_ENGINE_SETTINGS,

@@ -48,9 +48,10 @@ export interface CheckpointStore {
   loadAll(): Promise<StoredCheckpoint[]>;
   /**
    * Replaces the subtask's stored value, writing only the parts whose content changed since the last
-   * load or save. Resolves with the number of write calls made.
+   * load or save. Resolves with the number of write calls made. A store that can fence (DynamoDB) writes
+   * only while `lease` is the newest holder and throws LeaseLostError otherwise.
    */
-  save(subtaskIndex: number, value: CheckpointValue): Promise<{ writes: number }>;
+  save(subtaskIndex: number, value: CheckpointValue, lease?: SubtaskLease): Promise<{ writes: number }>;
 }
 
 /** The lease that keeps two invocations of one subtask from reading at once. */
@@ -61,4 +62,26 @@ export interface SubtaskLease {
   isHeld(): Promise<boolean>;
   /** Gives the lease up early so the next invocation need not wait for the expiry. */
   release(): Promise<void>;
+  /** A number that grows with every taking of the lease, for stores that fence writes with it. */
+  readonly fencingToken?: number;
+}
+
+/** Who holds a subtask lease, as stored. */
+export interface LeaseHolder {
+  /** The invocation (Lambda request id) or operator tool that claimed it. */
+  readonly owner: string;
+  /** Epoch milliseconds; a lease past it is free. 0 after a release. */
+  readonly expiresAt: number;
+}
+
+/**
+ * A subtask lease as an operator tool uses it: it can see who holds the lease and take it from a live
+ * holder, which then stops at its next checkpoint write without writing (the consumer checks the lease
+ * before every write). `reset` holds every subtask's lease while it rewrites the checkpoints.
+ */
+export interface OperatorLease extends SubtaskLease {
+  /** The stored holder, expired or not; undefined when the lease was never taken or is unreadable. */
+  holder(): Promise<LeaseHolder | undefined>;
+  /** Like `acquire`, but a live holder does not stop it. */
+  takeOver(expiresAt: number): Promise<void>;
 }

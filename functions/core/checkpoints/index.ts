@@ -3,6 +3,8 @@ export {
   shardKey,
   type CheckpointStore,
   type CheckpointValue,
+  type LeaseHolder,
+  type OperatorLease,
   type ShardCheckpoint,
   type ShardKey,
   type StoredCheckpoint,
@@ -18,3 +20,10 @@ export {
   type SsmCheckpointStoreOptions,
 } from './ssm-checkpoint-store';
 export { SsmSubtaskLease, type SsmSubtaskLeaseOptions } from './ssm-lease';
+export {
+  DEFAULT_DYNAMODB_BACKOFF,
+  DYNAMODB_VALUE_LIMIT_BYTES,
+  DynamoDbCheckpointStore,
+  DynamoDbSubtaskLease,
+  type DynamoDbCheckpointStoreOptions,
+} from './dynamodb-checkpoint-store';

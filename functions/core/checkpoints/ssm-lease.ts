@@ -3,7 +3,7 @@ import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-s
 import { withRetries, type BackoffSettings } from '../aws/retry';
 import { describeError, LeaseHeldError } from '../errors';
 import type { Clock, Random } from '../time/clock';
-import type { SubtaskLease } from './checkpoint-store';
+import type { LeaseHolder, OperatorLease } from './checkpoint-store';
 import { DEFAULT_SSM_WRITE_BACKOFF } from './ssm-checkpoint-store';
 
 export interface SsmSubtaskLeaseOptions {
@@ -37,16 +37,29 @@ interface LeaseState {
  * parameter still holds our version. Safe as long as every contender's read-to-write step completes
  * within `settleMillis`.
  */
-export class SsmSubtaskLease implements SubtaskLease {
+export class SsmSubtaskLease implements OperatorLease {
   private version: number | undefined;
 
   constructor(private readonly options: SsmSubtaskLeaseOptions) {}
 
-  async acquire(expiresAt: number): Promise<void> {
+  acquire(expiresAt: number): Promise<void> {
+    return this.claim(expiresAt, false);
+  }
+
+  takeOver(expiresAt: number): Promise<void> {
+    return this.claim(expiresAt, true);
+  }
+
+  async holder(): Promise<LeaseHolder | undefined> {
+    const current = await this.read();
+    return current && { owner: current.owner, expiresAt: current.expiresAt };
+  }
+
+  private async claim(expiresAt: number, takeOver: boolean): Promise<void> {
     const { owner, clock, settleMillis, parameterName } = this.options;
     const current = await this.read();
     const readAt = clock.now();
-    if (current && current.owner !== owner && current.expiresAt > readAt) {
+    if (!takeOver && current && current.owner !== owner && current.expiresAt > readAt) {
       throw new LeaseHeldError(
         `Subtask lease ${parameterName} is held by invocation ${current.owner} until ` +
           `${new Date(current.expiresAt).toISOString()}; this invocation does not read. Keep the function ` +

@@ -80,9 +80,57 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
     timeBudgetMillis: r(S.timeBudgetMillis),
     batchSize: r(S.batchSize),
     maxBatchingMillis: r(S.maxBatchingMillis),
-    checkpoint: { ssmPrefix: r(S.ssmPrefix), ssmTier: r(S.ssmTier) },
+    checkpoint: readCheckpoint(reader, problems),
     failOnError: r(S.failOnError),
     deserializer: r(S.deserializer),
+    consumerName: r(S.consumerName),
+    delivery: {
+      backoff: readBackoff(CONSUMER_BACKOFF_KEYS.delivery, reader, problems),
+      bisect: r(S.bisect),
+      ...optional('targetFunction', read(S.targetFunction, reader, problems)),
+    },
+    onFailure: {
+      ...optional('queueUrl', read(S.onFailureQueueUrl, reader, problems)),
+      maxMessageBytes: r(S.onFailureMaxMessageBytes),
+    },
+    costMode: r(S.costMode),
+    idleReturnMillis: r(S.idleReturnMillis),
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** The store and its own settings: a DynamoDB table and an explicit consumer name go with dynamodb. */
+function readCheckpoint(reader: Reader, problems: Problems): ConsumerConfig['checkpoint'] {
+  const S = CONSUMER_SETTINGS;
+  const store = read(S.checkpointStore, reader, problems);
+  const table = read(S.dynamoDbTable, reader, problems);
+  const storeName = reader.nameOf(S.checkpointStore.key, S.checkpointStore.path);
+  if (store === 'dynamodb') {
+    if (table === undefined && !reader.get(S.dynamoDbTable.key, S.dynamoDbTable.path)) {
+      const name = reader.nameOf(S.dynamoDbTable.key, S.dynamoDbTable.path);
+      problems.add(S.dynamoDbTable.key, `${name} is required when ${storeName} is dynamodb: name the table.`);
+    }
+    if (!reader.get(S.consumerName.key, S.consumerName.path)) {
+      const name = reader.nameOf(S.consumerName.key, S.consumerName.path);
+      problems.add(
+        S.consumerName.key,
+        `${name} is required when ${storeName} is dynamodb: it keys this consumer's items, so two consumers ` +
+          'sharing a table must not both take the default.',
+      );
+    }
+  } else {
+    const given = reader.get(S.dynamoDbTable.key, S.dynamoDbTable.path);
+    if (given)
+      problems.add(given.name, `${given.name} is only used when ${storeName} is dynamodb; it is ${store}.`);
+  }
+  return {
+    store,
+    ssmPrefix: read(S.ssmPrefix, reader, problems),
+    ssmTier: read(S.ssmTier, reader, problems),
+    ...(store === 'dynamodb' && table !== undefined ? { dynamoDbTable: table } : {}),
   };
 }
 

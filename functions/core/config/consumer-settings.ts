@@ -10,6 +10,7 @@ import {
   setting,
   streamNames,
   text,
+  url,
   type Kind,
   type Setting,
 } from './validate';
@@ -17,6 +18,7 @@ import {
 export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 export type Deserializer = 'string' | 'json' | 'bytes';
 export type SsmTier = 'Standard' | 'Advanced' | 'Intelligent-Tiering';
+export type CheckpointStoreKind = 'ssm' | 'dynamodb';
 
 /** The consumer's configuration: validated once, every default filled in, frozen. */
 export interface ConsumerConfig {
@@ -41,9 +43,26 @@ export interface ConsumerConfig {
   readonly timeBudgetMillis: number;
   readonly batchSize: number;
   readonly maxBatchingMillis: number;
-  readonly checkpoint: { readonly ssmPrefix: string; readonly ssmTier: SsmTier };
+  readonly checkpoint: {
+    readonly store: CheckpointStoreKind;
+    readonly ssmPrefix: string;
+    readonly ssmTier: SsmTier;
+    /** Set exactly when `store` is dynamodb. */
+    readonly dynamoDbTable?: string;
+  };
   readonly failOnError: boolean;
   readonly deserializer: Deserializer;
+  /** Names the consumer in metrics and in a DynamoDB checkpoint table. */
+  readonly consumerName: string;
+  readonly delivery: {
+    readonly backoff: BackoffSettings;
+    readonly bisect: boolean;
+    /** A Lambda function (name or ARN) that receives the batches instead of in-process code. */
+    readonly targetFunction?: string;
+  };
+  readonly onFailure: { readonly queueUrl?: string; readonly maxMessageBytes: number };
+  readonly costMode: boolean;
+  readonly idleReturnMillis: number;
 }
 
 /** The consumer's settings as typed options; `streams` and `aws.region` are required at load. */
@@ -85,12 +104,38 @@ export interface ConsumerOptions {
   readonly batchSize?: number;
   /** @default 0 */
   readonly maxBatchingMillis?: number;
-  /** @default { ssmPrefix: '/serverless-kinesis-connector/checkpoints', ssmTier: 'Standard' } */
-  readonly checkpoint?: { readonly ssmPrefix?: string; readonly ssmTier?: SsmTier };
+  /** @default { store: 'ssm', ssmPrefix: '/serverless-kinesis-connector/checkpoints', ssmTier: 'Standard' } */
+  readonly checkpoint?: {
+    readonly store?: CheckpointStoreKind;
+    readonly ssmPrefix?: string;
+    readonly ssmTier?: SsmTier;
+    /** Required with the dynamodb store. */
+    readonly dynamoDbTable?: string;
+  };
   /** @default false */
   readonly failOnError?: boolean;
   /** @default 'string' */
   readonly deserializer?: Deserializer;
+  /** Required with the dynamodb store. @default 'kinesis-consumer' */
+  readonly consumerName?: string;
+  readonly delivery?: {
+    /** @default { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 } */
+    readonly backoff?: Partial<BackoffSettings>;
+    /** @default true */
+    readonly bisect?: boolean;
+    /** @default - none: batches go to the handler in the function's own code */
+    readonly targetFunction?: string;
+  };
+  readonly onFailure?: {
+    /** @default - none: a record that keeps failing stops its shard */
+    readonly queueUrl?: string;
+    /** @default 262144 */
+    readonly maxMessageBytes?: number;
+  };
+  /** @default false */
+  readonly costMode?: boolean;
+  /** @default 5000 */
+  readonly idleReturnMillis?: number;
 }
 
 const GET_RECORDS_BACKOFF: BackoffSettings = {
@@ -129,11 +174,17 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   batchSize: 100,
   maxBatchingMillis: 0,
   checkpoint: Object.freeze({
+    store: 'ssm' as CheckpointStoreKind,
     ssmPrefix: '/serverless-kinesis-connector/checkpoints',
     ssmTier: 'Standard' as SsmTier,
   }),
   failOnError: false,
   deserializer: 'string' as Deserializer,
+  consumerName: 'kinesis-consumer',
+  delivery: Object.freeze({ backoff: Object.freeze({ ...GET_RECORDS_BACKOFF }), bisect: true }),
+  onFailure: Object.freeze({ maxMessageBytes: 262144 }),
+  costMode: false,
+  idleReturnMillis: 5000,
 });
 
 /** How long a shard iterator lives; the GetRecords interval must stay below it. */
@@ -284,8 +335,8 @@ export const CONSUMER_SETTINGS = {
     kind: boolean,
     default: D.failOnError,
     description:
-      'stop the run on a record that fails to deserialize or deliver (retried from the last checkpoint) ' +
-      'instead of reporting and skipping it',
+      'stop the shard at a record that fails to deserialize or deliver (retried from the last checkpoint ' +
+      'by the next invocation) instead of sending it to the on-failure queue and moving on',
   }),
   deserializer: setting({
     key: 'consumer.deserializer',
@@ -294,9 +345,92 @@ export const CONSUMER_SETTINGS = {
     default: D.deserializer,
     description: 'how record data reaches the handler: UTF-8 text, parsed JSON or raw bytes',
   }),
+  consumerName: setting({
+    key: 'consumer.name',
+    path: ['consumerName'],
+    kind: text('1 to 128 letters, digits, "_", "." or "-"', /^[a-zA-Z0-9_.-]+$/, 1, 128),
+    default: D.consumerName,
+    description:
+      'names the consumer in metrics (dimension ConsumerName) and keys its items in a DynamoDB checkpoint ' +
+      'table; must be set with the dynamodb store',
+  }),
+  bisect: setting({
+    key: 'consumer.delivery.bisect',
+    path: ['delivery', 'bisect'],
+    kind: boolean,
+    default: D.delivery.bisect,
+    description:
+      'after the retries, split a failing batch in halves to isolate the records that fail; false sends ' +
+      'the whole batch to the on-failure queue',
+  }),
+  targetFunction: setting({
+    key: 'consumer.target.function',
+    path: ['delivery', 'targetFunction'],
+    kind: text(
+      'a Lambda function name, name:alias or function ARN',
+      /^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,140}(:(\$LATEST|[a-zA-Z0-9_-]+))?$/,
+      1,
+      256,
+    ),
+    defaultText: "- none: batches go to the handler in the function's own code",
+    description: 'a Lambda function invoked synchronously with each batch (docs/consumer.md has the event)',
+  }),
+  onFailureQueueUrl: setting({
+    key: 'consumer.onfailure.queueurl',
+    path: ['onFailure', 'queueUrl'],
+    kind: url,
+    defaultText: '- none: a record that keeps failing stops its shard',
+    description: 'SQS queue that receives each record that keeps failing, with its metadata and the error',
+  }),
+  onFailureMaxMessageBytes: setting({
+    key: 'consumer.onfailure.maxmessagebytes',
+    path: ['onFailure', 'maxMessageBytes'],
+    kind: integer(1024, 1048576, "bytes; at most the queue's MaximumMessageSize"),
+    default: D.onFailure.maxMessageBytes,
+    description: 'largest on-failure message; record data beyond it is cut and the message says so',
+  }),
+  checkpointStore: setting({
+    key: 'consumer.checkpoint.store',
+    path: ['checkpoint', 'store'],
+    kind: oneOf<CheckpointStoreKind>(['ssm', 'dynamodb']),
+    default: D.checkpoint.store,
+    description:
+      'where checkpoints and leases live: SSM Parameter Store, or a DynamoDB table for more writes per second',
+  }),
+  dynamoDbTable: setting({
+    key: 'consumer.checkpoint.dynamodb.table',
+    path: ['checkpoint', 'dynamoDbTable'],
+    kind: text(
+      'a DynamoDB table name (3 to 255 letters, digits, "_", "." or "-")',
+      /^[a-zA-Z0-9_.-]+$/,
+      3,
+      255,
+    ),
+    defaultText: '- required with the dynamodb store',
+    description: 'table with a string partition key `pk` and a string sort key `sk`',
+  }),
+  costMode: setting({
+    key: 'consumer.costmode',
+    path: ['costMode'],
+    kind: boolean,
+    default: D.costMode,
+    description:
+      'return early, after checkpointing, once every shard has been caught up for consumer.idlereturnmillis ' +
+      '(lower cost, higher latency)',
+  }),
+  idleReturnMillis: setting({
+    key: 'consumer.idlereturnmillis',
+    path: ['idleReturnMillis'],
+    kind: integer(0, 900000, 'milliseconds'),
+    default: D.idleReturnMillis,
+    description: 'in cost mode, how long every shard must be caught up before the invocation returns',
+  }),
 };
 
-export const CONSUMER_BACKOFF_KEYS: Record<'getRecords' | 'getShardIterator' | 'listShards', BackoffKeys> = {
+export const CONSUMER_BACKOFF_KEYS: Record<
+  'getRecords' | 'getShardIterator' | 'listShards' | 'delivery',
+  BackoffKeys
+> = {
   getRecords: backoffSettings(
     'flink.shard.getrecords',
     ['getRecords', 'backoff'],
@@ -315,7 +449,21 @@ export const CONSUMER_BACKOFF_KEYS: Record<'getRecords' | 'getShardIterator' | '
     'ListShards',
     D.listShards.backoff,
   ),
+  delivery: deliveryBackoff(),
 };
+
+/** The delivery retries: any handler error is retried, not only throttling. */
+function deliveryBackoff(): BackoffKeys {
+  const keys = backoffSettings('consumer.delivery', ['delivery', 'backoff'], 'Delivery', D.delivery.backoff);
+  return {
+    ...keys,
+    maxRetries: {
+      ...keys.maxRetries,
+      description:
+        'retries of a batch the handler or target failed, before bisection or the on-failure queue',
+    },
+  };
+}
 
 /** Every consumer setting, the AWS ones included, in documentation order. */
 export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
@@ -338,8 +486,18 @@ export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
   CONSUMER_SETTINGS.timeBudgetMillis,
   CONSUMER_SETTINGS.batchSize,
   CONSUMER_SETTINGS.maxBatchingMillis,
+  ...Object.values(CONSUMER_BACKOFF_KEYS.delivery),
+  CONSUMER_SETTINGS.bisect,
+  CONSUMER_SETTINGS.failOnError,
+  CONSUMER_SETTINGS.onFailureQueueUrl,
+  CONSUMER_SETTINGS.onFailureMaxMessageBytes,
+  CONSUMER_SETTINGS.targetFunction,
+  CONSUMER_SETTINGS.consumerName,
+  CONSUMER_SETTINGS.checkpointStore,
   CONSUMER_SETTINGS.ssmPrefix,
   CONSUMER_SETTINGS.ssmTier,
-  CONSUMER_SETTINGS.failOnError,
+  CONSUMER_SETTINGS.dynamoDbTable,
+  CONSUMER_SETTINGS.costMode,
+  CONSUMER_SETTINGS.idleReturnMillis,
   CONSUMER_SETTINGS.deserializer,
 ] as readonly Setting<unknown>[];

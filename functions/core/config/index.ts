@@ -28,6 +28,7 @@ export {
   type ConsumerOptions,
   type Deserializer,
   type InitialPosition,
+  type CheckpointStoreKind,
   type SsmTier,
 } from './consumer-settings';
 export { ENV_PREFIX, envVarName } from './env';

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { fullJitterDelay, type BackoffSettings } from '../aws/retry';
 import type { ShardCheckpoint } from '../checkpoints/checkpoint-store';
-import { DeliveryFailedError, describeError } from '../errors';
+import { DeliveryFailedError, describeError, OnFailureSendError } from '../errors';
 import type { Clock, Random } from '../time/clock';
-import type { BatchHandler, ConsumerRecord } from './types';
+import type { FailedRecord, OnFailureDestination } from './on-failure';
+import type { BatchHandler, BatchResult, ConsumerRecord } from './types';
 
 export interface DeliverySettings {
   /** Most records in one batch. */
@@ -12,6 +13,10 @@ export interface DeliverySettings {
   readonly maxBatchingMillis: number;
   /** Retries of a failing batch, with full-jitter backoff. */
   readonly backoff: BackoffSettings;
+  /** After the retries, split a failing batch in halves to isolate the records that fail. @default true */
+  readonly bisect?: boolean;
+  /** Stop the shard at a failing batch instead of isolating and reporting its records. @default false */
+  readonly failOnError?: boolean;
 }
 
 export interface ShardDeliveryOptions<T> {
@@ -25,19 +30,61 @@ export interface ShardDeliveryOptions<T> {
   readonly logger: Logger;
   /** Passed to the handler; aborted when the invocation is stopping. */
   readonly signal: AbortSignal;
+  /** Where records that keep failing go; without it such a record stops the shard. */
+  readonly onFailure?: OnFailureDestination;
+  /** The subtask's watermark now, for the batch context. */
+  readonly watermark?: () => number | undefined;
 }
+
+/** A record's identity and bytes, for the on-failure message of a record that failed to deserialize. */
+export type UndeliverableRecord = Omit<FailedRecord, 'error' | 'stage' | 'attempts' | 'subtaskIndex'>;
+
+/** The records of one batch taken out of the pending buffer, with each record's position and bytes. */
+interface Batch<T> {
+  readonly records: ConsumerRecord<T>[];
+  readonly raws: Uint8Array[];
+  /** positions[i]: where the shard stands once records 0..i are done (skipped records after i included). */
+  readonly positions: ShardCheckpoint[];
+  /** Records before this index are delivered or reported. */
+  done: number;
+}
+
+type Outcome =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly error: unknown;
+      readonly attempts: number;
+      readonly from: number;
+      /** The handler named `from` as the record that failed (a partial-failure answer). */
+      readonly named: boolean;
+    };
 
 /**
  * Batches one shard's records for the handler, one batch in flight, in order, and tracks the shard's
- * delivered position: the last record that is delivered or skipped with nothing undelivered before it.
+ * committed position: the last record delivered, reported to the on-failure destination or skipped,
+ * with nothing undelivered before it.
+ *
+ * A batch that still fails after the retries is split in halves, each tried once, recursing into a half
+ * that fails, until single records are left: a single record gets the full retry policy, and if it still
+ * fails it goes to the on-failure destination and the shard moves on. One bad record among n thus
+ * costs 2(retries + 1) + 2 log2(n) handler calls. `failOnError` stops the shard instead.
  */
 export class ShardDelivery<T> {
-  private pending: ConsumerRecord<T>[] = [];
+  private records: ConsumerRecord<T>[] = [];
+  private raws: Uint8Array[] = [];
+  private positions: ShardCheckpoint[] = [];
   private pendingSince = 0;
-  private pendingPosition: ShardCheckpoint | undefined;
   private committedPosition: ShardCheckpoint | undefined;
   recordsDelivered = 0;
   batchesDelivered = 0;
+  /** Every call of the handler, retries and bisection included. */
+  handlerCalls = 0;
+  /** Batches (or parts) that failed after their retries. */
+  failedBatches = 0;
+  /** Records given up on: sent to the on-failure destination, or stopped at. */
+  recordsFailed = 0;
+  recordsSentToOnFailure = 0;
 
   constructor(
     private readonly options: ShardDeliveryOptions<T>,
@@ -53,69 +100,266 @@ export class ShardDelivery<T> {
   }
 
   get pendingCount(): number {
-    return this.pending.length;
+    return this.records.length;
   }
 
   /** When the pending batch has waited long enough and must be delivered; undefined when none is pending. */
   get dueAt(): number | undefined {
-    return this.pending.length ? this.pendingSince + this.options.settings.maxBatchingMillis : undefined;
+    return this.records.length ? this.pendingSince + this.options.settings.maxBatchingMillis : undefined;
   }
 
   /**
    * Takes the next processed record in shard order: `record` undefined means the deserializer skipped it.
-   * Delivers the batch when it is full, returning the delivery to await.
+   * `raw` is its bytes, for the on-failure message. Delivers the batch when it is full, returning the
+   * delivery to await.
    */
-  add(record: ConsumerRecord<T> | undefined, position: ShardCheckpoint): Promise<void> | undefined {
+  add(
+    record: ConsumerRecord<T> | undefined,
+    position: ShardCheckpoint,
+    raw?: Uint8Array,
+  ): Promise<void> | undefined {
     // Synchronous unless the batch fills: this runs once per record on the hot path.
     if (!record) {
-      if (this.pending.length) this.pendingPosition = position;
+      if (this.records.length) this.positions[this.positions.length - 1] = position;
       else this.committedPosition = position;
       return undefined;
     }
-    if (!this.pending.length) this.pendingSince = this.options.clock.now();
-    this.pending.push(record);
-    this.pendingPosition = position;
-    return this.pending.length >= this.options.settings.batchSize ? this.flush() : undefined;
+    if (!this.records.length) this.pendingSince = this.options.clock.now();
+    this.records.push(record);
+    this.raws.push(raw ?? EMPTY);
+    this.positions.push(position);
+    return this.records.length >= this.options.settings.batchSize ? this.flush() : undefined;
+  }
+
+  /**
+   * Gives up on a record that cannot be delivered at all (its deserializer threw): what is pending is
+   * delivered first, then the record goes to the on-failure destination and the position moves past it.
+   * Rethrows `error` when there is no destination or `failOnError` is set.
+   */
+  async reject(record: UndeliverableRecord, position: ShardCheckpoint, error: unknown): Promise<void> {
+    await this.flush();
+    const { onFailure, settings, subtaskIndex } = this.options;
+    this.recordsFailed++;
+    if (settings.failOnError || !onFailure) throw error;
+    await this.send([{ ...record, error, stage: 'deserialize', attempts: 0, subtaskIndex }]);
+    this.committedPosition = position;
   }
 
   /** Marks the shard as read to its end; call only once every record is delivered. */
   markShardEnd(): void {
-    if (this.pending.length) throw new Error('markShardEnd called with records still pending');
+    if (this.records.length) throw new Error('markShardEnd called with records still pending');
     this.committedPosition = { kind: 'shard-end' };
   }
 
-  /** Delivers the pending batch now, retrying with backoff; throws DeliveryFailedError when it keeps failing. */
+  /**
+   * Delivers the pending batch now, retrying with backoff, then isolating and reporting the records that
+   * keep failing. Throws DeliveryFailedError when it must stop (failOnError, or nowhere to report), and
+   * OnFailureSendError when reporting fails; the position then stays before the failing records.
+   */
   async flush(): Promise<void> {
-    if (!this.pending.length) return;
-    const batch = this.pending;
-    const { handler, settings, clock, random, logger, stream, shardId, subtaskIndex, signal } = this.options;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // A copy per attempt: a handler that mutates its array must not change what a retry delivers.
-        await handler(batch.slice(), { stream, shardId, subtaskIndex, attempt, signal });
-        break;
-      } catch (error) {
-        const first = (batch[0] as ConsumerRecord<T>).sequenceNumber;
-        if (attempt >= settings.backoff.maxRetries) {
-          throw new DeliveryFailedError(stream, shardId, first, attempt + 1, error);
-        }
-        const delayMillis = fullJitterDelay(attempt, settings.backoff, random);
-        logger.warn('The handler failed a batch; retrying', {
+    if (!this.records.length) return;
+    const batch: Batch<T> = { records: this.records, raws: this.raws, positions: this.positions, done: 0 };
+    this.records = [];
+    this.raws = [];
+    this.positions = [];
+    const end = batch.records.length;
+    const outcome = await this.attempt(batch, 0, end, this.options.settings.backoff.maxRetries);
+    if (!outcome.ok) {
+      this.failedBatches++;
+      const { settings, stream, shardId } = this.options;
+      if (settings.failOnError) {
+        this.recordsFailed++;
+        throw new DeliveryFailedError(
           stream,
           shardId,
-          firstSequenceNumber: first,
-          records: batch.length,
-          attempt,
-          delayMillis: Math.round(delayMillis),
-          error: describeError(error),
-        });
-        await clock.sleep(delayMillis);
+          (batch.records[outcome.from] as ConsumerRecord<T>).sequenceNumber,
+          outcome.attempts,
+          outcome.error,
+          'consumer.failonerror is set, so the shard stops here instead of reporting the record.',
+        );
       }
+      if (settings.bisect === false) await this.giveUp(batch, outcome.from, end, outcome);
+      else await this.isolate(batch, outcome.from, end, outcome.named);
     }
-    this.pending = [];
-    this.committedPosition = this.pendingPosition;
-    this.pendingPosition = undefined;
-    this.recordsDelivered += batch.length;
     this.batchesDelivered++;
   }
+
+  /**
+   * Delivers records [lo, hi), known to fail together, by halves; reports the single records that fail.
+   * When the handler named record `lo` as the one that failed, it is tried alone first.
+   */
+  private async isolate(batch: Batch<T>, lo: number, hi: number, named: boolean): Promise<void> {
+    if (hi - lo === 1) {
+      const outcome = await this.attempt(batch, lo, hi, this.options.settings.backoff.maxRetries);
+      if (!outcome.ok) await this.giveUp(batch, lo, hi, outcome);
+      return;
+    }
+    if (named) {
+      await this.isolate(batch, lo, lo + 1, false);
+      await this.tryOnce(batch, lo + 1, hi);
+      return;
+    }
+    const mid = lo + ((hi - lo) >>> 1);
+    await this.tryOnce(batch, lo, mid);
+    await this.tryOnce(batch, mid, hi);
+  }
+
+  /** One attempt at records [lo, hi), isolating within them if it fails. */
+  private async tryOnce(batch: Batch<T>, lo: number, hi: number): Promise<void> {
+    if (lo >= hi) return;
+    const outcome = await this.attempt(batch, lo, hi, 0);
+    if (!outcome.ok) await this.isolate(batch, outcome.from, hi, outcome.named);
+  }
+
+  /** Reports records [lo, hi) to the on-failure destination and moves past them, or stops. */
+  private async giveUp(
+    batch: Batch<T>,
+    lo: number,
+    hi: number,
+    outcome: Extract<Outcome, { ok: false }>,
+  ): Promise<void> {
+    const { onFailure, stream, shardId, subtaskIndex, logger } = this.options;
+    const first = batch.records[lo] as ConsumerRecord<T>;
+    if (!onFailure) {
+      this.recordsFailed++;
+      throw new DeliveryFailedError(
+        stream,
+        shardId,
+        first.sequenceNumber,
+        outcome.attempts,
+        outcome.error,
+        'Set consumer.onfailure.queueurl to send such records to a queue and move on.',
+      );
+    }
+    const failed: FailedRecord[] = [];
+    for (let i = lo; i < hi; i++) {
+      const r = batch.records[i] as ConsumerRecord<T>;
+      failed.push({
+        stream: r.stream,
+        shardId: r.shardId,
+        sequenceNumber: r.sequenceNumber,
+        ...(r.subSequenceNumber !== undefined ? { subSequenceNumber: r.subSequenceNumber } : {}),
+        partitionKey: r.partitionKey,
+        ...(r.explicitHashKey ? { explicitHashKey: r.explicitHashKey } : {}),
+        approximateArrivalTimestamp: r.approximateArrivalTimestamp,
+        data: batch.raws[i] as Uint8Array,
+        error: outcome.error,
+        stage: 'deliver',
+        attempts: outcome.attempts,
+        subtaskIndex,
+      });
+    }
+    this.recordsFailed += failed.length;
+    await this.send(failed);
+    logger.error('Records kept failing; sent to the on-failure queue', {
+      stream,
+      shardId,
+      firstSequenceNumber: first.sequenceNumber,
+      records: failed.length,
+      error: describeError(outcome.error),
+    });
+    this.recordsSentToOnFailure += failed.length;
+    batch.done = hi;
+    this.committedPosition = batch.positions[hi - 1];
+  }
+
+  private async send(records: FailedRecord[]): Promise<void> {
+    try {
+      await (this.options.onFailure as OnFailureDestination).send(records);
+    } catch (error) {
+      if (error instanceof OnFailureSendError) throw error;
+      throw new OnFailureSendError(
+        `Sending ${records.length} failed record(s) of ${this.options.stream}/${this.options.shardId} to the ` +
+          `on-failure destination failed: ${describeError(error)}. The shard stops before them.`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Calls the handler with records [lo, hi) until it succeeds or `retries` retries are spent. A partial
+   * failure commits the records before the first failed one and retries from there.
+   */
+  private async attempt(batch: Batch<T>, lo: number, hi: number, retries: number): Promise<Outcome> {
+    const { handler, settings, clock, random, logger, stream, shardId, subtaskIndex, signal, watermark } =
+      this.options;
+    let from = lo;
+    for (let attempt = 0; ; attempt++) {
+      let error: unknown;
+      let named = false;
+      // A copy per attempt: a handler that mutates its array must not change what a retry delivers.
+      const records = batch.records.slice(from, hi);
+      this.handlerCalls++;
+      try {
+        const result = await handler(records, {
+          stream,
+          shardId,
+          subtaskIndex,
+          attempt,
+          signal,
+          ...(watermark ? optionalWatermark(watermark()) : {}),
+        });
+        const failure = firstFailure(result, records);
+        if (!failure) {
+          this.commit(batch, hi);
+          return { ok: true };
+        }
+        if (failure.index > 0) {
+          from += failure.index;
+          this.commit(batch, from);
+        }
+        named = failure.named;
+        error = new Error(
+          `The handler reported record ${(batch.records[from] as ConsumerRecord<T>).sequenceNumber} as failed.`,
+        );
+      } catch (thrown) {
+        error = thrown;
+      }
+      if (attempt >= retries) return { ok: false, error, attempts: attempt + 1, from, named };
+      const delayMillis = fullJitterDelay(attempt, settings.backoff, random);
+      logger.warn('The handler failed a batch; retrying', {
+        stream,
+        shardId,
+        firstSequenceNumber: (batch.records[from] as ConsumerRecord<T>).sequenceNumber,
+        records: hi - from,
+        attempt,
+        delayMillis: Math.round(delayMillis),
+        error: describeError(error),
+      });
+      await clock.sleep(delayMillis);
+    }
+  }
+
+  private commit(batch: Batch<T>, end: number): void {
+    if (end <= batch.done) return;
+    this.recordsDelivered += end - batch.done;
+    batch.done = end;
+    this.committedPosition = batch.positions[end - 1];
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function optionalWatermark(value: number | undefined): { watermark?: number } {
+  return value === undefined ? {} : { watermark: value };
+}
+
+/**
+ * The first record a handler's result reports as failed, if any. An identifier not in the batch fails
+ * the whole batch (index 0, not named), as Lambda's own integration treats it.
+ */
+export function firstFailure<T>(
+  result: void | BatchResult,
+  records: readonly ConsumerRecord<T>[],
+): { index: number; named: boolean } | undefined {
+  const failures = result && typeof result === 'object' ? result.batchItemFailures : undefined;
+  if (!failures || failures.length === 0) return undefined;
+  let first = records.length;
+  for (const failure of failures) {
+    const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    const index = typeof id === 'string' ? records.findIndex((r) => r.sequenceNumber === id) : -1;
+    if (index < 0) return { index: 0, named: false };
+    if (index < first) first = index;
+  }
+  return { index: first, named: true };
 }

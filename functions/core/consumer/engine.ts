@@ -16,8 +16,11 @@ import type { RecordDeserializer } from './deserializers';
 import { listShards } from './discovery';
 import type { KinesisReadApi } from './kinesis-api';
 import { DEFAULT_SHARD_READ_LIMITS } from './rate-limit';
+import { putRunMetrics, type ConsumerMetricsSink } from './metrics';
+import type { OnFailureDestination } from './on-failure';
 import { ShardReader, type ShardReaderSettings, type ShardReaderStats } from './shard-reader';
-import type { BatchHandler, ShardDescription, StartingPosition } from './types';
+import type { BatchHandler, ShardDescription, StartingPosition, TimestampAssigner } from './types';
+import { WatermarkTracker, type ShardWatermark } from './watermarks';
 
 /** Where the consumer starts on a stream it has never read. */
 export type EngineInitialPosition =
@@ -44,6 +47,15 @@ export interface ConsumerEngineOptions<T> {
   readonly handler: BatchHandler<T>;
   /** How long after the deadline the lease stays ours, for the last delivery and checkpoint. @default 10000 */
   readonly leaseGraceMillis: number;
+  /** Gives each record its event time. @default - the approximate arrival time */
+  readonly timestampAssigner?: TimestampAssigner<T>;
+  /** After this long without records a shard stops holding back the watermark; -1 for never. @default -1 */
+  readonly shardIdleIntervalMillis?: number;
+  /**
+   * Cost mode: once every shard has been at its tip with no new record (MillisBehindLatest 0, empty
+   * reads) for `idleReturnMillis`, the run checkpoints and returns before its deadline. @default - off: the run reads until its deadline
+   */
+  readonly costMode?: { readonly idleReturnMillis: number };
 }
 
 /** The reference connector's defaults for everything but the streams, the deserializer and the handler. */
@@ -63,8 +75,11 @@ export const DEFAULT_ENGINE_SETTINGS = {
     batchSize: 100,
     maxBatchingMillis: 0,
     backoff: { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 },
+    bisect: true,
+    failOnError: false,
   },
   leaseGraceMillis: 10_000,
+  shardIdleIntervalMillis: -1,
 } as const satisfies Omit<ConsumerEngineOptions<unknown>, 'streams' | 'deserializer' | 'handler'>;
 
 export interface ConsumerEngineDependencies {
@@ -75,6 +90,10 @@ export interface ConsumerEngineDependencies {
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
+  /** Where records that keep failing go. @default - none: such a record stops its shard */
+  readonly onFailure?: OnFailureDestination;
+  /** Receives each run's figures at its end. */
+  readonly metrics?: ConsumerMetricsSink;
 }
 
 export interface RunRequest {
@@ -97,7 +116,15 @@ export interface ShardRunSummary extends Partial<ShardReaderStats> {
   readonly shardId: string;
   readonly status: ShardStatus;
   readonly recordsDelivered: number;
+  readonly recordsFailed: number;
+  readonly recordsSentToOnFailure: number;
+  /** Batches or bisected parts that kept failing after their retries. */
+  readonly failedBatches: number;
+  /** Handler calls, retries and bisection included. */
+  readonly handlerCalls: number;
   readonly position?: ShardCheckpoint;
+  /** The greatest event time the shard delivered, epoch ms. */
+  readonly watermark?: number;
 }
 
 /** What one run did. */
@@ -106,12 +133,17 @@ export interface RunSummary {
   readonly parallelism: number;
   readonly startedAt: number;
   readonly endedAt: number;
-  readonly stoppedBy: 'deadline' | 'signal' | 'failure' | 'lease-lost';
+  /** `caught-up`: cost mode returned early, every shard having been at its tip for the idle time. */
+  readonly stoppedBy: 'deadline' | 'signal' | 'failure' | 'lease-lost' | 'caught-up';
   /** Set when a shard failed (handler, retries) or the lease was lost. */
   readonly error?: Error;
   readonly recordsDelivered: number;
+  readonly recordsFailed: number;
+  readonly recordsSentToOnFailure: number;
   readonly batchesDelivered: number;
   readonly checkpointWrites: number;
+  /** The subtask watermark at the end of the run, epoch ms. */
+  readonly watermark?: number;
   readonly shards: readonly ShardRunSummary[];
 }
 
@@ -147,6 +179,7 @@ interface OwnedShard<T> {
   status: ShardStatus;
   delivery?: ShardDelivery<T>;
   reader?: ShardReader<T>;
+  watermark?: ShardWatermark;
   done?: Promise<void>;
 }
 
@@ -164,6 +197,7 @@ class SubtaskRun<T> {
   private writing: Promise<void> | undefined;
   private writeAgain = false;
   private checkpointWrites = 0;
+  private readonly watermarks: WatermarkTracker;
 
   constructor(
     private readonly deps: ConsumerEngineDependencies,
@@ -174,6 +208,7 @@ class SubtaskRun<T> {
     this.startedAt = deps.clock.now();
     this.lease = deps.lease(request.subtaskIndex, request.invocationId ?? crypto.randomUUID());
     this.logger = deps.logger;
+    this.watermarks = new WatermarkTracker(() => deps.clock.now(), options.shardIdleIntervalMillis ?? -1);
   }
 
   async run(): Promise<RunSummary> {
@@ -188,6 +223,7 @@ class SubtaskRun<T> {
     try {
       await this.begin();
       loops.push(this.deadlineLoop(), this.discoveryLoop(), this.checkpointLoop());
+      if (this.options.costMode) loops.push(this.caughtUpLoop(this.options.costMode.idleReturnMillis));
       await new Promise<void>((resolve) => {
         if (this.stop.signal.aborted) resolve();
         else this.stop.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -218,6 +254,7 @@ class SubtaskRun<T> {
       }
     }
     const summary = this.summary();
+    if (this.deps.metrics) putRunMetrics(summary, this.deps.metrics);
     this.logger.info('Subtask run ended', {
       subtaskIndex,
       stoppedBy: summary.stoppedBy,
@@ -317,6 +354,7 @@ class SubtaskRun<T> {
     const { shard } = owned;
     const keys = { stream: shard.streamName, shardId: shard.shardId };
     const { start, skipThrough } = startingPoint(checkpoint);
+    const watermark = this.watermarks.track(owned.key);
     const delivery = new ShardDelivery<T>(
       {
         ...keys,
@@ -327,6 +365,8 @@ class SubtaskRun<T> {
         random: deps.random,
         logger: this.logger,
         signal: this.stop.signal,
+        watermark: () => this.watermarks.current(),
+        ...(deps.onFailure ? { onFailure: deps.onFailure } : {}),
       },
       checkpoint,
     );
@@ -337,6 +377,8 @@ class SubtaskRun<T> {
       ...(skipThrough ? { skipThrough } : {}),
       delivery,
       deserializer: options.deserializer,
+      ...(options.timestampAssigner ? { timestampAssigner: options.timestampAssigner } : {}),
+      watermark,
       settings: options.reader,
       clock: deps.clock,
       random: deps.random,
@@ -345,11 +387,13 @@ class SubtaskRun<T> {
     });
     owned.delivery = delivery;
     owned.reader = reader;
+    owned.watermark = watermark;
     owned.status = 'reading';
     this.logger.info('Reading shard', { ...keys, start: start.type });
     owned.done = reader.run().then(
       (outcome) => {
         owned.status = outcome === 'shard-end' ? 'ended' : 'stopped';
+        if (outcome === 'shard-end') watermark.ended = true;
         // Children (here or in another subtask) wait for this end to be durable: write it now.
         if (outcome === 'shard-end') this.requestWrite().catch((error) => this.writeFailed(error));
       },
@@ -364,6 +408,36 @@ class SubtaskRun<T> {
   private async deadlineLoop(): Promise<void> {
     const wait = this.request.deadline - this.deps.clock.now();
     if (await this.sleep(wait)) this.stopFor('deadline');
+  }
+
+  /**
+   * Cost mode: stops the run once every shard being read has been at its tip for `idleMillis` (shards
+   * waiting for a parent another subtask reads, or read to their end, do not keep it going).
+   */
+  private async caughtUpLoop(idleMillis: number): Promise<void> {
+    const poll = Math.max(1, Math.min(idleMillis, 1000));
+    while (await this.sleep(poll)) {
+      const now = this.deps.clock.now();
+      let since = this.startedAt;
+      let caughtUp = true;
+      for (const owned of this.owned.values()) {
+        if (owned.status !== 'reading') continue;
+        const at = owned.reader?.stats.caughtUpSince;
+        if (at === undefined || (owned.delivery?.pendingCount ?? 0) > 0) {
+          caughtUp = false;
+          break;
+        }
+        since = Math.max(since, at);
+      }
+      if (caughtUp && now - since >= idleMillis) {
+        this.logger.info('Every shard caught up; returning early (cost mode)', {
+          subtaskIndex: this.request.subtaskIndex,
+          caughtUpForMillis: now - since,
+        });
+        this.stopFor('caught-up');
+        return;
+      }
+    }
   }
 
   private async discoveryLoop(): Promise<void> {
@@ -449,22 +523,38 @@ class SubtaskRun<T> {
     if (!book.differsFromDurable(value)) return;
     // Fencing: never write over a newer owner's progress.
     if (!(await this.lease.isHeld())) {
-      this.leaseLost = true;
-      this.stoppedBy = 'lease-lost';
-      this.failure ??= new LeaseLostError(
-        `Subtask ${this.request.subtaskIndex} lost its lease to another invocation; stopping without writing ` +
-          'checkpoints. Keep the function timeout below the schedule period.',
+      this.loseLease(
+        new LeaseLostError(
+          `Subtask ${this.request.subtaskIndex} lost its lease to another invocation; stopping without writing ` +
+            'checkpoints. Keep the function timeout below the schedule period.',
+        ),
       );
-      this.logger.error('Subtask lease lost; stopping without writing', {
-        subtaskIndex: this.request.subtaskIndex,
-      });
-      this.stop.abort();
       return;
     }
-    const { writes } = await this.deps.checkpoints.save(this.request.subtaskIndex, value);
+    let writes: number;
+    try {
+      ({ writes } = await this.deps.checkpoints.save(this.request.subtaskIndex, value, this.lease));
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        this.loseLease(error);
+        return;
+      }
+      throw error;
+    }
     this.checkpointWrites += writes;
     book.markDurable(value);
     this.startEligible();
+  }
+
+  private loseLease(error: LeaseLostError): void {
+    this.leaseLost = true;
+    this.stoppedBy = 'lease-lost';
+    this.failure ??= error;
+    this.logger.error('Subtask lease lost; stopping without writing', {
+      subtaskIndex: this.request.subtaskIndex,
+      error: describeError(error),
+    });
+    this.stop.abort();
   }
 
   private writeFailed(error: unknown): void {
@@ -490,7 +580,7 @@ class SubtaskRun<T> {
     }
   }
 
-  private stopFor(reason: 'deadline' | 'signal'): void {
+  private stopFor(reason: 'deadline' | 'signal' | 'caught-up'): void {
     if (this.stop.signal.aborted) return;
     this.stoppedBy = reason;
     this.stop.abort();
@@ -507,15 +597,22 @@ class SubtaskRun<T> {
   private summary(): RunSummary {
     const shards: ShardRunSummary[] = [...this.owned.values()].map((s) => {
       const position = s.delivery?.committed ?? this.book?.checkpointOf(s.key);
+      const d = s.delivery;
       return {
         stream: s.shard.streamName,
         shardId: s.shard.shardId,
         status: s.status,
-        recordsDelivered: s.delivery?.recordsDelivered ?? 0,
+        recordsDelivered: d?.recordsDelivered ?? 0,
+        recordsFailed: d?.recordsFailed ?? 0,
+        recordsSentToOnFailure: d?.recordsSentToOnFailure ?? 0,
+        failedBatches: d?.failedBatches ?? 0,
+        handlerCalls: d?.handlerCalls ?? 0,
         ...(s.reader ? s.reader.stats : {}),
         ...(position ? { position } : {}),
+        ...(s.watermark?.watermark !== undefined ? { watermark: s.watermark.watermark } : {}),
       };
     });
+    const watermark = this.watermarks.current();
     return {
       subtaskIndex: this.request.subtaskIndex,
       parallelism: this.request.parallelism,
@@ -524,6 +621,9 @@ class SubtaskRun<T> {
       stoppedBy: this.stoppedBy,
       ...(this.failure ? { error: this.failure } : {}),
       recordsDelivered: shards.reduce((n, s) => n + s.recordsDelivered, 0),
+      recordsFailed: shards.reduce((n, s) => n + s.recordsFailed, 0),
+      recordsSentToOnFailure: shards.reduce((n, s) => n + s.recordsSentToOnFailure, 0),
+      ...(watermark !== undefined ? { watermark } : {}),
       batchesDelivered: [...this.owned.values()].reduce((n, s) => n + (s.delivery?.batchesDelivered ?? 0), 0),
       checkpointWrites: this.checkpointWrites,
       shards,
@@ -582,6 +682,10 @@ function validateEngineOptions<T>(options: ConsumerEngineOptions<T>): void {
   integer('delivery.batchSize', delivery.batchSize, 1, 10_000);
   integer('delivery.maxBatchingMillis', delivery.maxBatchingMillis, 0, 300_000);
   integer('leaseGraceMillis', options.leaseGraceMillis, 0, Number.MAX_SAFE_INTEGER);
+  const idle = options.shardIdleIntervalMillis ?? -1;
+  if (idle !== -1) integer('shardIdleIntervalMillis', idle, 1, Number.MAX_SAFE_INTEGER);
+  if (options.costMode)
+    integer('costMode.idleReturnMillis', options.costMode.idleReturnMillis, 0, Number.MAX_SAFE_INTEGER);
   if (
     options.initialPosition.type === 'AT_TIMESTAMP' &&
     !Number.isFinite(options.initialPosition.timestampMillis)

@@ -1,24 +1,74 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { AwsClientFactory } from '../aws/clients';
+import type { CheckpointStore, SubtaskLease } from '../checkpoints/checkpoint-store';
 import { SsmCheckpointStore } from '../checkpoints/ssm-checkpoint-store';
 import { SsmSubtaskLease } from '../checkpoints/ssm-lease';
-import { consumerConfigFromEnv, toAwsSettings, type ConsumerConfig } from '../config';
+import {
+  consumerConfigFromEnv,
+  DEPLOYMENT_VARIABLES,
+  toAwsSettings,
+  type ConsumerConfig,
+  type ConsumerOptions,
+} from '../config';
 import { ConfigurationError, describeError, LeaseHeldError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
 import { ConsumerEngine, type RunSummary } from './engine';
 import { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
 import { kinesisReadApi } from './kinesis-api';
+import { lambdaTarget } from './lambda-target';
+import {
+  CONSUMER_SERVICE,
+  ConsumerMetricDimension,
+  METRICS_NAMESPACE,
+  type ConsumerMetricsSink,
+} from './metrics';
+import type { OnFailureDestination } from './on-failure';
+import { PowertoolsMetricsSink } from './powertools-metrics';
 import type { BatchHandler } from './types';
 
 /**
  * The environment variables the consumer handler reads: every `SKC_*` consumer setting listed in
- * docs/configuration.md (`SKC_STREAMS` is required), plus `AWS_REGION` / `AWS_DEFAULT_REGION` (set by
- * Lambda) when `SKC_AWS_REGION` is unset. Nothing else.
+ * docs/configuration.md (`SKC_STREAMS` is required), the deployment variables the CDK construct sets
+ * (`CONSUMER_NAME`, `CONSUMER_ON_FAILURE_QUEUE_URL`, `CONSUMER_TARGET_FUNCTION`,
+ * `CONSUMER_CHECKPOINT_TABLE`), `AWS_REGION` / `AWS_DEFAULT_REGION` (set by Lambda) when
+ * `SKC_AWS_REGION` is unset, and Powertools' own `POWERTOOLS_*` variables. Nothing else.
  */
-export const CONSUMER_HANDLER_ENV = ['SKC_*', 'AWS_REGION', 'AWS_DEFAULT_REGION'] as const;
+export const CONSUMER_HANDLER_ENV = [
+  'SKC_*',
+  DEPLOYMENT_VARIABLES.consumerName,
+  DEPLOYMENT_VARIABLES.onFailureQueueUrl,
+  DEPLOYMENT_VARIABLES.targetFunction,
+  DEPLOYMENT_VARIABLES.checkpointTable,
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'POWERTOOLS_*',
+] as const;
+
+/**
+ * The deployed consumer's configuration: the `SKC_*` settings, with the deployment variables the CDK
+ * construct sets read as the settings they stand for (a consumer name, an on-failure queue, a target
+ * function, a DynamoDB table, which selects the DynamoDB store). Setting one both ways is an error.
+ */
+export function consumerConfigFromDeployment(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ConsumerConfig {
+  const value = (name: string) => env[name]?.trim() || undefined;
+  const name = value(DEPLOYMENT_VARIABLES.consumerName);
+  const queueUrl = value(DEPLOYMENT_VARIABLES.onFailureQueueUrl);
+  const targetFunction = value(DEPLOYMENT_VARIABLES.targetFunction);
+  const table = value(DEPLOYMENT_VARIABLES.checkpointTable);
+  const overrides: ConsumerOptions = {
+    ...(name ? { consumerName: name } : {}),
+    ...(queueUrl ? { onFailure: { queueUrl } } : {}),
+    ...(targetFunction ? { delivery: { targetFunction } } : {}),
+    ...(table ? { checkpoint: { store: 'dynamodb', dynamoDbTable: table } } : {}),
+  };
+  return consumerConfigFromEnv(env, Object.keys(overrides).length ? overrides : undefined);
+}
 
 /** The input of the schedule's target, one rule or target per subtask. */
 export interface ScheduledConsumerEvent {
@@ -29,7 +79,7 @@ export interface ScheduledConsumerEvent {
 }
 
 export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handler'> {
-  /** @default consumerConfigFromEnv(process.env) */
+  /** @default consumerConfigFromDeployment(process.env) */
   readonly config?: ConsumerConfig;
   /** @default a Powertools Logger with service name `kinesis-consumer` */
   readonly logger?: Logger;
@@ -38,7 +88,7 @@ export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handle
   /** @default Math.random */
   readonly random?: Random;
   /**
-   * The lease's settle delay: longer than any SSM call of a contender may take from its read of the
+   * The SSM lease's settle delay: longer than any SSM call of a contender may take from its read of the
    * lease to its write. @default 2000
    */
   readonly leaseSettleMillis?: number;
@@ -47,6 +97,11 @@ export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handle
    * last checkpoint and the lease release. @default 5000
    */
   readonly shutdownReserveMillis?: number;
+  /**
+   * Where each invocation's figures go; false publishes none.
+   * @default - Powertools Metrics (EMF) in namespace ServerlessKinesisConnector with dimension ConsumerName
+   */
+  readonly metrics?: ConsumerMetricsSink | false;
 }
 
 /** What the handler returns, for the invocation's log and tests. */
@@ -63,11 +118,21 @@ export type ConsumerLambdaHandler = (
   context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
 ) => Promise<ConsumerInvocationResult>;
 
+/** What the engine needs besides the code, some of it loaded only when configured. */
+interface Wiring {
+  readonly store: CheckpointStore;
+  readonly lease: (subtaskIndex: number, owner: string) => SubtaskLease;
+  readonly onFailure?: OnFailureDestination;
+}
+
 /**
- * Wraps user code as the consumer's Lambda handler. Configuration is loaded and clients are built once,
- * when the module loads; each scheduled invocation runs one subtask until its time budget (the smaller
- * of `consumer.timebudgetmillis` and the function's remaining time less a reserve), checkpoints and
- * returns. A batch that keeps failing makes the invocation throw after checkpointing what came before it.
+ * Wraps user code as the consumer's Lambda handler. Configuration is loaded when the module loads (and
+ * fails it when invalid); clients are built once per container, those only some deployments need
+ * (DynamoDB, SQS, Lambda) on the first invocation. Each scheduled invocation runs one subtask until its
+ * time budget (the smaller of `consumer.timebudgetmillis` and the function's remaining time less a
+ * reserve), or in cost mode until every shard is caught up, checkpoints, publishes its metrics and
+ * returns. A record that keeps failing goes to the on-failure queue; without one (or with
+ * `consumer.failonerror`) the invocation throws after checkpointing what came before it.
  *
  * ```ts
  * export const handler = createConsumerHandler<string>(async (records) => {
@@ -79,32 +144,124 @@ export function createConsumerHandler<T = string>(
   handler: BatchHandler<T>,
   options: ConsumerHandlerOptions<T> = {},
 ): ConsumerLambdaHandler {
-  const config = options.config ?? consumerConfigFromEnv(process.env);
-  const logger = options.logger ?? new Logger({ serviceName: 'kinesis-consumer' });
+  const config = options.config ?? consumerConfigFromDeployment(process.env);
+  if (config.delivery.targetFunction) {
+    throw new ConfigurationError(
+      `consumer.target.function is ${config.delivery.targetFunction}, but this handler runs its own code; ` +
+        'use createLambdaTargetHandler, or unset the target.',
+      'consumer.target.function',
+    );
+  }
+  return buildHandler({ ...options, config }, handler);
+}
+
+/**
+ * The consumer's Lambda handler when records go to an existing Lambda function
+ * (`consumer.target.function`): each batch is sent to it synchronously as a LambdaTargetEvent.
+ */
+export function createLambdaTargetHandler(
+  options: Omit<ConsumerHandlerOptions<Uint8Array>, 'deserializer'> = {},
+): ConsumerLambdaHandler {
+  const config = options.config ?? consumerConfigFromDeployment(process.env);
+  const functionName = config.delivery.targetFunction;
+  if (!functionName) {
+    throw new ConfigurationError(
+      'consumer.target.function is not set; name the Lambda function that receives the batches.',
+      'consumer.target.function',
+    );
+  }
+  let target: BatchHandler<Uint8Array> | undefined;
+  const aws = new AwsClientFactory(toAwsSettings(config.aws));
+  return buildHandler<Uint8Array>({ ...options, config, deserializer: 'bytes' }, async (records, context) => {
+    if (!target) {
+      // Loaded on first use, so consumers without a target do not pay for the Lambda client at start.
+      const [{ LambdaClient }, { lambdaInvokeApi }] = await Promise.all([
+        import('@aws-sdk/client-lambda'),
+        import('./lambda-invoke'),
+      ]);
+      target = lambdaTarget({ lambda: lambdaInvokeApi(aws.client('lambda', LambdaClient)), functionName });
+    }
+    return target(records, context);
+  });
+}
+
+function buildHandler<T>(
+  options: ConsumerHandlerOptions<T> & { readonly config: ConsumerConfig },
+  handler: BatchHandler<T>,
+): ConsumerLambdaHandler {
+  const { config } = options;
+  const logger = options.logger ?? new Logger({ serviceName: CONSUMER_SERVICE });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const settleMillis = options.leaseSettleMillis ?? 2000;
   const reserveMillis = options.shutdownReserveMillis ?? 5000;
   const aws = new AwsClientFactory(toAwsSettings(config.aws));
-  const ssm = aws.client('ssm', SSMClient);
-  const store = new SsmCheckpointStore({
-    ssm,
-    parameterPath: config.checkpoint.ssmPrefix,
-    tier: config.checkpoint.ssmTier,
-    clock,
-    random,
-    logger,
-  });
   const engineOptions = engineOptionsFromConfig(config, {
     handler,
     ...(options.deserializer ? { deserializer: options.deserializer } : {}),
     ...(options.assigner ? { assigner: options.assigner } : {}),
+    ...(options.timestampAssigner ? { timestampAssigner: options.timestampAssigner } : {}),
   });
   const kinesis = kinesisReadApi(aws.client('kinesis', KinesisClient));
-  const engine = new ConsumerEngine<T>(
-    {
-      kinesis,
-      checkpoints: store,
+  let metrics: ConsumerMetricsSink | undefined;
+  let publish: (() => void) | undefined;
+  if (options.metrics === undefined) {
+    const sink = new PowertoolsMetricsSink(
+      new Metrics({
+        namespace: METRICS_NAMESPACE,
+        serviceName: CONSUMER_SERVICE,
+        defaultDimensions: { [ConsumerMetricDimension.CONSUMER_NAME]: config.consumerName },
+      }),
+    );
+    metrics = sink;
+    publish = () => sink.publish();
+  } else if (options.metrics) {
+    metrics = options.metrics;
+  }
+
+  const wire = async (): Promise<Wiring> => {
+    const onFailure = config.onFailure.queueUrl
+      ? await (async () => {
+          const [{ SQSClient }, { SqsOnFailureQueue }] = await Promise.all([
+            import('@aws-sdk/client-sqs'),
+            import('./on-failure'),
+          ]);
+          return new SqsOnFailureQueue({
+            sqs: aws.client('sqs', SQSClient),
+            queueUrl: config.onFailure.queueUrl as string,
+            maxMessageBytes: config.onFailure.maxMessageBytes,
+            consumerName: config.consumerName,
+            clock,
+            random,
+          });
+        })()
+      : undefined;
+    if (config.checkpoint.store === 'dynamodb') {
+      const [{ DynamoDBClient }, { DynamoDbCheckpointStore }] = await Promise.all([
+        import('@aws-sdk/client-dynamodb'),
+        import('../checkpoints/dynamodb-checkpoint-store'),
+      ]);
+      const store = new DynamoDbCheckpointStore({
+        dynamodb: aws.client('dynamodb', DynamoDBClient),
+        tableName: config.checkpoint.dynamoDbTable as string,
+        consumerName: config.consumerName,
+        clock,
+        random,
+        logger,
+      });
+      return { store, lease: (i, owner) => store.lease(i, owner), ...(onFailure ? { onFailure } : {}) };
+    }
+    const ssm = aws.client('ssm', SSMClient);
+    const store = new SsmCheckpointStore({
+      ssm,
+      parameterPath: config.checkpoint.ssmPrefix,
+      tier: config.checkpoint.ssmTier,
+      clock,
+      random,
+      logger,
+    });
+    return {
+      store,
       lease: (subtaskIndex, owner) =>
         new SsmSubtaskLease({
           ssm,
@@ -115,12 +272,30 @@ export function createConsumerHandler<T = string>(
           random,
           logger,
         }),
-      clock,
-      random,
-      logger,
-    },
-    engineOptions,
-  );
+      ...(onFailure ? { onFailure } : {}),
+    };
+  };
+  let engine: Promise<ConsumerEngine<T>> | undefined;
+  const engineOnce = (): Promise<ConsumerEngine<T>> => {
+    engine ??= wire().then(
+      (w) =>
+        new ConsumerEngine<T>(
+          {
+            kinesis,
+            checkpoints: w.store,
+            lease: w.lease,
+            clock,
+            random,
+            logger,
+            ...(w.onFailure ? { onFailure: w.onFailure } : {}),
+            ...(metrics ? { metrics } : {}),
+          },
+          engineOptions,
+        ),
+    );
+    engine.catch(() => (engine = undefined));
+    return engine;
+  };
 
   return async (event, context) => {
     const { subtaskIndex, parallelism } = parseEvent(event, config.parallelism);
@@ -137,14 +312,16 @@ export function createConsumerHandler<T = string>(
         'timeout',
       );
     }
+    const running = await engineOnce();
     try {
-      const summary = await engine.run({
+      const summary = await running.run({
         subtaskIndex,
         parallelism,
         deadline,
         leaseExpiresAt: now + remaining,
         invocationId: context.awsRequestId,
       });
+      publish?.();
       if (summary.error) throw summary.error;
       return { status: 'completed', subtaskIndex, parallelism, summary };
     } catch (error) {

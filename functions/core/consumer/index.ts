@@ -8,7 +8,7 @@ export {
   type DeserializerInput,
   type DeserializerName,
 } from './deserializers';
-export type { DeliverySettings } from './delivery';
+export { firstFailure, type DeliverySettings, type UndeliverableRecord } from './delivery';
 export {
   ConsumerEngine,
   DEFAULT_ENGINE_SETTINGS,
@@ -23,13 +23,59 @@ export {
 export { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
 export {
   CONSUMER_HANDLER_ENV,
+  consumerConfigFromDeployment,
   createConsumerHandler,
+  createLambdaTargetHandler,
   type ConsumerHandlerOptions,
   type ConsumerInvocationResult,
   type ConsumerLambdaHandler,
   type ScheduledConsumerEvent,
 } from './handler-factory';
 export { kinesisReadApi, type KinesisReadApi } from './kinesis-api';
-export { DEFAULT_SHARD_READ_LIMITS, type ShardReadLimits } from './rate-limit';
+export {
+  adaptiveRecordLimit,
+  DEFAULT_SHARD_READ_LIMITS,
+  MAX_RECORDS_PER_CALL,
+  type ShardReadLimits,
+} from './rate-limit';
+export {
+  lambdaTarget,
+  SYNC_INVOKE_PAYLOAD_LIMIT_BYTES,
+  TargetFunctionError,
+  targetRecord,
+  type LambdaInvokeApi,
+  type LambdaTargetEvent,
+  type LambdaTargetOptions,
+  type LambdaTargetRecord,
+  type LambdaTargetResponse,
+} from './lambda-target';
+export { lambdaInvokeApi } from './lambda-invoke';
+export {
+  CONSUMER_SERVICE,
+  ConsumerMetricDimension,
+  ConsumerMetricName,
+  METRICS_NAMESPACE,
+  putRunMetrics,
+  type ConsumerMetricsSink,
+  type ConsumerMetricUnit,
+} from './metrics';
+export {
+  onFailureMessage,
+  SqsOnFailureQueue,
+  type FailedRecord,
+  type OnFailureDestination,
+  type OnFailureMessage,
+  type SqsOnFailureQueueOptions,
+} from './on-failure';
+export { PowertoolsMetricsSink } from './powertools-metrics';
+export { ShardWatermark, WatermarkTracker } from './watermarks';
 export type { ShardReaderSettings } from './shard-reader';
-export type { BatchContext, BatchHandler, ConsumerRecord, ShardDescription, StartingPosition } from './types';
+export type {
+  BatchContext,
+  BatchHandler,
+  BatchResult,
+  ConsumerRecord,
+  ShardDescription,
+  StartingPosition,
+  TimestampAssigner,
+} from './types';

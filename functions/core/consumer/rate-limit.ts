@@ -63,3 +63,25 @@ export class ShardReadLimiter {
     return Math.min(this.limits.bytesPerSecond, refilled);
   }
 }
+
+/** GetRecords' own ceiling on records per call. */
+export const MAX_RECORDS_PER_CALL = 10_000;
+
+/**
+ * Adaptive reads (`flink.shard.adaptivereads`): the records to ask for in the next GetRecords call so
+ * that, at the loop rate just measured, the shard reads no more than `bytesPerSecond`:
+ * clamp((bytesPerSecond / loopHz) / averageRecordBytes, 1, 10000). Undefined when the last call says
+ * nothing about record sizes (no records), so the caller keeps its current count.
+ */
+export function adaptiveRecordLimit(
+  loopMillis: number,
+  records: number,
+  bytes: number,
+  bytesPerSecond: number = DEFAULT_SHARD_READ_LIMITS.bytesPerSecond,
+): number | undefined {
+  if (records <= 0 || bytes <= 0 || loopMillis <= 0) return undefined;
+  const loopHz = 1000 / loopMillis;
+  const averageRecordBytes = bytes / records;
+  const limit = Math.floor(bytesPerSecond / loopHz / averageRecordBytes);
+  return Math.max(1, Math.min(limit, MAX_RECORDS_PER_CALL));
+}

@@ -2,14 +2,21 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { GetRecordsOutput, GetShardIteratorInput, _Record } from '@aws-sdk/client-kinesis';
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
 import type { ShardCheckpoint } from '../checkpoints/checkpoint-store';
-import { DeliveryFailedError, describeError, RetriesExhaustedError } from '../errors';
+import {
+  DeliveryFailedError,
+  describeError,
+  OnFailureSendError,
+  RetriesExhaustedError,
+  ValidationError,
+} from '../errors';
 import { deaggregate, type DeaggregateOptions, type KinesisRecord } from '../record-format';
 import type { Clock, Random } from '../time/clock';
 import type { ShardDelivery } from './delivery';
 import type { DeserializerInput, RecordDeserializer } from './deserializers';
 import type { KinesisReadApi } from './kinesis-api';
-import { ShardReadLimiter, type ShardReadLimits } from './rate-limit';
-import type { ConsumerRecord, ShardDescription, StartingPosition } from './types';
+import { adaptiveRecordLimit, ShardReadLimiter, type ShardReadLimits } from './rate-limit';
+import type { ConsumerRecord, ShardDescription, StartingPosition, TimestampAssigner } from './types';
+import type { ShardWatermark } from './watermarks';
 
 export interface ShardReaderSettings {
   /** GetRecords Limit. @default 10000 */
@@ -19,6 +26,8 @@ export interface ShardReaderSettings {
   readonly getRecordsBackoff: BackoffSettings;
   readonly getShardIteratorBackoff: BackoffSettings;
   readonly limits: ShardReadLimits;
+  /** Size each call's Limit to the shard's byte rate at the measured loop rate. @default false */
+  readonly adaptiveReads?: boolean;
 }
 
 export interface ShardReaderOptions<T> {
@@ -29,6 +38,10 @@ export interface ShardReaderOptions<T> {
   readonly skipThrough?: { readonly sequenceNumber: string; readonly subSequenceNumber: number };
   readonly delivery: ShardDelivery<T>;
   readonly deserializer: RecordDeserializer<T>;
+  /** Gives each record its event time; the arrival time when absent. */
+  readonly timestampAssigner?: TimestampAssigner<T>;
+  /** Where the shard's event-time progress goes. */
+  readonly watermark?: ShardWatermark;
   readonly settings: ShardReaderSettings;
   readonly clock: Clock;
   readonly random: Random;
@@ -40,10 +53,16 @@ export interface ShardReaderOptions<T> {
 export interface ShardReaderStats {
   getRecordsCalls: number;
   kinesisRecords: number;
+  /** User records after KPL deaggregation. */
+  userRecords: number;
   bytesRead: number;
   throttledCalls: number;
   expiredIterators: number;
   millisBehindLatest?: number;
+  /** The Limit of the last GetRecords call (adaptive reads change it). */
+  recordsPerCall: number;
+  /** Since when every response came back empty at the tip (MillisBehindLatest 0); unset otherwise. */
+  caughtUpSince?: number;
 }
 
 /** How often in a row an iterator may expire before the reader gives up (a clock or network fault). */
@@ -63,9 +82,11 @@ export class ShardReader<T> {
   readonly stats: ShardReaderStats = {
     getRecordsCalls: 0,
     kinesisRecords: 0,
+    userRecords: 0,
     bytesRead: 0,
     throttledCalls: 0,
     expiredIterators: 0,
+    recordsPerCall: 0,
   };
   private readonly limiter: ShardReadLimiter;
   private readonly keys: { stream: string; shardId: string };
@@ -88,6 +109,7 @@ export class ShardReader<T> {
         }),
     };
     this.skipThrough = options.skipThrough;
+    this.stats.recordsPerCall = options.settings.maxRecordsPerCall;
   }
 
   async run(): Promise<'shard-end' | 'stopped'> {
@@ -95,6 +117,7 @@ export class ShardReader<T> {
     try {
       this.iterator = await this.acquireIterator(this.options.start);
       let nextCallAt = 0;
+      let lastCallAt: number | undefined;
       for (;;) {
         // Wait for the next call, delivering a batch whose batching time runs out meanwhile.
         for (;;) {
@@ -109,9 +132,20 @@ export class ShardReader<T> {
           await this.sleepUntil(callAt);
           break;
         }
-        nextCallAt = clock.now() + settings.intervalMillis;
+        const callAt = clock.now();
+        nextCallAt = callAt + settings.intervalMillis;
         const response = await this.getRecords();
-        await this.process(response);
+        const read = await this.process(response);
+        if (settings.adaptiveReads && lastCallAt !== undefined) {
+          const limit = adaptiveRecordLimit(
+            callAt - lastCallAt,
+            read.records,
+            read.bytes,
+            settings.limits.bytesPerSecond,
+          );
+          if (limit !== undefined) this.stats.recordsPerCall = limit;
+        }
+        lastCallAt = callAt;
         if (!response.NextShardIterator) {
           await delivery.flush();
           delivery.markShardEnd();
@@ -127,27 +161,36 @@ export class ShardReader<T> {
       }
       // Deliver what was read before a read or deserializer failure, so the checkpoint keeps it; a
       // failed delivery is not tried again here.
-      if (!(error instanceof DeliveryFailedError)) await delivery.flush();
+      if (!(error instanceof DeliveryFailedError || error instanceof OnFailureSendError))
+        await delivery.flush();
       throw error;
     }
   }
 
-  private async process(response: GetRecordsOutput): Promise<void> {
-    const { delivery, deserializer, shard } = this.options;
+  private async process(response: GetRecordsOutput): Promise<{ records: number; bytes: number }> {
+    const { delivery, deserializer, shard, timestampAssigner, watermark, clock } = this.options;
     const records = response.Records ?? [];
     let bytes = 0;
     for (const record of records) bytes += (record.Data?.length ?? 0) + (record.PartitionKey?.length ?? 0);
     this.limiter.bytesRead(bytes);
     this.stats.bytesRead += bytes;
     this.stats.kinesisRecords += records.length;
-    if (response.MillisBehindLatest !== undefined)
+    const now = clock.now();
+    if (response.MillisBehindLatest !== undefined) {
       this.stats.millisBehindLatest = response.MillisBehindLatest;
+      // Caught up: at the tip with nothing new. A busy shard read at its tip is not caught up, so cost
+      // mode returns only once traffic pauses.
+      if (response.MillisBehindLatest > 0 || records.length > 0) this.stats.caughtUpSince = undefined;
+      else this.stats.caughtUpSince ??= now;
+    }
+    if (watermark && records.length) watermark.lastActiveAt = now;
     const stream = shard.streamName;
     const shardId = shard.shardId;
     for (const record of records) {
       const sequenceNumber = record.SequenceNumber as string;
       const arrival = record.ApproximateArrivalTimestamp ?? new Date(0);
       const users = deaggregate(toInput(record), this.deaggregation);
+      this.stats.userRecords += users.length;
       for (let i = 0; i < users.length; i++) {
         const user = users[i] as (typeof users)[number];
         const sub = user.subSequenceNumber;
@@ -165,25 +208,47 @@ export class ShardReader<T> {
           shardId,
         };
         if (sub !== undefined) input.subSequenceNumber = sub;
-        const data = deserializer(input);
         let delivered: Mutable<ConsumerRecord<T>> | undefined;
-        if (data !== undefined && data !== null) {
-          delivered = {
-            stream,
-            shardId,
-            sequenceNumber,
-            partitionKey: user.partitionKey,
-            approximateArrivalTimestamp: arrival,
-            data,
-          };
-          if (sub !== undefined) delivered.subSequenceNumber = sub;
-          if (user.explicitHashKey) delivered.explicitHashKey = user.explicitHashKey;
+        try {
+          const data = deserializer(input);
+          if (data !== undefined && data !== null) {
+            delivered = {
+              stream,
+              shardId,
+              sequenceNumber,
+              partitionKey: user.partitionKey,
+              approximateArrivalTimestamp: arrival,
+              eventTime: arrival,
+              data,
+            };
+            if (sub !== undefined) delivered.subSequenceNumber = sub;
+            if (user.explicitHashKey) delivered.explicitHashKey = user.explicitHashKey;
+            if (timestampAssigner) delivered.eventTime = eventTimeOf(timestampAssigner(delivered));
+            watermark?.observe(delivered.eventTime.getTime());
+          }
+        } catch (error) {
+          await delivery.reject(
+            {
+              stream,
+              shardId,
+              sequenceNumber,
+              ...(sub !== undefined ? { subSequenceNumber: sub } : {}),
+              partitionKey: user.partitionKey,
+              ...(user.explicitHashKey ? { explicitHashKey: user.explicitHashKey } : {}),
+              approximateArrivalTimestamp: arrival,
+              data: user.data,
+            },
+            position,
+            error,
+          );
+          continue;
         }
-        const flushing = delivery.add(delivered, position);
+        const flushing = delivery.add(delivered, position, user.data);
         if (flushing) await flushing;
       }
       this.lastFetchedSequence = sequenceNumber;
     }
+    return { records: records.length, bytes };
   }
 
   /** Whether a sub-record was delivered before the restart that brought us back AT its sequence number. */
@@ -205,10 +270,7 @@ export class ShardReader<T> {
       this.limiter.callStarted();
       this.stats.getRecordsCalls++;
       try {
-        return await api.getRecords(
-          { ShardIterator: this.iterator, Limit: settings.maxRecordsPerCall },
-          stop,
-        );
+        return await api.getRecords({ ShardIterator: this.iterator, Limit: this.stats.recordsPerCall }, stop);
       } catch (error) {
         if (stop.aborted) throw new Stopped();
         if ((error as Error).name === 'ExpiredIteratorException' && expiries < MAX_CONSECUTIVE_EXPIRIES) {
@@ -317,6 +379,17 @@ function isFutureTimestampError(error: unknown): boolean {
     /timestamp/i.test(e.message ?? '') &&
     /greater|future/i.test(e.message ?? '')
   );
+}
+
+function eventTimeOf(value: Date | number): Date {
+  const date = typeof value === 'number' ? new Date(value) : value;
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw new ValidationError(
+      `The timestamp assigner returned ${String(value)}; it must return a valid Date or epoch milliseconds.`,
+      'timestampAssigner',
+    );
+  }
+  return date;
 }
 
 function toInput(record: _Record): KinesisRecord {

@@ -33,6 +33,8 @@ export interface ConsumerRecord<T> {
   readonly partitionKey: string;
   readonly explicitHashKey?: string;
   readonly approximateArrivalTimestamp: Date;
+  /** The record's event time: the arrival time unless a timestamp assigner says otherwise. */
+  readonly eventTime: Date;
   /** The record's data as the deserializer returned it. */
   readonly data: T;
 }
@@ -42,11 +44,33 @@ export interface BatchContext {
   readonly stream: string;
   readonly shardId: string;
   readonly subtaskIndex: number;
-  /** Delivery attempt of this batch, from 0. */
+  /** Delivery attempt of these records, from 0 (a bisected half starts again at 0). */
   readonly attempt: number;
   /** Aborted when the invocation is stopping; long-running handlers may watch it. */
   readonly signal: AbortSignal;
+  /**
+   * The subtask's watermark in epoch milliseconds: no record of any active shard of this subtask still
+   * to come has an earlier event time than this, as far as each shard's order goes. Undefined until
+   * every active shard has delivered a record (an idle shard stops counting after
+   * `flink.shard.idle.interval`).
+   */
+  readonly watermark?: number;
+}
+
+/**
+ * What a handler may return to report a partial failure, as Lambda's own Kinesis integration does:
+ * the records before the first identifier listed count as delivered, and delivery resumes at it.
+ * An identifier is a record's `sequenceNumber`; one that is not in the batch fails the whole batch.
+ */
+export interface BatchResult {
+  readonly batchItemFailures?: readonly { readonly itemIdentifier: string }[];
 }
 
 /** User code: process one batch of one shard's records, in order. Throwing fails the batch. */
-export type BatchHandler<T> = (records: ConsumerRecord<T>[], context: BatchContext) => Promise<void> | void;
+export type BatchHandler<T> = (
+  records: ConsumerRecord<T>[],
+  context: BatchContext,
+) => Promise<void | BatchResult> | void | BatchResult;
+
+/** Gives a record its event time (epoch milliseconds or a Date), e.g. a timestamp inside its data. */
+export type TimestampAssigner<T> = (record: ConsumerRecord<T>) => Date | number;

@@ -90,4 +90,28 @@ describe('SsmSubtaskLease', () => {
       aws().ssm.faults.clear();
     }
   });
+
+  it('shows its holder and expiry to an operator, and nothing for a lease never taken', async () => {
+    const parameterName = name();
+    expect(await lease(parameterName, 'operator').holder()).toBeUndefined();
+    const expiresAt = Date.now() + 60_000;
+    await lease(parameterName, 'invocation-1').acquire(expiresAt);
+    expect(await lease(parameterName, 'operator').holder()).toEqual({ owner: 'invocation-1', expiresAt });
+  });
+
+  it('lets an operator take over a live lease, after which the old holder no longer holds it', async () => {
+    const parameterName = name();
+    const running = lease(parameterName, 'running');
+    await running.acquire(Date.now() + 60_000);
+    const operator = lease(parameterName, 'operator');
+    await expect(operator.acquire(Date.now() + 60_000)).rejects.toBeInstanceOf(LeaseHeldError);
+    await operator.takeOver(Date.now() + 60_000);
+    expect(await operator.isHeld()).toBe(true);
+    expect(await running.isHeld()).toBe(false);
+    await expect(lease(parameterName, 'next').acquire(Date.now() + 60_000)).rejects.toThrow(
+      /held by invocation operator/,
+    );
+    await operator.release();
+    expect((await operator.holder())?.expiresAt).toBe(0);
+  });
 });

@@ -91,10 +91,35 @@ const ROWS: Row[] = [
   ['consumer.checkpoint.ssm.tier', (c) => c.checkpoint.ssmTier, 'Standard', 'Advanced', 'Advanced'],
   ['consumer.failonerror', (c) => c.failOnError, false, 'true', true],
   ['consumer.deserializer', (c) => c.deserializer, 'string', 'json', 'json'],
+  ['consumer.name', (c) => c.consumerName, 'kinesis-consumer', 'orders-app', 'orders-app'],
+  ['consumer.delivery.maxretries', (c) => c.delivery.backoff.maxRetries, 3, '6', 6],
+  ['consumer.delivery.backoff.base', (c) => c.delivery.backoff.baseMillis, 300, '50', 50],
+  ['consumer.delivery.backoff.max', (c) => c.delivery.backoff.maxMillis, 1000, '4000', 4000],
+  ['consumer.delivery.backoff.expconst', (c) => c.delivery.backoff.expConst, 1.5, '3', 3],
+  ['consumer.delivery.bisect', (c) => c.delivery.bisect, true, 'false', false],
+  [
+    'consumer.target.function',
+    (c) => c.delivery.targetFunction,
+    undefined,
+    'arn:aws:lambda:eu-west-1:123456789012:function:process-orders:live',
+    'arn:aws:lambda:eu-west-1:123456789012:function:process-orders:live',
+  ],
+  [
+    'consumer.onfailure.queueurl',
+    (c) => c.onFailure.queueUrl,
+    undefined,
+    'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-failed',
+    'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-failed',
+  ],
+  ['consumer.onfailure.maxmessagebytes', (c) => c.onFailure.maxMessageBytes, 262144, '1048576', 1048576],
+  ['consumer.costmode', (c) => c.costMode, false, 'true', true],
+  ['consumer.idlereturnmillis', (c) => c.idleReturnMillis, 5000, '0', 0],
 ];
 
 /** Keys with tests of their own below: required ones and the AT_TIMESTAMP pair. */
 const SPECIAL_KEYS = [
+  'consumer.checkpoint.store',
+  'consumer.checkpoint.dynamodb.table',
   'aws.region',
   'streams',
   'flink.stream.initpos.timestamp',
@@ -160,6 +185,7 @@ describe('consumerConfig (typed options)', () => {
       backoff: { maxRetries: 7, baseMillis: 300, maxMillis: 1000, expConst: 1.5 },
     });
     expect(config.checkpoint).toEqual({
+      store: 'ssm',
       ssmPrefix: '/serverless-kinesis-connector/checkpoints',
       ssmTier: 'Advanced',
     });
@@ -643,5 +669,42 @@ describe('consumerConfigFromEnv', () => {
       SKC_FLINK_STREAM_INITPOS_TIMESTAMP_FORMAT: 'yyyy-MM-dd',
     });
     expect(config.initialTimestamp?.toISOString()).toBe('2016-04-04T00:00:00.000Z');
+  });
+});
+
+describe('the checkpoint store settings', () => {
+  it('defaults to SSM and takes DynamoDB with a table and an explicit consumer name', () => {
+    expect(fromProps({}).checkpoint.store).toBe('ssm');
+    const config = consumerConfigFromEnv({
+      ...BASE_ENV,
+      SKC_CONSUMER_CHECKPOINT_STORE: 'dynamodb',
+      SKC_CONSUMER_CHECKPOINT_DYNAMODB_TABLE: 'connector-checkpoints',
+      SKC_CONSUMER_NAME: 'orders-app',
+    });
+    expect(config.checkpoint).toMatchObject({ store: 'dynamodb', dynamoDbTable: 'connector-checkpoints' });
+    expect(config.consumerName).toBe('orders-app');
+  });
+
+  it('requires the table and the consumer name with DynamoDB, naming both', () => {
+    expect(problemsOf(() => fromProps({ 'consumer.checkpoint.store': 'dynamodb' }))).toEqual([
+      'consumer.checkpoint.dynamodb.table is required when consumer.checkpoint.store is dynamodb: name the table.',
+      "consumer.name is required when consumer.checkpoint.store is dynamodb: it keys this consumer's items, " +
+        'so two consumers sharing a table must not both take the default.',
+    ]);
+  });
+
+  it('refuses a table without the DynamoDB store, and an unknown store', () => {
+    expect(problemsOf(() => fromProps({ 'consumer.checkpoint.dynamodb.table': 'cp-table' }))).toEqual([
+      'consumer.checkpoint.dynamodb.table is only used when consumer.checkpoint.store is dynamodb; it is ssm.',
+    ]);
+    expect(problemsOf(() => fromProps({ 'consumer.checkpoint.store': 'redis' }))).toEqual([
+      'consumer.checkpoint.store must be one of ssm or dynamodb; got "redis".',
+    ]);
+  });
+
+  it('refuses a target that is not a function name or ARN', () => {
+    expect(problemsOf(() => fromProps({ 'consumer.target.function': 'arn:aws:sqs:x' }))).toEqual([
+      'consumer.target.function must be a Lambda function name, name:alias or function ARN; got "arn:aws:sqs:x".',
+    ]);
   });
 });

@@ -18,6 +18,7 @@ function record(sequenceNumber: string): ConsumerRecord<string> {
     sequenceNumber,
     partitionKey: 'k',
     approximateArrivalTimestamp: new Date(0),
+    eventTime: new Date(0),
     data: `d${sequenceNumber}`,
   };
 }
@@ -91,7 +92,7 @@ describe('ShardDelivery', () => {
     expect(d.committed).toEqual(at('1'));
   });
 
-  it('gives up after the retries with DeliveryFailedError and keeps the position before the batch', async () => {
+  it('without an on-failure destination stops with DeliveryFailedError at the failing record, past the ones before it', async () => {
     const d = delivery((records) => {
       if (records.some((r) => r.sequenceNumber === '3')) throw new Error('poison');
     });
@@ -102,8 +103,8 @@ describe('ShardDelivery', () => {
     const failure = d.flush();
     await expect(failure).rejects.toThrow(DeliveryFailedError);
     await expect(failure).rejects.toThrow(
-      /s\/shardId-000000000000 starting at sequence number 2 3 time\(s\): Error: poison/,
+      /s\/shardId-000000000000 starting at sequence number 3 3 time\(s\): Error: poison.*Set consumer.onfailure.queueurl/,
     );
-    expect(d.committed).toEqual(at('1'));
+    expect(d.committed).toEqual(at('2'));
   });
 });

@@ -75,6 +75,19 @@ export class FakeKinesis implements KinesisReadApi {
     if (options.closed) shard.closed = true;
   }
 
+  /** Adds `count` records of exactly `dataBytes` bytes each, partition key `k1`. */
+  addSized(shardId: string, count: number, dataBytes: number): void {
+    const shard = this.shard(shardId);
+    for (let i = 0; i < count; i++) {
+      shard.records.push({
+        SequenceNumber: String(1000 + shard.records.length),
+        PartitionKey: 'k1',
+        Data: new Uint8Array(dataBytes),
+        ApproximateArrivalTimestamp: new Date(this.clock.now()),
+      });
+    }
+  }
+
   /** Adds one KPL aggregated record per group, holding the group's texts as sub-records. */
   addAggregated(shardId: string, groups: readonly (readonly string[])[]): void {
     const shard = this.shard(shardId);
@@ -175,7 +188,8 @@ export class FakeKinesis implements KinesisReadApi {
     const ended = shard.closed && records.length === 0 && next >= shard.records.length;
     return {
       Records: records,
-      MillisBehindLatest: 0,
+      // Behind while records remain after this page, as Kinesis reports it.
+      MillisBehindLatest: next < shard.records.length ? 1000 : 0,
       ...(ended ? {} : { NextShardIterator: this.issue(iterator.shardId, next) }),
     };
   }

@@ -1,0 +1,31 @@
+import { Option, type Command } from 'commander';
+import { integerOption, listOption } from '../command';
+
+/** The options that name a consumer's checkpoints, shared by `status` and `reset`. */
+export function addConsumerOptions(command: Command): Command {
+  return command
+    .option(
+      '--consumer-prefix <path>',
+      "the consumer's SSM checkpoint path (consumer.checkpoint.ssm.prefix; default: from --properties, else /serverless-kinesis-connector/checkpoints)",
+    )
+    .option(
+      '--consumer <name>',
+      'a consumer deployed with the CDK construct: path /serverless-kinesis-connector/<name>',
+    )
+    .option(
+      '--streams <names>',
+      "the consumer's streams, comma-separated (default: from --properties and the streams in its checkpoints)",
+      listOption,
+    )
+    .option(
+      '--parallelism <n>',
+      "the consumer's parallelism, for the owning subtasks (default: from --properties, else the stored subtask values)",
+      integerOption(1, 1000),
+    )
+    .addOption(
+      new Option(
+        '--ssm-tier <tier>',
+        'the tier of the checkpoint parameters (consumer.checkpoint.ssm.tier)',
+      ).choices(['Standard', 'Advanced', 'Intelligent-Tiering']),
+    );
+}

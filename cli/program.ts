@@ -1,0 +1,89 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { putCommand } from './commands/put';
+import { resetCommand } from './commands/reset';
+import { sendCommand } from './commands/send';
+import { statusCommand } from './commands/status';
+import { tailCommand } from './commands/tail';
+import { explainError } from './errors';
+import { println, type CliIo } from './io';
+
+/** Exit codes: 0 done, 1 failed, 2 the command line was wrong. */
+export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
+
+/** The `skc` program with its global options and every command, writing to `io`. */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('skc')
+    .description(
+      'Operate serverless-kinesis-connector consumers and streams, on AWS or on the local servers: ' +
+        'checkpoint status and lag, replay by resetting checkpoints, tail a stream, put records.',
+    )
+    .version(packageVersion(), '-V, --version')
+    .option(
+      '--region <region>',
+      'the AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or aws.region in --properties)',
+    )
+    .option('--profile <name>', 'a profile of the shared AWS config and credentials files')
+    .option(
+      '--endpoint <url>',
+      'one endpoint for every service (local servers, VPC endpoints); the region still signs',
+    )
+    .option('--kinesis-endpoint <url>', 'the Kinesis endpoint alone (wins over --endpoint)')
+    .option('--ssm-endpoint <url>', 'the SSM endpoint alone')
+    .option('--sqs-endpoint <url>', 'the SQS endpoint alone')
+    .option('--dynamodb-endpoint <url>', 'the DynamoDB endpoint alone')
+    .option(
+      '--properties <file>',
+      'a Flink-style properties file: aws.region, aws.endpoint, aws.credentials.provider and its keys, the consumer checkpoint settings',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .exitOverride();
+  for (const command of [
+    statusCommand(io),
+    resetCommand(io),
+    tailCommand(io),
+    putCommand(io),
+    sendCommand(io),
+  ]) {
+    program.addCommand(command.copyInheritedSettings(program));
+  }
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (the arguments after the program name) and resolves with the exit code; it
+ * never exits the process, so tests run it in-process.
+ */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the help or the usage error already.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const { message, exitCode } = explainError(error);
+    println(io.stderr, `skc: ${message}`);
+    return exitCode;
+  }
+}
+
+/** The package's version, from its package.json: one folder up from cli/ under tsx, two from dist/cli/. */
+function packageVersion(): string {
+  for (const path of [join(__dirname, '..', 'package.json'), join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'serverless-kinesis-connector' && manifest.version) return manifest.version;
+    } catch {
+      // Not this layout; try the next.
+    }
+  }
+  return 'unknown';
+}

@@ -1,0 +1,295 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import {
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { withRetries, type BackoffSettings } from '../aws/retry';
+import { describeError, LeaseHeldError, LeaseLostError, ValidationError } from '../errors';
+import type { Clock, Random } from '../time/clock';
+import type { CheckpointStore, CheckpointValue, StoredCheckpoint, SubtaskLease } from './checkpoint-store';
+import { decodeCheckpointValue, encodeCheckpointValue } from './encoding';
+
+/** Backoff for DynamoDB calls that were throttled or failed in transit. */
+export const DEFAULT_DYNAMODB_BACKOFF: BackoffSettings = {
+  maxRetries: 6,
+  baseMillis: 50,
+  maxMillis: 2000,
+  expConst: 2,
+};
+
+/** Largest checkpoint value kept in one item: DynamoDB items hold 400 KB, keys and attributes included. */
+export const DYNAMODB_VALUE_LIMIT_BYTES = 380_000;
+
+export interface DynamoDbCheckpointStoreOptions {
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
+  /** A table with a string partition key `pk` and a string sort key `sk`. */
+  readonly tableName: string;
+  /** The partition key of this consumer's items; give each consumer its own. */
+  readonly consumerName: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** @default DEFAULT_DYNAMODB_BACKOFF */
+  readonly backoff?: BackoffSettings;
+  readonly logger?: Logger;
+}
+
+const CHECKPOINT_PREFIX = 'checkpoint#';
+const LEASE_PREFIX = 'lease#';
+
+/**
+ * Checkpoints and leases in DynamoDB, for consumers that write more often than SSM allows. One item per
+ * subtask holds its value in the same encoding as the SSM store (`pk` = consumer name,
+ * `sk` = `checkpoint#<i>`), so merging is the same: per shard, the furthest position of the highest
+ * generation wins. Beside it, `lease#<i>` holds the subtask's lease: owner, expiry and a fencing token
+ * that grows with each taking. Taking the lease stamps the token on the checkpoint item, and every
+ * checkpoint write is conditional on the item's token not being newer than the writer's, so an
+ * invocation that lost its lease cannot overwrite what a newer one wrote.
+ */
+export class DynamoDbCheckpointStore implements CheckpointStore {
+  constructor(private readonly options: DynamoDbCheckpointStoreOptions) {}
+
+  async loadAll(): Promise<StoredCheckpoint[]> {
+    const values: StoredCheckpoint[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.retrying('Query', () =>
+        this.options.dynamodb.send(
+          new QueryCommand({
+            TableName: this.options.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: {
+              ':pk': { S: this.options.consumerName },
+              ':prefix': { S: CHECKPOINT_PREFIX },
+            },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const sk = item.sk?.S ?? '';
+        const text = item.value?.S;
+        const match = /^checkpoint#(\d+)$/.exec(sk);
+        // An item with only a fence was stamped by a lease before its first checkpoint.
+        if (!match || text === undefined) continue;
+        const value = decodeCheckpointValue(
+          text,
+          `${this.options.tableName} ${this.options.consumerName} ${sk}`,
+        );
+        values.push({ ...value, subtaskIndex: Number(match[1]) });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return values;
+  }
+
+  async save(
+    subtaskIndex: number,
+    value: CheckpointValue,
+    lease?: SubtaskLease,
+  ): Promise<{ writes: number }> {
+    const text = encodeCheckpointValue(value);
+    if (text.length > DYNAMODB_VALUE_LIMIT_BYTES) {
+      throw new ValidationError(
+        `The checkpoint of subtask ${subtaskIndex} is ${text.length} bytes, more than one DynamoDB item holds ` +
+          `(${DYNAMODB_VALUE_LIMIT_BYTES}); raise consumer.parallelism so each subtask owns fewer shards.`,
+        'checkpoint',
+      );
+    }
+    const token = lease?.fencingToken;
+    try {
+      await this.retrying('UpdateItem', () =>
+        this.options.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.options.tableName,
+            Key: this.key(CHECKPOINT_PREFIX, subtaskIndex),
+            UpdateExpression:
+              token === undefined ? 'SET #v = :v, writtenAt = :w' : 'SET #v = :v, writtenAt = :w, fence = :t',
+            ...(token === undefined
+              ? {}
+              : { ConditionExpression: 'attribute_not_exists(fence) OR fence <= :t' }),
+            ExpressionAttributeNames: { '#v': 'value' },
+            ExpressionAttributeValues: {
+              ':v': { S: text },
+              ':w': { N: String(Math.round(value.writtenAt)) },
+              ...(token === undefined ? {} : { ':t': { N: String(token) } }),
+            },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (isConditionFailed(error)) {
+        throw new LeaseLostError(
+          `Subtask ${subtaskIndex}'s checkpoint was fenced by a newer invocation (this one holds token ${token}); ` +
+            'this invocation stops without writing. Keep the function timeout below the schedule period.',
+        );
+      }
+      throw error;
+    }
+    return { writes: 1 };
+  }
+
+  /** The lease of one subtask for one invocation. */
+  lease(subtaskIndex: number, owner: string): DynamoDbSubtaskLease {
+    return new DynamoDbSubtaskLease(this, subtaskIndex, owner);
+  }
+
+  /** @internal */
+  key(prefix: string, subtaskIndex: number): Record<string, AttributeValue> {
+    return { pk: { S: this.options.consumerName }, sk: { S: `${prefix}${subtaskIndex}` } };
+  }
+
+  /** @internal */
+  get settings(): DynamoDbCheckpointStoreOptions {
+    return this.options;
+  }
+
+  /** @internal */
+  retrying<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return withRetries(operation, fn, {
+      settings: this.options.backoff ?? DEFAULT_DYNAMODB_BACKOFF,
+      clock: this.options.clock,
+      random: this.options.random,
+      onRetry: ({ attempt, delayMillis, error }) =>
+        this.options.logger?.warn(`${operation} on the checkpoint table failed; backing off`, {
+          attempt,
+          delayMillis: Math.round(delayMillis),
+          error: describeError(error),
+        }),
+    });
+  }
+}
+
+/**
+ * A subtask's lease as a DynamoDB compare-and-set: taken when free, expired or already ours, with a
+ * fencing token one higher than the last taker's, which is then stamped on the subtask's checkpoint item.
+ */
+export class DynamoDbSubtaskLease implements SubtaskLease {
+  private token: number | undefined;
+
+  constructor(
+    private readonly store: DynamoDbCheckpointStore,
+    private readonly subtaskIndex: number,
+    private readonly owner: string,
+  ) {}
+
+  get fencingToken(): number | undefined {
+    return this.token;
+  }
+
+  async acquire(expiresAt: number): Promise<void> {
+    const { dynamodb, tableName, clock } = this.store.settings;
+    const now = clock.now();
+    let token: number;
+    try {
+      const result = await this.store.retrying('UpdateItem', () =>
+        dynamodb.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
+            UpdateExpression:
+              'SET #owner = :owner, expiresAt = :expires, #token = if_not_exists(#token, :zero) + :one',
+            ConditionExpression: 'attribute_not_exists(sk) OR expiresAt <= :now OR #owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
+            ExpressionAttributeValues: {
+              ':owner': { S: this.owner },
+              ':expires': { N: String(Math.round(expiresAt)) },
+              ':now': { N: String(now) },
+              ':zero': { N: '0' },
+              ':one': { N: '1' },
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      token = Number(result.Attributes?.token?.N);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const holder = await this.read();
+      throw new LeaseHeldError(
+        `Subtask ${this.subtaskIndex}'s lease is held by invocation ${holder?.owner ?? '(unknown)'} until ` +
+          `${new Date(holder?.expiresAt ?? 0).toISOString()}; this invocation does not read. Keep the function ` +
+          'timeout below the schedule period so invocations of one subtask never overlap.',
+      );
+    }
+    try {
+      await this.store.retrying('UpdateItem', () =>
+        dynamodb.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: this.store.key(CHECKPOINT_PREFIX, this.subtaskIndex),
+            UpdateExpression: 'SET fence = :t',
+            ConditionExpression: 'attribute_not_exists(fence) OR fence < :t',
+            ExpressionAttributeValues: { ':t': { N: String(token) } },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      throw new LeaseHeldError(
+        `Subtask ${this.subtaskIndex}'s checkpoint is already fenced by a newer taker of its lease; this ` +
+          'invocation does not read.',
+      );
+    }
+    this.token = token;
+  }
+
+  async isHeld(): Promise<boolean> {
+    if (this.token === undefined) return false;
+    const current = await this.read();
+    return current?.owner === this.owner && current.token === this.token;
+  }
+
+  async release(): Promise<void> {
+    if (this.token === undefined) return;
+    const { dynamodb, tableName } = this.store.settings;
+    try {
+      await this.store.retrying('UpdateItem', () =>
+        dynamodb.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
+            UpdateExpression: 'SET expiresAt = :zero',
+            ConditionExpression: '#owner = :owner AND #token = :t',
+            ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
+            ExpressionAttributeValues: {
+              ':zero': { N: '0' },
+              ':owner': { S: this.owner },
+              ':t': { N: String(this.token) },
+            },
+          }),
+        ),
+      );
+    } catch (error) {
+      // Taken over meanwhile: nothing of ours to give up.
+      if (!isConditionFailed(error)) throw error;
+    }
+    this.token = undefined;
+  }
+
+  private async read(): Promise<{ owner: string; expiresAt: number; token: number } | undefined> {
+    const { dynamodb, tableName } = this.store.settings;
+    const { Item } = await this.store.retrying('GetItem', () =>
+      dynamodb.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    if (!Item?.owner?.S) return undefined;
+    return {
+      owner: Item.owner.S,
+      expiresAt: Number(Item.expiresAt?.N ?? 0),
+      token: Number(Item.token?.N ?? 0),
+    };
+  }
+}
+
+function isConditionFailed(error: unknown): boolean {
+  return (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,42 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  ConsumerMetricDimension,
+  type ConsumerMetricName,
+  type ConsumerMetricsSink,
+  type ConsumerMetricUnit,
+} from './metrics';
+
+/**
+ * Collects one invocation's figures and publishes them through Powertools Metrics (embedded metric
+ * format in the function's log): one metric set per stream, with the StreamName dimension, and one
+ * without it for subtask-wide figures. The consumer name is a default dimension of `metrics`.
+ */
+export class PowertoolsMetricsSink implements ConsumerMetricsSink {
+  private entries: { name: ConsumerMetricName; value: number; unit: ConsumerMetricUnit; stream?: string }[] =
+    [];
+
+  constructor(
+    private readonly metrics: Pick<Metrics, 'addDimension' | 'addMetric' | 'publishStoredMetrics'>,
+  ) {}
+
+  put(name: ConsumerMetricName, value: number, unit: ConsumerMetricUnit, stream?: string): void {
+    this.entries.push({ name, value, unit, ...(stream !== undefined ? { stream } : {}) });
+  }
+
+  /** Publishes and forgets what was put since the last publish. */
+  publish(): void {
+    const byStream = new Map<string | undefined, typeof this.entries>();
+    for (const entry of this.entries) {
+      const list = byStream.get(entry.stream) ?? [];
+      list.push(entry);
+      byStream.set(entry.stream, list);
+    }
+    this.entries = [];
+    for (const [stream, entries] of byStream) {
+      if (stream !== undefined) this.metrics.addDimension(ConsumerMetricDimension.STREAM_NAME, stream);
+      for (const e of entries)
+        this.metrics.addMetric(e.name, e.unit as Parameters<Metrics['addMetric']>[1], e.value);
+      this.metrics.publishStoredMetrics();
+    }
+  }
+}

@@ -1,0 +1,201 @@
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { CheckpointValue, ShardCheckpoint } from '../../../functions/core/checkpoints/checkpoint-store';
+import { DynamoDbCheckpointStore } from '../../../functions/core/checkpoints/dynamodb-checkpoint-store';
+import { mergeCheckpoints } from '../../../functions/core/checkpoints/merge';
+import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
+import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
+import { LeaseHeldError, LeaseLostError } from '../../../functions/core/errors';
+import { FakeKinesis, silentLogger } from '../consumer/helpers';
+import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
+import { useLocalAws } from '../../support/local-aws';
+
+// The DynamoDB store on dynalite, through the real SDK client.
+const aws = useLocalAws({ dynamodb: true, maxAttempts: { dynamodb: 1 } });
+const dynamodb = () => aws().clients.client('dynamodb', DynamoDBClient);
+const START = Date.UTC(2026, 0, 1);
+let tables = 0;
+
+async function table(): Promise<string> {
+  const name = `checkpoints-${++tables}`;
+  await dynamodb().send(
+    new CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  return name;
+}
+
+function store(tableName: string, clock: FakeClock, consumerName = 'orders-app'): DynamoDbCheckpointStore {
+  return new DynamoDbCheckpointStore({
+    dynamodb: dynamodb(),
+    tableName,
+    consumerName,
+    clock,
+    random: seededRandom(4),
+  });
+}
+
+const seq = (n: string): ShardCheckpoint => ({ kind: 'sequence', sequenceNumber: n });
+
+function value(shards: Record<string, ShardCheckpoint>, generation = 0, writtenAt = START): CheckpointValue {
+  return { generation, writtenAt, shards: new Map(Object.entries(shards)) };
+}
+
+describe('DynamoDbCheckpointStore on dynalite', () => {
+  it('stores each subtask’s value and merges them as the SSM store does', async () => {
+    const clock = new FakeClock(START);
+    const s = store(await table(), clock);
+    await s.save(
+      0,
+      value({ 'orders/shardId-000000000000': seq('100'), 'orders/shardId-000000000001': seq('7') }),
+    );
+    await s.save(
+      1,
+      value({
+        'orders/shardId-000000000001': seq('9'),
+        'orders/shardId-000000000002': { kind: 'shard-end' },
+      }),
+    );
+    await s.save(2, value({ 'orders/shardId-000000000000': seq('5') }, 1));
+    const loaded = await s.loadAll();
+    expect(loaded.map((v) => v.subtaskIndex).sort()).toEqual([0, 1, 2]);
+    const merged = mergeCheckpoints(loaded);
+    expect(merged.get('orders/shardId-000000000000')).toMatchObject({ checkpoint: seq('5'), generation: 1 });
+    expect(merged.get('orders/shardId-000000000001')).toMatchObject({
+      checkpoint: seq('9'),
+      subtaskIndex: 1,
+    });
+    expect(merged.get('orders/shardId-000000000002')?.checkpoint).toEqual({ kind: 'shard-end' });
+  });
+
+  it('keeps consumers sharing a table apart by name', async () => {
+    const clock = new FakeClock(START);
+    const name = await table();
+    await store(name, clock, 'a').save(0, value({ 's/shardId-000000000000': seq('1') }));
+    await store(name, clock, 'b').save(0, value({ 's/shardId-000000000000': seq('2') }));
+    const a = await store(name, clock, 'a').loadAll();
+    expect(a).toHaveLength(1);
+    expect(a[0]?.shards.get('s/shardId-000000000000')).toEqual(seq('1'));
+  });
+
+  it('gives the lease to one owner at a time, each taking with a higher fencing token', async () => {
+    const clock = new FakeClock(START);
+    const s = store(await table(), clock);
+    const first = s.lease(0, 'invocation-1');
+    await first.acquire(START + 60_000);
+    expect(first.fencingToken).toBe(1);
+    expect(await first.isHeld()).toBe(true);
+    const second = s.lease(0, 'invocation-2');
+    await expect(second.acquire(START + 120_000)).rejects.toThrow(LeaseHeldError);
+    await expect(second.acquire(START + 120_000)).rejects.toThrow(/held by invocation invocation-1/);
+    await clock.advance(60_000);
+    await second.acquire(START + 120_000);
+    expect(second.fencingToken).toBe(2);
+    expect(await first.isHeld()).toBe(false);
+    expect(await second.isHeld()).toBe(true);
+    await second.release();
+    const third = s.lease(0, 'invocation-3');
+    await third.acquire(START + 180_000);
+    expect(third.fencingToken).toBe(3);
+  });
+
+  it('refuses a stale invocation’s checkpoint write once a newer one has taken the lease', async () => {
+    const clock = new FakeClock(START);
+    const name = await table();
+    const s = store(name, clock);
+    const stale = s.lease(0, 'stale');
+    await stale.acquire(START + 10_000);
+    await s.save(0, value({ 'orders/shardId-000000000000': seq('100') }), stale);
+    // The stale invocation overruns its lease; a newer one takes over and stamps its token.
+    await clock.advance(10_000);
+    const newer = s.lease(0, 'newer');
+    await newer.acquire(START + 70_000);
+    await expect(s.save(0, value({ 'orders/shardId-000000000000': seq('900') }), stale)).rejects.toThrow(
+      LeaseLostError,
+    );
+    await s.save(0, value({ 'orders/shardId-000000000000': seq('150') }), newer);
+    // A store in another process (the stale one's own) sees the newer value.
+    const loaded = await store(name, clock).loadAll();
+    expect(loaded[0]?.shards.get('orders/shardId-000000000000')).toEqual(seq('150'));
+    const item = await dynamodb().send(
+      new GetItemCommand({ TableName: name, Key: { pk: { S: 'orders-app' }, sk: { S: 'checkpoint#0' } } }),
+    );
+    expect(item.Item?.fence?.N).toBe('2');
+  });
+
+  it('stops a stale invocation even before the newer one has written anything', async () => {
+    const clock = new FakeClock(START);
+    const s = store(await table(), clock);
+    const stale = s.lease(3, 'stale');
+    await stale.acquire(START + 1000);
+    await clock.advance(1000);
+    await s.lease(3, 'newer').acquire(START + 60_000);
+    await expect(s.save(3, value({ 'orders/shardId-000000000003': seq('1') }), stale)).rejects.toThrow(
+      /fenced by a newer invocation/,
+    );
+    expect(await s.loadAll()).toEqual([]);
+  });
+});
+
+describe('the engine on the DynamoDB store', () => {
+  it('stops with lease-lost, writing nothing more, when its fenced write fails after its lease check passed', async () => {
+    const clock = new FakeClock(START, { autoAdvance: true });
+    const name = await table();
+    const s = store(name, clock);
+    const kinesis = new FakeKinesis(clock);
+    kinesis.declareShard('shardId-000000000000');
+    kinesis.addRecords('shardId-000000000000', 10);
+    let taken = false;
+    const engine = new ConsumerEngine<string>(
+      {
+        kinesis,
+        checkpoints: s,
+        lease: (subtaskIndex, owner) => {
+          const lease = s.lease(subtaskIndex, owner);
+          // The race the fence is for: the check passes just before another invocation takes over.
+          return {
+            acquire: (expiresAt) => lease.acquire(expiresAt),
+            isHeld: async () => true,
+            release: () => lease.release(),
+            get fencingToken() {
+              return lease.fencingToken;
+            },
+          };
+        },
+        clock,
+        random: seededRandom(1),
+        logger: silentLogger(),
+      },
+      {
+        ...DEFAULT_ENGINE_SETTINGS,
+        initialPosition: { type: 'TRIM_HORIZON' },
+        streams: ['orders'],
+        deserializer: stringDeserializer,
+        handler: async () => {
+          if (taken) return;
+          taken = true;
+          await s.lease(0, 'newer').acquire(START + 600_000);
+        },
+      },
+    );
+    const summary = await engine.run({
+      subtaskIndex: 0,
+      parallelism: 1,
+      deadline: START + 60_000,
+      leaseExpiresAt: START,
+    });
+    expect(summary.stoppedBy).toBe('lease-lost');
+    expect(summary.error).toBeInstanceOf(LeaseLostError);
+    expect(summary.checkpointWrites).toBe(0);
+    expect(await s.loadAll()).toEqual([]);
+  });
+});
