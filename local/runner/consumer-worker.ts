@@ -6,8 +6,11 @@
 // points it at a log file).
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Order } from '../../bin/example-pipeline';
-import { consumerConfigFromEnv, consumerDeploymentFromEnv } from '../../functions/core/config';
-import { createConsumerHandler, type ConsumerRecord } from '../../functions/core/consumer';
+import {
+  consumerConfigFromDeployment,
+  createConsumerHandler,
+  type ConsumerRecord,
+} from '../../functions/core/consumer';
 import { describeError } from '../../functions/core/errors';
 import { systemClock } from '../../functions/core/time/clock';
 import {
@@ -36,9 +39,9 @@ function delivered(record: ConsumerRecord<unknown>): DeliveredRecord {
 }
 
 const settings = JSON.parse(process.env[WORKER_SETTINGS_VARIABLE] ?? '{}') as WorkerSettings;
-const config = consumerConfigFromEnv(process.env);
-const deployment = consumerDeploymentFromEnv(process.env);
-const logger = new Logger({ serviceName: deployment.consumerName, logLevel: settings.logLevel });
+// As functions/consumer/handler.ts loads it: the SKC_* settings and the construct's deployment variables.
+const config = consumerConfigFromDeployment(process.env);
+const logger = new Logger({ serviceName: config.consumerName, logLevel: settings.logLevel });
 let crashInNextBatch = false;
 
 const handler = createConsumerHandler<unknown>(
@@ -69,7 +72,7 @@ const handler = createConsumerHandler<unknown>(
 );
 
 async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<InvocationReport> {
-  const context = lambdaContext(deployment.consumerName, message.deadline, systemClock, message.requestId);
+  const context = lambdaContext(config.consumerName, message.deadline, systemClock, message.requestId);
   try {
     const result = await handler(message.event, context);
     const summary = result.summary;

@@ -11,6 +11,8 @@ export interface ProgressSnapshot {
   /** Messages waiting in the producer's queue (visible and in flight) and in its dead-letter queue. */
   readonly queued: number;
   readonly deadLettered: number;
+  /** Records the consumer sent to its on-failure queue. */
+  readonly onFailure: number;
   readonly producerInvocations: number;
   readonly batchItemFailures: number;
   readonly consumerInvocations: number;
@@ -38,7 +40,9 @@ export function renderBlock(s: ProgressSnapshot): string[] {
     `producer  queued ${number(s.queued)}   invocations ${number(s.producerInvocations)}   batch item failures ${number(
       s.batchItemFailures,
     )}   dead-lettered ${number(s.deadLettered)}`,
-    `consumer  invocations ${number(s.consumerInvocations)}   checkpoints written ${number(s.checkpointWrites)}`,
+    `consumer  invocations ${number(s.consumerInvocations)}   checkpoints written ${number(
+      s.checkpointWrites,
+    )}   on-failure queue ${number(s.onFailure)}`,
   ];
   const width = Math.max(0, ...s.shards.map((shard) => `${shard.stream}/${shard.shardId}`.length));
   for (const shard of s.shards) {

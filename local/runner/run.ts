@@ -20,6 +20,7 @@ import {
   producerFunctionEnvironment,
   resolveLocalPipeline,
   type LocalPipeline,
+  type PipelineResources,
 } from './pipeline';
 import { createLocalProducerFunction } from './producer-function';
 import { ProgressView, type ProgressOutput, type ProgressSnapshot } from './progress';
@@ -175,7 +176,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     view = new ProgressView(
       controls.progress,
       () =>
-        snapshot(aws, pipeline, resources.queueUrl, resources.deadLetterQueueUrl, {
+        snapshot(aws, pipeline, resources, {
           elapsedMillis: elapsed(),
           phase,
           planned: options.records,
@@ -237,7 +238,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     const counts = ledger.counts;
     const missing = ledger.missing();
     const latency = ledger.latency();
-    const final = snapshot(aws, pipeline, resources.queueUrl, resources.deadLetterQueueUrl, {
+    const final = snapshot(aws, pipeline, resources, {
       elapsedMillis: elapsed(),
       phase,
       planned: options.records,
@@ -257,6 +258,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
       written: counts.written,
       rejected: counts.rejected,
       deadLettered: final.deadLettered,
+      onFailure: final.onFailure,
       unknown: counts.unknown,
       durationSeconds: elapsed() / 1000,
       options,
@@ -333,8 +335,7 @@ function checkpointParameters(aws: LocalAws, pipeline: LocalPipeline): string[] 
 function snapshot(
   aws: LocalAws,
   pipeline: LocalPipeline,
-  queueUrl: string,
-  deadLetterQueueUrl: string,
+  resources: PipelineResources,
   state: {
     elapsedMillis: number;
     phase: ProgressSnapshot['phase'];
@@ -360,8 +361,9 @@ function snapshot(
     planned: state.planned,
     counts: state.ledger.counts,
     shards: state.ledger.shards(),
-    queued: depth(queueUrl),
-    deadLettered: depth(deadLetterQueueUrl),
+    queued: depth(resources.queueUrl),
+    deadLettered: depth(resources.deadLetterQueueUrl),
+    onFailure: depth(resources.onFailureQueueUrl),
     producerInvocations: state.producerInvocations,
     batchItemFailures: state.batchItemFailures,
     consumerInvocations: state.consumerInvocations,

@@ -22,6 +22,8 @@ export interface StartSummary {
   readonly rejected: number;
   /** Messages in the producer's dead-letter queue at the end. */
   readonly deadLettered: number;
+  /** Messages in the consumer's on-failure queue at the end (records it could not deliver). */
+  readonly onFailure: number;
   /** Deliveries of data the run did not send. */
   readonly unknown: number;
   readonly durationSeconds: number;
@@ -82,6 +84,7 @@ export function formatSummary(s: StartSummary): string {
   row('written to Kinesis', number(s.written));
   if (s.rejected > 0) row('refused by the client', number(s.rejected));
   row('dead-lettered', number(s.deadLettered));
+  row('on-failure queue', number(s.onFailure));
   row(
     'producer invocations',
     `${number(s.producer.invocations)} (batch item failures ${s.producer.batchItemFailures}, errors ${s.producer.errors}, timeouts ${s.producer.timeouts})`,

@@ -35,6 +35,7 @@ describe('npm start in-process, non-interactive', () => {
       missingIds: [],
       rejected: 0,
       deadLettered: 0,
+      onFailure: 0,
       unknown: 0,
     });
     expect(summary.written).toBeGreaterThanOrEqual(2000);
