@@ -82,7 +82,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     const resources = await createPipelineResources(aws, pipeline);
     const local = { region: aws.region, endpoints: aws.endpoints };
     event(
-      `local servers up; streams ${pipeline.streams.map((s) => `${s.name} (${s.shardCount} shards)`).join(', ')}; ` +
+      `local servers up; streams ${pipeline.streams.map((s) => `${s.name} (${plural(s.shardCount, 'shard')})`).join(', ')}; ` +
         `producer ${pipeline.producer.producerName}, consumer ${pipeline.consumer.consumerName} x${pipeline.consumer.parallelism}; ` +
         `time ${pipeline.timeScale}x: schedule every ${pipeline.consumer.schedulePeriodMillis} ms`,
     );
@@ -295,6 +295,11 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     await producerLogger.close();
     await aws.stop();
   }
+}
+
+/** `1 shard`, `2 shards`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** The order id in a record's data, or '' when it holds no order. */
