@@ -162,6 +162,9 @@ export class SqsEventSourceMapping {
     const windowEnd = this.clock.now() + windowMillis;
     while (messages.length < this.batchSize && !signal?.aborted) {
       const left = windowEnd - this.clock.now();
+      // The window ends the gathering even while messages keep coming. Without a window, the batch
+      // takes what is visible now, up to its size (how tests step the mapping).
+      if (windowMillis > 0 && left <= 0) break;
       // A window of whole seconds long-polls for the rest of it; a shorter one polls briefly.
       const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.floor(left / 1000));
       const more = await this.receive(Math.max(0, waitSeconds), this.batchSize - messages.length, signal);
@@ -267,24 +270,27 @@ export class SqsEventSourceMapping {
     return failed;
   }
 
-  /** Deletes in batches of 10; returns how many were deleted (a failed delete comes back later). */
+  /** Deletes in batches of 10, in parallel; returns how many were deleted (a failed delete comes back later). */
   private async delete(messages: Message[]): Promise<number> {
-    let deleted = 0;
-    for (let i = 0; i < messages.length; i += RECEIVE_MAX) {
-      const chunk = messages.slice(i, i + RECEIVE_MAX);
-      try {
-        const result = await this.options.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: this.options.queueUrl,
-            Entries: chunk.map((m, j) => ({ Id: `d${j}`, ReceiptHandle: m.ReceiptHandle ?? '' })),
-          }),
-        );
-        deleted += result.Successful?.length ?? 0;
-      } catch {
-        this.stats.errors++;
-      }
-    }
-    return deleted;
+    const chunks: Message[][] = [];
+    for (let i = 0; i < messages.length; i += RECEIVE_MAX) chunks.push(messages.slice(i, i + RECEIVE_MAX));
+    const deleted = await Promise.all(
+      chunks.map(async (chunk) => {
+        try {
+          const result = await this.options.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: this.options.queueUrl,
+              Entries: chunk.map((m, j) => ({ Id: `d${j}`, ReceiptHandle: m.ReceiptHandle ?? '' })),
+            }),
+          );
+          return result.Successful?.length ?? 0;
+        } catch {
+          this.stats.errors++;
+          return 0;
+        }
+      }),
+    );
+    return deleted.reduce((a, b) => a + b, 0);
   }
 
   private async pause(millis: number, signal?: AbortSignal): Promise<void> {

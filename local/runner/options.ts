@@ -35,7 +35,12 @@ export interface RunnerOptions {
   readonly progressIntervalSeconds: number;
   /** Plain progress lines even on a terminal. */
   readonly plain: boolean;
+  /** Level of the functions' logs (written to files, not the terminal). */
+  readonly logLevel: LogLevel;
 }
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The smallest record the generator can pad to: an order's JSON with its id, amount and send time. */
 export const MIN_RECORD_SIZE_BYTES = 128;
@@ -59,6 +64,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   drainTimeoutSeconds: 60,
   progressIntervalSeconds: 5,
   plain: false,
+  logLevel: 'WARN',
 };
 
 function integer(name: string, min: number, max: number): (value: string) => number {
@@ -120,6 +126,11 @@ export function runnerCommand(): Command {
       d.progressIntervalSeconds,
     )
     .option('--plain', 'plain progress lines even on a terminal', d.plain)
+    .addOption(
+      new Option('--log-level <level>', "level of the functions' logs (files named in the summary)")
+        .choices(LOG_LEVELS)
+        .default(d.logLevel),
+    )
     .exitOverride()
     .allowExcessArguments(false);
 }
@@ -139,6 +150,7 @@ interface ParsedFlags {
   drainTimeout: number;
   progressInterval: number;
   plain: boolean;
+  logLevel: LogLevel;
 }
 
 /**
@@ -171,6 +183,7 @@ export function parseRunnerOptions(
     drainTimeoutSeconds: flags.drainTimeout,
     progressIntervalSeconds: flags.progressInterval,
     plain: flags.plain,
+    logLevel: flags.logLevel,
   };
   checkCombination(options);
   return options;

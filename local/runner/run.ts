@@ -65,6 +65,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
   const producerLogger = new FileLogger(
     path.join(logDirectory, 'producer.log'),
     pipeline.producer.producerName,
+    options.logLevel,
   );
   let phase: ProgressSnapshot['phase'] = 'sending';
   let view: ProgressView | undefined;
@@ -111,7 +112,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
       settings: {
         leaseSettleMillis: pipeline.consumer.leaseSettleMillis,
         shutdownReserveMillis: pipeline.consumer.shutdownReserveMillis,
-        logLevel: 'WARN',
+        logLevel: options.logLevel,
       },
       functionTimeoutMillis: pipeline.consumer.functionTimeoutMillis,
       logFile: path.join(logDirectory, 'consumer.log'),

@@ -27,7 +27,7 @@ describe('npm start options', () => {
   it('read every option', () => {
     expect(
       parseRunnerOptions(
-        '--records 5000 --record-size 512 --rate 250 --streams 2 --shards 4 --parallelism 3 --reshard merge --crash --json --seed 9 --time-scale 5 --drain-timeout 30 --progress-interval 2 --plain'.split(
+        '--records 5000 --record-size 512 --rate 250 --streams 2 --shards 4 --parallelism 3 --reshard merge --crash --json --seed 9 --time-scale 5 --drain-timeout 30 --progress-interval 2 --plain --log-level DEBUG'.split(
           ' ',
         ),
       ),
@@ -46,6 +46,7 @@ describe('npm start options', () => {
       drainTimeoutSeconds: 30,
       progressIntervalSeconds: 2,
       plain: true,
+      logLevel: 'DEBUG',
     });
   });
 
@@ -65,6 +66,7 @@ describe('npm start options', () => {
   it('refuse an unknown option and a reshard kind that does not exist', () => {
     expect(parseError(['--recods', '5'])).toMatch(/unknown option '--recods'.*--records/s);
     expect(parseError(['--reshard', 'double'])).toMatch(/'double' is invalid.*split, merge/);
+    expect(parseError(['--log-level', 'LOUD'])).toMatch(/'LOUD' is invalid.*DEBUG, INFO, WARN, ERROR/);
   });
 
   it('refuse a merge with a single shard and too many shards in all', () => {
