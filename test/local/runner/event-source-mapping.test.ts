@@ -213,6 +213,34 @@ describe('the local SQS event source mapping, running', () => {
     expect(batches.length).toBeLessThanOrEqual(2);
     expect(esm.stats).toMatchObject({ messages: 40, deleted: 40, errors: 0 });
   });
+
+  it('invokes when the batching window ends even while messages keep arriving', async () => {
+    const { QueueUrl: url = '' } = await real.sqs.send(new CreateQueueCommand({ QueueName: 'steady' }));
+    const batches: number[] = [];
+    const esm = new SqsEventSourceMapping({
+      sqs: real.sqs,
+      queueUrl: url,
+      batchSize: 10_000,
+      maxBatchingWindowMillis: 300,
+      handler: async (event) => {
+        batches.push(event.Records.length);
+      },
+    });
+    esm.start();
+    await real.server.whenPollerCount('steady', 1);
+    // A steady trickle for about 1.5 s never fills a batch of 10,000 nor lets the queue run dry.
+    for (let i = 0; i < 75; i++) {
+      await send(
+        real.sqs,
+        url,
+        Array.from({ length: 10 }, (_, j) => `m${i}-${j}`),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await waitUntil(() => batches.reduce((a, b) => a + b, 0) === 750);
+    await esm.stop();
+    expect(batches.length).toBeGreaterThanOrEqual(3);
+  });
 });
 
 async function waitUntil(condition: () => boolean, timeoutMillis = 10_000): Promise<void> {
