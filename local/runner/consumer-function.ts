@@ -14,7 +14,9 @@ import {
 import type { SubtaskEvent } from './scheduler';
 
 const ROOT = path.join(__dirname, '..', '..');
-const WORKER = path.join(__dirname, 'consumer-worker.ts');
+// The worker beside this file: TypeScript run through tsx from the sources, JavaScript once built.
+const WORKER = path.join(__dirname, `consumer-worker${path.extname(__filename)}`);
+const WORKER_EXEC_ARGV = WORKER.endsWith('.ts') ? ['--import', 'tsx'] : [];
 // IPC and timer slack before an invocation past its timeout counts as timed out.
 const TIMEOUT_SLACK_MILLIS = 500;
 // A cold start (node, tsx, the SDK, the handler module) that takes longer than this is a failure.
@@ -185,7 +187,7 @@ export class ConsumerFunction {
     try {
       child = fork(WORKER, [], {
         cwd: ROOT,
-        execArgv: ['--import', 'tsx'],
+        execArgv: WORKER_EXEC_ARGV,
         env: {
           ...inheritedEnvironment(),
           ...this.options.environment,
