@@ -189,7 +189,8 @@ function readInitialTimestamp(
       ),
     );
   } else {
-    problems.add(S.initialTimestamp.key, invalidMessage(raw.name, expected, raw.value));
+    // The result's reason is the expected text, or says why a pattern cannot be read in this bundle.
+    problems.add(S.initialTimestamp.key, invalidMessage(raw.name, result.reason, raw.value));
   }
   return undefined;
 }

@@ -1,7 +1,5 @@
-// The mini UTC date: the package's full UTCDate builds Intl formatters at load, ~20 ms of every cold start.
-import { UTCDateMini } from '@date-fns/utc/date/mini';
-import { isValid } from 'date-fns/isValid';
-import { parse } from 'date-fns/parse';
+import { BUNDLE_CONSTANTS } from '../bundle-constants';
+import type * as DateParsing from './date-parsing';
 
 /** The reference connector's default pattern for `flink.stream.initpos.timestamp`. */
 export const DEFAULT_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
@@ -123,9 +121,24 @@ export function parseTimestamp(value: string, pattern: string = DEFAULT_TIMESTAM
     return { ok: false, badPattern: pattern, reason: (error as Error).message };
   }
   const trimmed = value.trim();
+  const epochSeconds = EPOCH_SECONDS.test(trimmed);
+  // The default pattern needs "-", "T" and ":", which epoch seconds never hold, so the pattern would
+  // refuse them anyway: read them at once, without the pattern parser (how the CDK construct passes a
+  // Date, in a bundle that leaves the parser out).
+  if (epochSeconds && pattern === DEFAULT_TIMESTAMP_FORMAT) return fromEpochSeconds(trimmed);
+  const parser = datePatternParser();
+  if (!parser) {
+    return {
+      ok: false,
+      reason:
+        'epoch seconds such as 1459799926.480: this bundle was built without the Java date pattern parser ' +
+        `(${BUNDLE_CONSTANTS.datePatterns} defined as "false", as the KinesisConsumer construct does; ` +
+        'its startingTimestamp prop passes epoch seconds)',
+    };
+  }
   let parsed: Date;
   try {
-    parsed = parse(trimmed, format, new UTCDateMini(0), {
+    parsed = parser.parse(trimmed, format, new parser.UTCDateMini(0), {
       useAdditionalDayOfYearTokens: true,
       useAdditionalWeekYearTokens: true,
     });
@@ -133,7 +146,22 @@ export function parseTimestamp(value: string, pattern: string = DEFAULT_TIMESTAM
     // date-fns refuses some token combinations (e.g. `u` with `yyyy`) when parsing, not before.
     return { ok: false, badPattern: pattern, reason: (error as Error).message };
   }
-  if (isValid(parsed)) return { ok: true, date: new Date(parsed.getTime()) };
-  if (EPOCH_SECONDS.test(trimmed)) return { ok: true, date: new Date(Math.round(Number(trimmed) * 1000)) };
+  if (parser.isValid(parsed)) return { ok: true, date: new Date(parsed.getTime()) };
+  if (epochSeconds) return fromEpochSeconds(trimmed);
   return { ok: false, reason: `a date in the pattern ${pattern} or epoch seconds such as 1459799926.480` };
+}
+
+function fromEpochSeconds(text: string): TimestampResult {
+  return { ok: true, date: new Date(Math.round(Number(text) * 1000)) };
+}
+
+// date-fns's parser is required when first needed rather than imported: its token tables cost a few
+// milliseconds of a cold start that only a timestamp given as text needs. A bundle may leave it out
+// altogether (see core/bundle-constants.ts); the require must stay inside the guard for that.
+function datePatternParser(): typeof DateParsing | undefined {
+  if (process.env.CONNECTOR_BUNDLE_DATE_PATTERNS !== 'false') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+    return require('./date-parsing') as typeof DateParsing;
+  }
+  return undefined;
 }
