@@ -74,19 +74,41 @@ export function largestSources(bundle: BuiltBundle, count: number): string {
     .join(', ');
 }
 
-/** Milliseconds to require() a bundle in a fresh node process, with the microtasks its loading queued. */
-export function loadMillis(file: string, env: Readonly<Record<string, string>>): number {
-  return Number(
-    execFileSync(
-      process.execPath,
-      [
-        '-e',
-        `const t = process.hrtime.bigint(); Promise.resolve(require(${JSON.stringify(file)})).then(() => ` +
-          'process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6)));',
-      ],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] },
-    ).toString(),
-  );
+/** One load of a bundle: wall-clock and CPU (user + system) milliseconds. */
+export interface LoadTime {
+  readonly millis: number;
+  readonly cpuMillis: number;
+}
+
+/**
+ * Time to require() a bundle in a fresh node process, with the microtasks its loading queued. CPU time
+ * is reported beside wall time: on a busy shared machine it moves less with the neighbours.
+ */
+export function loadTime(file: string, env: Readonly<Record<string, string>>): LoadTime {
+  const [millis, cpuMillis] = execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `const c = process.cpuUsage(); const t = process.hrtime.bigint(); ` +
+        `Promise.resolve(require(${JSON.stringify(file)})).then(() => { const u = process.cpuUsage(c); ` +
+        "process.stdout.write(Number(process.hrtime.bigint() - t) / 1e6 + ' ' + (u.user + u.system) / 1000); });",
+    ],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] },
+  )
+    .toString()
+    .split(' ')
+    .map(Number);
+  return { millis: millis ?? NaN, cpuMillis: cpuMillis ?? NaN };
+}
+
+export interface PairedLoadTimes {
+  /** Medians of the bundle's and the baseline's wall-clock load times. */
+  readonly millis: number;
+  readonly baselineMillis: number;
+  /** Median of the per-pair ratios of wall-clock time. */
+  readonly ratio: number;
+  /** Median of the per-pair ratios of CPU time. */
+  readonly cpuRatio: number;
 }
 
 /** Load times of a bundle and its baseline, interleaved so a busy neighbour slows both alike. */
@@ -94,19 +116,21 @@ export function pairedLoadTimes(
   file: string,
   baseline: string,
   env: Readonly<Record<string, string>>,
-  runs = 21,
-): { millis: number; baselineMillis: number; ratio: number } {
-  loadMillis(file, env);
-  loadMillis(baseline, env);
-  const a: number[] = [];
-  const b: number[] = [];
+  runs = 31,
+): PairedLoadTimes {
+  loadTime(file, env);
+  loadTime(baseline, env);
+  const a: LoadTime[] = [];
+  const b: LoadTime[] = [];
   for (let i = 0; i < runs; i++) {
-    a.push(loadMillis(file, env));
-    b.push(loadMillis(baseline, env));
+    a.push(loadTime(file, env));
+    b.push(loadTime(baseline, env));
   }
+  const ratios = (pick: (t: LoadTime) => number) => median(a.map((t, i) => pick(t) / pick(b[i] ?? t)));
   return {
-    millis: median(a),
-    baselineMillis: median(b),
-    ratio: median(a.map((ms, i) => ms / (b[i] ?? ms))),
+    millis: median(a.map((t) => t.millis)),
+    baselineMillis: median(b.map((t) => t.millis)),
+    ratio: ratios((t) => t.millis),
+    cpuRatio: ratios((t) => t.cpuMillis),
   };
 }
