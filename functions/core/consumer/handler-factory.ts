@@ -118,11 +118,11 @@ export type ConsumerLambdaHandler = (
 /**
  * Wraps user code as the consumer's Lambda handler. Configuration is loaded and the clients it needs are
  * built when the module loads (once per container, failing the load when the configuration is invalid
- * or needs a client the bundle left out); the SSM, DynamoDB, SQS and Lambda clients are loaded only when
- * the configuration uses them. Each scheduled invocation runs one subtask until its
- * time budget (the smaller of `consumer.timebudgetmillis` and the function's remaining time less a
- * reserve), or in cost mode until every shard is caught up, checkpoints, publishes its metrics and
- * returns. A record that keeps failing goes to the on-failure queue; without one (or with
+ * or needs a client the bundle left out: a constructs' bundle holds only the SSM, DynamoDB, SQS and
+ * Lambda clients its deployment uses, see core/bundle-constants.ts). Each scheduled invocation runs one
+ * subtask until its time budget (the smaller of `consumer.timebudgetmillis` and the function's
+ * remaining time less a reserve), or in cost mode until every shard is caught up, checkpoints,
+ * publishes its metrics and returns. A record that keeps failing goes to the on-failure queue; without one (or with
  * `consumer.failonerror`) the invocation throws after checkpointing what came before it.
  *
  * ```ts
