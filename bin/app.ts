@@ -3,11 +3,12 @@
 // `-c alarmEmail=you@example.com` sends the alarms to that address.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { EXAMPLE_PIPELINE } from './example-pipeline';
 import { ExamplePipelineStack } from './example-stack';
 
 const app = new App();
 const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
-new ExamplePipelineStack(app, 'ServerlessKinesisConnectorExample', {
+new ExamplePipelineStack(app, EXAMPLE_PIPELINE.stackName, {
   description:
     'serverless-kinesis-connector example: Kinesis stream, SQS-fronted producer, scheduled consumer',
   alarmEmail: typeof alarmEmail === 'string' ? alarmEmail : undefined,

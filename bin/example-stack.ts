@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ConnectorDashboard, KinesisConsumer, KinesisProducer, KinesisStreams } from '../lib';
+import { EXAMPLE_PIPELINE } from './example-pipeline';
 
 /** Props of the example pipeline. */
 export interface ExamplePipelineStackProps extends StackProps {
@@ -31,20 +32,23 @@ export class ExamplePipelineStack extends Stack {
     super(scope, id, props);
     const alarmAction = props.alarmEmail ? this.emailAlarms(props.alarmEmail) : undefined;
 
+    const { streams, producer, consumer } = EXAMPLE_PIPELINE;
     this.streams = new KinesisStreams(this, 'Streams', {
-      streams: [{ id: 'Orders' }],
+      streams: streams.map(({ id, shardCount }) => ({ id, shardCount })),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.producer = new KinesisProducer(this, 'Producer', {
-      producerName: 'orders-producer',
+      producerName: producer.producerName,
+      fifo: producer.fifo,
       streams: this.streams.streams,
       alarmAction,
     });
     this.consumer = new KinesisConsumer(this, 'Consumer', {
-      consumerName: 'orders-consumer',
+      consumerName: consumer.consumerName,
       streams: this.streams.streams,
-      handlerEntry: path.join(__dirname, 'sample-processor.ts'),
-      deserializer: 'json',
+      handlerEntry: path.join(__dirname, consumer.handlerFile),
+      deserializer: consumer.deserializer,
+      parallelism: consumer.parallelism,
       alarmAction,
     });
     const dashboard = new ConnectorDashboard(this, 'Dashboard', {
@@ -52,7 +56,7 @@ export class ExamplePipelineStack extends Stack {
       consumers: [this.consumer],
     });
 
-    new CfnOutput(this, 'StreamName', { value: this.streams.stream('Orders').streamName });
+    new CfnOutput(this, 'StreamName', { value: this.streams.streams[0]?.streamName ?? '' });
     new CfnOutput(this, 'ProducerQueueUrl', {
       value: this.producer.queue.queueUrl,
       description: 'Send messages here (see the producer message contract).',

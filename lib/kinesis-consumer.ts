@@ -15,6 +15,12 @@ import { ACKNOWLEDGEMENTS, RESOURCE_ACKNOWLEDGEMENT_REASONS, acknowledgeResource
 import { createAlarm, queueDepthMetric } from './alarms';
 import { consumerBundleDefine } from './bundling';
 import { ConnectorFunction, builtInEntry } from './connector-function';
+import {
+  CONSUMER_CONSTRUCT_DEFAULTS,
+  consumerCheckpointPath,
+  consumerFunctionTimeoutSeconds,
+  consumerTimeBudgetMillis,
+} from './construct-defaults';
 import { DEFAULT_STREAM_RETENTION, knownRetention } from './kinesis-streams';
 import { ConsumerMetricName, MetricDimension, runtimeMetric } from './metrics';
 import {
@@ -292,9 +298,9 @@ export interface KinesisConsumerProps {
 }
 
 /** Default SSM path prefix of checkpoints and leases. */
-export const DEFAULT_CHECKPOINT_PREFIX = '/serverless-kinesis-connector';
+export const DEFAULT_CHECKPOINT_PREFIX = CONSUMER_CONSTRUCT_DEFAULTS.checkpointParameterPrefix;
 /** Default schedule period of every subtask. */
-export const DEFAULT_SCHEDULE_PERIOD = Duration.minutes(1);
+export const DEFAULT_SCHEDULE_PERIOD = Duration.minutes(CONSUMER_CONSTRUCT_DEFAULTS.schedulePeriodMinutes);
 // The shortest event age EventBridge Scheduler and Lambda's async invoke config accept.
 const MAX_EVENT_AGE = Duration.minutes(1);
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
@@ -337,9 +343,9 @@ export class KinesisConsumer extends Construct {
     validate(props);
     this.consumerName = props.consumerName;
     this.streams = props.streams;
-    this.parallelism = props.parallelism ?? 1;
+    this.parallelism = props.parallelism ?? CONSUMER_CONSTRUCT_DEFAULTS.parallelism;
     this.checkpointTable = props.checkpointTable;
-    const path = `${props.checkpointParameterPrefix ?? DEFAULT_CHECKPOINT_PREFIX}/${props.consumerName}`;
+    const path = consumerCheckpointPath(props.consumerName, props.checkpointParameterPrefix);
     if (!props.checkpointTable) this.checkpointParameterPath = path;
 
     this.onFailureQueue = props.onFailureQueue ?? this.createOnFailureQueue();
@@ -483,7 +489,7 @@ export class KinesisConsumer extends Construct {
     const queue = new sqs.Queue(this, 'OnFailureQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(CONSUMER_CONSTRUCT_DEFAULTS.onFailureQueueRetentionDays),
     });
     Validations.of(queue).acknowledge(ACKNOWLEDGEMENTS.onFailureQueueIsTheDeadLetterQueue);
     return queue;
@@ -729,12 +735,8 @@ function defaultTimeout(period: Duration): Duration {
       'schedulePeriod is a Token; give functionTimeout too, shorter than the period.',
     );
   }
-  return Duration.seconds(Math.min(period.toSeconds() - 5, MAX_LAMBDA_TIMEOUT.toSeconds()));
+  return Duration.seconds(consumerFunctionTimeoutSeconds(period.toSeconds()));
 }
-
-// Leaves time after reading for the last delivery and checkpoint; at the default period this gives
-// the runtime's own default budget (CONSUMER_DEFAULTS.timeBudgetMillis).
-const BUDGET_MARGIN_MILLIS = 5_000;
 
 function defaultBudget(timeout: Duration): Duration {
   if (timeout.isUnresolved()) {
@@ -744,8 +746,8 @@ function defaultBudget(timeout: Duration): Duration {
       'functionTimeout is a Token; give timeBudget too, shorter than the timeout.',
     );
   }
-  const ms = timeout.toMilliseconds();
-  return Duration.millis(Math.max(ms - BUDGET_MARGIN_MILLIS, Math.floor(ms / 2)));
+  // At the default period this is the runtime's own default budget (CONSUMER_DEFAULTS.timeBudgetMillis).
+  return Duration.millis(consumerTimeBudgetMillis(timeout.toMilliseconds()));
 }
 
 function validate(props: KinesisConsumerProps): void {
@@ -830,7 +832,7 @@ function validate(props: KinesisConsumerProps): void {
     {
       prop: 'checkpointParameterPrefix + consumerName',
       setting: S.ssmPrefix,
-      value: `${props.checkpointParameterPrefix ?? DEFAULT_CHECKPOINT_PREFIX}/${props.consumerName}`,
+      value: consumerCheckpointPath(props.consumerName, props.checkpointParameterPrefix),
     },
     { prop: 'batchSize', setting: S.batchSize, value: props.batchSize },
     { prop: 'maxBatchingWindow', setting: S.maxBatchingMillis, value: props.maxBatchingWindow },

@@ -12,6 +12,11 @@ import { createAlarm, queueDepthMetric } from './alarms';
 import { MetricDimension, PRODUCER_SERVICE, runtimeMetric } from './metrics';
 import { PRODUCER_BUNDLE_DEFINE } from './bundling';
 import { ConnectorFunction, builtInEntry } from './connector-function';
+import {
+  PRODUCER_CONSTRUCT_DEFAULTS as DEFAULTS,
+  defaultProducerBatchSize,
+  producerVisibilityTimeoutSeconds,
+} from './construct-defaults';
 import { PRODUCER_DEFAULTS, PRODUCER_SETTINGS, type ProducerOptions } from '../functions/core/config';
 import { checkSettingProps, millis, producerFunctionEnvironment } from './runtime-environment';
 import {
@@ -225,8 +230,7 @@ export interface KinesisProducerProps {
 }
 
 /** Default function timeout of the producer. */
-export const DEFAULT_PRODUCER_TIMEOUT = Duration.seconds(60);
-const VISIBILITY_FACTOR = 6;
+export const DEFAULT_PRODUCER_TIMEOUT = Duration.seconds(DEFAULTS.functionTimeoutSeconds);
 const MAX_VISIBILITY = Duration.hours(12);
 
 /**
@@ -260,7 +264,8 @@ export class KinesisProducer extends Construct {
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       fifo: fifo || undefined,
-      retentionPeriod: props.deadLetterQueueRetentionPeriod ?? Duration.days(14),
+      retentionPeriod:
+        props.deadLetterQueueRetentionPeriod ?? Duration.days(DEFAULTS.deadLetterQueueRetentionDays),
       encryption,
       encryptionMasterKey: props.queueEncryptionKey,
       enforceSSL: true,
@@ -268,13 +273,17 @@ export class KinesisProducer extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       fifo: fifo || undefined,
       contentBasedDeduplication: props.contentBasedDeduplication,
-      retentionPeriod: props.queueRetentionPeriod ?? Duration.days(4),
+      retentionPeriod: props.queueRetentionPeriod ?? Duration.days(DEFAULTS.queueRetentionDays),
       visibilityTimeout:
-        props.visibilityTimeout ?? Duration.seconds(functionTimeout.toSeconds() * VISIBILITY_FACTOR),
+        props.visibilityTimeout ??
+        Duration.seconds(producerVisibilityTimeoutSeconds(functionTimeout.toSeconds())),
       encryption,
       encryptionMasterKey: props.queueEncryptionKey,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: {
+        queue: this.deadLetterQueue,
+        maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+      },
     });
 
     const fn = new ConnectorFunction(this, 'Producer', {
@@ -297,9 +306,11 @@ export class KinesisProducer extends Construct {
 
     fn.function.addEventSource(
       new SqsEventSource(this.queue, {
-        batchSize: props.batchSize ?? (fifo ? 10 : 100),
-        maxBatchingWindow: fifo ? undefined : (props.maxBatchingWindow ?? Duration.seconds(1)),
-        maxConcurrency: props.maxConcurrency ?? 10,
+        batchSize: props.batchSize ?? defaultProducerBatchSize(fifo),
+        maxBatchingWindow: fifo
+          ? undefined
+          : (props.maxBatchingWindow ?? Duration.seconds(DEFAULTS.maxBatchingWindowSeconds)),
+        maxConcurrency: props.maxConcurrency ?? DEFAULTS.maxConcurrency,
         reportBatchItemFailures: true,
       }),
     );
@@ -382,7 +393,7 @@ export class KinesisProducer extends Construct {
             id: 'DeadLetterQueueNotEmpty',
             metric: queueDepthMetric(this.deadLetterQueue),
             threshold: 1,
-            description: `Producer ${this.producerName}: messages reached the dead-letter queue (malformed, or failed ${props.maxReceiveCount ?? 5} times).`,
+            description: `Producer ${this.producerName}: messages reached the dead-letter queue (malformed, or failed ${props.maxReceiveCount ?? DEFAULTS.maxReceiveCount} times).`,
           },
           action,
         ),
@@ -560,7 +571,7 @@ function validate(props: KinesisProducerProps, fifo: boolean): void {
     );
   }
   if (props.visibilityTimeout && !props.visibilityTimeout.isUnresolved() && !timeout.isUnresolved()) {
-    const min = Duration.seconds(timeout.toSeconds() * VISIBILITY_FACTOR);
+    const min = Duration.seconds(producerVisibilityTimeoutSeconds(timeout.toSeconds()));
     checkDuration(OWNER, 'visibilityTimeout', props.visibilityTimeout, {
       min,
       max: MAX_VISIBILITY,
@@ -584,7 +595,7 @@ function validate(props: KinesisProducerProps, fifo: boolean): void {
     max: Duration.seconds(300),
     wholeUnit: 'seconds',
   });
-  const batchSize = props.batchSize ?? 100;
+  const batchSize = props.batchSize ?? defaultProducerBatchSize(false);
   const window = props.maxBatchingWindow;
   if (
     !Token.isUnresolved(batchSize) &&

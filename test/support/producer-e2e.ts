@@ -4,117 +4,50 @@ import {
   ListShardsCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SqsEventSourceMapping } from '../../local/runner/event-source-mapping';
 import type { ShardContent } from './kcl-reader';
 
 /**
- * What Lambda's SQS event source mapping does, for tests: receive up to `batchSize` messages (10 per
- * ReceiveMessage), invoke the handler with the event Lambda would build, then delete the messages the
- * handler did not report as batch item failures (none when it throws).
+ * The local runner's SQS event source mapping (local/runner/event-source-mapping.ts) stepped by the
+ * test: `pollOnce` invokes the handler with what is visible (up to `batchSize`, 10 per ReceiveMessage),
+ * then deletes the messages it did not report as batch item failures (none when it throws). Every
+ * response or thrown error is kept in `responses`.
  */
 export class EventSourceMappingEmulator {
-  invocations = 0;
   readonly responses: (SQSBatchResponse | Error)[] = [];
+  private readonly mapping: SqsEventSourceMapping;
 
-  constructor(
-    private readonly options: {
-      readonly sqs: SQSClient;
-      readonly queueUrl: string;
-      readonly handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
-      /** @default 10 */
-      readonly batchSize?: number;
-    },
-  ) {}
+  constructor(options: {
+    readonly sqs: SQSClient;
+    readonly queueUrl: string;
+    readonly handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+    /** @default 10 */
+    readonly batchSize?: number;
+  }) {
+    this.mapping = new SqsEventSourceMapping({
+      ...options,
+      onInvocation: (outcome) => {
+        if (outcome.error) this.responses.push(outcome.error);
+        else if (outcome.response) this.responses.push(outcome.response);
+      },
+    });
+  }
+
+  get invocations(): number {
+    return this.mapping.stats.invocations;
+  }
 
   /** Runs one invocation with whatever is visible; false when the queue had nothing to deliver. */
   async pollOnce(): Promise<boolean> {
-    const { sqs, queueUrl } = this.options;
-    const batchSize = this.options.batchSize ?? 10;
-    const messages: Message[] = [];
-    while (messages.length < batchSize) {
-      const received = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-          WaitTimeSeconds: 0,
-        }),
-      );
-      if (!received.Messages?.length) break;
-      messages.push(...received.Messages);
-    }
-    if (messages.length === 0) return false;
-    this.invocations++;
-    const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, queueUrl)) };
-    let failed: Set<string>;
-    try {
-      const response = await this.options.handler(event);
-      this.responses.push(response);
-      failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-    } catch (error) {
-      this.responses.push(error as Error);
-      return true;
-    }
-    const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
-    for (let i = 0; i < done.length; i += 10) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: done
-            .slice(i, i + 10)
-            .map((m, j) => ({ Id: `d${j}`, ReceiptHandle: m.ReceiptHandle ?? '' })),
-        }),
-      );
-    }
-    return true;
+    return (await this.mapping.pollOnce()) !== undefined;
   }
 
   /** Invokes until a receive finds nothing visible. */
-  async drain(maxInvocations = 10000): Promise<void> {
-    for (let i = 0; i < maxInvocations; i++) if (!(await this.pollOnce())) return;
-    throw new Error(`The queue still had messages after ${maxInvocations} invocations.`);
+  drain(maxInvocations = 10000): Promise<void> {
+    return this.mapping.drain(maxInvocations);
   }
-}
-
-function toSqsRecord(message: Message, queueUrl: string): SQSRecord {
-  const a = message.Attributes ?? {};
-  return {
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-      SentTimestamp: a.SentTimestamp ?? '0',
-      SenderId: a.SenderId ?? '',
-      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? '0',
-      ...(a.MessageGroupId ? { MessageGroupId: a.MessageGroupId } : {}),
-      ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
-      ...(a.SequenceNumber ? { SequenceNumber: a.SequenceNumber } : {}),
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(message.MessageAttributes ?? {}).map(([name, v]) => [
-        name,
-        {
-          dataType: v.DataType ?? 'String',
-          ...(v.StringValue !== undefined ? { stringValue: v.StringValue } : {}),
-          ...(v.BinaryValue !== undefined
-            ? { binaryValue: Buffer.from(v.BinaryValue).toString('base64') }
-            : {}),
-        },
-      ]),
-    ),
-    md5OfBody: message.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queueUrl.split('/').pop() ?? ''}`,
-    awsRegion: 'us-east-1',
-  };
 }
 
 /** Every record of every shard of a stream, read from TRIM_HORIZON, with each shard's hash range. */

@@ -1,0 +1,62 @@
+// The constructs' defaults and the values they derive, in plain numbers and with no CDK import: the
+// constructs build their Durations from these, and the local runner (`npm start`) mirrors a deployment
+// with the same rules without loading aws-cdk-lib.
+
+/** Defaults of `KinesisProducer` that shape its queues and event source mapping. */
+export const PRODUCER_CONSTRUCT_DEFAULTS = {
+  functionTimeoutSeconds: 60,
+  /** The queue's visibility timeout is this many times the function timeout (AWS's advice). */
+  visibilityTimeoutFactor: 6,
+  maxReceiveCount: 5,
+  queueRetentionDays: 4,
+  deadLetterQueueRetentionDays: 14,
+  batchSize: { standard: 100, fifo: 10 },
+  /** Standard queues only; FIFO queues take no batching window. */
+  maxBatchingWindowSeconds: 1,
+  maxConcurrency: 10,
+} as const;
+
+/** Defaults of `KinesisConsumer` that shape its schedules, timing and checkpoint path. */
+export const CONSUMER_CONSTRUCT_DEFAULTS = {
+  schedulePeriodMinutes: 1,
+  parallelism: 1,
+  checkpointParameterPrefix: '/serverless-kinesis-connector',
+  onFailureQueueRetentionDays: 14,
+} as const;
+
+const MAX_LAMBDA_TIMEOUT_SECONDS = 15 * 60;
+// Time the consumer keeps after reading for the last delivery and checkpoint.
+const BUDGET_MARGIN_MILLIS = 5_000;
+// Time between the end of one invocation of a subtask and the start of the next.
+const SCHEDULE_MARGIN_SECONDS = 5;
+
+/** The producer queue's visibility timeout for a function timeout: 6 times it. */
+export function producerVisibilityTimeoutSeconds(functionTimeoutSeconds: number): number {
+  return functionTimeoutSeconds * PRODUCER_CONSTRUCT_DEFAULTS.visibilityTimeoutFactor;
+}
+
+/** Messages per producer invocation when `batchSize` is not given. */
+export function defaultProducerBatchSize(fifo: boolean): number {
+  return fifo ? PRODUCER_CONSTRUCT_DEFAULTS.batchSize.fifo : PRODUCER_CONSTRUCT_DEFAULTS.batchSize.standard;
+}
+
+/** The consumer's function timeout for a schedule period: 5 seconds shorter, at most 15 minutes. */
+export function consumerFunctionTimeoutSeconds(schedulePeriodSeconds: number): number {
+  return Math.min(schedulePeriodSeconds - SCHEDULE_MARGIN_SECONDS, MAX_LAMBDA_TIMEOUT_SECONDS);
+}
+
+/**
+ * The consumer's time budget for a function timeout: 5 seconds shorter (half the timeout when that is
+ * more), which at the default period is the runtime's own default of 50 seconds.
+ */
+export function consumerTimeBudgetMillis(functionTimeoutMillis: number): number {
+  return Math.max(functionTimeoutMillis - BUDGET_MARGIN_MILLIS, Math.floor(functionTimeoutMillis / 2));
+}
+
+/** The SSM path of a consumer's checkpoints and leases. */
+export function consumerCheckpointPath(
+  consumerName: string,
+  prefix: string = CONSUMER_CONSTRUCT_DEFAULTS.checkpointParameterPrefix,
+): string {
+  return `${prefix}/${consumerName}`;
+}

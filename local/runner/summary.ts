@@ -1,0 +1,123 @@
+import type { LatencyPercentiles, ShardCounts } from './ledger';
+import type { RunnerOptions } from './options';
+import type { Resharding } from './resharding';
+
+/** What `npm start` reports at the end of a run. */
+export interface StartSummary {
+  /** No sent record is missing. */
+  readonly ok: boolean;
+  /** Records the producer's queue accepted. */
+  readonly recordsIn: number;
+  /** Distinct records the consumer delivered. */
+  readonly recordsOut: number;
+  /** Records sent and never delivered (must be 0). */
+  readonly missing: number;
+  /** Deliveries beyond the first of a record (a crash or a retried write makes some). */
+  readonly duplicates: number;
+  /** Send to first delivery; null when nothing was delivered. */
+  readonly latencyMillis: LatencyPercentiles | null;
+  /** User records written to the streams (more than recordsIn when a write was retried). */
+  readonly written: number;
+  /** Records `ProducerClient` refused or could not send. */
+  readonly rejected: number;
+  /** Messages in the producer's dead-letter queue at the end. */
+  readonly deadLettered: number;
+  /** Messages in the consumer's on-failure queue at the end (records it could not deliver). */
+  readonly onFailure: number;
+  /** Deliveries of data the run did not send. */
+  readonly unknown: number;
+  readonly durationSeconds: number;
+  readonly options: RunnerOptions;
+  readonly producer: {
+    readonly invocations: number;
+    readonly batchItemFailures: number;
+    readonly errors: number;
+    readonly timeouts: number;
+  };
+  readonly consumer: {
+    readonly invocations: number;
+    readonly completed: number;
+    /** Another invocation held the subtask's lease. */
+    readonly skipped: number;
+    readonly failed: number;
+    readonly timedOut: number;
+    /** Invocations that died with a crashed sandbox. */
+    readonly crashed: number;
+    /** Invocations still running when the run ended (their sandbox was stopped). */
+    readonly stopped: number;
+    readonly coldStarts: number;
+    /** Fork to ready of each cold start of the consumer's worker process. */
+    readonly coldStartMillis: readonly number[];
+  };
+  readonly checkpointWrites: number;
+  readonly reshard?: Resharding & { readonly atSeconds: number };
+  readonly crash?: { readonly atSeconds: number; readonly recordsInBatch: number };
+  readonly shards: readonly ShardCounts[];
+  /** The first missing ids, at most 20. */
+  readonly missingIds: readonly string[];
+  /** Where the functions' logs are. */
+  readonly logDirectory: string;
+}
+
+const number = (n: number) => n.toLocaleString('en-US');
+
+/** The one line a script or test can look for: `RESULT ok in=... out=... missing=... duplicates=... p50=...ms p99=...ms`. */
+export function resultLine(s: StartSummary): string {
+  const latency = s.latencyMillis
+    ? `p50=${s.latencyMillis.p50}ms p99=${s.latencyMillis.p99}ms`
+    : 'p50=- p99=-';
+  return `RESULT ${s.ok ? 'ok' : 'FAILED'} in=${s.recordsIn} out=${s.recordsOut} missing=${s.missing} duplicates=${s.duplicates} ${latency}`;
+}
+
+/** The summary as text: the figures that judge the run first, then what happened along the way. */
+export function formatSummary(s: StartSummary): string {
+  const lines: string[] = [];
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(22)} ${value}`);
+  lines.push('', 'Summary');
+  row('records in', number(s.recordsIn));
+  row('records out', number(s.recordsOut));
+  row('missing', `${number(s.missing)}${s.missing === 0 ? '' : '  <- must be 0'}`);
+  row('duplicates', number(s.duplicates));
+  row('latency p50', s.latencyMillis ? `${number(s.latencyMillis.p50)} ms` : '-');
+  row('latency p99', s.latencyMillis ? `${number(s.latencyMillis.p99)} ms` : '-');
+  lines.push('');
+  row('written to Kinesis', number(s.written));
+  if (s.rejected > 0) row('refused by the client', number(s.rejected));
+  row('dead-lettered', number(s.deadLettered));
+  row('on-failure queue', number(s.onFailure));
+  row(
+    'producer invocations',
+    `${number(s.producer.invocations)} (batch item failures ${s.producer.batchItemFailures}, errors ${s.producer.errors}, timeouts ${s.producer.timeouts})`,
+  );
+  const c = s.consumer;
+  row(
+    'consumer invocations',
+    `${number(c.invocations)} (completed ${c.completed}, skipped ${c.skipped}, failed ${c.failed}, timed out ${c.timedOut}, lost in a crash ${c.crashed}, cut short at the end ${c.stopped})`,
+  );
+  row(
+    'consumer cold starts',
+    `${c.coldStarts} (${c.coldStartMillis.map((ms) => `${number(ms)} ms`).join(', ') || '-'})`,
+  );
+  row('checkpoints written', number(s.checkpointWrites));
+  if (s.reshard) {
+    const r = s.reshard;
+    row(
+      'resharding',
+      `${r.kind} at ${r.atSeconds.toFixed(1)} s: ${r.stream} ${r.parents.join(' + ')} -> ${r.children.join(' + ')}`,
+    );
+  }
+  if (s.crash) {
+    row(
+      'consumer crash',
+      `at ${s.crash.atSeconds.toFixed(1)} s, inside a batch of ${s.crash.recordsInBatch}`,
+    );
+  } else if (s.options.crash) {
+    row('consumer crash', 'asked for, but no batch came after the halfway point');
+  }
+  if (s.unknown > 0) row('unknown deliveries', number(s.unknown));
+  if (s.missingIds.length > 0) row('first missing', s.missingIds.join(', '));
+  row('duration', `${s.durationSeconds.toFixed(1)} s`);
+  row('logs', s.logDirectory);
+  lines.push('', resultLine(s));
+  return `${lines.join('\n')}\n`;
+}
