@@ -10,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm, queueDepthMetric } from './alarms';
 import { MetricDimension, PRODUCER_SERVICE, runtimeMetric } from './metrics';
+import { PRODUCER_BUNDLE_DEFINE } from './bundling';
 import { ConnectorFunction, builtInEntry } from './connector-function';
 import {
   PRODUCER_CONSTRUCT_DEFAULTS as DEFAULTS,
@@ -297,6 +298,7 @@ export class KinesisProducer extends Construct {
         producerName: this.producerName,
         deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
       }),
+      define: PRODUCER_BUNDLE_DEFINE,
     });
     this.function = fn.function;
     this.grantWriteToStreams(fn.role);
