@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CONNECTOR_ESBUILD_OPTIONS } from './bundling';
 import { configError } from './validation';
 
 /**
@@ -16,15 +17,18 @@ import { configError } from './validation';
 export const CONNECTOR_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /**
- * How every function is bundled: the local esbuild (no Docker), minified, the AWS SDK bundled
- * instead of taken from the runtime so its version is the one tested and its ES module build is
- * used (about 40% smaller and faster to load, see FACTS.md).
+ * How every function is bundled: the local esbuild (no Docker) with the options of lib/bundling.ts,
+ * which the benchmarks measure, and the function's `define`.
  */
-export function connectorBundling(): nodejs.BundlingOptions {
+export function connectorBundling(define: Readonly<Record<string, string>>): nodejs.BundlingOptions {
+  const options = CONNECTOR_ESBUILD_OPTIONS;
   return {
-    minify: true,
-    mainFields: ['module', 'main'],
-    externalModules: [],
+    minify: options.minify,
+    target: options.target,
+    format: options.format === 'cjs' ? nodejs.OutputFormat.CJS : nodejs.OutputFormat.ESM,
+    mainFields: [...options.mainFields],
+    externalModules: [...options.external],
+    define: { ...define },
     forceDockerBundling: false,
     sourceMap: false,
     logLevel: nodejs.LogLevel.WARNING,
@@ -56,6 +60,8 @@ export interface ConnectorFunctionProps {
   readonly architecture: lambda.Architecture;
   readonly logRetention: logs.RetentionDays;
   readonly environment: Record<string, string>;
+  /** The esbuild `define` that leaves out the parts of the runtime the function never uses. */
+  readonly define: Readonly<Record<string, string>>;
 }
 
 /**
@@ -92,7 +98,7 @@ export class ConnectorFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      bundling: connectorBundling(),
+      bundling: connectorBundling(props.define),
     });
   }
 }

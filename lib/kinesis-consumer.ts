@@ -13,6 +13,7 @@ import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ACKNOWLEDGEMENTS, RESOURCE_ACKNOWLEDGEMENT_REASONS, acknowledgeResource } from './acknowledgements';
 import { createAlarm, queueDepthMetric } from './alarms';
+import { consumerBundleDefine } from './bundling';
 import { ConnectorFunction, builtInEntry } from './connector-function';
 import {
   CONSUMER_CONSTRUCT_DEFAULTS,
@@ -361,6 +362,12 @@ export class KinesisConsumer extends Construct {
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       environment: this.environment(props, timing),
+      // Only the clients this deployment uses go into the bundle (the on-failure queue always exists).
+      define: consumerBundleDefine({
+        checkpointTable: props.checkpointTable !== undefined,
+        onFailureQueue: true,
+        target: props.target !== undefined,
+      }),
     });
     this.function = fn.function;
     // A retried or late event would start a second reader of the same shards; the lease catches

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm, queueDepthMetric } from './alarms';
+import { PRODUCER_BUNDLE_DEFINE } from './bundling';
 import { producerMetric, type ProducerMetricName } from './metrics';
 import { ConnectorFunction, builtInEntry } from './connector-function';
 import {
@@ -302,6 +303,7 @@ export class KinesisProducer extends Construct {
         producerName: this.producerName,
         deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
       }),
+      define: PRODUCER_BUNDLE_DEFINE,
     });
     this.function = fn.function;
     this.grantWriteToStreams(fn.role);

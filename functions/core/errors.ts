@@ -8,6 +8,8 @@ export class ConnectorError extends Error {
     this.name = new.target.name;
   }
 }
+// Each class below also spells its name out: a minified Lambda bundle renames classes, so
+// `new.target.name` alone would log a ConfigurationError as "H".
 
 /** One thing wrong with a configuration: the key at fault and a sentence about it. */
 export interface ConfigurationProblem {
@@ -17,6 +19,8 @@ export interface ConfigurationProblem {
 
 /** A configuration value is missing, unknown or out of range. Raised once, at start-up or synth. */
 export class ConfigurationError extends ConnectorError {
+  override name = 'ConfigurationError';
+
   constructor(
     message: string,
     /** The configuration key or prop at fault. */
@@ -30,6 +34,8 @@ export class ConfigurationError extends ConnectorError {
 
 /** An input record or message cannot be processed as given; it is never retried. */
 export class ValidationError extends ConnectorError {
+  override name = 'ValidationError';
+
   constructor(
     message: string,
     readonly field?: string,
@@ -40,6 +46,8 @@ export class ValidationError extends ConnectorError {
 
 /** An AWS call kept failing after every retry the policy allowed. */
 export class RetriesExhaustedError extends ConnectorError {
+  override name = 'RetriesExhaustedError';
+
   constructor(
     readonly operation: string,
     readonly attempts: number,
@@ -54,7 +62,9 @@ export class RetriesExhaustedError extends ConnectorError {
 }
 
 /** Another invocation already holds the lease this one needs; it must not run. */
-export class LeaseHeldError extends ConnectorError {}
+export class LeaseHeldError extends ConnectorError {
+  override name = 'LeaseHeldError';
+}
 
 /** A short, secret-free description of any thrown value, for messages and logs. */
 export function describeError(error: unknown): string {
@@ -64,6 +74,8 @@ export function describeError(error: unknown): string {
 
 /** A batch kept failing in the user's handler after every retry; the shard stops before it. */
 export class DeliveryFailedError extends ConnectorError {
+  override name = 'DeliveryFailedError';
+
   constructor(
     readonly stream: string,
     readonly shardId: string,
@@ -83,7 +95,11 @@ export class DeliveryFailedError extends ConnectorError {
 }
 
 /** Records that failed could not be sent to the on-failure queue; the shard stops before them. */
-export class OnFailureSendError extends ConnectorError {}
+export class OnFailureSendError extends ConnectorError {
+  override name = 'OnFailureSendError';
+}
 
 /** This invocation's lease was taken over; it stops without writing checkpoints. */
-export class LeaseLostError extends ConnectorError {}
+export class LeaseLostError extends ConnectorError {
+  override name = 'LeaseLostError';
+}

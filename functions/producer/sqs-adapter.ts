@@ -14,6 +14,9 @@ export interface MetricsSink {
 
 /** Thrown with `failOnError` when any record was not written, so the whole batch comes back. */
 export class ProducerBatchError extends ConnectorError {
+  // Spelled out so a minified bundle does not rename it.
+  override name = 'ProducerBatchError';
+
   constructor(readonly result: ProcessResult) {
     super(
       `${result.failures.length} of ${result.stats.messages} messages were not written to Kinesis, and ` +

@@ -29,7 +29,8 @@ export type ServiceName = 'kinesis' | 'ssm' | 'sqs' | 'dynamodb' | 'lambda';
 
 type SdkClientConfig = {
   region: string;
-  credentials: AwsCredentialIdentityProvider;
+  /** Absent for AUTO: the client resolves its own default chain. */
+  credentials?: AwsCredentialIdentityProvider;
   endpoint?: string;
   maxAttempts?: number;
   requestHandler: NodeHttpHandler;
@@ -48,13 +49,17 @@ const DEFAULT_MAX_ATTEMPTS: Partial<Record<ServiceName, number>> = { kinesis: 1 
  * ```
  */
 export class AwsClientFactory {
-  private readonly credentials: AwsCredentialIdentityProvider;
+  private readonly credentials: AwsCredentialIdentityProvider | undefined;
   private readonly created = new Map<ServiceName, { destroy(): void }>();
 
   constructor(readonly settings: AwsSettings) {
-    this.credentials = credentialsProvider(settings.credentials ?? { provider: 'AUTO' }, {
-      region: settings.region,
-    });
+    const credentials = settings.credentials ?? { provider: 'AUTO' };
+    // AUTO is the SDK's default chain, which every client carries and resolves on its own; building
+    // it here as well would load @aws-sdk/credential-providers at every cold start for nothing.
+    this.credentials =
+      credentials.provider === 'AUTO'
+        ? undefined
+        : credentialsProvider(credentials, { region: settings.region });
   }
 
   /** The client for `service`, made on first use with this factory's settings and then reused. */
@@ -73,7 +78,7 @@ export class AwsClientFactory {
     const maxAttempts = this.settings.maxAttempts?.[service] ?? DEFAULT_MAX_ATTEMPTS[service];
     return {
       region: this.settings.region,
-      credentials: this.credentials,
+      ...(this.credentials ? { credentials: this.credentials } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(maxAttempts !== undefined ? { maxAttempts } : {}),
       // HTTP/1.1 everywhere: kinesalite and our local servers do not speak HTTP/2 (the SDK's HTTP/2

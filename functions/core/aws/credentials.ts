@@ -1,11 +1,7 @@
-import {
-  fromEnv,
-  fromIni,
-  fromNodeProviderChain,
-  fromTemporaryCredentials,
-  fromTokenFile,
-} from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { BUNDLE_CONSTANTS } from '../bundle-constants';
+import { ConfigurationError } from '../errors';
+import type * as SdkProviders from './sdk-credential-providers';
 
 /** How the runtime obtains AWS credentials; the reference connector's provider types. */
 export type CredentialsConfig =
@@ -62,20 +58,24 @@ export interface CredentialsContext {
 /**
  * Builds a credential provider from its configuration, on `@aws-sdk/credential-providers`.
  * The result is what the SDK clients take as `credentials`; it never logs what it resolves.
+ * `AwsClientFactory` gives AUTO clients no provider at all, so that they use the default chain they carry.
  */
 export function credentialsProvider(
   config: CredentialsConfig,
   context: CredentialsContext = {},
 ): AwsCredentialIdentityProvider {
+  if (config.provider === 'BASIC') {
+    const identity: AwsCredentialIdentity = {
+      accessKeyId: config.accessKeyId,
+      secretAccessKey: config.secretAccessKey,
+      ...(config.sessionToken ? { sessionToken: config.sessionToken } : {}),
+    };
+    return () => Promise.resolve(identity);
+  }
+  const { fromEnv, fromIni, fromNodeProviderChain, fromTemporaryCredentials, fromTokenFile } = sdkProviders(
+    config.provider,
+  );
   switch (config.provider) {
-    case 'BASIC': {
-      const identity: AwsCredentialIdentity = {
-        accessKeyId: config.accessKeyId,
-        secretAccessKey: config.secretAccessKey,
-        ...(config.sessionToken ? { sessionToken: config.sessionToken } : {}),
-      };
-      return () => Promise.resolve(identity);
-    }
     case 'ENV_VAR':
       return fromEnv();
     case 'PROFILE':
@@ -114,6 +114,23 @@ export function credentialsProvider(
         clientConfig: { ...(context.region ? { region: context.region } : {}), ...context.stsClientConfig },
       });
   }
+}
+
+// A require on first use rather than an import: loading the providers costs a cold start several
+// milliseconds, which a function on its role's credentials (AUTO) should not pay. A bundle may leave
+// them out altogether (see core/bundle-constants.ts); the require must stay inside the guard for that.
+function sdkProviders(provider: CredentialsProviderName): typeof SdkProviders {
+  if (process.env.CONNECTOR_BUNDLE_CREDENTIAL_PROVIDERS !== 'false') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+    return require('./sdk-credential-providers') as typeof SdkProviders;
+  }
+  throw new ConfigurationError(
+    `aws.credentials.provider is ${provider}, which needs the SDK's credential providers, but this bundle ` +
+      `was built without them (${BUNDLE_CONSTANTS.credentialProviders} defined as "false", as the CDK ` +
+      "constructs do: a deployed function takes its role's credentials). Leave aws.credentials unset (AUTO), " +
+      'or bundle without that define.',
+    'aws.credentials.provider',
+  );
 }
 
 /** A loggable view of a credentials configuration: the provider and its non-secret fields only. */

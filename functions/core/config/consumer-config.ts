@@ -10,7 +10,7 @@ import {
   type InitialPosition,
 } from './consumer-settings';
 import { loadEnv, loadProperties, loadTyped, type PropertiesSource, type Schema } from './loader';
-import { PRODUCER_SETTINGS_LIST } from './producer-settings';
+import type * as ProducerSettings from './producer-settings';
 import { parseTimestamp } from './timestamp';
 import { invalidMessage, read, type Problems, type Reader, type Setting } from './validate';
 
@@ -51,7 +51,9 @@ const CONSUMER_SCHEMA: Schema<ConsumerConfig> = {
       reason: 'configures the DynamoDB Streams consumer, which this connector does not provide; remove it.',
     },
   ],
-  otherSettings: () => PRODUCER_SETTINGS_LIST,
+  // Required when first needed (see Schema.otherSettings): a consumer's cold start never builds them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  otherSettings: () => (require('./producer-settings') as typeof ProducerSettings).PRODUCER_SETTINGS_LIST,
   build: buildConsumerConfig,
 };
 
@@ -189,7 +191,8 @@ function readInitialTimestamp(
       ),
     );
   } else {
-    problems.add(S.initialTimestamp.key, invalidMessage(raw.name, expected, raw.value));
+    // The result's reason is the expected text, or says why a pattern cannot be read in this bundle.
+    problems.add(S.initialTimestamp.key, invalidMessage(raw.name, result.reason, raw.value));
   }
   return undefined;
 }

@@ -24,7 +24,10 @@ export interface Schema<T> {
   /** Deprecated reference keys and the key each stands for. */
   readonly aliases: Readonly<Record<string, string>>;
   readonly unsupported: readonly UnsupportedKey[];
-  /** The other kind's settings, to say "that is a producer setting" rather than "unknown". */
+  /**
+   * The other kind's settings, to say "that is a producer setting" rather than "unknown"; asked for
+   * only when a key is none of this kind's.
+   */
   readonly otherSettings: () => readonly Setting<unknown>[];
   /** Reads every setting through `reader` and checks how they fit together. */
   build(reader: Reader, problems: Problems): T;
@@ -66,16 +69,15 @@ export function loadEnv<T>(
   const depth = Math.max(0, ...variables.map(([name]) => name.split('_ROLE_PROVIDER').length - 1));
   const own = knownKeys(schema, depth);
   const keyByName = new Map<string, string>();
-  for (const key of [
-    ...own,
-    ...schema.otherSettings().map((s) => s.key),
-    ...schema.unsupported.map((u) => u.key),
-  ]) {
-    keyByName.set(envVarName(key), key);
-  }
+  for (const key of [...own, ...schema.unsupported.map((u) => u.key)]) keyByName.set(envVarName(key), key);
+  // The other kind's settings are read only for a variable that is none of ours, which a deployed
+  // function never has: building them costs every cold start otherwise.
+  let otherKeyByName: Map<string, string> | undefined;
+  const otherKey = (name: string) =>
+    (otherKeyByName ??= new Map(schema.otherSettings().map((s) => [envVarName(s.key), s.key]))).get(name);
   const entries = new Map<string, TextEntry>();
   for (const [name, value] of variables) {
-    const key = keyByName.get(name);
+    const key = keyByName.get(name) ?? otherKey(name);
     if (key !== undefined) {
       entries.set(key, { value, name });
       continue;
@@ -128,9 +130,10 @@ function loadText<T>(
       : new LayeredReader(text, new TypedReader(overrides), problems, textSource);
   const config = schema.build(reader, problems);
 
-  const own = knownKeys(schema, 1);
-  const otherKeys = new Set(schema.otherSettings().map((s) => s.key));
-  for (const [key, entry] of text.unconsumed()) {
+  const unconsumed = [...text.unconsumed()];
+  const own = unconsumed.length ? knownKeys(schema, 1) : [];
+  const otherKeys = new Set(unconsumed.length ? schema.otherSettings().map((s) => s.key) : []);
+  for (const [key, entry] of unconsumed) {
     const unsupported = schema.unsupported.find((u) => (u.prefix ? key.startsWith(u.key) : key === u.key));
     if (unsupported) {
       if (!unsupported.accepted?.includes(entry.value.trim()))

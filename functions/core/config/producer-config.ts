@@ -1,5 +1,5 @@
 import { AWS_UNSUPPORTED, readAwsConfig } from './aws-config';
-import { CONSUMER_SETTINGS_LIST } from './consumer-settings';
+import type * as ConsumerSettings from './consumer-settings';
 import {
   loadEnv,
   loadProperties,
@@ -74,7 +74,9 @@ const PRODUCER_SCHEMA: Schema<ProducerConfig> = {
     'aws.producer.rateLimit': 'RateLimit',
   },
   unsupported: [...AWS_UNSUPPORTED, ...KPL_UNSUPPORTED],
-  otherSettings: () => CONSUMER_SETTINGS_LIST,
+  // Required when first needed (see Schema.otherSettings): a producer's cold start never builds them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  otherSettings: () => (require('./consumer-settings') as typeof ConsumerSettings).CONSUMER_SETTINGS_LIST,
   build: buildProducerConfig,
 };
 

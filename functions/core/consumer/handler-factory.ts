@@ -1,22 +1,24 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { AwsClientFactory } from '../aws/clients';
-import type { CheckpointStore, SubtaskLease } from '../checkpoints/checkpoint-store';
-import { SsmCheckpointStore } from '../checkpoints/ssm-checkpoint-store';
-import { SsmSubtaskLease } from '../checkpoints/ssm-lease';
-import { consumerConfigFromEnv, toAwsSettings, type ConsumerConfig } from '../config';
+import { toAwsSettings } from '../config/aws-config';
+import { consumerConfigFromEnv } from '../config/consumer-config';
+import type { ConsumerConfig } from '../config/consumer-settings';
 import { ConfigurationError, describeError, LeaseHeldError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
 import { ConsumerEngine, type RunSummary } from './engine';
 import { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
 import { kinesisReadApi } from './kinesis-api';
-import { lambdaTarget } from './lambda-target';
 import { CONSUMER_SERVICE, type ConsumerMetricsSink } from './metrics';
-import type { OnFailureDestination } from './on-failure';
 import { consumerPowertoolsMetrics, PowertoolsMetricsSink } from './powertools-metrics';
 import type { BatchHandler } from './types';
+import {
+  dynamoDbCheckpoints,
+  lambdaTargetDelivery,
+  sqsOnFailureQueue,
+  ssmCheckpoints,
+} from './wiring/optional-clients';
 
 /**
  * The environment variables the consumer handler reads: every `SKC_*` consumer setting listed in
@@ -74,20 +76,14 @@ export type ConsumerLambdaHandler = (
   context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
 ) => Promise<ConsumerInvocationResult>;
 
-/** What the engine needs besides the code, some of it loaded only when configured. */
-interface Wiring {
-  readonly store: CheckpointStore;
-  readonly lease: (subtaskIndex: number, owner: string) => SubtaskLease;
-  readonly onFailure?: OnFailureDestination;
-}
-
 /**
- * Wraps user code as the consumer's Lambda handler. Configuration is loaded when the module loads (and
- * fails it when invalid); clients are built once per container, those only some deployments need
- * (DynamoDB, SQS, Lambda) on the first invocation. Each scheduled invocation runs one subtask until its
- * time budget (the smaller of `consumer.timebudgetmillis` and the function's remaining time less a
- * reserve), or in cost mode until every shard is caught up, checkpoints, publishes its metrics and
- * returns. A record that keeps failing goes to the on-failure queue; without one (or with
+ * Wraps user code as the consumer's Lambda handler. Configuration is loaded and the clients it needs are
+ * built when the module loads (once per container, failing the load when the configuration is invalid
+ * or needs a client the bundle left out: a constructs' bundle holds only the SSM, DynamoDB, SQS and
+ * Lambda clients its deployment uses, see core/bundle-constants.ts). Each scheduled invocation runs one
+ * subtask until its time budget (the smaller of `consumer.timebudgetmillis` and the function's
+ * remaining time less a reserve), or in cost mode until every shard is caught up, checkpoints,
+ * publishes its metrics and returns. A record that keeps failing goes to the on-failure queue; without one (or with
  * `consumer.failonerror`) the invocation throws after checkpointing what came before it.
  *
  * ```ts
@@ -126,19 +122,8 @@ export function createLambdaTargetHandler(
       'consumer.target.function',
     );
   }
-  let target: BatchHandler<Uint8Array> | undefined;
-  const aws = new AwsClientFactory(toAwsSettings(config.aws));
-  return buildHandler<Uint8Array>({ ...options, config, deserializer: 'bytes' }, async (records, context) => {
-    if (!target) {
-      // Loaded on first use, so consumers without a target do not pay for the Lambda client at start.
-      const [{ LambdaClient }, { lambdaInvokeApi }] = await Promise.all([
-        import('@aws-sdk/client-lambda'),
-        import('./lambda-invoke'),
-      ]);
-      target = lambdaTarget({ lambda: lambdaInvokeApi(aws.client('lambda', LambdaClient)), functionName });
-    }
-    return target(records, context);
-  });
+  const target = lambdaTargetDelivery(new AwsClientFactory(toAwsSettings(config.aws)), functionName);
+  return buildHandler<Uint8Array>({ ...options, config, deserializer: 'bytes' }, target);
 }
 
 function buildHandler<T>(
@@ -169,83 +154,25 @@ function buildHandler<T>(
     metrics = options.metrics;
   }
 
-  const wire = async (): Promise<Wiring> => {
-    const onFailure = config.onFailure.queueUrl
-      ? await (async () => {
-          const [{ SQSClient }, { SqsOnFailureQueue }] = await Promise.all([
-            import('@aws-sdk/client-sqs'),
-            import('./on-failure'),
-          ]);
-          return new SqsOnFailureQueue({
-            sqs: aws.client('sqs', SQSClient),
-            queueUrl: config.onFailure.queueUrl as string,
-            maxMessageBytes: config.onFailure.maxMessageBytes,
-            consumerName: config.consumerName,
-            clock,
-            random,
-          });
-        })()
-      : undefined;
-    if (config.checkpoint.store === 'dynamodb') {
-      const [{ DynamoDBClient }, { DynamoDbCheckpointStore }] = await Promise.all([
-        import('@aws-sdk/client-dynamodb'),
-        import('../checkpoints/dynamodb-checkpoint-store'),
-      ]);
-      const store = new DynamoDbCheckpointStore({
-        dynamodb: aws.client('dynamodb', DynamoDBClient),
-        tableName: config.checkpoint.dynamoDbTable as string,
-        consumerName: config.consumerName,
-        clock,
-        random,
-        logger,
-      });
-      return { store, lease: (i, owner) => store.lease(i, owner), ...(onFailure ? { onFailure } : {}) };
-    }
-    const ssm = aws.client('ssm', SSMClient);
-    const store = new SsmCheckpointStore({
-      ssm,
-      parameterPath: config.checkpoint.ssmPrefix,
-      tier: config.checkpoint.ssmTier,
+  const wiring = { config, aws, clock, random, logger, leaseSettleMillis: settleMillis };
+  const onFailure = config.onFailure.queueUrl
+    ? sqsOnFailureQueue(wiring, config.onFailure.queueUrl)
+    : undefined;
+  const checkpoints =
+    config.checkpoint.store === 'dynamodb' ? dynamoDbCheckpoints(wiring) : ssmCheckpoints(wiring);
+  const engine = new ConsumerEngine<T>(
+    {
+      kinesis,
+      checkpoints: checkpoints.store,
+      lease: checkpoints.lease,
       clock,
       random,
       logger,
-    });
-    return {
-      store,
-      lease: (subtaskIndex, owner) =>
-        new SsmSubtaskLease({
-          ssm,
-          parameterName: store.leaseParameterName(subtaskIndex),
-          owner,
-          settleMillis,
-          clock,
-          random,
-          logger,
-        }),
       ...(onFailure ? { onFailure } : {}),
-    };
-  };
-  let engine: Promise<ConsumerEngine<T>> | undefined;
-  const engineOnce = (): Promise<ConsumerEngine<T>> => {
-    engine ??= wire().then(
-      (w) =>
-        new ConsumerEngine<T>(
-          {
-            kinesis,
-            checkpoints: w.store,
-            lease: w.lease,
-            clock,
-            random,
-            logger,
-            ...(w.onFailure ? { onFailure: w.onFailure } : {}),
-            ...(metrics ? { metrics } : {}),
-          },
-          engineOptions,
-        ),
-    );
-    engine.catch(() => (engine = undefined));
-    return engine;
-  };
+      ...(metrics ? { metrics } : {}),
+    },
+    engineOptions,
+  );
 
   return async (event, context) => {
     const { subtaskIndex, parallelism } = parseEvent(event, config.parallelism);
@@ -262,9 +189,8 @@ function buildHandler<T>(
         'timeout',
       );
     }
-    const running = await engineOnce();
     try {
-      const summary = await running.run({
+      const summary = await engine.run({
         subtaskIndex,
         parallelism,
         deadline,

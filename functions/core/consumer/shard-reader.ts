@@ -9,7 +9,8 @@ import {
   RetriesExhaustedError,
   ValidationError,
 } from '../errors';
-import { deaggregate, type DeaggregateOptions, type KinesisRecord } from '../record-format';
+import type { KinesisRecord } from '../record-format/aggregated-record';
+import { deaggregate, type DeaggregateOptions } from '../record-format/deaggregate';
 import type { Clock, Random } from '../time/clock';
 import type { ShardDelivery } from './delivery';
 import type { DeserializerInput, RecordDeserializer } from './deserializers';

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { AwsClientFactory } from '../../../functions/core/aws/clients';
 import {
   credentialsProvider,
@@ -28,11 +29,15 @@ const ENV_KEYS = [
   'AWS_CONFIG_FILE',
 ];
 
-/** Resolves credentials the way a handler does: properties, then the client factory. */
+/** Resolves credentials the way a handler does: properties, the client factory, then the SDK client. */
 async function resolve(properties: Record<string, string>) {
   const config = consumerConfigFromProperties({ ...BASE, ...properties });
   const factory = new AwsClientFactory(toAwsSettings(config.aws));
-  return factory.config('kinesis').credentials();
+  try {
+    return await factory.client('kinesis', KinesisClient).config.credentials();
+  } finally {
+    factory.destroy();
+  }
 }
 
 let saved: Record<string, string | undefined>;
@@ -224,6 +229,54 @@ describe('credential providers resolve', () => {
     process.env.AWS_SECRET_ACCESS_KEY = 'chain-secret';
     const identity = await resolve({});
     expect(identity).toMatchObject({ accessKeyId: 'AKIDCHAIN', secretAccessKey: 'chain-secret' });
+  });
+
+  it('AUTO leaves the provider to the SDK client and never loads @aws-sdk/credential-providers', () => {
+    const providers = '../../../functions/core/aws/sdk-credential-providers';
+    jest.doMock(providers, () => {
+      throw new Error('the SDK credential providers were loaded');
+    });
+    try {
+      jest.isolateModules(() => {
+        const { AwsClientFactory: Factory } = jest.requireActual<{
+          AwsClientFactory: typeof AwsClientFactory;
+        }>('../../../functions/core/aws/clients');
+        const auto = new Factory({ region: 'us-east-1' });
+        expect(auto.config('kinesis').credentials).toBeUndefined();
+        // The same stand-in fails a provider that needs the module: the mock is in force.
+        expect(() => new Factory({ region: 'us-east-1', credentials: { provider: 'ENV_VAR' } })).toThrow(
+          /credential providers were loaded/,
+        );
+      });
+    } finally {
+      jest.dontMock(providers);
+    }
+  });
+
+  it('refuses a provider that needs the SDK providers in a bundle built without them, naming the constant', () => {
+    process.env.CONNECTOR_BUNDLE_CREDENTIAL_PROVIDERS = 'false';
+    try {
+      expect(
+        () => new AwsClientFactory({ region: 'us-east-1', credentials: { provider: 'ENV_VAR' } }),
+      ).toThrow(
+        expect.objectContaining({
+          name: 'ConfigurationError',
+          key: 'aws.credentials.provider',
+          message: expect.stringContaining(
+            'process.env.CONNECTOR_BUNDLE_CREDENTIAL_PROVIDERS defined as "false"',
+          ),
+        }),
+      );
+      // AUTO and BASIC need none of them.
+      expect(new AwsClientFactory({ region: 'us-east-1' }).config('kinesis').credentials).toBeUndefined();
+      const basic = new AwsClientFactory({
+        region: 'us-east-1',
+        credentials: { provider: 'BASIC', accessKeyId: 'AKIDBASIC', secretAccessKey: 'basic-secret' },
+      });
+      expect(basic.config('kinesis').credentials).toBeDefined();
+    } finally {
+      delete process.env.CONNECTOR_BUNDLE_CREDENTIAL_PROVIDERS;
+    }
   });
 
   it('can point STS at a local endpoint through the context instead of the configuration', async () => {

@@ -34,7 +34,7 @@ describe('the reference consumer example, ported', () => {
 
   it('hands the client factory the configured keys', async () => {
     const factory = new AwsClientFactory(toAwsSettings(config.aws));
-    await expect(factory.config('kinesis').credentials()).resolves.toMatchObject({
+    await expect(factory.config('kinesis').credentials?.()).resolves.toMatchObject({
       accessKeyId: 'aws_access_key_id',
       secretAccessKey: 'aws_secret_access_key',
     });

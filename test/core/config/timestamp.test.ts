@@ -1,4 +1,5 @@
 import {
+  consumerConfigFromEnv,
   DEFAULT_TIMESTAMP_FORMAT,
   javaPatternToDateFns,
   parseTimestamp,
@@ -78,5 +79,40 @@ describe('parseTimestamp', () => {
     const result = parseTimestamp('2016-04-04 1', 'yyyy-MM-dd u');
     expect(result.ok).toBe(false);
     expect(result).toMatchObject({ badPattern: 'yyyy-MM-dd u' });
+  });
+});
+
+describe('parseTimestamp in a bundle without the Java date pattern parser', () => {
+  beforeEach(() => {
+    process.env.CONNECTOR_BUNDLE_DATE_PATTERNS = 'false';
+  });
+  afterEach(() => {
+    delete process.env.CONNECTOR_BUNDLE_DATE_PATTERNS;
+  });
+
+  it('still reads epoch seconds with the default pattern, which they can never match', () => {
+    expect(iso('1459799926.480')).toBe('2016-04-04T19:58:46.480Z');
+  });
+
+  it('refuses a date in a pattern, saying the parser was left out and by which constant', () => {
+    const result = parseTimestamp('2016-04-04T19:58:46.480Z');
+    expect(result).toEqual({
+      ok: false,
+      reason: expect.stringContaining('process.env.CONNECTOR_BUNDLE_DATE_PATTERNS defined as "false"'),
+    });
+    expect(parseTimestamp('1459799926.480', 'yyyy-MM-dd').ok).toBe(false);
+  });
+
+  it('names the setting and the reason when the consumer configuration is loaded', () => {
+    expect(() =>
+      consumerConfigFromEnv({
+        SKC_STREAMS: 'orders',
+        SKC_AWS_REGION: 'us-east-1',
+        SKC_FLINK_STREAM_INITPOS: 'AT_TIMESTAMP',
+        SKC_FLINK_STREAM_INITPOS_TIMESTAMP: '2016-04-04T19:58:46.480Z',
+      }),
+    ).toThrow(
+      /SKC_FLINK_STREAM_INITPOS_TIMESTAMP must be epoch seconds .*without the Java date pattern parser/,
+    );
   });
 });
