@@ -23,8 +23,8 @@ const BASE_ENV = {
   AWS_REGION: 'us-east-1',
   SKC_STREAMS: 'bench',
   POWERTOOLS_METRICS_DISABLED: 'true',
-  CONSUMER_NAME: 'bench',
-  CONSUMER_ON_FAILURE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/bench-on-failure',
+  SKC_CONSUMER_NAME: 'bench',
+  SKC_CONSUMER_ONFAILURE_QUEUEURL: 'https://sqs.us-east-1.amazonaws.com/111122223333/bench-on-failure',
 };
 
 type Client = readonly [className: string, packageName: string];
@@ -39,7 +39,7 @@ interface Variant {
   readonly label: string;
   readonly use: ConsumerBundleUse;
   readonly clients: readonly Client[];
-  /** The deployment variables the construct sets for it, besides the name and the queue. */
+  /** The settings the construct writes for it, besides the name and the queue. */
   readonly env: Readonly<Record<string, string>>;
 }
 
@@ -57,14 +57,17 @@ const OTHERS: readonly Variant[] = [
     label: 'target function, SSM checkpoints, on-failure queue',
     use: { checkpointTable: false, onFailureQueue: true, target: true },
     clients: [KINESIS, SSM, SQS, LAMBDA],
-    env: { CONSUMER_TARGET_FUNCTION: 'bench-target' },
+    env: { SKC_CONSUMER_TARGET_FUNCTION: 'bench-target' },
   },
   {
     name: 'dynamodb',
     label: 'in-process processor, DynamoDB checkpoints, on-failure queue',
     use: { checkpointTable: true, onFailureQueue: true, target: false },
     clients: [KINESIS, DYNAMODB, SQS],
-    env: { CONSUMER_CHECKPOINT_TABLE: 'bench-checkpoints' },
+    env: {
+      SKC_CONSUMER_CHECKPOINT_STORE: 'dynamodb',
+      SKC_CONSUMER_CHECKPOINT_DYNAMODB_TABLE: 'bench-checkpoints',
+    },
   },
 ];
 
@@ -161,7 +164,7 @@ export async function run(): Promise<BenchSection> {
       'esbuild with the options of lib/bundling.ts (what the constructs pass to NodejsFunction): CommonJS, ' +
         'minified, target node24, main fields module,main, the SDK bundled but for the credential providers ' +
         'Lambda never reaches; the handler with the define the construct sets for the deployment. Load time ' +
-        'is require() of the bundle in a fresh node process with the deployment variables the construct ' +
+        'is require() of the bundle in a fresh node process with the settings the construct ' +
         'sets, median of 31 runs interleaved with the baseline.',
       'Without the defines (tests, tsx, a bundler of your own) every client is bundled and loaded at start.',
     );

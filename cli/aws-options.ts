@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { AwsSettings, ServiceName } from '../functions/core/aws/clients';
 import { AWS_UNSUPPORTED, readAwsConfig } from '../functions/core/config/aws-config';
-import { CONSUMER_SETTINGS, type SsmTier } from '../functions/core/config/consumer-settings';
+import {
+  CONSUMER_SETTINGS,
+  type CheckpointStoreKind,
+  type SsmTier,
+} from '../functions/core/config/consumer-settings';
 import { parseProperties } from '../functions/core/config/properties';
 import { TextReader, type TextEntry } from '../functions/core/config/sources';
 import { Problems, read, type Setting } from '../functions/core/config/validate';
@@ -27,6 +31,9 @@ export interface ConsumerHints {
   readonly ssmPrefix?: string;
   readonly ssmTier?: SsmTier;
   readonly parallelism?: number;
+  readonly checkpointStore?: CheckpointStoreKind;
+  readonly dynamoDbTable?: string;
+  readonly consumerName?: string;
 }
 
 export interface ResolvedAws {
@@ -43,10 +50,10 @@ const SERVICE_FLAGS: Partial<Record<ServiceName, keyof GlobalOptions>> = {
 };
 
 /**
- * The SDK retries Kinesis calls the CLI makes (the runtime retries its own); the checkpoint store and the
- * producer client retry SSM and SQS themselves.
+ * The SDK retries Kinesis calls the CLI makes (the runtime retries its own); the checkpoint stores and the
+ * producer client retry SSM, DynamoDB and SQS themselves.
  */
-const MAX_ATTEMPTS: Partial<Record<ServiceName, number>> = { kinesis: 3, ssm: 1, sqs: 1 };
+const MAX_ATTEMPTS: Partial<Record<ServiceName, number>> = { kinesis: 3, ssm: 1, sqs: 1, dynamodb: 1 };
 
 /**
  * Builds the client settings through the configuration module, so the CLI reads credentials exactly as
@@ -109,6 +116,9 @@ export async function resolveAws(
     ...opt('ssmPrefix', readIfSet(CONSUMER_SETTINGS.ssmPrefix, reader, problems)),
     ...opt('ssmTier', readIfSet(CONSUMER_SETTINGS.ssmTier, reader, problems)),
     ...opt('parallelism', readIfSet(CONSUMER_SETTINGS.parallelism, reader, problems)),
+    ...opt('checkpointStore', readIfSet(CONSUMER_SETTINGS.checkpointStore, reader, problems)),
+    ...opt('dynamoDbTable', readIfSet(CONSUMER_SETTINGS.dynamoDbTable, reader, problems)),
+    ...opt('consumerName', readIfSet(CONSUMER_SETTINGS.consumerName, reader, problems)),
   };
   // The file may be the consumer's or the producer's, so only a misspelt AWS key is an error here.
   for (const [key, entry] of reader.unconsumed()) {

@@ -12,6 +12,7 @@ import {
   mergeCheckpoints,
   type MergedCheckpoint,
 } from '../functions/core/checkpoints/merge';
+import { DynamoDbCheckpointStore } from '../functions/core/checkpoints/dynamodb-checkpoint-store';
 import {
   SsmCheckpointStore,
   validateParameterPath,
@@ -28,10 +29,10 @@ import { listStreamShards } from './kinesis';
 
 /**
  * A consumer's checkpoints and leases as the CLI reaches them: the same `CheckpointStore` and lease the
- * consumer uses. Another store (DynamoDB) plugs in by providing these two in `openCheckpoints`.
+ * consumer uses, in SSM or in a DynamoDB table.
  */
 export interface CheckpointAccess {
-  /** Where they live, for messages: "SSM parameters under /app/checkpoints". */
+  /** Where they live, for messages: "SSM parameters under /app/checkpoints", or the table and consumer. */
   readonly description: string;
   readonly store: CheckpointStore;
   lease(subtaskIndex: number, owner: string): OperatorLease;
@@ -41,8 +42,13 @@ export interface CheckpointAccess {
 export interface ConsumerOptions {
   /** The consumer's SSM checkpoint path (consumer.checkpoint.ssm.prefix). */
   readonly consumerPrefix?: string;
-  /** A consumer deployed with the CDK construct: its path is `/serverless-kinesis-connector/<name>`. */
+  /**
+   * A consumer deployed with the CDK construct: its SSM path is `/serverless-kinesis-connector/<name>`,
+   * or, with `checkpointTable`, its items in that table are keyed by this name (consumer.name).
+   */
   readonly consumer?: string;
+  /** The consumer's DynamoDB checkpoint table (consumer.checkpoint.dynamodb.table), instead of SSM. */
+  readonly checkpointTable?: string;
   readonly ssmTier?: SsmTier;
   readonly streams?: readonly string[];
   readonly parallelism?: number;
@@ -55,9 +61,14 @@ export const CDK_CHECKPOINT_ROOT = '/serverless-kinesis-connector';
 const DEFAULT_SETTLE_MILLIS = 2000;
 /** The CLI waits less than a consumer would on a throttled SSM before saying so. */
 const CLI_SSM_BACKOFF: BackoffSettings = { maxRetries: 4, baseMillis: 200, maxMillis: 2000, expConst: 2 };
+const CLI_DYNAMODB_BACKOFF: BackoffSettings = { maxRetries: 4, baseMillis: 50, maxMillis: 1000, expConst: 2 };
 
-/** Opens the checkpoints of the consumer the options name (SSM, the only store so far). */
+/** Opens the checkpoints of the consumer the options name, in SSM or in a DynamoDB table. */
 export function openCheckpoints(ctx: CommandContext, options: ConsumerOptions): CheckpointAccess {
+  const table =
+    options.checkpointTable ??
+    (ctx.consumer.checkpointStore === 'dynamodb' ? ctx.consumer.dynamoDbTable : undefined);
+  if (table !== undefined) return openDynamoDbCheckpoints(ctx, options, table);
   if (options.consumer !== undefined && options.consumerPrefix !== undefined) {
     throw new UsageError('Give --consumer or --consumer-prefix, not both: each names the checkpoint path.');
   }
@@ -94,6 +105,39 @@ export function openCheckpoints(ctx: CommandContext, options: ConsumerOptions): 
         random: ctx.random,
         backoff: CLI_SSM_BACKOFF,
       }),
+  };
+}
+
+function openDynamoDbCheckpoints(
+  ctx: CommandContext,
+  options: ConsumerOptions,
+  tableName: string,
+): CheckpointAccess {
+  if (options.consumerPrefix !== undefined || options.ssmTier !== undefined) {
+    throw new UsageError(
+      'A DynamoDB checkpoint table does not go with --consumer-prefix or --ssm-tier, which name SSM checkpoints; ' +
+        'drop them, or drop --checkpoint-table.',
+    );
+  }
+  const consumerName = options.consumer ?? ctx.consumer.consumerName;
+  if (consumerName === undefined) {
+    throw new UsageError(
+      `The DynamoDB checkpoint table ${tableName} holds the items of every consumer that uses it: name this ` +
+        'one with --consumer <name> (its consumer.name).',
+    );
+  }
+  const store = new DynamoDbCheckpointStore({
+    dynamodb: ctx.dynamodb(),
+    tableName,
+    consumerName,
+    backoff: CLI_DYNAMODB_BACKOFF,
+    clock: ctx.clock,
+    random: ctx.random,
+  });
+  return {
+    description: `DynamoDB table ${tableName}, consumer ${consumerName} (${ctx.where('dynamodb')})`,
+    store,
+    lease: (subtaskIndex, owner) => store.lease(subtaskIndex, owner),
   };
 }
 
@@ -150,7 +194,7 @@ export async function loadConsumerView(ctx: CommandContext, options: ConsumerOpt
   if (streams.size === 0) {
     throw new UsageError(
       `No checkpoints are stored in ${access.description}, and no --streams were given: name the consumer's ` +
-        'streams with --streams, or check --consumer-prefix (or --consumer) and the region.',
+        'streams with --streams, or check --consumer-prefix (or --consumer, and --checkpoint-table) and the region.',
     );
   }
   const sorted = [...streams].sort();

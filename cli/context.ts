@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -46,6 +47,10 @@ export class CommandContext implements Whereabouts {
 
   sqs(): SQSClient {
     return this.factory.client('sqs', SQSClient);
+  }
+
+  dynamodb(): DynamoDBClient {
+    return this.factory.client('dynamodb', DynamoDBClient);
   }
 
   /** "region eu-west-1" or "region us-east-1 at http://localhost:4567", for messages. */

@@ -4,6 +4,7 @@ export * from './core/time/clock';
 export * from './core/aws/retry';
 export * from './core/aws/credentials';
 export * from './core/aws/clients';
+export { SERVICE_DIMENSION, type MetricUnit } from './core/metrics';
 export * from './core/config';
 export * from './core/record-format';
 export * from './core/checkpoints';

@@ -85,11 +85,10 @@ export class ConnectorDashboard extends Construct {
         ...streams.map((stream) =>
           stream.metricIncomingRecords({ ...withPeriod, statistic: 'Sum', label: `${stream.streamName} in` }),
         ),
-        // One series for every producer in the account (see PRODUCER_SERVICE).
-        ...producers.slice(0, 1).map((producer) =>
+        ...producers.map((producer) =>
           producer.metricRuntime(ProducerMetricName.USER_RECORDS_PUT, {
             ...withPeriod,
-            label: 'user records put (all producers)',
+            label: `producer ${producer.producerName} user records put`,
           }),
         ),
       ]),
@@ -125,32 +124,18 @@ export class ConnectorDashboard extends Construct {
             }),
           ),
         ),
-        ...producers.slice(0, 1).flatMap((producer) => [
+        ...producers.flatMap((producer) => [
           producer.metricRuntime(ProducerMetricName.THROTTLED_ENTRIES, {
             ...withPeriod,
-            label: 'producer throttled entries (retried)',
+            label: `producer ${producer.producerName} throttled entries (retried)`,
           }),
           producer.metricRuntime(ProducerMetricName.EXPIRED_RECORDS, {
             ...withPeriod,
-            label: 'producer records past their TTL',
+            label: `producer ${producer.producerName} records past their TTL`,
           }),
           producer.metricRuntime(ProducerMetricName.DEAD_LETTERED, {
             ...withPeriod,
-            label: 'producer messages dead-lettered',
-          }),
-        ]),
-        ...producers.slice(0, 1).flatMap((producer) => [
-          producer.metricRuntime(ProducerMetricName.THROTTLED_ENTRIES, {
-            ...withPeriod,
-            label: 'producer entries throttled (retried)',
-          }),
-          producer.metricRuntime(ProducerMetricName.EXPIRED_RECORDS, {
-            ...withPeriod,
-            label: 'producer records past their TTL',
-          }),
-          producer.metricRuntime(ProducerMetricName.DEAD_LETTERED, {
-            ...withPeriod,
-            label: 'producer messages dead-lettered',
+            label: `producer ${producer.producerName} messages dead-lettered`,
           }),
         ]),
         ...streams.map((stream) =>

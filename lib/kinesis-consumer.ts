@@ -22,17 +22,20 @@ import {
   consumerTimeBudgetMillis,
 } from './construct-defaults';
 import { DEFAULT_STREAM_RETENTION, knownRetention } from './kinesis-streams';
-import { ConsumerMetricName, MetricDimension, runtimeMetric } from './metrics';
+import { ConsumerMetricName, consumerStreamMetric } from './metrics';
 import {
   CONSUMER_DEFAULTS,
   CONSUMER_SETTINGS,
-  DEPLOYMENT_VARIABLES,
   ENV_PREFIX,
   type ConsumerOptions,
   type Deserializer,
   type InitialPosition,
   type SsmTier,
 } from '../functions/core/config';
+import {
+  DYNAMODB_CHECKPOINT_ACTIONS,
+  SSM_CHECKPOINT_ACTIONS,
+} from '../functions/core/checkpoints/permissions';
 import { CONSUMER_BACKOFF_KEYS } from '../functions/core/config/consumer-settings';
 import { checkSettingProps, consumerFunctionEnvironment, millis } from './runtime-environment';
 import {
@@ -428,23 +431,16 @@ export class KinesisConsumer extends Construct {
   }
 
   private streamMetric(
-    name: string,
+    name: ConsumerMetricName,
     stream: kinesis.IStream,
     props: cloudwatch.MetricOptions,
   ): cloudwatch.Metric {
-    return runtimeMetric(
-      name,
-      {
-        [MetricDimension.CONSUMER_NAME]: this.consumerName,
-        [MetricDimension.STREAM_NAME]: stream.streamName,
-      },
-      props,
-    );
+    return consumerStreamMetric(name, this.consumerName, stream.streamName, props);
   }
 
   private acrossStreams(
     fn: 'MAX' | 'SUM',
-    name: string,
+    name: ConsumerMetricName,
     statistic: string,
     props?: cloudwatch.MetricOptions,
   ): cloudwatch.IMetric {
@@ -463,22 +459,15 @@ export class KinesisConsumer extends Construct {
   }
 
   private environment(props: KinesisConsumerProps, timing: Timing): Record<string, string> {
-    const own = consumerFunctionEnvironment(consumerOptions(props, timing, this.checkpointParameterPath), {
-      consumerName: props.consumerName,
-      onFailureQueueUrl: this.onFailureQueue.queueUrl,
-      targetFunction: props.target?.functionArn,
-      checkpointTable: props.checkpointTable?.tableName,
-    });
+    const own = consumerFunctionEnvironment(
+      consumerOptions(props, timing, this.checkpointParameterPath, this.onFailureQueue),
+    );
     for (const name of Object.keys(props.environment ?? {})) {
-      if (
-        name in own ||
-        name.startsWith(ENV_PREFIX) ||
-        Object.values(DEPLOYMENT_VARIABLES).includes(name as never)
-      ) {
+      if (name in own || name.startsWith(ENV_PREFIX)) {
         throw configError(
           OWNER,
           'environment',
-          `environment sets ${name}, a name the connector reserves (${ENV_PREFIX}* and its deployment variables); use a typed prop or rename it.`,
+          `environment sets ${name}, a name the connector reserves (${ENV_PREFIX}*, its settings); use a typed prop or rename it.`,
         );
       }
     }
@@ -516,7 +505,7 @@ export class KinesisConsumer extends Construct {
     if (table) {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+          actions: [...DYNAMODB_CHECKPOINT_ACTIONS],
           resources: [table.tableArn],
         }),
       );
@@ -540,14 +529,7 @@ export class KinesisConsumer extends Construct {
     const below = `${pathArn}/*`;
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: [
-          'ssm:GetParameter',
-          'ssm:GetParameters',
-          'ssm:GetParametersByPath',
-          'ssm:PutParameter',
-          'ssm:DeleteParameter',
-          'ssm:DeleteParameters',
-        ],
+        actions: [...SSM_CHECKPOINT_ACTIONS],
         resources: [pathArn, below],
       }),
     );
@@ -915,11 +897,15 @@ function checkNotShorter(prop: string, value: Duration, floorProp: string, floor
   );
 }
 
-/** The runtime settings the props give; unset ones keep the runtime's (reference connector) defaults. */
+/**
+ * The runtime settings the props and the deployed resources give; unset ones keep the runtime's
+ * (reference connector) defaults.
+ */
 function consumerOptions(
   props: KinesisConsumerProps,
   timing: Timing,
   ssmPath: string | undefined,
+  onFailureQueue: sqs.IQueue,
 ): ConsumerOptions {
   const backoff = (family: 'getRecords' | 'getShardIterator' | 'listShards') => ({
     maxRetries: props[`${family}MaxRetries`],
@@ -928,6 +914,7 @@ function consumerOptions(
     expConst: props[`${family}BackoffExponent`],
   });
   return {
+    consumerName: props.consumerName,
     streams: props.streams.map((stream) => stream.streamName),
     initialPosition: props.startingPosition as InitialPosition | undefined,
     initialTimestamp: props.startingTimestamp,
@@ -947,11 +934,13 @@ function consumerOptions(
     timeBudgetMillis: millis(timing.timeBudget),
     batchSize: props.batchSize,
     maxBatchingMillis: millis(props.maxBatchingWindow),
-    checkpoint: ssmPath
-      ? { ssmPrefix: ssmPath, ssmTier: props.checkpointParameterTier as SsmTier | undefined }
-      : undefined,
+    checkpoint: props.checkpointTable
+      ? { store: 'dynamodb', dynamoDbTable: props.checkpointTable.tableName }
+      : { ssmPrefix: ssmPath, ssmTier: props.checkpointParameterTier as SsmTier | undefined },
     failOnError: props.failOnError,
     deserializer: props.deserializer,
+    delivery: { targetFunction: props.target?.functionArn },
+    onFailure: { queueUrl: onFailureQueue.queueUrl },
   };
 }
 

@@ -9,8 +9,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm, queueDepthMetric } from './alarms';
-import { MetricDimension, PRODUCER_SERVICE, runtimeMetric } from './metrics';
 import { PRODUCER_BUNDLE_DEFINE } from './bundling';
+import { producerMetric, type ProducerMetricName } from './metrics';
 import { ConnectorFunction, builtInEntry } from './connector-function';
 import {
   PRODUCER_CONSTRUCT_DEFAULTS as DEFAULTS,
@@ -258,6 +258,10 @@ export class KinesisProducer extends Construct {
     validate(props, fifo);
     this.streams = props.streams;
     this.producerName = props.producerName ?? id;
+    // The name becomes the runtime's producer.name (a metric dimension), so it obeys that setting's rule.
+    checkSettingProps(OWNER, [
+      { prop: 'producerName', setting: PRODUCER_SETTINGS.producerName, value: this.producerName },
+    ]);
     const defaultStream = props.defaultStream ?? props.streams[0];
     const functionTimeout = props.functionTimeout ?? DEFAULT_PRODUCER_TIMEOUT;
     const encryption = props.queueEncryptionKey ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED;
@@ -294,7 +298,8 @@ export class KinesisProducer extends Construct {
       memorySizeMb: props.memorySizeMb ?? 512,
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      environment: producerFunctionEnvironment(producerOptions(props, defaultStream as kinesis.IStream), {
+      environment: producerFunctionEnvironment({
+        ...producerOptions(props, defaultStream as kinesis.IStream),
         producerName: this.producerName,
         deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
       }),
@@ -342,15 +347,11 @@ export class KinesisProducer extends Construct {
   }
 
   /**
-   * A producer runtime metric (sum per period), e.g. `ProducerMetricName.USER_RECORDS_PUT`. The
-   * handler publishes under one service name, so this adds up every producer in the account and region.
+   * A metric this producer's handler publishes (sum per period), e.g. `ProducerMetricName.USER_RECORDS_PUT`;
+   * its ProducerName dimension keeps it apart from other producers in the account and region.
    */
-  metricRuntime(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return runtimeMetric(
-      metricName,
-      { [MetricDimension.SERVICE]: PRODUCER_SERVICE },
-      { statistic: 'Sum', ...props },
-    );
+  metricRuntime(metricName: ProducerMetricName, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return producerMetric(metricName, this.producerName, { statistic: 'Sum', ...props });
   }
 
   /** Failed invocations of the producer function (sum per period). */

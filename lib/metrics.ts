@@ -1,56 +1,43 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  CONSUMER_METRIC_UNITS,
+  CONSUMER_SERVICE,
+  ConsumerMetricDimension,
+  ConsumerMetricName,
+} from '../functions/core/consumer/metrics';
+import { METRICS_NAMESPACE, SERVICE_DIMENSION } from '../functions/core/metrics';
+import {
+  PRODUCER_METRIC_UNITS,
+  PRODUCER_SERVICE,
+  ProducerMetricDimension,
+  ProducerMetricName,
+} from '../functions/core/producer/metrics';
 
-// The custom metrics the runtime publishes (Powertools Metrics, embedded metric format), named in
-// one place so the alarms and dashboards here can be aligned with the runtime in one edit.
+// The custom metrics the runtime publishes (Powertools Metrics, embedded metric format). Every name
+// comes from the runtime's own modules, so what the constructs chart is what the handlers emit
+// (test/lib/metrics-alignment.test.ts holds the two together).
 
-/** CloudWatch namespace of every metric the runtime publishes (the producer handler's default). */
-export const METRICS_NAMESPACE = 'ServerlessKinesisConnector';
+export {
+  CONSUMER_METRIC_UNITS,
+  CONSUMER_SERVICE,
+  ConsumerMetricName,
+  METRICS_NAMESPACE,
+  PRODUCER_METRIC_UNITS,
+  PRODUCER_SERVICE,
+  ProducerMetricName,
+};
 
 /** Dimension names of the runtime's metrics. */
 export const MetricDimension = {
-  /** Powertools' default dimension: the handler's service name. */
-  SERVICE: 'service',
-  CONSUMER_NAME: 'ConsumerName',
-  STREAM_NAME: 'StreamName',
+  /** Powertools' dimension: the handler's service name, on every metric. */
+  SERVICE: SERVICE_DIMENSION,
+  CONSUMER_NAME: ConsumerMetricDimension.CONSUMER_NAME,
+  STREAM_NAME: ConsumerMetricDimension.STREAM_NAME,
+  PRODUCER_NAME: ProducerMetricDimension.PRODUCER_NAME,
 } as const;
 
-/**
- * The service name the producer handler publishes under. It is fixed in the handler, so the metrics
- * of every producer in an account and region add up in one series.
- */
-export const PRODUCER_SERVICE = 'kinesis-producer';
-
-/**
- * Metrics the consumer publishes, each with dimensions ConsumerName and StreamName (the runtime names
- * them in functions/core/consumer/metrics.ts, ConsumerMetricName, which also has a few more).
- */
-export const ConsumerMetricName = {
-  /** How far behind the tip of the stream the last read was, in milliseconds (GetRecords' MillisBehindLatest). */
-  MILLIS_BEHIND_LATEST: 'MillisBehindLatest',
-  /** Records read from the stream (after deaggregation). */
-  RECORDS_READ: 'RecordsRead',
-  /** Records delivered to the processor. */
-  RECORDS_DELIVERED: 'RecordsDelivered',
-  /** Batches that failed delivery after every retry (sent to the on-failure queue). */
-  DELIVERY_FAILURES: 'DeliveryFailures',
-} as const;
-
-/** Metrics the producer publishes per batch (Count), with the dimension service = PRODUCER_SERVICE. */
-export const ProducerMetricName = {
-  /** Messages received from the queue. */
-  USER_RECORDS_RECEIVED: 'UserRecordsReceived',
-  /** User records written to Kinesis (inside aggregated records or alone). */
-  USER_RECORDS_PUT: 'UserRecordsPut',
-  /** PutRecords entries Kinesis rejected for throughput (each is retried). */
-  THROTTLED_ENTRIES: 'ThrottledEntries',
-  /** Records whose RecordTtl ran out before they were put. */
-  EXPIRED_RECORDS: 'ExpiredRecords',
-  /** Malformed messages sent straight to the dead-letter queue. */
-  DEAD_LETTERED: 'DeadLettered',
-} as const;
-
-/** A runtime metric for one consumer or producer on one stream. */
+/** A runtime metric with its full dimension set (the service dimension included). */
 export function runtimeMetric(
   metricName: string,
   dimensions: Record<string, string>,
@@ -63,4 +50,35 @@ export function runtimeMetric(
     period: Duration.minutes(1),
     ...props,
   });
+}
+
+/** A consumer metric of one stream, as the consumer handler publishes it. */
+export function consumerStreamMetric(
+  metricName: ConsumerMetricName,
+  consumerName: string,
+  streamName: string,
+  props?: cloudwatch.MetricOptions,
+): cloudwatch.Metric {
+  return runtimeMetric(
+    metricName,
+    {
+      [MetricDimension.SERVICE]: CONSUMER_SERVICE,
+      [MetricDimension.CONSUMER_NAME]: consumerName,
+      [MetricDimension.STREAM_NAME]: streamName,
+    },
+    props,
+  );
+}
+
+/** A producer metric, as the producer handler publishes it for one producer name. */
+export function producerMetric(
+  metricName: ProducerMetricName,
+  producerName: string,
+  props?: cloudwatch.MetricOptions,
+): cloudwatch.Metric {
+  return runtimeMetric(
+    metricName,
+    { [MetricDimension.SERVICE]: PRODUCER_SERVICE, [MetricDimension.PRODUCER_NAME]: producerName },
+    props,
+  );
 }

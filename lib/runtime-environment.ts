@@ -6,33 +6,26 @@ import { Duration, Token, Tokenization } from 'aws-cdk-lib';
 import {
   CONSUMER_SETTINGS_LIST,
   PRODUCER_SETTINGS_LIST,
-  consumerDeploymentEnvironment,
-  producerDeploymentEnvironment,
   settingText,
   settingVariables,
-  type ConsumerDeployment,
   type ConsumerOptions,
-  type ProducerDeployment,
   type ProducerOptions,
   type Setting,
 } from '../functions/core/config';
 import { ConfigurationError } from '../functions/core/errors';
 import { describeDuration } from './validation';
 
-/** The consumer function's environment: its settings as `SKC_*` variables, and its deployment. */
-export function consumerFunctionEnvironment(
-  options: ConsumerOptions,
-  deployment: ConsumerDeployment,
-): Record<string, string> {
-  return { ...render(CONSUMER_SETTINGS_LIST, options), ...consumerDeploymentEnvironment(deployment) };
+/**
+ * The consumer function's environment: its settings as `SKC_*` variables, the resources of the
+ * deployment (queue URL, table, target function) included, which the handler reads with the env loader.
+ */
+export function consumerFunctionEnvironment(options: ConsumerOptions): Record<string, string> {
+  return render(CONSUMER_SETTINGS_LIST, options);
 }
 
-/** The producer function's environment: its settings as `SKC_*` variables, and its deployment. */
-export function producerFunctionEnvironment(
-  options: ProducerOptions,
-  deployment: ProducerDeployment,
-): Record<string, string> {
-  return { ...render(PRODUCER_SETTINGS_LIST, options), ...producerDeploymentEnvironment(deployment) };
+/** The producer function's environment: its settings as `SKC_*` variables (its name and DLQ included). */
+export function producerFunctionEnvironment(options: ProducerOptions): Record<string, string> {
+  return render(PRODUCER_SETTINGS_LIST, options);
 }
 
 function render(settings: readonly Setting<unknown>[], options: object): Record<string, string> {

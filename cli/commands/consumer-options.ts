@@ -10,7 +10,11 @@ export function addConsumerOptions(command: Command): Command {
     )
     .option(
       '--consumer <name>',
-      'a consumer deployed with the CDK construct: path /serverless-kinesis-connector/<name>',
+      'a consumer deployed with the CDK construct: path /serverless-kinesis-connector/<name>; with --checkpoint-table, its consumer.name',
+    )
+    .option(
+      '--checkpoint-table <name>',
+      "the consumer's DynamoDB checkpoint table (consumer.checkpoint.dynamodb.table), instead of SSM; needs --consumer",
     )
     .option(
       '--streams <names>',

@@ -129,8 +129,10 @@ async function reset(ctx: CommandContext, options: ResetOptions): Promise<void> 
   await holdingLeases(ctx, leases, options.force ?? false, async () => {
     const values = valuesToWrite(view, plan, generation, ctx.clock.now());
     const progress = startProgress(ctx.io, 'Writing checkpoints', values.size, 5);
+    const bySubtask = new Map(leases.map((l) => [l.subtask, l.lease]));
     for (const [subtask, value] of values) {
-      await view.access.store.save(subtask, value);
+      // With the lease, a store that fences (DynamoDB) refuses the write if someone took the lease since.
+      await view.access.store.save(subtask, value, bySubtask.get(subtask));
       progress.increment();
     }
     progress.stop();

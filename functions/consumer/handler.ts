@@ -1,15 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  consumerConfigFromDeployment,
-  createConsumerHandler,
-  createLambdaTargetHandler,
-} from '../core/consumer/handler-factory';
+import { consumerConfigFromEnv } from '../core/config/consumer-config';
+import { createConsumerHandler, createLambdaTargetHandler } from '../core/consumer/handler-factory';
 import { CONSUMER_SERVICE } from '../core/consumer/metrics';
 
-// The default deployed consumer. With a target function (consumer.target.function, or the construct's
-// CONSUMER_TARGET_FUNCTION) it delivers every batch to that Lambda function; otherwise it logs what it reads (counts and positions, never record data): wrap
-// your own code with createConsumerHandler to process records in-process.
-const config = consumerConfigFromDeployment(process.env);
+// The default deployed consumer. With a target function (consumer.target.function) it delivers every
+// batch to that Lambda function; otherwise it logs what it reads (counts and positions, never record
+// data): wrap your own code with createConsumerHandler to process records in-process.
+const config = consumerConfigFromEnv(process.env);
 const logger = new Logger({ serviceName: CONSUMER_SERVICE });
 
 export const handler = config.delivery.targetFunction

@@ -1,12 +1,14 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ConnectorError } from '../core/errors';
+import type { MetricUnit } from '../core/metrics';
 import type { ProducerLogger } from '../core/producer/logger';
 import type { ProducerMessage } from '../core/producer/message-contract';
+import { PRODUCER_METRIC_UNITS, ProducerMetricName } from '../core/producer/metrics';
 import type { ProcessResult, Producer } from '../core/producer/producer';
 
 /** The part of Powertools' Metrics the adapter uses. */
 export interface MetricsSink {
-  addMetric(name: string, unit: 'Count' | 'Bytes' | 'Milliseconds', value: number): unknown;
+  addMetric(name: string, unit: MetricUnit, value: number): unknown;
   publishStoredMetrics(): void;
 }
 
@@ -94,24 +96,24 @@ export function toProducerMessage(record: SQSRecord): ProducerMessage {
 /** The producer's metrics for one batch. */
 export function recordMetrics(metrics: MetricsSink, result: ProcessResult): void {
   const s = result.stats;
-  const counts: [string, number][] = [
-    ['UserRecordsReceived', s.messages],
-    ['UserRecordsPut', s.userRecordsPut],
-    ['KinesisRecordsPut', s.kinesisRecordsPut],
-    ['AggregatedRecordsPut', s.aggregatedRecordsPut],
-    ['PutRecordsCalls', s.putRecordsCalls],
-    ['FailedEntries', s.failedEntries],
-    ['ThrottledEntries', s.throttledEntries],
-    ['Retries', s.retries],
-    ['WrongShardPuts', s.wrongShardPuts],
-    ['ExpiredRecords', s.expiredRecords],
-    ['DeadLettered', s.deadLettered],
-    ['BatchItemFailures', result.failures.length],
-  ];
-  for (const [name, value] of counts) metrics.addMetric(name, 'Count', value);
-  metrics.addMetric('BytesPut', 'Bytes', s.bytesPut);
+  const N = ProducerMetricName;
+  const put = (name: ProducerMetricName, value: number) =>
+    metrics.addMetric(name, PRODUCER_METRIC_UNITS[name], value);
+  put(N.USER_RECORDS_RECEIVED, s.messages);
+  put(N.USER_RECORDS_PUT, s.userRecordsPut);
+  put(N.KINESIS_RECORDS_PUT, s.kinesisRecordsPut);
+  put(N.AGGREGATED_RECORDS_PUT, s.aggregatedRecordsPut);
+  put(N.PUT_RECORDS_CALLS, s.putRecordsCalls);
+  put(N.FAILED_ENTRIES, s.failedEntries);
+  put(N.THROTTLED_ENTRIES, s.throttledEntries);
+  put(N.RETRIES, s.retries);
+  put(N.WRONG_SHARD_PUTS, s.wrongShardPuts);
+  put(N.EXPIRED_RECORDS, s.expiredRecords);
+  put(N.DEAD_LETTERED, s.deadLettered);
+  put(N.BATCH_ITEM_FAILURES, result.failures.length);
+  put(N.BYTES_PUT, s.bytesPut);
   if (s.userRecordsPut > 0) {
-    metrics.addMetric('BufferedTimeAverage', 'Milliseconds', s.bufferedMillisTotal / s.userRecordsPut);
-    metrics.addMetric('BufferedTimeMaximum', 'Milliseconds', s.bufferedMillisMax);
+    put(N.BUFFERED_TIME_AVERAGE, s.bufferedMillisTotal / s.userRecordsPut);
+    put(N.BUFFERED_TIME_MAXIMUM, s.bufferedMillisMax);
   }
 }

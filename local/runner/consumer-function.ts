@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ENV_PREFIX, DEPLOYMENT_VARIABLES } from '../../functions/core/config';
+import { ENV_PREFIX } from '../../functions/core/config';
 import {
   WORKER_SETTINGS_VARIABLE,
   type DeliveredBatch,
@@ -271,14 +271,12 @@ export class ConsumerFunction {
 
 /** This process's environment without anything the function's own environment must decide. */
 function inheritedEnvironment(): NodeJS.ProcessEnv {
-  const deployment = new Set<string>(Object.values(DEPLOYMENT_VARIABLES));
   return Object.fromEntries(
     Object.entries(process.env).filter(
       ([name]) =>
         !name.startsWith(ENV_PREFIX) &&
         // The SDK's own switches (AWS_SDK_JS_*) pass; credentials, region and profile do not.
-        (!name.startsWith('AWS_') || name.startsWith('AWS_SDK_JS_')) &&
-        !deployment.has(name),
+        (!name.startsWith('AWS_') || name.startsWith('AWS_SDK_JS_')),
     ),
   );
 }

@@ -6,11 +6,8 @@
 // points it at a log file).
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Order } from '../../bin/example-pipeline';
-import {
-  consumerConfigFromDeployment,
-  createConsumerHandler,
-  type ConsumerRecord,
-} from '../../functions/core/consumer';
+import { consumerConfigFromEnv } from '../../functions/core/config';
+import { createConsumerHandler, type ConsumerRecord } from '../../functions/core/consumer';
 import { describeError } from '../../functions/core/errors';
 import { systemClock } from '../../functions/core/time/clock';
 import {
@@ -39,8 +36,8 @@ function delivered(record: ConsumerRecord<unknown>): DeliveredRecord {
 }
 
 const settings = JSON.parse(process.env[WORKER_SETTINGS_VARIABLE] ?? '{}') as WorkerSettings;
-// As functions/consumer/handler.ts loads it: the SKC_* settings and the construct's deployment variables.
-const config = consumerConfigFromDeployment(process.env);
+// As functions/consumer/handler.ts loads it: the SKC_* settings, the construct's included.
+const config = consumerConfigFromEnv(process.env);
 const logger = new Logger({ serviceName: config.consumerName, logLevel: settings.logLevel });
 let crashInNextBatch = false;
 

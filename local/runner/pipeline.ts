@@ -3,10 +3,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import type { ExamplePipeline } from '../../bin/example-pipeline';
 import {
   CONSUMER_DEFAULTS,
-  consumerDeploymentEnvironment,
   consumerEnvironment,
   envVarName,
-  producerDeploymentEnvironment,
   producerEnvironment,
   type AwsOptions,
   type Deserializer,
@@ -240,8 +238,8 @@ function credentialVariables(): Record<string, string> {
 
 /**
  * The producer function's environment as `KinesisProducer` writes it for the example (its settings as
- * `SKC_*` variables through the config module's own mapping, and its deployment variables), plus the
- * local endpoints and credentials.
+ * `SKC_*` variables through the config module's own mapping, its name and dead-letter queue included),
+ * plus the local endpoints and credentials.
  */
 export function producerFunctionEnvironment(
   pipeline: LocalPipeline,
@@ -253,12 +251,10 @@ export function producerFunctionEnvironment(
       aws: { region: local.region, ...(local.endpoints ? { endpoints: local.endpoints } : {}) },
       defaultStream: resources.streamNames[0],
       allowedStreams: resources.streamNames,
-    }),
-    ...credentialVariables(),
-    ...producerDeploymentEnvironment({
       producerName: pipeline.producer.producerName,
       deadLetterQueueUrl: resources.deadLetterQueueUrl,
     }),
+    ...credentialVariables(),
   };
 }
 
@@ -281,6 +277,8 @@ export function consumerFunctionEnvironment(
       timeBudgetMillis: consumer.timeBudgetMillis,
       checkpoint: { ssmPrefix: consumer.checkpointPath },
       deserializer: consumer.deserializer,
+      consumerName: consumer.consumerName,
+      onFailure: { queueUrl: resources.onFailureQueueUrl },
       ...(pipeline.timeScale !== 1
         ? {
             checkpointIntervalMillis: consumer.checkpointIntervalMillis,
@@ -289,9 +287,5 @@ export function consumerFunctionEnvironment(
         : {}),
     }),
     ...credentialVariables(),
-    ...consumerDeploymentEnvironment({
-      consumerName: consumer.consumerName,
-      onFailureQueueUrl: resources.onFailureQueueUrl,
-    }),
   };
 }

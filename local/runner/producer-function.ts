@@ -1,7 +1,7 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AwsClientFactory } from '../../functions/core/aws/clients';
-import { DEPLOYMENT_VARIABLES, producerConfigFromEnv, toAwsSettings } from '../../functions/core/config';
+import { producerConfigFromEnv, toAwsSettings } from '../../functions/core/config';
 import {
   Producer,
   SqsDeadLetterQueue,
@@ -69,7 +69,7 @@ export interface LocalProducerFunction {
 
 /**
  * The producer function as functions/producer/handler.ts builds it at module scope, from the same
- * environment (`SKC_*` settings and the dead-letter queue's deployment variable): configuration,
+ * environment (`SKC_*` settings, the dead-letter queue's producer.deadletterqueueurl included): configuration,
  * clients, the producer core with its DLQ, and the SQS adapter. Built here rather than imported because
  * the module reads `process.env` once per process and writes its logs and metrics to stdout, where the
  * runner shows its progress; here they go to the runner's log and to `metrics`, and the Kinesis calls
@@ -80,7 +80,7 @@ export function createLocalProducerFunction(
   options: { readonly logger: ProducerLogger; readonly onWritten: WriteObserver },
 ): LocalProducerFunction {
   const config = producerConfigFromEnv(environment);
-  const deadLetterQueueUrl = environment[DEPLOYMENT_VARIABLES.deadLetterQueueUrl];
+  const deadLetterQueueUrl = config.deadLetterQueueUrl;
   const aws = new AwsClientFactory(toAwsSettings(config.aws));
   const producer = new Producer(producerSettingsFromConfig(config), {
     kinesis: observeWrites(kinesisApi(aws.client('kinesis', KinesisClient)), options.onWritten),

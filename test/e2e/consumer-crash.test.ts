@@ -12,6 +12,7 @@ import { Collector, createStream, putRecords, ssmStore, testConsumer, uniquePath
 
 const aws = useLocalAws({ kinesis: true, ssm: true });
 const kinesis = () => aws().clients.client('kinesis', KinesisClient);
+const CHILD_DEADLINE_MILLIS = 40_000;
 
 interface ChildRun {
   readonly delivered: { sequenceNumber: string; data: string }[];
@@ -60,7 +61,9 @@ describe('a consumer process killed mid-batch', () => {
       SSM_ENDPOINT: aws().endpoints.ssm as string,
       CHECKPOINT_PATH: path,
       STREAM: stream,
-      DEADLINE_MILLIS: '1500',
+      // Only a backstop: the child hangs (and is killed) long before, however loaded the machine is. Its
+      // lease runs as long, so it still stands when the early invocation below tries to take it.
+      DEADLINE_MILLIS: String(CHILD_DEADLINE_MILLIS),
     });
     expect(killed.checkpoints).toBeGreaterThanOrEqual(1);
 
@@ -94,7 +97,7 @@ describe('a consumer process killed mid-batch', () => {
     }).run(request());
     await expect(early).rejects.toBeInstanceOf(LeaseHeldError);
     await expect(early).rejects.toThrow(/is held by invocation/);
-    const nextTick: Clock = { now: () => Date.now() + 60_000, sleep: systemClock.sleep };
+    const nextTick: Clock = { now: () => Date.now() + 2 * CHILD_DEADLINE_MILLIS, sleep: systemClock.sleep };
     const controller = new AbortController();
     const expected = sent.length - killed.delivered.filter((r) => !after(r.sequenceNumber)).length;
     void collector.whenUnique(expected).then(() => controller.abort());

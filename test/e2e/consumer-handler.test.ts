@@ -65,11 +65,17 @@ describe('createConsumerHandler', () => {
         lambdaEnv(aws(), 'handler-basic', { SKC_FLINK_STREAM_INITPOS: 'TRIM_HORIZON' }),
       ),
     });
-    const started = Date.now();
-    const result = await handler({ subtaskIndex: 0, parallelism: 1 }, context(10_000));
-    expect(Date.now() - started).toBeLessThan(3_000);
-    expect(result.status).toBe('completed');
-    expect(result.summary?.stoppedBy).toBe('deadline');
+    // One invocation usually reads everything in its 1 s budget; a loaded machine may need another,
+    // which resumes from the first one's checkpoint. Each returns at its budget: real time is what is
+    // tested here, so the margin over the 1 s budget absorbs a slow machine, and stays far below the
+    // 30 s the invocation has left, which is where it would stop if it ignored the budget.
+    for (let invocation = 0; invocation < 10 && collector.missing(sent).length > 0; invocation++) {
+      const started = Date.now();
+      const result = await handler({ subtaskIndex: 0, parallelism: 1 }, context(30_000));
+      expect(Date.now() - started).toBeLessThan(6_000);
+      expect(result.status).toBe('completed');
+      expect(result.summary?.stoppedBy).toBe('deadline');
+    }
     expect(collector.missing(sent)).toEqual([]);
   });
 

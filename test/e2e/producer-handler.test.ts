@@ -55,7 +55,8 @@ describe('the producer Lambda handler, configured from its environment', () => {
       SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
       SKC_PRODUCER_DEFAULTSTREAM: 'handler-events',
       SKC_AGGREGATION_MAX_COUNT: '50',
-      PRODUCER_DEAD_LETTER_QUEUE_URL: dlqUrl,
+      SKC_PRODUCER_DEADLETTERQUEUEURL: dlqUrl,
+      SKC_PRODUCER_NAME: 'handler-test',
     });
 
     const bodies = Array.from({ length: 120 }, (_, n) =>

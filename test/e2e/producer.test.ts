@@ -447,16 +447,21 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
   it('keeps a FIFO group in order across a failure and the redelivery that follows', async () => {
     const stream = name('ordered');
     await createStream(stream, 2);
-    // Group A's record n=2 fails on every put of the first delivery, until the invocation's time runs out.
+    // Group A's record n=2 fails on every put of the first delivery. Once it has failed three times and
+    // group B's last record has gone through, the producer's clock jumps past the invocation's deadline,
+    // so the delivery ends with exactly A's n=2..4 unwritten however long the local puts take under load.
     let failing = true;
+    let failures = 0;
+    let groupBWritten = false;
+    let jumpMillis = 0;
     aws().kinesis.failPutRecordsEntries({
-      failEntry: (entry) =>
-        failing &&
-        Buffer.from(entry.Data ?? '', 'base64')
-          .toString()
-          .includes('"g":"A","n":2')
-          ? 'InternalFailure'
-          : undefined,
+      failEntry: (entry) => {
+        const data = Buffer.from(entry.Data ?? '', 'base64').toString();
+        if (data.includes('"g":"B","n":4')) groupBWritten = true;
+        if (!failing || !data.includes('"g":"A","n":2')) return undefined;
+        if (++failures >= 3 && groupBWritten) jumpMillis = 60_000;
+        return 'InternalFailure';
+      },
       times: Infinity,
     });
     const queue = await createQueue(`${name('ordered')}.fifo`);
@@ -467,14 +472,15 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
       records.push({ data: { g: 'B', n }, partitionKey: 'b', messageGroupId: 'B' });
     }
     expect((await client.send(records)).accepted).toBe(10);
-    // A TTL past the 30 s visibility timeout, so the redelivered records are still fresh.
-    const producer = producerFor({
-      defaultStream: stream,
-      aggregationEnabled: false,
-      recordTtlMillis: 120000,
-    });
-    // 800 ms left: the writer stops 500 ms before the end, so n=2 fails after about 100 ms of retries.
-    const esm = mapping(queue.url, producer, 10, 800);
+    // A TTL past the jump and the 30 s visibility timeout, so the redelivered records are still fresh.
+    const linked = linkedClock();
+    const producer = producerFor(
+      { defaultStream: stream, aggregationEnabled: false, recordTtlMillis: 600_000 },
+      undefined,
+      { now: () => linked.now() + jumpMillis, sleep: linked.sleep },
+    );
+    // 60 s left, of which the jump uses up all.
+    const esm = mapping(queue.url, producer, 10, 60_000);
     expect(await esm.pollOnce()).toBe(true);
     expect((esm.responses[0] as { batchItemFailures: unknown[] }).batchItemFailures).toHaveLength(3);
     failing = false;

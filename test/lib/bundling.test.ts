@@ -137,14 +137,17 @@ describe('a consumer bundle loaded with a configuration that needs a client it l
           PATH: process.env.PATH,
           AWS_REGION: 'us-east-1',
           SKC_STREAMS: 'orders',
-          CONSUMER_NAME: 'orders',
+          SKC_CONSUMER_NAME: 'orders',
           POWERTOOLS_METRICS_DISABLED: 'true',
           ...extra,
         },
         encoding: 'utf8',
       });
     expect(load({}).status).toBe(0);
-    const failed = load({ CONSUMER_CHECKPOINT_TABLE: 'checkpoints' });
+    const failed = load({
+      SKC_CONSUMER_CHECKPOINT_STORE: 'dynamodb',
+      SKC_CONSUMER_CHECKPOINT_DYNAMODB_TABLE: 'checkpoints',
+    });
     expect(failed.status).not.toBe(0);
     expect(failed.stderr).toMatch(/ConfigurationError: consumer\.checkpoint\.store is dynamodb, which needs/);
     expect(failed.stderr).toContain('process.env.CONNECTOR_BUNDLE_DYNAMODB defined as "false"');

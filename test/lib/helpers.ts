@@ -79,24 +79,41 @@ export function logicalId(construct: IConstruct): string {
 
 /**
  * A function's environment from a template, with every reference replaced by a stand-in a deployment
- * could produce: `{ Ref: X }` becomes `X`, `{ Fn::GetAtt: [X, Y] }` becomes `X.Y`, joins are joined.
- * Feeding it to the runtime's loaders shows what the deployed function will read.
+ * could produce: `{ Ref: X }` becomes `X`, or `queueUrlStandIn(X)` when X is a queue (whose Ref is its
+ * URL), `{ Fn::GetAtt: [X, Y] }` becomes `X.Y`, joins are joined. Feeding it to the runtime's loaders
+ * shows what the deployed function will read.
  */
 export function functionEnvironment(template: Template, functionLogicalId: string): Record<string, string> {
-  const resource = template.toJSON().Resources[functionLogicalId];
-  const variables = (resource?.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, standIn(value)]));
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Type?: string; Properties?: { Environment?: { Variables?: Record<string, unknown> } } }
+  >;
+  const variables = resources[functionLogicalId]?.Properties?.Environment?.Variables ?? {};
+  const queues = new Set(
+    Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::SQS::Queue')
+      .map(([id]) => id),
+  );
+  return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, standIn(value, queues)]));
+}
+
+/** The URL a queue's Ref stands in as, in `functionEnvironment`. */
+export function queueUrlStandIn(queueLogicalId: string): string {
+  return `https://sqs.eu-west-1.amazonaws.com/123456789012/${queueLogicalId}`;
 }
 
 /** A template value with every reference replaced by a stand-in (see `functionEnvironment`). */
-export function standIn(value: unknown): string {
+export function standIn(value: unknown, queues: ReadonlySet<string> = new Set()): string {
   if (typeof value === 'string') return value;
   const object = value as Record<string, unknown>;
-  if ('Ref' in object) return String(object.Ref);
+  if ('Ref' in object) {
+    const ref = String(object.Ref);
+    return queues.has(ref) ? queueUrlStandIn(ref) : ref;
+  }
   if ('Fn::GetAtt' in object) return (object['Fn::GetAtt'] as string[]).join('.');
   if ('Fn::Join' in object) {
     const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
-    return parts.map(standIn).join(separator);
+    return parts.map((part) => standIn(part, queues)).join(separator);
   }
   throw new Error(`no stand-in for ${JSON.stringify(value)}`);
 }

@@ -15,12 +15,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { ConfigurationError } from '../../functions/core/errors';
 import type { KinesisConsumerProps } from '../../lib';
 import { KinesisConsumer, KinesisStreams } from '../../lib';
-import {
-  CONSUMER_DEFAULTS,
-  consumerConfig,
-  consumerConfigFromEnv,
-  consumerDeploymentFromEnv,
-} from '../../functions/core/config';
+import { CONSUMER_DEFAULTS, consumerConfig, consumerConfigFromEnv } from '../../functions/core/config';
 import {
   acknowledgedRuleIds,
   allPolicyActions,
@@ -28,6 +23,7 @@ import {
   logicalId,
   roleStatements,
   strictStack,
+  queueUrlStandIn,
 } from './helpers';
 
 const TARGET_ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:orders-processor';
@@ -89,6 +85,9 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
         parallelism: 3,
         timeBudgetMillis: 50_000,
         checkpoint: { ssmPrefix: '/serverless-kinesis-connector/orders' },
+        consumerName: 'orders',
+        delivery: { targetFunction: TARGET_ARN },
+        onFailure: { queueUrl: queueUrlStandIn(queueId) },
       }),
     );
     expect(config.timeBudgetMillis).toBe(CONSUMER_DEFAULTS.timeBudgetMillis);
@@ -96,13 +95,13 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
     expect(consumer.checkpointTable).toBeUndefined();
   });
 
-  it('tells the runtime its name, its on-failure queue and its target', () => {
+  it('tells the runtime its name, its on-failure queue and its target as settings', () => {
     const env = functionEnvironment(template, functionId);
-    expect(consumerDeploymentFromEnv(env)).toEqual({
-      consumerName: 'orders',
-      onFailureQueueUrl: queueId,
-      targetFunction: TARGET_ARN,
-    });
+    const config = consumerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
+    expect(config.consumerName).toBe('orders');
+    expect(config.onFailure.queueUrl).toBe(queueUrlStandIn(queueId));
+    expect(config.delivery.targetFunction).toBe(TARGET_ARN);
+    expect(Object.keys(env).every((name) => name.startsWith('SKC_'))).toBe(true);
   });
 
   it('never retries or queues a late invocation for long', () => {
@@ -189,14 +188,7 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
       },
       {
         Effect: 'Allow',
-        Action: [
-          'ssm:GetParameter',
-          'ssm:GetParameters',
-          'ssm:GetParametersByPath',
-          'ssm:PutParameter',
-          'ssm:DeleteParameter',
-          'ssm:DeleteParameters',
-        ],
+        Action: ['ssm:GetParameter', 'ssm:GetParametersByPath', 'ssm:PutParameter'],
         Resource: [
           SSM_PATH('serverless-kinesis-connector/orders'),
           SSM_PATH('serverless-kinesis-connector/orders/*'),
@@ -389,6 +381,9 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
         maxBatchingMillis: 2000,
         failOnError: true,
         deserializer: 'json',
+        consumerName: 'audit',
+        checkpoint: { store: 'dynamodb', dynamoDbTable: logicalId(table) },
+        onFailure: { queueUrl: queueUrlStandIn(logicalId(onFailureQueue)) },
       }),
     );
     expect(env.PROCESSOR_MODE).toBe('strict');
@@ -397,10 +392,15 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
 
   it('tells the runtime about the table and the brought queue instead of SSM and a target', () => {
     const env = functionEnvironment(template, logicalId(consumer.function));
-    expect(consumerDeploymentFromEnv(env)).toEqual({
-      consumerName: 'audit',
-      onFailureQueueUrl: logicalId(onFailureQueue),
-      checkpointTable: logicalId(table),
+    const config = consumerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
+    expect(config.consumerName).toBe('audit');
+    expect(config.onFailure.queueUrl).toBe(queueUrlStandIn(logicalId(onFailureQueue)));
+    expect(config.delivery.targetFunction).toBeUndefined();
+    expect(config.checkpoint).toEqual({
+      store: 'dynamodb',
+      dynamoDbTable: logicalId(table),
+      ssmPrefix: CONSUMER_DEFAULTS.checkpoint.ssmPrefix,
+      ssmTier: 'Standard',
     });
     expect(consumer.checkpointTable).toBe(table);
     expect(consumer.checkpointParameterPath).toBeUndefined();
@@ -431,7 +431,7 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: arnOf(streamKey) },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
         Resource: arnOf(table),
       },
       {
@@ -551,12 +551,12 @@ describe('KinesisConsumer validation', () => {
     [
       'an environment variable of the connector',
       { environment: { SKC_CONSUMER_BATCHSIZE: '5' } },
-      'environment sets SKC_CONSUMER_BATCHSIZE, a name the connector reserves (SKC_* and its deployment variables); use a typed prop or rename it.',
+      'environment sets SKC_CONSUMER_BATCHSIZE, a name the connector reserves (SKC_*, its settings); use a typed prop or rename it.',
     ],
     [
-      'a deployment variable in the environment',
-      { environment: { CONSUMER_TARGET_FUNCTION: 'x' } },
-      'environment sets CONSUMER_TARGET_FUNCTION, a name the connector reserves',
+      'a setting the construct writes itself',
+      { environment: { SKC_CONSUMER_TARGET_FUNCTION: 'x' } },
+      'environment sets SKC_CONSUMER_TARGET_FUNCTION, a name the connector reserves',
     ],
     [
       'a prefix without its leading slash',

@@ -6,12 +6,15 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { ConfigurationError } from '../../functions/core/errors';
 import type { KinesisProducerProps } from '../../lib';
 import { KinesisProducer, KinesisStreams } from '../../lib';
+import { producerConfig, producerConfigFromEnv } from '../../functions/core/config';
 import {
-  producerConfig,
-  producerConfigFromEnv,
-  producerDeploymentFromEnv,
-} from '../../functions/core/config';
-import { allPolicyActions, functionEnvironment, logicalId, roleStatements, strictStack } from './helpers';
+  allPolicyActions,
+  functionEnvironment,
+  logicalId,
+  queueUrlStandIn,
+  roleStatements,
+  strictStack,
+} from './helpers';
 
 const TLS_ONLY = {
   PolicyDocument: {
@@ -99,9 +102,11 @@ describe('KinesisProducer with defaults', () => {
         aws: { region: 'eu-west-1' },
         defaultStream: logicalId(streams.stream('Orders')),
         allowedStreams: [logicalId(streams.stream('Orders')), logicalId(streams.stream('Audit'))],
+        producerName: 'Producer',
+        deadLetterQueueUrl: queueUrlStandIn(dlqId),
       }),
     );
-    expect(producerDeploymentFromEnv(env)).toEqual({ producerName: 'Producer', deadLetterQueueUrl: dlqId });
+    expect(Object.keys(env).every((name) => name.startsWith('SKC_'))).toBe(true);
   });
 
   it('reads the queue through a mapping with batching, a concurrency cap and partial batch responses', () => {
@@ -288,9 +293,11 @@ describe('KinesisProducer on FIFO queues with customer keys and the alarms off',
         raw: true,
         maxRecordSizeBytes: 2 * 1024 * 1024,
         failOnError: true,
+        producerName: 'orders-producer',
+        deadLetterQueueUrl: queueUrlStandIn(logicalId(producer.deadLetterQueue)),
       }),
     );
-    expect(producerDeploymentFromEnv(env).producerName).toBe('orders-producer');
+    expect(producerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' }).producerName).toBe('orders-producer');
   });
 
   it('grants exactly the KMS actions each key needs, and nothing with a wildcard', () => {

@@ -84,7 +84,16 @@ describe('a whole pipeline', () => {
 
   it('shows the consumer’s lag on the stream it reads and the iterator age of every stream', () => {
     expect(rows('Consumer lag per stream (ms)')).toEqual([
-      ['ServerlessKinesisConnector', 'MillisBehindLatest', 'ConsumerName', 'orders', 'StreamName', orders],
+      [
+        'ServerlessKinesisConnector',
+        'MillisBehindLatest',
+        'ConsumerName',
+        'orders',
+        'StreamName',
+        orders,
+        'service',
+        'kinesis-consumer',
+      ],
       ['AWS/Kinesis', 'GetRecords.IteratorAgeMilliseconds', 'StreamName', orders],
       ['AWS/Kinesis', 'GetRecords.IteratorAgeMilliseconds', 'StreamName', audit],
     ]);
@@ -94,7 +103,14 @@ describe('a whole pipeline', () => {
     expect(rows('Records in: written per stream')).toEqual([
       ['AWS/Kinesis', 'IncomingRecords', 'StreamName', orders],
       ['AWS/Kinesis', 'IncomingRecords', 'StreamName', audit],
-      ['ServerlessKinesisConnector', 'UserRecordsPut', 'service', 'kinesis-producer'],
+      [
+        'ServerlessKinesisConnector',
+        'UserRecordsPut',
+        'ProducerName',
+        'Producer',
+        'service',
+        'kinesis-producer',
+      ],
     ]);
     expect(rows('Records out: delivered per consumer and stream')).toContainEqual([
       'ServerlessKinesisConnector',
@@ -103,6 +119,8 @@ describe('a whole pipeline', () => {
       'orders',
       'StreamName',
       orders,
+      'service',
+      'kinesis-consumer',
     ]);
   });
 
@@ -117,10 +135,19 @@ describe('a whole pipeline', () => {
       'orders',
       'StreamName',
       orders,
+      'service',
+      'kinesis-consumer',
     ]);
     expect(errors).toContainEqual(['AWS/Kinesis', 'WriteProvisionedThroughputExceeded', 'StreamName', audit]);
     for (const name of ['ThrottledEntries', 'ExpiredRecords', 'DeadLettered']) {
-      expect(errors).toContainEqual(['ServerlessKinesisConnector', name, 'service', 'kinesis-producer']);
+      expect(errors).toContainEqual([
+        'ServerlessKinesisConnector',
+        name,
+        'ProducerName',
+        'Producer',
+        'service',
+        'kinesis-producer',
+      ]);
     }
   });
 

@@ -9,7 +9,14 @@ import {
 import { withRetries, type BackoffSettings } from '../aws/retry';
 import { describeError, LeaseHeldError, LeaseLostError, ValidationError } from '../errors';
 import type { Clock, Random } from '../time/clock';
-import type { CheckpointStore, CheckpointValue, StoredCheckpoint, SubtaskLease } from './checkpoint-store';
+import type {
+  CheckpointStore,
+  CheckpointValue,
+  LeaseHolder,
+  OperatorLease,
+  StoredCheckpoint,
+  SubtaskLease,
+} from './checkpoint-store';
 import { decodeCheckpointValue, encodeCheckpointValue } from './encoding';
 
 /** Backoff for DynamoDB calls that were throttled or failed in transit. */
@@ -166,8 +173,10 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
 /**
  * A subtask's lease as a DynamoDB compare-and-set: taken when free, expired or already ours, with a
  * fencing token one higher than the last taker's, which is then stamped on the subtask's checkpoint item.
+ * An operator tool may also take it from a live holder (`takeOver`): the token still grows, so the
+ * holder's next checkpoint write is refused by the store.
  */
-export class DynamoDbSubtaskLease implements SubtaskLease {
+export class DynamoDbSubtaskLease implements OperatorLease {
   private token: number | undefined;
 
   constructor(
@@ -180,7 +189,20 @@ export class DynamoDbSubtaskLease implements SubtaskLease {
     return this.token;
   }
 
-  async acquire(expiresAt: number): Promise<void> {
+  acquire(expiresAt: number): Promise<void> {
+    return this.claim(expiresAt, false);
+  }
+
+  takeOver(expiresAt: number): Promise<void> {
+    return this.claim(expiresAt, true);
+  }
+
+  async holder(): Promise<LeaseHolder | undefined> {
+    const current = await this.read();
+    return current && { owner: current.owner, expiresAt: current.expiresAt };
+  }
+
+  private async claim(expiresAt: number, takeOver: boolean): Promise<void> {
     const { dynamodb, tableName, clock } = this.store.settings;
     const now = clock.now();
     let token: number;
@@ -192,12 +214,14 @@ export class DynamoDbSubtaskLease implements SubtaskLease {
             Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
             UpdateExpression:
               'SET #owner = :owner, expiresAt = :expires, #token = if_not_exists(#token, :zero) + :one',
-            ConditionExpression: 'attribute_not_exists(sk) OR expiresAt <= :now OR #owner = :owner',
+            ...(takeOver
+              ? {}
+              : { ConditionExpression: 'attribute_not_exists(sk) OR expiresAt <= :now OR #owner = :owner' }),
             ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
             ExpressionAttributeValues: {
               ':owner': { S: this.owner },
               ':expires': { N: String(Math.round(expiresAt)) },
-              ':now': { N: String(now) },
+              ...(takeOver ? {} : { ':now': { N: String(now) } }),
               ':zero': { N: '0' },
               ':one': { N: '1' },
             },

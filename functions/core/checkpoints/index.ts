@@ -27,3 +27,4 @@ export {
   DynamoDbSubtaskLease,
   type DynamoDbCheckpointStoreOptions,
 } from './dynamodb-checkpoint-store';
+export { DYNAMODB_CHECKPOINT_ACTIONS, SSM_CHECKPOINT_ACTIONS } from './permissions';

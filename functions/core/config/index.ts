@@ -11,15 +11,6 @@ export {
 } from './aws-config';
 export { consumerConfig, consumerConfigFromEnv, consumerConfigFromProperties } from './consumer-config';
 export {
-  DEPLOYMENT_VARIABLES,
-  consumerDeploymentEnvironment,
-  consumerDeploymentFromEnv,
-  producerDeploymentEnvironment,
-  producerDeploymentFromEnv,
-  type ConsumerDeployment,
-  type ProducerDeployment,
-} from './deployment';
-export {
   CONSUMER_DEFAULTS,
   CONSUMER_SETTINGS,
   CONSUMER_SETTINGS_LIST,

@@ -87,6 +87,7 @@ function buildProducerConfig(reader: Reader, problems: Problems): ProducerConfig
   const defaultStream = read(S.defaultStream, reader, problems);
   const defaultPartitionKey = read(S.defaultPartitionKey, reader, problems);
   const allowedStreams = read(S.allowedStreams, reader, problems);
+  const deadLetterQueueUrl = read(S.deadLetterQueueUrl, reader, problems);
   const config: ProducerConfig = {
     aws: readAwsConfig(reader, problems),
     aggregationEnabled: r(S.aggregationEnabled),
@@ -106,6 +107,8 @@ function buildProducerConfig(reader: Reader, problems: Problems): ProducerConfig
     raw: r(S.raw),
     maxRecordSizeBytes: r(S.maxRecordSizeBytes),
     failOnError: r(S.failOnError),
+    producerName: r(S.producerName),
+    ...(deadLetterQueueUrl !== undefined ? { deadLetterQueueUrl } : {}),
   };
 
   if (config.aggregationMaxSizeBytes > config.maxRecordSizeBytes) {

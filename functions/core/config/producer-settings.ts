@@ -6,6 +6,8 @@ import {
   setting,
   streamName,
   streamNames,
+  text,
+  url,
   type Kind,
   type Setting,
 } from './validate';
@@ -33,6 +35,10 @@ export interface ProducerConfig {
   readonly raw: boolean;
   readonly maxRecordSizeBytes: number;
   readonly failOnError: boolean;
+  /** Names the producer in metrics (dimension ProducerName). */
+  readonly producerName: string;
+  /** Where malformed messages go at once; unset means they take the source queue's redrive path. */
+  readonly deadLetterQueueUrl?: string;
 }
 
 /** The producer's settings as typed options; only `aws.region` is required at load. */
@@ -72,6 +78,10 @@ export interface ProducerOptions {
   readonly maxRecordSizeBytes?: number;
   /** @default false */
   readonly failOnError?: boolean;
+  /** @default 'kinesis-producer' */
+  readonly producerName?: string;
+  /** @default - none: malformed messages take the source queue's redrive path */
+  readonly deadLetterQueueUrl?: string;
 }
 
 /** One MiB, the default Kinesis record size limit. */
@@ -93,6 +103,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   raw: false,
   maxRecordSizeBytes: MIB,
   failOnError: false,
+  producerName: 'kinesis-producer',
 });
 
 const D = PRODUCER_DEFAULTS;
@@ -228,6 +239,22 @@ export const PRODUCER_SETTINGS = {
     default: D.failOnError,
     description:
       'fail the whole invocation on a record error instead of reporting that message as a batch item failure',
+  }),
+  producerName: setting({
+    key: 'producer.name',
+    path: ['producerName'],
+    kind: text('1 to 128 letters, digits, "_", "." or "-"', /^[a-zA-Z0-9_.-]+$/, 1, 128),
+    default: D.producerName,
+    description:
+      'names the producer in metrics (dimension ProducerName), so producers in one region stay apart',
+  }),
+  deadLetterQueueUrl: setting({
+    key: 'producer.deadletterqueueurl',
+    path: ['deadLetterQueueUrl'],
+    kind: url,
+    defaultText: "- none: malformed messages take the source queue's redrive path",
+    description:
+      "SQS queue that receives malformed messages at once (the CDK construct sets the source queue's DLQ)",
   }),
 };
 

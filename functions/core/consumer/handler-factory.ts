@@ -1,24 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Context } from 'aws-lambda';
 import { AwsClientFactory } from '../aws/clients';
 import { toAwsSettings } from '../config/aws-config';
 import { consumerConfigFromEnv } from '../config/consumer-config';
-import type { ConsumerConfig, ConsumerOptions } from '../config/consumer-settings';
-import { DEPLOYMENT_VARIABLES } from '../config/deployment';
+import type { ConsumerConfig } from '../config/consumer-settings';
 import { ConfigurationError, describeError, LeaseHeldError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
 import { ConsumerEngine, type RunSummary } from './engine';
 import { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
 import { kinesisReadApi } from './kinesis-api';
-import {
-  CONSUMER_SERVICE,
-  ConsumerMetricDimension,
-  METRICS_NAMESPACE,
-  type ConsumerMetricsSink,
-} from './metrics';
-import { PowertoolsMetricsSink } from './powertools-metrics';
+import { CONSUMER_SERVICE, type ConsumerMetricsSink } from './metrics';
+import { consumerPowertoolsMetrics, PowertoolsMetricsSink } from './powertools-metrics';
 import type { BatchHandler } from './types';
 import {
   dynamoDbCheckpoints,
@@ -29,43 +22,11 @@ import {
 
 /**
  * The environment variables the consumer handler reads: every `SKC_*` consumer setting listed in
- * docs/configuration.md (`SKC_STREAMS` is required), the deployment variables the CDK construct sets
- * (`CONSUMER_NAME`, `CONSUMER_ON_FAILURE_QUEUE_URL`, `CONSUMER_TARGET_FUNCTION`,
- * `CONSUMER_CHECKPOINT_TABLE`), `AWS_REGION` / `AWS_DEFAULT_REGION` (set by Lambda) when
- * `SKC_AWS_REGION` is unset, and Powertools' own `POWERTOOLS_*` variables. Nothing else.
+ * docs/configuration.md (`SKC_STREAMS` is required; the CDK construct writes its settings the same way),
+ * `AWS_REGION` / `AWS_DEFAULT_REGION` (set by Lambda) when `SKC_AWS_REGION` is unset, and Powertools' own
+ * `POWERTOOLS_*` variables. Nothing else.
  */
-export const CONSUMER_HANDLER_ENV = [
-  'SKC_*',
-  DEPLOYMENT_VARIABLES.consumerName,
-  DEPLOYMENT_VARIABLES.onFailureQueueUrl,
-  DEPLOYMENT_VARIABLES.targetFunction,
-  DEPLOYMENT_VARIABLES.checkpointTable,
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
-  'POWERTOOLS_*',
-] as const;
-
-/**
- * The deployed consumer's configuration: the `SKC_*` settings, with the deployment variables the CDK
- * construct sets read as the settings they stand for (a consumer name, an on-failure queue, a target
- * function, a DynamoDB table, which selects the DynamoDB store). Setting one both ways is an error.
- */
-export function consumerConfigFromDeployment(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): ConsumerConfig {
-  const value = (name: string) => env[name]?.trim() || undefined;
-  const name = value(DEPLOYMENT_VARIABLES.consumerName);
-  const queueUrl = value(DEPLOYMENT_VARIABLES.onFailureQueueUrl);
-  const targetFunction = value(DEPLOYMENT_VARIABLES.targetFunction);
-  const table = value(DEPLOYMENT_VARIABLES.checkpointTable);
-  const overrides: ConsumerOptions = {
-    ...(name ? { consumerName: name } : {}),
-    ...(queueUrl ? { onFailure: { queueUrl } } : {}),
-    ...(targetFunction ? { delivery: { targetFunction } } : {}),
-    ...(table ? { checkpoint: { store: 'dynamodb', dynamoDbTable: table } } : {}),
-  };
-  return consumerConfigFromEnv(env, Object.keys(overrides).length ? overrides : undefined);
-}
+export const CONSUMER_HANDLER_ENV = ['SKC_*', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'POWERTOOLS_*'] as const;
 
 /** The input of the schedule's target, one rule or target per subtask. */
 export interface ScheduledConsumerEvent {
@@ -76,7 +37,7 @@ export interface ScheduledConsumerEvent {
 }
 
 export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handler'> {
-  /** @default consumerConfigFromDeployment(process.env) */
+  /** @default consumerConfigFromEnv(process.env) */
   readonly config?: ConsumerConfig;
   /** @default a Powertools Logger with service name `kinesis-consumer` */
   readonly logger?: Logger;
@@ -135,7 +96,7 @@ export function createConsumerHandler<T = string>(
   handler: BatchHandler<T>,
   options: ConsumerHandlerOptions<T> = {},
 ): ConsumerLambdaHandler {
-  const config = options.config ?? consumerConfigFromDeployment(process.env);
+  const config = options.config ?? consumerConfigFromEnv(process.env);
   if (config.delivery.targetFunction) {
     throw new ConfigurationError(
       `consumer.target.function is ${config.delivery.targetFunction}, but this handler runs its own code; ` +
@@ -153,7 +114,7 @@ export function createConsumerHandler<T = string>(
 export function createLambdaTargetHandler(
   options: Omit<ConsumerHandlerOptions<Uint8Array>, 'deserializer'> = {},
 ): ConsumerLambdaHandler {
-  const config = options.config ?? consumerConfigFromDeployment(process.env);
+  const config = options.config ?? consumerConfigFromEnv(process.env);
   const functionName = config.delivery.targetFunction;
   if (!functionName) {
     throw new ConfigurationError(
@@ -186,13 +147,7 @@ function buildHandler<T>(
   let metrics: ConsumerMetricsSink | undefined;
   let publish: (() => void) | undefined;
   if (options.metrics === undefined) {
-    const sink = new PowertoolsMetricsSink(
-      new Metrics({
-        namespace: METRICS_NAMESPACE,
-        serviceName: CONSUMER_SERVICE,
-        defaultDimensions: { [ConsumerMetricDimension.CONSUMER_NAME]: config.consumerName },
-      }),
-    );
+    const sink = new PowertoolsMetricsSink(consumerPowertoolsMetrics(config.consumerName));
     metrics = sink;
     publish = () => sink.publish();
   } else if (options.metrics) {

@@ -23,7 +23,6 @@ export {
 export { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
 export {
   CONSUMER_HANDLER_ENV,
-  consumerConfigFromDeployment,
   createConsumerHandler,
   createLambdaTargetHandler,
   type ConsumerHandlerOptions,
@@ -51,6 +50,7 @@ export {
 } from './lambda-target';
 export { lambdaInvokeApi } from './lambda-invoke';
 export {
+  CONSUMER_METRIC_UNITS,
   CONSUMER_SERVICE,
   ConsumerMetricDimension,
   ConsumerMetricName,
@@ -67,7 +67,7 @@ export {
   type OnFailureMessage,
   type SqsOnFailureQueueOptions,
 } from './on-failure';
-export { PowertoolsMetricsSink } from './powertools-metrics';
+export { consumerPowertoolsMetrics, PowertoolsMetricsSink } from './powertools-metrics';
 export { ShardWatermark, WatermarkTracker } from './watermarks';
 export type { ShardReaderSettings } from './shard-reader';
 export type {

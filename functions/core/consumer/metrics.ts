@@ -1,10 +1,10 @@
+import { METRICS_NAMESPACE, type MetricUnit } from '../metrics';
 import type { RunSummary } from './engine';
 
 // The consumer's custom metrics, named in one runtime module so that the handler publishes and the CDK
 // constructs graph and alarm on the same names (lib/ may import these; functions/ never imports lib/).
 
-/** CloudWatch namespace of the runtime's metrics (the producer publishes under it too). */
-export const METRICS_NAMESPACE = 'ServerlessKinesisConnector';
+export { METRICS_NAMESPACE };
 
 /** The consumer handler's Powertools service name. */
 export const CONSUMER_SERVICE = 'kinesis-consumer';
@@ -39,7 +39,20 @@ export const ConsumerMetricName = {
 
 export type ConsumerMetricName = (typeof ConsumerMetricName)[keyof typeof ConsumerMetricName];
 
-export type ConsumerMetricUnit = 'Count' | 'Bytes' | 'Milliseconds';
+export type ConsumerMetricUnit = MetricUnit;
+
+/** The unit each consumer metric is published in. */
+export const CONSUMER_METRIC_UNITS: Readonly<Record<ConsumerMetricName, ConsumerMetricUnit>> = {
+  RecordsRead: 'Count',
+  BytesRead: 'Bytes',
+  MillisBehindLatest: 'Milliseconds',
+  RecordsDelivered: 'Count',
+  RecordsFailed: 'Count',
+  RecordsSentToOnFailureQueue: 'Count',
+  DeliveryFailures: 'Count',
+  ThrottledCalls: 'Count',
+  CheckpointWrites: 'Count',
+};
 
 /** Where an invocation's figures go: Powertools Metrics in the handler, a list in tests. */
 export interface ConsumerMetricsSink {
@@ -57,52 +70,40 @@ export function putRunMetrics(summary: RunSummary, sink: ConsumerMetricsSink): v
   }
   const N = ConsumerMetricName;
   for (const [stream, shards] of streams) {
+    const put = (name: ConsumerMetricName, value: number) =>
+      sink.put(name, value, CONSUMER_METRIC_UNITS[name], stream);
     const sum = (pick: (s: RunSummary['shards'][number]) => number | undefined) =>
       shards.reduce((n, s) => n + (pick(s) ?? 0), 0);
-    sink.put(
+    put(
       N.RECORDS_READ,
       sum((s) => s.userRecords),
-      'Count',
-      stream,
     );
-    sink.put(
+    put(
       N.BYTES_READ,
       sum((s) => s.bytesRead),
-      'Bytes',
-      stream,
     );
     const behind = shards.map((s) => s.millisBehindLatest).filter((m): m is number => m !== undefined);
-    if (behind.length) sink.put(N.MILLIS_BEHIND_LATEST, Math.max(...behind), 'Milliseconds', stream);
-    sink.put(
+    if (behind.length) put(N.MILLIS_BEHIND_LATEST, Math.max(...behind));
+    put(
       N.RECORDS_DELIVERED,
       sum((s) => s.recordsDelivered),
-      'Count',
-      stream,
     );
-    sink.put(
+    put(
       N.RECORDS_FAILED,
       sum((s) => s.recordsFailed),
-      'Count',
-      stream,
     );
-    sink.put(
+    put(
       N.RECORDS_SENT_TO_ON_FAILURE_QUEUE,
       sum((s) => s.recordsSentToOnFailure),
-      'Count',
-      stream,
     );
-    sink.put(
+    put(
       N.DELIVERY_FAILURES,
       sum((s) => s.failedBatches),
-      'Count',
-      stream,
     );
-    sink.put(
+    put(
       N.THROTTLED_CALLS,
       sum((s) => s.throttledCalls),
-      'Count',
-      stream,
     );
   }
-  sink.put(N.CHECKPOINT_WRITES, summary.checkpointWrites, 'Count');
+  sink.put(N.CHECKPOINT_WRITES, summary.checkpointWrites, CONSUMER_METRIC_UNITS[N.CHECKPOINT_WRITES]);
 }

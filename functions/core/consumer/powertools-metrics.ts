@@ -1,6 +1,8 @@
-import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
+  CONSUMER_SERVICE,
   ConsumerMetricDimension,
+  METRICS_NAMESPACE,
   type ConsumerMetricName,
   type ConsumerMetricsSink,
   type ConsumerMetricUnit,
@@ -39,4 +41,13 @@ export class PowertoolsMetricsSink implements ConsumerMetricsSink {
       this.metrics.publishStoredMetrics();
     }
   }
+}
+
+/** The Powertools Metrics the consumer handler publishes through: one series set per consumer name. */
+export function consumerPowertoolsMetrics(consumerName: string): Metrics {
+  return new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: CONSUMER_SERVICE,
+    defaultDimensions: { [ConsumerMetricDimension.CONSUMER_NAME]: consumerName },
+  });
 }

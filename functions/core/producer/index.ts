@@ -70,3 +70,10 @@ export {
 export { ShardMapCache, type StreamShards } from './shard-map-cache';
 export type { FailureKind, RecordOutcome, WriteStats } from './writer';
 export type { ProducerLogger } from './logger';
+export {
+  PRODUCER_METRIC_UNITS,
+  PRODUCER_SERVICE,
+  ProducerMetricDimension,
+  ProducerMetricName,
+  producerPowertoolsMetrics,
+} from './metrics';

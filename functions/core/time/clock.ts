@@ -43,6 +43,8 @@ export class FakeClock implements Clock {
   private current: number;
   private sleepers: { until: number; resolve: () => void; seq: number }[] = [];
   private seq = 0;
+  private held = 0;
+  private deferredAdvances = 0;
 
   constructor(
     start = Date.UTC(2026, 0, 1),
@@ -75,9 +77,31 @@ export class FakeClock implements Clock {
       );
       if (this.options.autoAdvance) {
         // Let other microtasks register their sleeps before jumping to the earliest wake-up.
-        setImmediate(() => this.advanceToNext());
+        setImmediate(() => this.autoAdvanceOnce());
       }
     });
+  }
+
+  /**
+   * With `autoAdvance`, keeps time still while `work` runs, so real I/O inside it (a call to a local
+   * server) takes no fake time however long it really takes; the jumps it held back happen after.
+   */
+  async hold<T>(work: () => Promise<T>): Promise<T> {
+    this.held++;
+    try {
+      return await work();
+    } finally {
+      if (--this.held === 0) {
+        const deferred = this.deferredAdvances;
+        this.deferredAdvances = 0;
+        for (let i = 0; i < deferred; i++) setImmediate(() => this.autoAdvanceOnce());
+      }
+    }
+  }
+
+  private autoAdvanceOnce(): void {
+    if (this.held > 0) this.deferredAdvances++;
+    else this.advanceToNext();
   }
 
   /** Moves time forward by `ms`, waking every sleeper whose time has come, in order. */

@@ -1,6 +1,7 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { CheckpointValue, ShardCheckpoint } from '../../../functions/core/checkpoints/checkpoint-store';
 import { DynamoDbCheckpointStore } from '../../../functions/core/checkpoints/dynamodb-checkpoint-store';
+import { DYNAMODB_CHECKPOINT_ACTIONS } from '../../../functions/core/checkpoints/permissions';
 import { mergeCheckpoints } from '../../../functions/core/checkpoints/merge';
 import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
 import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
@@ -143,6 +144,67 @@ describe('DynamoDbCheckpointStore on dynalite', () => {
       /fenced by a newer invocation/,
     );
     expect(await s.loadAll()).toEqual([]);
+  });
+});
+
+describe('DynamoDbSubtaskLease for an operator', () => {
+  it('shows its holder and expiry, and nothing for a lease never taken', async () => {
+    const clock = new FakeClock(START);
+    const s = store(await table(), clock);
+    expect(await s.lease(0, 'skc-cli').holder()).toBeUndefined();
+    await s.lease(0, 'invocation-1').acquire(START + 60_000);
+    expect(await s.lease(0, 'skc-cli').holder()).toEqual({
+      owner: 'invocation-1',
+      expiresAt: START + 60_000,
+    });
+  });
+
+  it('takes over a live lease with a higher token, so the old holder neither holds it nor writes', async () => {
+    const clock = new FakeClock(START);
+    const s = store(await table(), clock);
+    const running = s.lease(0, 'invocation-1');
+    await running.acquire(START + 60_000);
+    const operator = s.lease(0, 'skc-cli');
+    await expect(operator.acquire(START + 120_000)).rejects.toThrow(LeaseHeldError);
+    await operator.takeOver(START + 120_000);
+    expect(operator.fencingToken).toBe(2);
+    expect(await operator.isHeld()).toBe(true);
+    expect(await running.isHeld()).toBe(false);
+    await expect(s.save(0, value({ 'orders/shardId-000000000000': seq('5') }), running)).rejects.toThrow(
+      LeaseLostError,
+    );
+    await s.save(0, value({ 'orders/shardId-000000000000': seq('1') }, 1), operator);
+    await operator.release();
+    expect(await s.lease(0, 'skc-cli').holder()).toEqual({ owner: 'skc-cli', expiresAt: 0 });
+  });
+
+  it('makes no call outside the IAM actions the construct grants on the table', async () => {
+    const clock = new FakeClock(START);
+    const calls = new Set<string>();
+    const client = dynamodb();
+    const s = new DynamoDbCheckpointStore({
+      dynamodb: {
+        send: ((command: { constructor: { name: string } }) => {
+          calls.add(`dynamodb:${command.constructor.name.replace(/Command$/, '')}`);
+          return client.send(command as never);
+        }) as DynamoDBClient['send'],
+      },
+      tableName: await table(),
+      consumerName: 'orders-app',
+      clock,
+      random: seededRandom(4),
+    });
+    const lease = s.lease(0, 'invocation-1');
+    await lease.acquire(START + 1000);
+    await s.save(0, value({ 'orders/shardId-000000000000': seq('1') }), lease);
+    await lease.isHeld();
+    await s.loadAll();
+    await lease.release();
+    const operator = s.lease(0, 'skc-cli');
+    await operator.holder();
+    await operator.takeOver(START + 1000);
+    await expect(s.lease(0, 'late').acquire(START + 1000)).rejects.toThrow(LeaseHeldError);
+    expect([...calls].sort()).toEqual([...DYNAMODB_CHECKPOINT_ACTIONS].sort());
   });
 });
 

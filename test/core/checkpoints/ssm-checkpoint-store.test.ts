@@ -1,6 +1,9 @@
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CheckpointValue, ShardCheckpoint } from '../../../functions/core/checkpoints/checkpoint-store';
+import { SSM_CHECKPOINT_ACTIONS } from '../../../functions/core/checkpoints/permissions';
 import { SsmCheckpointStore } from '../../../functions/core/checkpoints/ssm-checkpoint-store';
+import { SsmSubtaskLease } from '../../../functions/core/checkpoints/ssm-lease';
+import { SSM_OPERATIONS } from '../../../local/ssm/server';
 import { ConfigurationError, ValidationError } from '../../../functions/core/errors';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
 import { useLocalAws } from '../../support/local-aws';
@@ -124,5 +127,40 @@ describe('SsmCheckpointStore', () => {
   it('rejects a parameter path SSM would not accept, naming the setting', () => {
     expect(() => store({ prefix: 'no-leading-slash' })).toThrow(ConfigurationError);
     expect(() => store({ prefix: '/trailing/' })).toThrow(/checkpoint.ssmPrefix "\/trailing\/"/);
+  });
+});
+
+describe('the SSM store and lease', () => {
+  it('make no call outside the IAM actions the construct grants on the consumer’s path', async () => {
+    const count = () => new Map(SSM_OPERATIONS.map((op) => [op, aws().ssm.callCount(op)]));
+    const before = count();
+    const s = store();
+    const lease = new SsmSubtaskLease({
+      ssm: aws().clients.client('ssm', SSMClient),
+      parameterName: s.leaseParameterName(0),
+      owner: 'invocation-1',
+      settleMillis: 100,
+      clock: new FakeClock(0, { autoAdvance: true }),
+      random: seededRandom(1),
+    });
+    await s.loadAll();
+    await lease.acquire(60_000);
+    await s.save(0, value(300));
+    await s.save(0, value(2));
+    await lease.isHeld();
+    await lease.holder();
+    await lease.release();
+    await lease.takeOver(60_000);
+    const after = count();
+    const used = SSM_OPERATIONS.filter((op) => (after.get(op) ?? 0) > (before.get(op) ?? 0)).map(
+      (op) => `ssm:${op}`,
+    );
+    expect(used.sort()).toEqual([...SSM_CHECKPOINT_ACTIONS].sort());
+    // What it wrote (a value in parts, the lease) lies below the path the construct grants (`{path}/*`).
+    const path = s.parameterName(0).replace(/\/subtask-0$/, '');
+    for (const name of [s.parameterName(0), s.parameterName(0, 1), s.leaseParameterName(0)]) {
+      expect(name.startsWith(`${path}/`)).toBe(true);
+      expect(aws().ssm.parameter(name)).toBeDefined();
+    }
   });
 });

@@ -1,20 +1,29 @@
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SsmSubtaskLease } from '../../../functions/core/checkpoints/ssm-lease';
 import { LeaseHeldError } from '../../../functions/core/errors';
-import { seededRandom, systemClock } from '../../../functions/core/time/clock';
+import { FakeClock, seededRandom, systemClock } from '../../../functions/core/time/clock';
 import { useLocalAws } from '../../support/local-aws';
 
 const aws = useLocalAws({ ssm: true, maxAttempts: { ssm: 1 } });
+// The lease's safety rests on a real bound: every claim lands within the settle delay, and a claim that
+// does not stands down. Where contention is under test, real time is, so the delay is real, with room
+// for a loaded CI machine (at 150 ms, all three contenders sometimes stood down and none won).
+const CONTENDED_SETTLE = 1000;
 const SETTLE = 150;
 let n = 0;
 
-function lease(parameterName: string, owner: string, settleMillis = SETTLE) {
+/**
+ * A lease on the real clock (`real`), or by default on a fake one from the real now that moves only
+ * through the lease's own sleeps: a test of one claimant at a time checks what the lease decides, which
+ * then does not hang on how long the local server takes under load.
+ */
+function lease(parameterName: string, owner: string, settleMillis = SETTLE, real = false) {
   return new SsmSubtaskLease({
     ssm: aws().clients.client('ssm', SSMClient),
     parameterName,
     owner,
     settleMillis,
-    clock: systemClock,
+    clock: real ? systemClock : new FakeClock(Date.now(), { autoAdvance: true }),
     random: seededRandom(2),
   });
 }
@@ -24,15 +33,18 @@ const versions = (parameterName: string) => aws().ssm.parameter(parameterName)?.
 
 describe('SsmSubtaskLease', () => {
   it('lets exactly one of several simultaneous claimants through', async () => {
-    for (let round = 0; round < 5; round++) {
-      const parameterName = name();
-      const claimants = ['a', 'b', 'c'].map((owner) => lease(parameterName, owner));
-      const results = await Promise.allSettled(claimants.map((l) => l.acquire(Date.now() + 60_000)));
-      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(LeaseHeldError);
-      const held = await Promise.all(claimants.map((l) => l.isHeld()));
-      expect(held.filter(Boolean)).toHaveLength(1);
-    }
+    // Five contests at once, each on its own lease: as many interleavings as five in a row, in one delay.
+    await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const parameterName = name();
+        const claimants = ['a', 'b', 'c'].map((owner) => lease(parameterName, owner, CONTENDED_SETTLE, true));
+        const results = await Promise.allSettled(claimants.map((l) => l.acquire(Date.now() + 60_000)));
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(LeaseHeldError);
+        const held = await Promise.all(claimants.map((l) => l.isHeld()));
+        expect(held.filter(Boolean)).toHaveLength(1);
+      }),
+    );
   });
 
   it('refuses, without writing, while another owner’s lease is unexpired', async () => {
@@ -63,7 +75,10 @@ describe('SsmSubtaskLease', () => {
   it('tells the old owner it no longer holds the lease after a takeover, and its release leaves it alone', async () => {
     const parameterName = name();
     const old = lease(parameterName, 'old');
-    await old.acquire(Date.now() + 1);
+    const expiresAt = Date.now() + 1;
+    await old.acquire(expiresAt);
+    // The newer lease's clock starts at the real now, which must be past the old one's expiry.
+    while (Date.now() <= expiresAt) await new Promise((resolve) => setImmediate(resolve));
     const newer = lease(parameterName, 'new');
     await newer.acquire(Date.now() + 60_000);
     expect(await old.isHeld()).toBe(false);
@@ -83,7 +98,7 @@ describe('SsmSubtaskLease', () => {
     const parameterName = name();
     aws().ssm.faults.set({ operations: ['PutParameter'], latencyMillis: 80 });
     try {
-      await expect(lease(parameterName, 'slow', 50).acquire(Date.now() + 60_000)).rejects.toThrow(
+      await expect(lease(parameterName, 'slow', 50, true).acquire(Date.now() + 60_000)).rejects.toThrow(
         /took longer than the 50 ms settle delay/,
       );
     } finally {

@@ -1,11 +1,7 @@
 import {
   consumerConfig,
   consumerConfigFromEnv,
-  consumerDeploymentEnvironment,
-  consumerDeploymentFromEnv,
   consumerEnvironment,
-  producerDeploymentEnvironment,
-  producerDeploymentFromEnv,
   producerConfig,
   producerConfigFromEnv,
   producerEnvironment,
@@ -36,6 +32,9 @@ describe('consumerEnvironment', () => {
     checkpoint: { ssmPrefix: '/apps/orders', ssmTier: 'Advanced' },
     failOnError: true,
     deserializer: 'json',
+    consumerName: 'orders-app',
+    delivery: { targetFunction: 'arn:aws:lambda:eu-west-1:111122223333:function:processor' },
+    onFailure: { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/failed' },
   };
 
   it('loads back through consumerConfigFromEnv as the same configuration', () => {
@@ -78,6 +77,8 @@ describe('producerEnvironment', () => {
       defaultPartitionKey: 'key with spaces, and a comma',
       allowedStreams: ['orders', 'audit'],
       failOnError: true,
+      producerName: 'orders-producer',
+      deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/dlq',
     };
     expect(producerConfigFromEnv(producerEnvironment(options))).toEqual(producerConfig(options));
   });
@@ -89,43 +90,41 @@ describe('settingText', () => {
   });
 });
 
-describe('deployment variables', () => {
-  it('carry a consumer deployment there and back, optional values included only when set', () => {
-    const full = {
-      consumerName: 'orders',
-      onFailureQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/failed',
-      targetFunction: 'arn:aws:lambda:eu-west-1:111122223333:function:processor',
-      checkpointTable: 'checkpoints',
+describe('deployed resources as settings', () => {
+  it('carry a DynamoDB checkpoint table, a target and an on-failure queue through SKC_ names only', () => {
+    const options: ConsumerOptions = {
+      streams: ['orders'],
+      consumerName: 'orders-app',
+      checkpoint: { store: 'dynamodb', dynamoDbTable: 'checkpoints' },
+      delivery: { targetFunction: 'processor' },
+      onFailure: { queueUrl: 'https://q.example.test/1/q' },
     };
-    expect(consumerDeploymentFromEnv(consumerDeploymentEnvironment(full))).toEqual(full);
-    const minimal = { consumerName: 'orders', onFailureQueueUrl: full.onFailureQueueUrl };
-    expect(Object.keys(consumerDeploymentEnvironment(minimal))).toEqual([
-      'CONSUMER_NAME',
-      'CONSUMER_ON_FAILURE_QUEUE_URL',
-    ]);
-    expect(consumerDeploymentFromEnv(consumerDeploymentEnvironment(minimal))).toEqual(minimal);
-  });
-
-  it('carry a producer deployment there and back', () => {
-    const deployment = { producerName: 'orders', deadLetterQueueUrl: 'https://sqs.example.test/1/dlq' };
-    expect(producerDeploymentFromEnv(producerDeploymentEnvironment(deployment))).toEqual(deployment);
-  });
-
-  it('name the missing variable when one is not set', () => {
-    expect(() => producerDeploymentFromEnv({ PRODUCER_NAME: 'p' })).toThrow(
-      "PRODUCER_DEAD_LETTER_QUEUE_URL is not set; the function's deployment (the CDK construct) must set it to its deadLetterQueueUrl.",
-    );
-  });
-
-  it('stay outside the SKC_ names, so the settings loaders never see them', () => {
-    const env = {
-      ...consumerDeploymentEnvironment({
-        consumerName: 'c',
-        onFailureQueueUrl: 'https://q.example.test/1/q',
-      }),
+    const env = consumerEnvironment(options);
+    expect(env).toEqual({
       SKC_STREAMS: 'orders',
-      AWS_REGION: 'eu-west-1',
-    };
-    expect(consumerConfigFromEnv(env).streams).toEqual(['orders']);
+      SKC_CONSUMER_ONFAILURE_QUEUEURL: 'https://q.example.test/1/q',
+      SKC_CONSUMER_TARGET_FUNCTION: 'processor',
+      SKC_CONSUMER_NAME: 'orders-app',
+      SKC_CONSUMER_CHECKPOINT_STORE: 'dynamodb',
+      SKC_CONSUMER_CHECKPOINT_DYNAMODB_TABLE: 'checkpoints',
+    });
+    const config = consumerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
+    expect(config.checkpoint).toMatchObject({ store: 'dynamodb', dynamoDbTable: 'checkpoints' });
+    expect(config.consumerName).toBe('orders-app');
+  });
+
+  it('name the producer and its dead-letter queue as settings, with the name defaulted', () => {
+    expect(
+      producerEnvironment({ producerName: 'p', deadLetterQueueUrl: 'https://q.example.test/1/dlq' }),
+    ).toEqual({ SKC_PRODUCER_NAME: 'p', SKC_PRODUCER_DEADLETTERQUEUEURL: 'https://q.example.test/1/dlq' });
+    const config = producerConfigFromEnv({ AWS_REGION: 'eu-west-1' });
+    expect(config.producerName).toBe('kinesis-producer');
+    expect(config.deadLetterQueueUrl).toBeUndefined();
+  });
+
+  it('refuse a dead-letter queue that is not a URL, naming the variable', () => {
+    expect(() =>
+      producerConfigFromEnv({ AWS_REGION: 'eu-west-1', SKC_PRODUCER_DEADLETTERQUEUEURL: 'dlq' }),
+    ).toThrow(/SKC_PRODUCER_DEADLETTERQUEUEURL/);
   });
 });

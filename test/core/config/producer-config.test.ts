@@ -60,6 +60,14 @@ const ROWS: Row[] = [
   ['producer.allowedstreams', (c) => c.allowedStreams, undefined, 'orders,refunds', ['orders', 'refunds']],
   ['producer.maxrecordsizebytes', (c) => c.maxRecordSizeBytes, 1048576, '2097152', 2097152],
   ['producer.failonerror', (c) => c.failOnError, false, 'true', true],
+  ['producer.name', (c) => c.producerName, 'kinesis-producer', 'orders-producer', 'orders-producer'],
+  [
+    'producer.deadletterqueueurl',
+    (c) => c.deadLetterQueueUrl,
+    undefined,
+    'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+    'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+  ],
 ];
 
 const SPECIAL_KEYS = ['aws.region', 'producer.raw'];

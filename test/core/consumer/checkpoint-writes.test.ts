@@ -1,5 +1,9 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { SsmCheckpointStore } from '../../../functions/core/checkpoints/ssm-checkpoint-store';
+import type { CheckpointValue, StoredCheckpoint } from '../../../functions/core/checkpoints/checkpoint-store';
+import {
+  SsmCheckpointStore,
+  type SsmCheckpointStoreOptions,
+} from '../../../functions/core/checkpoints/ssm-checkpoint-store';
 import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
 import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
@@ -10,6 +14,28 @@ import { FakeKinesis, silentLogger, uncontendedLease } from './helpers';
 // minutes of steady traffic pass in milliseconds.
 const aws = useLocalAws({ ssm: true });
 const START = Date.UTC(2026, 0, 1);
+
+/**
+ * The SSM store with fake time standing still during its calls to the local server: otherwise the
+ * auto-advancing clock would run on through readers' sleeps while a real PutParameter is in flight,
+ * and how many checkpoint intervals pass per write would depend on how loaded the machine is.
+ */
+class HeldStore extends SsmCheckpointStore {
+  constructor(
+    private readonly clock: FakeClock,
+    options: SsmCheckpointStoreOptions,
+  ) {
+    super(options);
+  }
+
+  override loadAll(): Promise<StoredCheckpoint[]> {
+    return this.clock.hold(() => super.loadAll());
+  }
+
+  override save(subtaskIndex: number, value: CheckpointValue): Promise<{ writes: number }> {
+    return this.clock.hold(() => super.save(subtaskIndex, value));
+  }
+}
 
 describe('checkpoint writes to SSM', () => {
   it.each([
@@ -30,7 +56,7 @@ describe('checkpoint writes to SSM', () => {
           await clock.sleep(1000);
         }
       })();
-      const store = new SsmCheckpointStore({
+      const store = new HeldStore(clock, {
         ssm: aws().clients.client('ssm', SSMClient),
         parameterPath: `/writes/${shards}/checkpoints`,
         clock,
