@@ -3,8 +3,8 @@ import {
   ListShardsCommand,
   type GetShardIteratorInput,
   type ListShardsInput,
-  type Shard,
 } from '@aws-sdk/client-kinesis';
+import { describeShard } from '../functions/core/consumer/discovery';
 import type { ShardDescription } from '../functions/core/consumer/types';
 import type { CommandContext } from './context';
 import { CliError } from './errors';
@@ -72,19 +72,4 @@ export function selectShards(
 /** Accepts `shardId-000000000003` or its number, `3`. */
 export function normalizeShardId(id: string): string {
   return /^\d{1,12}$/.test(id) ? `shardId-${id.padStart(12, '0')}` : id;
-}
-
-function describeShard(streamName: string, shard: Shard): ShardDescription {
-  return {
-    streamName,
-    shardId: shard.ShardId as string,
-    ...(shard.ParentShardId ? { parentShardId: shard.ParentShardId } : {}),
-    ...(shard.AdjacentParentShardId ? { adjacentParentShardId: shard.AdjacentParentShardId } : {}),
-    startingHashKey: shard.HashKeyRange?.StartingHashKey ?? '0',
-    endingHashKey: shard.HashKeyRange?.EndingHashKey ?? '0',
-    startingSequenceNumber: shard.SequenceNumberRange?.StartingSequenceNumber ?? '0',
-    ...(shard.SequenceNumberRange?.EndingSequenceNumber
-      ? { endingSequenceNumber: shard.SequenceNumberRange.EndingSequenceNumber }
-      : {}),
-  };
 }

@@ -1,4 +1,4 @@
-import { RetriesExhaustedError } from '../errors';
+import { describeError, RetriesExhaustedError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 
 /** Full-jitter exponential backoff for one API family, as the reference connector configures it. */
@@ -99,6 +99,22 @@ export interface RetryOptions {
   /** Called before each backoff sleep, for logs and metrics. */
   readonly onRetry?: (info: { attempt: number; delayMillis: number; error: unknown }) => void;
   readonly signal?: AbortSignal;
+}
+
+/** Logs each retry as a warning with its attempt, delay and error; for `RetryOptions.onRetry`. */
+export function warnOnRetry(
+  logger: { warn(message: string, extra: Record<string, unknown>): void } | undefined,
+  message: string,
+  context: Record<string, unknown> = {},
+): RetryOptions['onRetry'] {
+  if (!logger) return undefined;
+  return ({ attempt, delayMillis, error }) =>
+    logger.warn(message, {
+      ...context,
+      attempt,
+      delayMillis: Math.round(delayMillis),
+      error: describeError(error),
+    });
 }
 
 /**

@@ -6,8 +6,8 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { withRetries, type BackoffSettings } from '../aws/retry';
-import { describeError, LeaseHeldError, LeaseLostError, ValidationError } from '../errors';
+import { warnOnRetry, withRetries, type BackoffSettings } from '../aws/retry';
+import { LeaseHeldError, LeaseLostError, ValidationError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import type {
   CheckpointStore,
@@ -160,12 +160,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
       settings: this.options.backoff ?? DEFAULT_DYNAMODB_BACKOFF,
       clock: this.options.clock,
       random: this.options.random,
-      onRetry: ({ attempt, delayMillis, error }) =>
-        this.options.logger?.warn(`${operation} on the checkpoint table failed; backing off`, {
-          attempt,
-          delayMillis: Math.round(delayMillis),
-          error: describeError(error),
-        }),
+      onRetry: warnOnRetry(this.options.logger, `${operation} on the checkpoint table failed; backing off`),
     });
   }
 }

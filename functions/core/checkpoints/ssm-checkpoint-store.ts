@@ -6,8 +6,8 @@ import {
   type ParameterTier,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { withRetries, type BackoffSettings } from '../aws/retry';
-import { ConfigurationError, describeError } from '../errors';
+import { warnOnRetry, withRetries, type BackoffSettings } from '../aws/retry';
+import { ConfigurationError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import type { CheckpointStore, CheckpointValue, StoredCheckpoint } from './checkpoint-store';
 import { decodeCheckpointValue, encodeCheckpointParts } from './encoding';
@@ -163,12 +163,10 @@ export class SsmCheckpointStore implements CheckpointStore {
       settings: this.options.backoff ?? DEFAULT_SSM_WRITE_BACKOFF,
       clock: this.options.clock,
       random: this.options.random,
-      onRetry: ({ attempt, delayMillis, error }) =>
-        this.options.logger?.warn(`${operation} on the checkpoint parameters failed; backing off`, {
-          attempt,
-          delayMillis: Math.round(delayMillis),
-          error: describeError(error),
-        }),
+      onRetry: warnOnRetry(
+        this.options.logger,
+        `${operation} on the checkpoint parameters failed; backing off`,
+      ),
     });
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { withRetries, type BackoffSettings } from '../aws/retry';
-import { describeError, LeaseHeldError } from '../errors';
+import { warnOnRetry, withRetries, type BackoffSettings } from '../aws/retry';
+import { LeaseHeldError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import type { LeaseHolder, OperatorLease } from './checkpoint-store';
 import { DEFAULT_SSM_WRITE_BACKOFF } from './ssm-checkpoint-store';
@@ -142,12 +142,7 @@ export class SsmSubtaskLease implements OperatorLease {
       settings: this.options.backoff ?? DEFAULT_SSM_WRITE_BACKOFF,
       clock: this.options.clock,
       random: this.options.random,
-      onRetry: ({ attempt, delayMillis, error }) =>
-        this.options.logger?.warn(`${operation} on the subtask lease failed; backing off`, {
-          attempt,
-          delayMillis: Math.round(delayMillis),
-          error: describeError(error),
-        }),
+      onRetry: warnOnRetry(this.options.logger, `${operation} on the subtask lease failed; backing off`),
     });
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ListShardsInput, Shard } from '@aws-sdk/client-kinesis';
 import { classifyError, type BackoffSettings } from '../aws/retry';
-import { withRetries } from '../aws/retry';
+import { warnOnRetry, withRetries } from '../aws/retry';
 import { ConfigurationError, describeError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import type { KinesisReadApi } from './kinesis-api';
@@ -74,13 +74,7 @@ async function listOnce(
         random: options.random,
         signal: options.signal,
         retryable: (error) => classifyError(error) !== 'fatal',
-        onRetry: ({ attempt, delayMillis, error }) =>
-          options.logger.warn('ListShards failed; retrying', {
-            stream: streamName,
-            attempt,
-            delayMillis: Math.round(delayMillis),
-            error: describeError(error),
-          }),
+        onRetry: warnOnRetry(options.logger, 'ListShards failed; retrying', { stream: streamName }),
       },
     );
     for (const shard of page.Shards ?? []) shards.push(describeShard(streamName, shard));
@@ -90,7 +84,8 @@ async function listOnce(
   }
 }
 
-function describeShard(streamName: string, shard: Shard): ShardDescription {
+/** A ListShards entry as the consumer describes shards. */
+export function describeShard(streamName: string, shard: Shard): ShardDescription {
   return {
     streamName,
     shardId: shard.ShardId as string,

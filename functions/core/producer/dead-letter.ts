@@ -151,7 +151,8 @@ function truncateUtf8(text: string, maxBytes: number): string {
   return cut;
 }
 
-function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {
+/** Bytes SQS counts for message attributes: names, data types and values. */
+export function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {
   let bytes = 0;
   for (const [name, value] of Object.entries(attributes)) {
     bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');

@@ -8,6 +8,7 @@ import {
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
 import { describeError, ValidationError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
+import { attributeBytes } from './dead-letter';
 import {
   checkExplicitHashKey,
   checkPartitionKey,
@@ -351,14 +352,4 @@ function entryOf(index: number, message: EncodedMessage): SendMessageBatchReques
     ...(message.messageGroupId !== undefined ? { MessageGroupId: message.messageGroupId } : {}),
     ...(message.deduplicationId !== undefined ? { MessageDeduplicationId: message.deduplicationId } : {}),
   };
-}
-
-function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(attributes)) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
-    bytes += value.StringValue !== undefined ? Buffer.byteLength(value.StringValue) : 0;
-    bytes += value.BinaryValue?.length ?? 0;
-  }
-  return bytes;
 }

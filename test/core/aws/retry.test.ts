@@ -1,5 +1,5 @@
 import { RetriesExhaustedError } from '../../../functions/core/errors';
-import { classifyError, fullJitterDelay, withRetries } from '../../../functions/core/aws/retry';
+import { classifyError, fullJitterDelay, warnOnRetry, withRetries } from '../../../functions/core/aws/retry';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
 
 const settings = { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 };
@@ -94,5 +94,31 @@ describe('withRetries', () => {
     ).rejects.toThrow('ResourceNotFoundException');
     expect(calls).toBe(1);
     expect(clock.now()).toBe(0);
+  });
+});
+
+describe('warnOnRetry', () => {
+  it('logs each retry with its context, attempt, rounded delay and error, and nothing without a logger', async () => {
+    const warnings: [string, Record<string, unknown>][] = [];
+    const logger = {
+      warn: (message: string, extra: Record<string, unknown>) => warnings.push([message, extra]),
+    };
+    const clock = new FakeClock(0, { autoAdvance: true });
+    let calls = 0;
+    await withRetries(
+      'PutParameter',
+      async () => {
+        if (++calls < 2) throw awsError('ThrottlingException', 400);
+        return 'ok';
+      },
+      { settings, clock, random: () => 0.5, onRetry: warnOnRetry(logger, 'writing failed', { stream: 's' }) },
+    );
+    expect(warnings).toEqual([
+      [
+        'writing failed',
+        { stream: 's', attempt: 0, delayMillis: 150, error: 'ThrottlingException: ThrottlingException' },
+      ],
+    ]);
+    expect(warnOnRetry(undefined, 'unused')).toBeUndefined();
   });
 });
