@@ -64,7 +64,38 @@ export interface SubtaskLease {
   release(): Promise<void>;
   /** A number that grows with every taking of the lease, for stores that fence writes with it. */
   readonly fencingToken?: number;
+  /**
+   * Heartbeat: moves the expiry of a lease this owner holds to `expiresAt`. Resolves false, writing
+   * nothing, when the lease is no longer ours (or, in a store without compare-and-set, when the write
+   * took too long to be sure it landed before the old expiry): the holder must stop reading at once.
+   */
+  renew?(expiresAt: number): Promise<boolean>;
+  /**
+   * Gives the lease to the successor that knows `handoffToken`: the stored holder becomes
+   * `handoff:<token>` until `expiresAt`, which only that successor may claim (see `acceptHandover`).
+   * Throws LeaseLostError when the lease is no longer ours. Called after the final checkpoint.
+   */
+  handOver?(handoffToken: string, expiresAt: number): Promise<void>;
+  /**
+   * Claims a lease handed over with `handoffToken`, at once (no settle delay: only the one successor
+   * that wins the store's create-once or compare-and-set step may claim it). `offered` false means the
+   * stored holder is not that handoff (yet): `holder` says who it is.
+   */
+  acceptHandover?(handoffToken: string, expiresAt: number): Promise<HandoverClaim>;
 }
+
+/** The outcome of `SubtaskLease.acceptHandover`. */
+export type HandoverClaim =
+  | { readonly taken: true }
+  | { readonly taken: false; readonly holder: LeaseHolder | undefined };
+
+/** The stored owner of a lease handed over and not yet claimed. */
+export function handoffOwner(handoffToken: string): string {
+  return `${HANDOFF_OWNER_PREFIX}${handoffToken}`;
+}
+
+/** Owners beginning with this name a handoff, not an invocation. */
+export const HANDOFF_OWNER_PREFIX = 'handoff:';
 
 /** Who holds a subtask lease, as stored. */
 export interface LeaseHolder {

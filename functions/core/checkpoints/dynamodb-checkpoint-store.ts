@@ -9,13 +9,15 @@ import {
 import { warnOnRetry, withRetries, type BackoffSettings } from '../aws/retry';
 import { LeaseHeldError, LeaseLostError, ValidationError } from '../errors';
 import type { Clock, Random } from '../time/clock';
-import type {
-  CheckpointStore,
-  CheckpointValue,
-  LeaseHolder,
-  OperatorLease,
-  StoredCheckpoint,
-  SubtaskLease,
+import {
+  handoffOwner,
+  type CheckpointStore,
+  type CheckpointValue,
+  type HandoverClaim,
+  type LeaseHolder,
+  type OperatorLease,
+  type StoredCheckpoint,
+  type SubtaskLease,
 } from './checkpoint-store';
 import { decodeCheckpointValue, encodeCheckpointValue } from './encoding';
 
@@ -198,9 +200,29 @@ export class DynamoDbSubtaskLease implements OperatorLease {
   }
 
   private async claim(expiresAt: number, takeOver: boolean): Promise<void> {
-    const { dynamodb, tableName, clock } = this.store.settings;
-    const now = clock.now();
-    let token: number;
+    const now = this.store.settings.clock.now();
+    const token = await this.take(
+      expiresAt,
+      takeOver ? undefined : 'attribute_not_exists(sk) OR expiresAt <= :now OR #owner = :owner',
+      takeOver ? {} : { ':now': { N: String(now) } },
+    );
+    if (token === undefined) {
+      const holder = await this.read();
+      throw new LeaseHeldError(
+        `Subtask ${this.subtaskIndex}'s lease is held by invocation ${holder?.owner ?? '(unknown)'} until ` +
+          `${new Date(holder?.expiresAt ?? 0).toISOString()}; this invocation does not read.`,
+      );
+    }
+    await this.fence(token);
+  }
+
+  /** Writes this owner into the lease with the next token if `condition` holds; undefined when it does not. */
+  private async take(
+    expiresAt: number,
+    condition: string | undefined,
+    values: Record<string, AttributeValue>,
+  ): Promise<number | undefined> {
+    const { dynamodb, tableName } = this.store.settings;
     try {
       const result = await this.store.retrying('UpdateItem', () =>
         dynamodb.send(
@@ -209,31 +231,98 @@ export class DynamoDbSubtaskLease implements OperatorLease {
             Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
             UpdateExpression:
               'SET #owner = :owner, expiresAt = :expires, #token = if_not_exists(#token, :zero) + :one',
-            ...(takeOver
-              ? {}
-              : { ConditionExpression: 'attribute_not_exists(sk) OR expiresAt <= :now OR #owner = :owner' }),
+            ...(condition ? { ConditionExpression: condition } : {}),
             ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
             ExpressionAttributeValues: {
               ':owner': { S: this.owner },
               ':expires': { N: String(Math.round(expiresAt)) },
-              ...(takeOver ? {} : { ':now': { N: String(now) } }),
               ':zero': { N: '0' },
               ':one': { N: '1' },
+              ...values,
             },
             ReturnValues: 'ALL_NEW',
           }),
         ),
       );
-      token = Number(result.Attributes?.token?.N);
+      return Number(result.Attributes?.token?.N);
     } catch (error) {
-      if (!isConditionFailed(error)) throw error;
+      if (isConditionFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Claims a lease handed over with `handoffToken` by one conditional update (the stored owner must be
+   * that handoff, unexpired), so of two successors started with the same token only one wins.
+   */
+  async acceptHandover(handoffToken: string, expiresAt: number): Promise<HandoverClaim> {
+    const now = this.store.settings.clock.now();
+    const token = await this.take(expiresAt, '#owner = :handoff AND expiresAt > :now', {
+      ':handoff': { S: handoffOwner(handoffToken) },
+      ':now': { N: String(now) },
+    });
+    if (token === undefined) {
       const holder = await this.read();
-      throw new LeaseHeldError(
-        `Subtask ${this.subtaskIndex}'s lease is held by invocation ${holder?.owner ?? '(unknown)'} until ` +
-          `${new Date(holder?.expiresAt ?? 0).toISOString()}; this invocation does not read. Keep the function ` +
-          'timeout below the schedule period so invocations of one subtask never overlap.',
+      return { taken: false, holder: holder && { owner: holder.owner, expiresAt: holder.expiresAt } };
+    }
+    await this.fence(token);
+    return { taken: true };
+  }
+
+  /** Moves the expiry of the lease while this owner still holds it with its token. */
+  async renew(expiresAt: number): Promise<boolean> {
+    if (this.token === undefined) return false;
+    return this.updateHeld('SET expiresAt = :expires', {
+      ':expires': { N: String(Math.round(expiresAt)) },
+    });
+  }
+
+  /** Names the successor's handoff as the holder; the token moves on when the successor claims it. */
+  async handOver(handoffToken: string, expiresAt: number): Promise<void> {
+    const held =
+      this.token !== undefined &&
+      (await this.updateHeld('SET #owner = :handoff, expiresAt = :expires', {
+        ':handoff': { S: handoffOwner(handoffToken) },
+        ':expires': { N: String(Math.round(expiresAt)) },
+      }));
+    this.token = undefined;
+    if (!held) {
+      throw new LeaseLostError(
+        `Subtask ${this.subtaskIndex}'s lease was taken by another invocation before it could be handed over.`,
       );
     }
+  }
+
+  /** An update of the lease item conditional on this owner and token; false when they no longer hold it. */
+  private async updateHeld(update: string, values: Record<string, AttributeValue>): Promise<boolean> {
+    const { dynamodb, tableName } = this.store.settings;
+    try {
+      await this.store.retrying('UpdateItem', () =>
+        dynamodb.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
+            UpdateExpression: update,
+            ConditionExpression: '#owner = :owner AND #token = :t',
+            ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
+            ExpressionAttributeValues: {
+              ':owner': { S: this.owner },
+              ':t': { N: String(this.token) },
+              ...values,
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Stamps the token on the checkpoint item, so writes of every older taker are refused from now on. */
+  private async fence(token: number): Promise<void> {
+    const { dynamodb, tableName } = this.store.settings;
     try {
       await this.store.retrying('UpdateItem', () =>
         dynamodb.send(
@@ -264,28 +353,8 @@ export class DynamoDbSubtaskLease implements OperatorLease {
 
   async release(): Promise<void> {
     if (this.token === undefined) return;
-    const { dynamodb, tableName } = this.store.settings;
-    try {
-      await this.store.retrying('UpdateItem', () =>
-        dynamodb.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
-            UpdateExpression: 'SET expiresAt = :zero',
-            ConditionExpression: '#owner = :owner AND #token = :t',
-            ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
-            ExpressionAttributeValues: {
-              ':zero': { N: '0' },
-              ':owner': { S: this.owner },
-              ':t': { N: String(this.token) },
-            },
-          }),
-        ),
-      );
-    } catch (error) {
-      // Taken over meanwhile: nothing of ours to give up.
-      if (!isConditionFailed(error)) throw error;
-    }
+    // Taken over meanwhile (the update's condition fails): nothing of ours to give up.
+    await this.updateHeld('SET expiresAt = :zero', { ':zero': { N: '0' } });
     this.token = undefined;
   }
 

@@ -1,9 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import { warnOnRetry, withRetries, type BackoffSettings } from '../aws/retry';
-import { LeaseHeldError } from '../errors';
+import { describeError, LeaseHeldError, LeaseLostError } from '../errors';
 import type { Clock, Random } from '../time/clock';
-import type { LeaseHolder, OperatorLease } from './checkpoint-store';
+import { handoffOwner, type HandoverClaim, type LeaseHolder, type OperatorLease } from './checkpoint-store';
 import { DEFAULT_SSM_WRITE_BACKOFF } from './ssm-checkpoint-store';
 
 export interface SsmSubtaskLeaseOptions {
@@ -39,6 +45,8 @@ interface LeaseState {
  */
 export class SsmSubtaskLease implements OperatorLease {
   private version: number | undefined;
+  /** The create-once parameter by which this owner won a handoff; deleted when it lets the lease go. */
+  private marker: string | undefined;
 
   constructor(private readonly options: SsmSubtaskLeaseOptions) {}
 
@@ -62,8 +70,7 @@ export class SsmSubtaskLease implements OperatorLease {
     if (!takeOver && current && current.owner !== owner && current.expiresAt > readAt) {
       throw new LeaseHeldError(
         `Subtask lease ${parameterName} is held by invocation ${current.owner} until ` +
-          `${new Date(current.expiresAt).toISOString()}; this invocation does not read. Keep the function ` +
-          'timeout below the schedule period so invocations of one subtask never overlap.',
+          `${new Date(current.expiresAt).toISOString()}; this invocation does not read.`,
       );
     }
     this.version = await this.write(expiresAt);
@@ -95,9 +102,128 @@ export class SsmSubtaskLease implements OperatorLease {
   }
 
   async release(): Promise<void> {
-    if (!(await this.isHeld())) return;
-    await this.write(0);
+    if (await this.isHeld()) await this.write(0);
     this.version = undefined;
+    await this.dropMarker();
+  }
+
+  /**
+   * Heartbeat. Without compare-and-set the write may land over a taker's claim if it is slow, so it
+   * counts only when read and write together took less than the settle delay: the holder calls it well
+   * before the expiry (by more than the settle delay), so a renewal that counts landed before any taker
+   * could see the lease expired, and one that does not stops the holder.
+   */
+  async renew(expiresAt: number): Promise<boolean> {
+    const version = await this.rewriteHeld(this.options.owner, expiresAt);
+    this.version = version;
+    return version !== undefined;
+  }
+
+  async handOver(handoffToken: string, expiresAt: number): Promise<void> {
+    const version = await this.rewriteHeld(handoffOwner(handoffToken), expiresAt);
+    this.version = undefined;
+    await this.dropMarker();
+    if (version === undefined) {
+      throw new LeaseLostError(
+        `Subtask lease ${this.options.parameterName} was no longer this invocation's when it was to be handed over.`,
+      );
+    }
+  }
+
+  /**
+   * Claims a handed-over lease without the settle delay. Of several successors started with the same
+   * token (an asynchronous invoke delivered twice), the one that creates the create-once parameter
+   * `<lease>/handoff-<token>` first (PutParameter without Overwrite) claims; the others find it exists.
+   * The claim must land before the handoff expires: it counts only when read to write took less than
+   * the settle delay and the handoff had more than that left when read.
+   */
+  async acceptHandover(handoffToken: string, expiresAt: number): Promise<HandoverClaim> {
+    const { clock, settleMillis, parameterName, owner } = this.options;
+    const readAt = clock.now();
+    const current = await this.read();
+    if (current?.owner !== handoffOwner(handoffToken) || current.expiresAt <= readAt + settleMillis) {
+      return { taken: false, holder: current && { owner: current.owner, expiresAt: current.expiresAt } };
+    }
+    const marker = `${parameterName}/handoff-${handoffToken}`;
+    if (!(await this.create(marker))) {
+      return { taken: false, holder: { owner: current.owner, expiresAt: current.expiresAt } };
+    }
+    this.marker = marker;
+    const version = await this.write(expiresAt);
+    if (clock.now() - readAt > settleMillis) {
+      // The claim may have landed after the handoff expired and a watchdog took the lease: stand down.
+      throw new LeaseHeldError(
+        `Claiming the handed-over lease ${parameterName} took longer than the ${settleMillis} ms settle delay; ` +
+          `invocation ${owner} does not read.`,
+      );
+    }
+    this.version = version;
+    return { taken: true };
+  }
+
+  /** Writes `storedOwner` and `expiresAt` over a lease this owner holds; undefined when it is not held or was slow. */
+  private async rewriteHeld(storedOwner: string, expiresAt: number): Promise<number | undefined> {
+    const { clock, settleMillis, owner } = this.options;
+    if (this.version === undefined) return undefined;
+    const readAt = clock.now();
+    const current = await this.read();
+    if (current?.owner !== owner || current.version !== this.version) return undefined;
+    const version = await this.write(expiresAt, storedOwner);
+    if (clock.now() - readAt > settleMillis) {
+      this.options.logger?.warn('A lease write took longer than the settle delay; the lease is given up', {
+        parameterName: this.options.parameterName,
+        millis: clock.now() - readAt,
+      });
+      return undefined;
+    }
+    return version;
+  }
+
+  /** Creates a parameter that must not exist yet; false when it does. */
+  private async create(name: string): Promise<boolean> {
+    const { ssm, owner } = this.options;
+    try {
+      await this.retrying('PutParameter', () =>
+        ssm.send(new PutParameterCommand({ Name: name, Value: owner, Type: 'String', Overwrite: false })),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ParameterAlreadyExists') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes the handoff parameters below the lease: this owner's own once it lets the lease go, and
+   * any a crashed holder left behind once a takeover holds the lease (a handoff then is long settled).
+   */
+  private async dropMarker(): Promise<void> {
+    const names = this.marker ? [this.marker] : [];
+    this.marker = undefined;
+    await this.deleteAll(names);
+  }
+
+  /** Deletes the handoff parameters of earlier holders (after a takeover: their handoffs are over). */
+  async dropStaleMarkers(): Promise<void> {
+    const { ssm, parameterName } = this.options;
+    const response = await this.retrying('GetParametersByPath', () =>
+      ssm.send(new GetParametersByPathCommand({ Path: parameterName, Recursive: false, MaxResults: 10 })),
+    );
+    await this.deleteAll((response.Parameters ?? []).map((p) => p.Name ?? '').filter(Boolean));
+  }
+
+  private async deleteAll(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      try {
+        await this.retrying('DeleteParameter', () =>
+          this.options.ssm.send(new DeleteParameterCommand({ Name: name })),
+        );
+      } catch (error) {
+        // Left over, it costs one parameter of the account's quota and nothing else.
+        if ((error as Error).name === 'ParameterNotFound') continue;
+        this.options.logger?.info('Could not delete a handoff parameter', { name, error: describeError(error) });
+      }
+    }
   }
 
   private async read(): Promise<LeaseState | undefined> {
@@ -122,8 +248,8 @@ export class SsmSubtaskLease implements OperatorLease {
     }
   }
 
-  private async write(expiresAt: number): Promise<number> {
-    const { ssm, parameterName, owner } = this.options;
+  private async write(expiresAt: number, owner = this.options.owner): Promise<number> {
+    const { ssm, parameterName } = this.options;
     const response = await this.retrying('PutParameter', () =>
       ssm.send(
         new PutParameterCommand({

@@ -97,6 +97,9 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
     },
     costMode: r(S.costMode),
     idleReturnMillis: r(S.idleReturnMillis),
+    continuous: r(S.continuous),
+    handoverLeadMillis: r(S.handoverLeadMillis),
+    leaseExpiryMillis: r(S.leaseExpiryMillis),
   };
 }
 

@@ -63,6 +63,10 @@ export interface ConsumerConfig {
   readonly onFailure: { readonly queueUrl?: string; readonly maxMessageBytes: number };
   readonly costMode: boolean;
   readonly idleReturnMillis: number;
+  /** Continuous mode: each invocation starts its successor and hands the lease over to it. */
+  readonly continuous: boolean;
+  readonly handoverLeadMillis: number;
+  readonly leaseExpiryMillis: number;
 }
 
 /** The consumer's settings as typed options; `streams` and `aws.region` are required at load. */
@@ -136,6 +140,12 @@ export interface ConsumerOptions {
   readonly costMode?: boolean;
   /** @default 5000 */
   readonly idleReturnMillis?: number;
+  /** @default true */
+  readonly continuous?: boolean;
+  /** @default 5000 */
+  readonly handoverLeadMillis?: number;
+  /** @default 20000 */
+  readonly leaseExpiryMillis?: number;
 }
 
 const GET_RECORDS_BACKOFF: BackoffSettings = {
@@ -185,6 +195,9 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   onFailure: Object.freeze({ maxMessageBytes: 262144 }),
   costMode: false,
   idleReturnMillis: 5000,
+  continuous: true,
+  handoverLeadMillis: 5000,
+  leaseExpiryMillis: 20000,
 });
 
 /** How long a shard iterator lives; the GetRecords interval must stay below it. */
@@ -425,6 +438,32 @@ export const CONSUMER_SETTINGS = {
     default: D.idleReturnMillis,
     description: 'in cost mode, how long every shard must be caught up before the invocation returns',
   }),
+  continuous: setting({
+    key: 'consumer.continuous',
+    path: ['continuous'],
+    kind: boolean,
+    default: D.continuous,
+    description:
+      'continuous mode: before its time budget ends an invocation starts its successor and hands the lease ' +
+      'over to it after its final checkpoint, so each subtask always has a reader (the schedule restarts a ' +
+      'broken chain); false reads only while scheduled invocations run. Cost mode never hands over',
+  }),
+  handoverLeadMillis: setting({
+    key: 'consumer.handover.leadmillis',
+    path: ['handoverLeadMillis'],
+    kind: integer(0, 60000, 'milliseconds'),
+    default: D.handoverLeadMillis,
+    description:
+      "in continuous mode, how long before its time budget ends an invocation starts its successor: the successor's start-up (a cold start included) overlaps the last reads",
+  }),
+  leaseExpiryMillis: setting({
+    key: 'consumer.lease.expirymillis',
+    path: ['leaseExpiryMillis'],
+    kind: integer(10000, 300000, 'milliseconds'),
+    default: D.leaseExpiryMillis,
+    description:
+      "how long a subtask's lease lasts unless renewed; the reader renews it every third of this, so a crashed invocation's subtask is taken over by the next invocation once this has passed. Each renewal is one write to the checkpoint store",
+  }),
 };
 
 export const CONSUMER_BACKOFF_KEYS: Record<
@@ -499,5 +538,8 @@ export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
   CONSUMER_SETTINGS.dynamoDbTable,
   CONSUMER_SETTINGS.costMode,
   CONSUMER_SETTINGS.idleReturnMillis,
+  CONSUMER_SETTINGS.continuous,
+  CONSUMER_SETTINGS.handoverLeadMillis,
+  CONSUMER_SETTINGS.leaseExpiryMillis,
   CONSUMER_SETTINGS.deserializer,
 ] as readonly Setting<unknown>[];

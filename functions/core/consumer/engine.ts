@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BackoffSettings } from '../aws/retry';
 import {
   shardKey,
+  type CheckpointValue,
   type CheckpointStore,
   type ShardCheckpoint,
   type ShardKey,
@@ -14,6 +15,12 @@ import { CheckpointBook } from './checkpoint-book';
 import { ShardDelivery, type DeliverySettings } from './delivery';
 import type { RecordDeserializer } from './deserializers';
 import { listShards } from './discovery';
+import {
+  LeaseKeeper,
+  takeHandedOverLease,
+  type HandoffEvent,
+  type SuccessorStarter,
+} from './handover';
 import type { KinesisReadApi } from './kinesis-api';
 import { DEFAULT_SHARD_READ_LIMITS } from './rate-limit';
 import { putRunMetrics, type ConsumerMetricsSink } from './metrics';
@@ -56,6 +63,17 @@ export interface ConsumerEngineOptions<T> {
    * reads) for `idleReturnMillis`, the run checkpoints and returns before its deadline. @default - off: the run reads until its deadline
    */
   readonly costMode?: { readonly idleReturnMillis: number };
+  /**
+   * The lease lasts this long and is renewed by heartbeat while the run holds it, so a crashed
+   * run's subtask can be taken over within seconds. @default - the lease lasts until the run's hard end
+   */
+  readonly leaseExpiryMillis?: number;
+  /**
+   * Continuous mode: `leadMillis` before the deadline the run starts its successor (RunRequest's
+   * `startSuccessor`) and, after its final checkpoint, hands the lease over to it. Needs `leaseExpiryMillis`.
+   * @default - off: the subtask has no reader between runs
+   */
+  readonly continuous?: { readonly leadMillis: number };
 }
 
 /** The reference connector's defaults for everything but the streams, the deserializer and the handler. */
@@ -107,6 +125,10 @@ export interface RunRequest {
   readonly signal?: AbortSignal;
   /** Who holds the lease (the Lambda request id). @default a random UUID */
   readonly invocationId?: string;
+  /** Set when a predecessor started this run to take its lease over (continuous mode). */
+  readonly handoff?: HandoffEvent;
+  /** Starts this run's successor (continuous mode). @default - none: no handover */
+  readonly startSuccessor?: SuccessorStarter;
 }
 
 export type ShardStatus = 'waiting' | 'reading' | 'ended' | 'stopped' | 'failed';
@@ -133,8 +155,14 @@ export interface RunSummary {
   readonly parallelism: number;
   readonly startedAt: number;
   readonly endedAt: number;
-  /** `caught-up`: cost mode returned early, every shard having been at its tip for the idle time. */
-  readonly stoppedBy: 'deadline' | 'signal' | 'failure' | 'lease-lost' | 'caught-up';
+  /**
+   * `caught-up`: cost mode returned early, every shard having been at its tip for the idle time.
+   * `lease-expiring`: the lease could not be renewed (a slow or failing store) and reading stopped
+   * before it could expire.
+   */
+  readonly stoppedBy: 'deadline' | 'signal' | 'failure' | 'lease-lost' | 'caught-up' | 'lease-expiring';
+  /** Continuous mode: the successor's handoff token, when the run handed its lease over. */
+  readonly handedOverTo?: string;
   /** Set when a shard failed (handler, retries) or the lease was lost. */
   readonly error?: Error;
   readonly recordsDelivered: number;
@@ -187,6 +215,7 @@ class SubtaskRun<T> {
   private readonly stop = new AbortController();
   private readonly startedAt: number;
   private readonly lease: SubtaskLease;
+  private readonly invocationId: string;
   private readonly logger: Logger;
   private stoppedBy: RunSummary['stoppedBy'] = 'deadline';
   private failure: Error | undefined;
@@ -198,6 +227,10 @@ class SubtaskRun<T> {
   private writeAgain = false;
   private checkpointWrites = 0;
   private readonly watermarks: WatermarkTracker;
+  private keeper: LeaseKeeper | undefined;
+  /** The handoff token of the successor this run started. */
+  private successorToken: string | undefined;
+  private handedOverTo: string | undefined;
 
   constructor(
     private readonly deps: ConsumerEngineDependencies,
@@ -206,24 +239,29 @@ class SubtaskRun<T> {
     private readonly request: RunRequest,
   ) {
     this.startedAt = deps.clock.now();
-    this.lease = deps.lease(request.subtaskIndex, request.invocationId ?? crypto.randomUUID());
+    this.invocationId = request.invocationId ?? crypto.randomUUID();
+    this.lease = deps.lease(request.subtaskIndex, this.invocationId);
     this.logger = deps.logger;
     this.watermarks = new WatermarkTracker(() => deps.clock.now(), options.shardIdleIntervalMillis ?? -1);
   }
 
   async run(): Promise<RunSummary> {
     const { subtaskIndex, parallelism, deadline } = this.request;
-    await this.lease.acquire(this.request.leaseExpiresAt ?? deadline + this.options.leaseGraceMillis);
+    await this.takeLease();
     this.logger.info('Subtask run started', {
       subtaskIndex,
       parallelism,
       deadline: new Date(deadline).toISOString(),
+      ...(this.request.handoff ? { handedOverBy: this.request.handoff.from } : {}),
     });
     const loops: Promise<void>[] = [];
     try {
       await this.begin();
       loops.push(this.deadlineLoop(), this.discoveryLoop(), this.checkpointLoop());
       if (this.options.costMode) loops.push(this.caughtUpLoop(this.options.costMode.idleReturnMillis));
+      if (this.options.continuous && this.request.startSuccessor && !this.options.costMode) {
+        loops.push(this.successorLoop(this.options.continuous.leadMillis, this.request.startSuccessor));
+      }
       await new Promise<void>((resolve) => {
         if (this.stop.signal.aborted) resolve();
         else this.stop.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -243,16 +281,8 @@ class SubtaskRun<T> {
         this.fail(error);
       }
     }
-    if (!this.leaseLost) {
-      try {
-        await this.lease.release();
-      } catch (error) {
-        this.logger.warn('Could not release the subtask lease; it expires on its own', {
-          subtaskIndex,
-          error: describeError(error),
-        });
-      }
-    }
+    if (!this.leaseLost) await this.letLeaseGo();
+    await this.keeper?.stop();
     const summary = this.summary();
     if (this.deps.metrics) putRunMetrics(summary, this.deps.metrics);
     this.logger.info('Subtask run ended', {
@@ -263,6 +293,129 @@ class SubtaskRun<T> {
       ...(summary.error ? { error: describeError(summary.error) } : {}),
     });
     return summary;
+  }
+
+  /**
+   * Takes the subtask's lease: from the predecessor that started this run (continuous mode), else the
+   * ordinary way; with a lease expiry set, starts the heartbeat that keeps it.
+   */
+  private async takeLease(): Promise<void> {
+    const { clock } = this.deps;
+    const expiryMillis = this.options.leaseExpiryMillis;
+    const { handoff, deadline } = this.request;
+    const signal = this.request.signal;
+    let expiresAt: number;
+    if (expiryMillis !== undefined && handoff) {
+      expiresAt = await takeHandedOverLease({
+        lease: this.lease,
+        handoff,
+        clock,
+        expiryMillis,
+        ...(signal ? { signal } : {}),
+      });
+    } else {
+      expiresAt =
+        expiryMillis !== undefined
+          ? clock.now() + expiryMillis
+          : (this.request.leaseExpiresAt ?? deadline + this.options.leaseGraceMillis);
+      await this.lease.acquire(expiresAt);
+    }
+    const lease = this.lease;
+    if (expiryMillis === undefined || !lease.renew) return;
+    const renewable = lease as SubtaskLease & { renew(expiresAt: number): Promise<boolean> };
+    const metrics = this.deps.metrics;
+    this.keeper = new LeaseKeeper({
+      lease: renewable,
+      clock,
+      expiryMillis,
+      logger: this.logger,
+      onLost: () =>
+        this.loseLease(
+          new LeaseLostError(
+            `Subtask ${this.request.subtaskIndex} lost its lease to another invocation while reading; it stops ` +
+              'without writing checkpoints.',
+          ),
+        ),
+      onExpiring: () => this.stopFor('lease-expiring'),
+      ...(metrics?.beat ? { onHeld: () => metrics.beat?.(this.request.subtaskIndex) } : {}),
+    });
+    this.keeper.start(expiresAt);
+  }
+
+  /**
+   * Continuous mode: `leadMillis` before the deadline, starts the successor with a fresh handoff token,
+   * so that its start-up overlaps this run's last reads.
+   */
+  private async successorLoop(leadMillis: number, start: SuccessorStarter): Promise<void> {
+    if (!(await this.sleep(this.request.deadline - leadMillis - this.deps.clock.now()))) return;
+    const token = crypto.randomUUID();
+    const { subtaskIndex, parallelism, deadline } = this.request;
+    const hardEnd = this.request.leaseExpiresAt ?? deadline + this.options.leaseGraceMillis;
+    try {
+      await start({
+        subtaskIndex,
+        parallelism,
+        handoff: { token, from: this.invocationId, at: deadline, until: hardEnd },
+      });
+      this.successorToken = token;
+      this.logger.info('Successor started', { subtaskIndex, handoff: token });
+    } catch (error) {
+      // The schedule (the watchdog) starts the subtask again once this run's lease is released.
+      this.logger.warn('Could not start the successor; the next scheduled invocation takes the subtask over', {
+        subtaskIndex,
+        error: describeError(error),
+      });
+    }
+  }
+
+  /**
+   * At the end of the run: hands the lease over to the successor when the run reached its deadline with
+   * its checkpoint written and a successor started; else releases it.
+   */
+  private async letLeaseGo(): Promise<void> {
+    const { subtaskIndex } = this.request;
+    const token = this.successorToken;
+    const expiryMillis = this.options.leaseExpiryMillis;
+    const durable = !this.book || !this.book.differsFromDurable(this.lastValue());
+    const safe = !this.keeper || this.deps.clock.now() < this.keeper.safeUntil;
+    if (token && expiryMillis !== undefined && this.lease.handOver && this.stoppedBy === 'deadline') {
+      if (durable && safe) {
+        try {
+          await this.lease.handOver(token, this.deps.clock.now() + expiryMillis);
+          this.handedOverTo = token;
+          this.logger.info('Lease handed over to the successor', { subtaskIndex, handoff: token });
+          return;
+        } catch (error) {
+          if (error instanceof LeaseLostError) {
+            this.loseLease(error);
+            return;
+          }
+          this.logger.warn('Could not hand the lease over; releasing it', {
+            subtaskIndex,
+            error: describeError(error),
+          });
+        }
+      }
+    }
+    try {
+      await this.lease.release();
+    } catch (error) {
+      this.logger.warn('Could not release the subtask lease; it expires on its own', {
+        subtaskIndex,
+        error: describeError(error),
+      });
+    }
+  }
+
+  /** The value a checkpoint write would store now (to see whether the last one made it). */
+  private lastValue(): CheckpointValue {
+    const positions = new Map<ShardKey, ShardCheckpoint | undefined>();
+    for (const owned of this.owned.values()) positions.set(owned.key, owned.delivery?.committed);
+    return (this.book as CheckpointBook).valueToWrite(
+      positions,
+      (key) => this.isListed(key),
+      this.deps.clock.now(),
+    );
   }
 
   /** Loads checkpoints, lists every stream, pins first starts and starts the readers that may start. */
@@ -451,7 +604,8 @@ class SubtaskRun<T> {
         this.startEligible();
       } catch (error) {
         if (error instanceof ConfigurationError) this.fail(error);
-        else
+        // A call cut short by the run's own stop is no failure: a normal stop logs nothing above INFO.
+        else if (!this.stop.signal.aborted)
           this.logger.warn('Shard discovery failed; trying again at the next interval', {
             error: describeError(error),
           });
@@ -580,7 +734,7 @@ class SubtaskRun<T> {
     }
   }
 
-  private stopFor(reason: 'deadline' | 'signal' | 'caught-up'): void {
+  private stopFor(reason: 'deadline' | 'signal' | 'caught-up' | 'lease-expiring'): void {
     if (this.stop.signal.aborted) return;
     this.stoppedBy = reason;
     this.stop.abort();
@@ -620,6 +774,7 @@ class SubtaskRun<T> {
       endedAt: this.deps.clock.now(),
       stoppedBy: this.stoppedBy,
       ...(this.failure ? { error: this.failure } : {}),
+      ...(this.handedOverTo ? { handedOverTo: this.handedOverTo } : {}),
       recordsDelivered: shards.reduce((n, s) => n + s.recordsDelivered, 0),
       recordsFailed: shards.reduce((n, s) => n + s.recordsFailed, 0),
       recordsSentToOnFailure: shards.reduce((n, s) => n + s.recordsSentToOnFailure, 0),
@@ -682,6 +837,13 @@ function validateEngineOptions<T>(options: ConsumerEngineOptions<T>): void {
   integer('delivery.batchSize', delivery.batchSize, 1, 10_000);
   integer('delivery.maxBatchingMillis', delivery.maxBatchingMillis, 0, 300_000);
   integer('leaseGraceMillis', options.leaseGraceMillis, 0, Number.MAX_SAFE_INTEGER);
+  if (options.leaseExpiryMillis !== undefined)
+    integer('leaseExpiryMillis', options.leaseExpiryMillis, 1, Number.MAX_SAFE_INTEGER);
+  if (options.continuous) {
+    integer('continuous.leadMillis', options.continuous.leadMillis, 0, Number.MAX_SAFE_INTEGER);
+    if (options.leaseExpiryMillis === undefined)
+      fail('continuous', options.continuous, 'continuous mode needs leaseExpiryMillis');
+  }
   const idle = options.shardIdleIntervalMillis ?? -1;
   if (idle !== -1) integer('shardIdleIntervalMillis', idle, 1, Number.MAX_SAFE_INTEGER);
   if (options.costMode)

@@ -8,6 +8,7 @@ import type { ConsumerConfig } from '../config/consumer-settings';
 import { ConfigurationError, describeError, LeaseHeldError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
 import { ConsumerEngine, type RunSummary } from './engine';
+import type { HandoffEvent, SuccessorStarter } from './handover';
 import { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
 import { kinesisReadApi } from './kinesis-api';
 import { CONSUMER_SERVICE, type ConsumerMetricsSink } from './metrics';
@@ -15,6 +16,7 @@ import { consumerPowertoolsMetrics, PowertoolsMetricsSink } from './powertools-m
 import type { BatchHandler } from './types';
 import {
   dynamoDbCheckpoints,
+  lambdaSuccessorStarter,
   lambdaTargetDelivery,
   sqsOnFailureQueue,
   ssmCheckpoints,
@@ -34,6 +36,8 @@ export interface ScheduledConsumerEvent {
   readonly subtaskIndex?: number;
   /** @default - the configuration's consumer.parallelism */
   readonly parallelism?: number;
+  /** Set by a predecessor that started this invocation to hand its lease over (continuous mode). */
+  readonly handoff?: HandoffEvent;
 }
 
 export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handler'> {
@@ -60,6 +64,11 @@ export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handle
    * @default - Powertools Metrics (EMF) in namespace ServerlessKinesisConnector with dimension ConsumerName
    */
   readonly metrics?: ConsumerMetricsSink | false;
+  /**
+   * Continuous mode: how an invocation starts its successor, given this function's name or ARN.
+   * @default - an asynchronous Lambda Invoke of the invoked function
+   */
+  readonly successor?: (functionName: string) => SuccessorStarter;
 }
 
 /** What the handler returns, for the invocation's log and tests. */
@@ -73,7 +82,8 @@ export interface ConsumerInvocationResult {
 
 export type ConsumerLambdaHandler = (
   event: ScheduledConsumerEvent | null | undefined,
-  context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
+  context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'> &
+    Partial<Pick<Context, 'invokedFunctionArn' | 'functionName'>>,
 ) => Promise<ConsumerInvocationResult>;
 
 /**
@@ -144,10 +154,12 @@ function buildHandler<T>(
     ...(options.timestampAssigner ? { timestampAssigner: options.timestampAssigner } : {}),
   });
   const kinesis = kinesisReadApi(aws.client('kinesis', KinesisClient));
+  const continuous = config.continuous && !config.costMode;
+  const successor = continuous ? (options.successor ?? lambdaSuccessorStarter(aws)) : undefined;
   let metrics: ConsumerMetricsSink | undefined;
   let publish: (() => void) | undefined;
   if (options.metrics === undefined) {
-    const sink = new PowertoolsMetricsSink(consumerPowertoolsMetrics(config.consumerName));
+    const sink = new PowertoolsMetricsSink(consumerPowertoolsMetrics(config.consumerName), () => clock.now());
     metrics = sink;
     publish = () => sink.publish();
   } else if (options.metrics) {
@@ -176,6 +188,7 @@ function buildHandler<T>(
 
   return async (event, context) => {
     const { subtaskIndex, parallelism } = parseEvent(event, config.parallelism);
+    const self = context.invokedFunctionArn ?? context.functionName;
     const now = clock.now();
     const remaining = context.getRemainingTimeInMillis();
     // The budget counts from the start of the invocation, so the lease's settle delay comes out of it.
@@ -196,13 +209,16 @@ function buildHandler<T>(
         deadline,
         leaseExpiresAt: now + remaining,
         invocationId: context.awsRequestId,
+        ...(event?.handoff ? { handoff: event.handoff } : {}),
+        ...(successor && self ? { startSuccessor: successor(self) } : {}),
       });
       publish?.();
       if (summary.error) throw summary.error;
       return { status: 'completed', subtaskIndex, parallelism, summary };
     } catch (error) {
       if (error instanceof LeaseHeldError) {
-        logger.warn('Another invocation holds this subtask; not reading', {
+        // In continuous mode this is every scheduled tick of a healthy chain: normal, so INFO.
+        logger.info('Another invocation holds this subtask; not reading', {
           subtaskIndex,
           reason: describeError(error),
         });

@@ -13,6 +13,8 @@ export const CONSUMER_SERVICE = 'kinesis-consumer';
 export const ConsumerMetricDimension = {
   CONSUMER_NAME: 'ConsumerName',
   STREAM_NAME: 'StreamName',
+  /** The subtask index, on the heartbeat only. */
+  SUBTASK: 'Subtask',
 } as const;
 
 /** What each invocation publishes, per stream unless noted. */
@@ -35,6 +37,11 @@ export const ConsumerMetricName = {
   THROTTLED_CALLS: 'ThrottledCalls',
   /** Checkpoint store writes (per subtask, no StreamName). */
   CHECKPOINT_WRITES: 'CheckpointWrites',
+  /**
+   * 1 while a subtask has a reader holding its lease, published as it happens (at most every 20 s per
+   * subtask), with dimension Subtask and no StreamName: its absence is what the heartbeat alarm sees.
+   */
+  HEARTBEAT: 'Heartbeat',
 } as const;
 
 export type ConsumerMetricName = (typeof ConsumerMetricName)[keyof typeof ConsumerMetricName];
@@ -52,12 +59,18 @@ export const CONSUMER_METRIC_UNITS: Readonly<Record<ConsumerMetricName, Consumer
   DeliveryFailures: 'Count',
   ThrottledCalls: 'Count',
   CheckpointWrites: 'Count',
+  Heartbeat: 'Count',
 };
 
 /** Where an invocation's figures go: Powertools Metrics in the handler, a list in tests. */
 export interface ConsumerMetricsSink {
   /** One figure of one run; `stream` is undefined for a subtask-wide figure. */
   put(name: ConsumerMetricName, value: number, unit: ConsumerMetricUnit, stream?: string): void;
+  /**
+   * The subtask has a reader that holds its lease: publish the Heartbeat now (not at the run's end, which
+   * may be 15 minutes away), at most once per HEARTBEAT_METRIC_INTERVAL_MILLIS.
+   */
+  beat?(subtaskIndex: number): void;
 }
 
 /** Puts one run's figures into the sink: sums per stream, and the stream's greatest MillisBehindLatest. */

@@ -1,9 +1,10 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { HEARTBEAT_METRIC_INTERVAL_MILLIS } from './handover';
 import {
   CONSUMER_SERVICE,
   ConsumerMetricDimension,
+  ConsumerMetricName,
   METRICS_NAMESPACE,
-  type ConsumerMetricName,
   type ConsumerMetricsSink,
   type ConsumerMetricUnit,
 } from './metrics';
@@ -17,9 +18,25 @@ export class PowertoolsMetricsSink implements ConsumerMetricsSink {
   private entries: { name: ConsumerMetricName; value: number; unit: ConsumerMetricUnit; stream?: string }[] =
     [];
 
+  private readonly lastBeat = new Map<number, number>();
+
   constructor(
-    private readonly metrics: Pick<Metrics, 'addDimension' | 'addMetric' | 'publishStoredMetrics'>,
+    private readonly metrics: Pick<Metrics, 'addDimension' | 'addMetric' | 'publishStoredMetrics'> &
+      Partial<Pick<Metrics, 'singleMetric'>>,
+    private readonly now: () => number = Date.now,
   ) {}
+
+  /** Publishes the subtask's Heartbeat at once, as its own metric set, at most once per interval. */
+  beat(subtaskIndex: number): void {
+    const now = this.now();
+    const last = this.lastBeat.get(subtaskIndex);
+    if (!this.metrics.singleMetric || (last !== undefined && now - last < HEARTBEAT_METRIC_INTERVAL_MILLIS))
+      return;
+    this.lastBeat.set(subtaskIndex, now);
+    const single = this.metrics.singleMetric();
+    single.addDimension(ConsumerMetricDimension.SUBTASK, String(subtaskIndex));
+    single.addMetric(ConsumerMetricName.HEARTBEAT, 'Count', 1);
+  }
 
   put(name: ConsumerMetricName, value: number, unit: ConsumerMetricUnit, stream?: string): void {
     this.entries.push({ name, value, unit, ...(stream !== undefined ? { stream } : {}) });

@@ -3,6 +3,7 @@
 // with it the only use of the client, which then leaves the bundle; defined otherwise or not at all,
 // the client is imported like any other and so loaded with the bundle, as a deployment that uses it
 // wants. The error says which constant left it out.
+import type { SuccessorStarter } from '../handover';
 import type { OnFailureDestination } from '../on-failure';
 import type { BatchHandler } from '../types';
 import type { AwsClientFactory } from '../../aws/clients';
@@ -48,12 +49,20 @@ export function lambdaTargetDelivery(aws: AwsClientFactory, functionName: string
   throw leftOut('lambda', 'consumer.target.function', functionName);
 }
 
+/** Continuous mode's successor start (`consumer.continuous`). */
+export function lambdaSuccessorStarter(aws: AwsClientFactory): (functionName: string) => SuccessorStarter {
+  if (process.env.CONNECTOR_BUNDLE_LAMBDA !== 'false') {
+    return LambdaWiring.lambdaSuccessorStarter(aws);
+  }
+  throw leftOut('lambda', 'consumer.continuous', 'true');
+}
+
 // Each client's name, and when the KinesisConsumer construct bundles it.
 const CLIENTS: Record<OptionalClient, { readonly name: string; readonly bundledWhen: string }> = {
   ssm: { name: 'SSM', bundledWhen: 'without checkpointTable' },
   dynamodb: { name: 'DynamoDB', bundledWhen: 'with checkpointTable' },
   sqs: { name: 'SQS', bundledWhen: 'with an on-failure queue' },
-  lambda: { name: 'Lambda', bundledWhen: 'with a target' },
+  lambda: { name: 'Lambda', bundledWhen: 'with a target or in continuous mode' },
 };
 
 function leftOut(client: OptionalClient, key: string, value: string): ConfigurationError {

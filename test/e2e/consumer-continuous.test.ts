@@ -1,0 +1,198 @@
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { RunSummary } from '../../functions/core/consumer/engine';
+import { useLocalAws } from '../support/local-aws';
+import { Collector, createStream } from './consumer-support';
+import { Chain, skipped, trickle, type ChainOptions, type StoreKind } from './continuous-support';
+
+// Continuous mode on the local servers (kinesalite behind the fault proxy, the SSM server, dynalite),
+// each scenario on both checkpoint stores at once. A chain's invocations run in this process, each with
+// its own clients, so one can be killed (every later call of it never returns). What is checked comes
+// from the calls themselves: every GetRecords of every invocation (no two invocations have one open at
+// the same instant), every record put and delivered (none lost; duplicates only after a kill), and, with
+// DynamoDB, the fencing token of every checkpoint write (never going back).
+
+const aws = useLocalAws({ kinesis: true, ssm: true, dynamodb: true });
+const STORES: readonly StoreKind[] = ['ssm', 'dynamodb'];
+// Short for tests; the margin (3 s) the holder keeps before its lease's expiry is the real one.
+const EXPIRY = 6000;
+const BUDGET = 2000;
+const LEAD = 500;
+
+let streams = 0;
+
+interface Scenario {
+  readonly chain: Chain;
+  readonly collector: Collector;
+  readonly sent: string[];
+}
+
+/**
+ * Starts a record trickle and the chain's first invocation, lets `drive` steer the chain, stops the
+ * trickle once `drive` resolves, then waits for every invocation that can end.
+ */
+async function scenario(
+  store: StoreKind,
+  options: Partial<ChainOptions>,
+  drive: (chain: Chain) => Promise<void>,
+): Promise<Scenario> {
+  const stream = `continuous-${store}-${++streams}`;
+  await createStream(aws().clients.client('kinesis', KinesisClient), stream, 1);
+  const collector = new Collector();
+  const chain = new Chain({
+    aws: aws(),
+    store,
+    stream,
+    collector,
+    budgetMillis: BUDGET,
+    leadMillis: LEAD,
+    expiryMillis: EXPIRY,
+    maxInvocations: 3,
+    ...options,
+  });
+  const producer = trickle(aws(), stream, 25);
+  await chain.invoke();
+  await drive(chain);
+  const sent = await producer.stop();
+  await chain.settle();
+  return { chain, collector, sent };
+}
+
+/** Whatever happened, these hold: nothing lost, never two readers at once, fencing tokens never go back. */
+function expectSafe({ chain, collector, sent }: Scenario): void {
+  expect(collector.missing(sent)).toEqual([]);
+  expect(chain.overlaps()).toEqual([]);
+  const tokens = chain.checkpointWrites.map((w) => w.token).filter((t): t is number => t !== undefined);
+  expect(tokens).toEqual([...tokens].sort((a, b) => a - b));
+}
+
+const summary = (chain: Chain, n: number): RunSummary => {
+  const outcome = chain.invocations[n]?.outcome;
+  if (!outcome || outcome instanceof Error) throw new Error(`invocation ${n + 1} ended with ${String(outcome)}`);
+  return outcome;
+};
+
+/** The last invocation reads until its own deadline, past the trickle's end: it picks up the rest. */
+const lastStarted = (count: number) => (chain: Chain) => chain.whenInvocations(count);
+
+describe('continuous mode: handovers between invocations of a subtask', () => {
+  it.each(STORES)('%s: each invocation hands over to the successor it started, with no gap to speak of', async (store) => {
+    const s = await scenario(store, {}, lastStarted(3));
+    expectSafe(s);
+    expect(s.collector.duplicates).toEqual([]);
+    expect(s.chain.invocations).toHaveLength(3);
+    expect(summary(s.chain, 0).handedOverTo).toBeDefined();
+    expect(summary(s.chain, 1).handedOverTo).toBeDefined();
+    expect(s.chain.invocations[1]?.handedOverBy).toBe('inv-1');
+    // The successor reads as soon as the lease is handed over: no settle delay, no expiry to wait for.
+    for (const gap of s.chain.gaps()) expect(gap).toBeLessThan(EXPIRY - 1000);
+    expect(s.chain.beats.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(STORES)('%s: a successor started twice reads once; its double stands down', async (store) => {
+    const s = await scenario(
+      store,
+      { successor: (n) => (n === 1 ? { kind: 'twice' } : { kind: 'prompt' }), maxInvocations: 4 },
+      lastStarted(4),
+    );
+    expectSafe(s);
+    expect(s.collector.duplicates).toEqual([]);
+    const [, first, second] = s.chain.invocations;
+    expect([first, second].filter((i) => i && skipped(i))).toHaveLength(1);
+  });
+
+  it.each(STORES)('%s: a successor that starts after the handoff expired still takes the lease over', async (store) => {
+    const s = await scenario(
+      store,
+      { successor: (n) => (n === 1 ? { kind: 'late', delayMillis: EXPIRY + 1500 } : { kind: 'prompt' }) },
+      lastStarted(3),
+    );
+    expectSafe(s);
+    expect(s.collector.duplicates).toEqual([]);
+    expect(summary(s.chain, 1).recordsDelivered).toBeGreaterThan(0);
+  });
+
+  it.each(STORES)('%s: when the successor never starts, the schedule takes over once the handoff expires', async (store) => {
+    const s = await scenario(store, { successor: () => ({ kind: 'never' }) }, async (chain) => {
+      const first = chain.invocations[0];
+      while (!first?.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
+      // A tick right after the handover finds the handoff standing and leaves at once.
+      const early = await chain.invoke();
+      while (!early.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(skipped(early)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, EXPIRY));
+      await chain.invoke();
+    });
+    expectSafe(s);
+    expect(s.collector.duplicates).toEqual([]);
+    expect(summary(s.chain, 2).recordsDelivered).toBeGreaterThan(0);
+  });
+
+  it.each(STORES)('%s: a predecessor killed before the handoff is taken over by the schedule after its lease expires', async (store) => {
+    const s = await scenario(store, { maxInvocations: 3 }, async (chain) => {
+      await s_firstDelivery(chain);
+      chain.freeze('inv-1');
+      const early = await chain.invoke();
+      while (!early.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(skipped(early)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, EXPIRY));
+      await chain.invoke();
+    });
+    expectSafe(s);
+    expect(summary(s.chain, 2).recordsDelivered).toBeGreaterThan(0);
+  });
+
+  it.each(STORES)('%s: a predecessor killed as it starts its successor is taken over by that successor', async (store) => {
+    let chain: Chain | undefined;
+    const s = await scenario(
+      store,
+      {
+        onSuccessorStart: (event) => {
+          if (event.handoff.from === 'inv-1') chain?.freeze('inv-1');
+        },
+      },
+      async (c) => {
+        chain = c;
+        await c.whenInvocations(2);
+        const successor = c.invocations[1];
+        while (!successor?.reads.length) await new Promise((resolve) => setTimeout(resolve, 50));
+      },
+    );
+    expectSafe(s);
+    expect(s.chain.invocations[1]?.reads.length).toBeGreaterThan(0);
+  });
+
+  it.each(STORES)('%s: a successor killed right after the handover is taken over by the schedule', async (store) => {
+    const s = await scenario(store, { maxInvocations: 3 }, async (chain) => {
+      await chain.whenInvocations(2);
+      const successor = chain.invocations[1];
+      while (!successor?.reads.length) await new Promise((resolve) => setTimeout(resolve, 50));
+      chain.freeze('inv-2');
+      await new Promise((resolve) => setTimeout(resolve, EXPIRY));
+      await chain.invoke();
+    });
+    expectSafe(s);
+    expect(summary(s.chain, 0).handedOverTo).toBeDefined();
+    expect(summary(s.chain, 2).recordsDelivered).toBeGreaterThan(0);
+  });
+
+  it.each(STORES)('%s: a slow lease store delays the handover but never makes two readers', async (store) => {
+    const s = await scenario(store, { slowLeaseMillis: 300 }, lastStarted(3));
+    expectSafe(s);
+    expect(s.collector.duplicates).toEqual([]);
+  });
+
+  it.each(STORES)('%s: a lease store slower than the margin stops the reader before its lease can expire', async (store) => {
+    const s = await scenario(store, { slowLeaseMillis: EXPIRY, maxInvocations: 1 }, async (chain) => {
+      const first = chain.invocations[0];
+      while (!first?.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    const first = summary(s.chain, 0);
+    expect(first.stoppedBy).toBe('lease-expiring');
+    expect(s.chain.invocations[0]?.reads).toEqual([]);
+  });
+});
+
+async function s_firstDelivery(chain: Chain): Promise<void> {
+  const first = chain.invocations[0];
+  while (!first?.reads.some((r) => r.end !== undefined)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
