@@ -43,6 +43,8 @@ export interface ConsumerBundleUse {
   readonly onFailureQueue: boolean;
   /** Delivery to a target function. */
   readonly target: boolean;
+  /** Continuous mode starts each successor with a Lambda Invoke. @default false */
+  readonly continuous?: boolean;
 }
 
 // What no function the constructs deploy uses: its role's credentials come from the SDK's default chain
@@ -60,7 +62,7 @@ export function consumerBundleDefine(use: ConsumerBundleUse): Record<string, str
     ssm: !use.checkpointTable,
     dynamodb: use.checkpointTable,
     sqs: use.onFailureQueue,
-    lambda: use.target,
+    lambda: use.target || (use.continuous ?? false),
     ...NEVER_USED,
   });
 }

@@ -81,6 +81,20 @@ export class ConnectorDashboard extends Construct {
     );
     const graphs = [
       graph('Consumer lag per stream (ms)', [...lag, ...iteratorAge]),
+      // Beside lag: a lag graph goes flat, not up, when nothing reads; the heartbeat shows who reads.
+      graph('Consumer readers: heartbeats per subtask, throttled invocations', [
+        ...consumers.flatMap((consumer) =>
+          Array.from({ length: consumer.parallelism }, (_, subtaskIndex) =>
+            consumer.metricHeartbeat(subtaskIndex, {
+              ...withPeriod,
+              label: `${consumer.consumerName} subtask ${subtaskIndex} heartbeats`,
+            }),
+          ),
+        ),
+        ...consumers.map((consumer) =>
+          consumer.metricThrottles({ ...withPeriod, label: `consumer ${consumer.consumerName} throttles` }),
+        ),
+      ]),
       graph('Records in: written per stream', [
         ...streams.map((stream) =>
           stream.metricIncomingRecords({ ...withPeriod, statistic: 'Sum', label: `${stream.streamName} in` }),

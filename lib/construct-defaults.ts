@@ -53,6 +53,22 @@ export function consumerTimeBudgetMillis(functionTimeoutMillis: number): number 
   return Math.max(functionTimeoutMillis - BUDGET_MARGIN_MILLIS, Math.floor(functionTimeoutMillis / 2));
 }
 
+/**
+ * Continuous mode's time budget when none is given: 14 minutes of reading per invocation (Lambda allows
+ * 15), so a subtask's chain starts a new invocation about four times an hour.
+ */
+export const CONTINUOUS_TIME_BUDGET_SECONDS = 14 * 60;
+// Time a continuous invocation keeps after its budget for the last delivery, checkpoint and handover.
+const CONTINUOUS_END_MARGIN_SECONDS = 60;
+
+/** Continuous mode's function timeout for a time budget: a minute longer, at most 15 minutes. */
+export function continuousFunctionTimeoutSeconds(timeBudgetMillis: number): number {
+  return Math.min(
+    Math.ceil(timeBudgetMillis / 1000) + CONTINUOUS_END_MARGIN_SECONDS,
+    MAX_LAMBDA_TIMEOUT_SECONDS,
+  );
+}
+
 /** The SSM path of a consumer's checkpoints and leases. */
 export function consumerCheckpointPath(
   consumerName: string,

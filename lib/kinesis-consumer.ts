@@ -17,12 +17,15 @@ import { consumerBundleDefine } from './bundling';
 import { ConnectorFunction, builtInEntry } from './connector-function';
 import {
   CONSUMER_CONSTRUCT_DEFAULTS,
+  CONTINUOUS_TIME_BUDGET_SECONDS,
+  continuousFunctionTimeoutSeconds,
   consumerCheckpointPath,
   consumerFunctionTimeoutSeconds,
   consumerTimeBudgetMillis,
 } from './construct-defaults';
 import { DEFAULT_STREAM_RETENTION, knownRetention } from './kinesis-streams';
-import { ConsumerMetricName, consumerStreamMetric } from './metrics';
+import { ConsumerMetricName, MetricDimension, consumerStreamMetric, runtimeMetric } from './metrics';
+import { CONSUMER_SERVICE } from '../functions/core/consumer/metrics';
 import {
   CONSUMER_DEFAULTS,
   CONSUMER_SETTINGS,
@@ -116,21 +119,47 @@ export interface KinesisConsumerProps {
    */
   readonly parallelism?: number;
   /**
-   * How often every subtask is invoked, in whole minutes from 1 to 60.
+   * Continuous mode (`consumer.continuous`): each invocation starts its successor before its time
+   * budget ends and hands the lease over after its final checkpoint, so every subtask always has a
+   * reader; the schedule is the watchdog that restarts a broken chain. False reads only while the
+   * scheduled invocations run (a gap of about 10 seconds a minute at the defaults).
+   * @default true
+   */
+  readonly continuous?: boolean;
+  /**
+   * How often every subtask is invoked, in whole minutes from 1 to 60. In continuous mode the ticks
+   * are the watchdog: a tick that finds the subtask's chain alive leaves at once.
    * @default Duration.minutes(1)
    */
   readonly schedulePeriod?: Duration;
   /**
-   * Function timeout; must be shorter than `schedulePeriod` so a subtask's invocations never overlap.
-   * @default - schedulePeriod minus 5 seconds, at most 15 minutes (55 seconds for the default period)
+   * Function timeout. Scheduled mode: shorter than `schedulePeriod` so a subtask's invocations never
+   * overlap. Continuous mode: longer than `timeBudget` (the lease, not the timeout, keeps invocations apart).
+   * @default - continuous: timeBudget plus a minute, at most 15 minutes (15 minutes for the default budget);
+   * scheduled: schedulePeriod minus 5 seconds (55 seconds for the default period)
    */
   readonly functionTimeout?: Duration;
   /**
    * How long an invocation reads before it stops, delivers what it holds and writes its last
-   * checkpoint; shorter than `functionTimeout`. A Token must be given in milliseconds.
-   * @default - functionTimeout minus 5 seconds (50 seconds for the default period, the runtime's default)
+   * checkpoint (and in continuous mode hands over); shorter than `functionTimeout`. A Token must be
+   * given in milliseconds.
+   * @default - continuous: 14 minutes; scheduled: functionTimeout minus 5 seconds (50 seconds for the
+   * default period, the runtime's default)
    */
   readonly timeBudget?: Duration;
+  /**
+   * How long before its budget ends a continuous invocation starts its successor, 0 to 60 seconds
+   * (`consumer.handover.leadmillis`).
+   * @default Duration.seconds(5)
+   */
+  readonly handoverLead?: Duration;
+  /**
+   * How long a subtask's lease lasts unless its reader renews it (every third of it), 10 seconds to 5
+   * minutes (`consumer.lease.expirymillis`): a crashed invocation's subtask is taken over by the next
+   * tick after this has passed.
+   * @default Duration.seconds(20)
+   */
+  readonly leaseExpiry?: Duration;
   /**
    * Whether the schedules are enabled; disable to pause the consumer without losing its checkpoints.
    * @default true
@@ -298,6 +327,19 @@ export interface KinesisConsumerProps {
    * @default true
    */
   readonly onFailureQueueAlarm?: boolean;
+  /**
+   * One alarm per subtask when it has had no reader (no `Heartbeat` metric) for 3 minutes in a row;
+   * missing data is breaching, so a disabled schedule, dropped or throttled invocations, or a broken
+   * chain all set it off.
+   * @default true
+   */
+  readonly heartbeatAlarm?: boolean;
+  /**
+   * Alarm when invocations of the consumer function are throttled (a throttled scheduled invocation is
+   * dropped after a minute).
+   * @default true
+   */
+  readonly throttlesAlarm?: boolean;
 }
 
 /** Default SSM path prefix of checkpoints and leases. */
@@ -307,6 +349,9 @@ export const DEFAULT_SCHEDULE_PERIOD = Duration.minutes(CONSUMER_CONSTRUCT_DEFAU
 // The shortest event age EventBridge Scheduler and Lambda's async invoke config accept.
 const MAX_EVENT_AGE = Duration.minutes(1);
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
+
+/** Minutes in a row without a Heartbeat that set off a subtask's heartbeat alarm. */
+export const HEARTBEAT_ALARM_MINUTES = 3;
 
 /** The event every schedule sends: which subtask to run, of how many. */
 export interface SubtaskEvent {
@@ -340,9 +385,13 @@ export class KinesisConsumer extends Construct {
   /** Number of subtasks. */
   readonly parallelism: number;
 
+  /** Whether each invocation hands over to a successor it starts. */
+  readonly continuous: boolean;
+
   constructor(scope: Construct, id: string, props: KinesisConsumerProps) {
     super(scope, id);
-    const timing = resolveTiming(props);
+    this.continuous = props.continuous ?? CONSUMER_DEFAULTS.continuous;
+    const timing = resolveTiming(props, this.continuous);
     validate(props);
     this.consumerName = props.consumerName;
     this.streams = props.streams;
@@ -367,9 +416,20 @@ export class KinesisConsumer extends Construct {
         checkpointTable: props.checkpointTable !== undefined,
         onFailureQueue: true,
         target: props.target !== undefined,
+        continuous: this.continuous,
       }),
     });
     this.function = fn.function;
+    if (this.continuous) {
+      // A policy of its own: in the role's default policy, the function's ARN would make the function
+      // depend on itself.
+      new iam.Policy(this, 'StartSuccessor', {
+        roles: [fn.role],
+        statements: [
+          new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.function.functionArn] }),
+        ],
+      });
+    }
     // A retried or late event would start a second reader of the same shards; the lease catches
     // the rare duplicate, this keeps them rare.
     fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: MAX_EVENT_AGE });
@@ -423,6 +483,24 @@ export class KinesisConsumer extends Construct {
   /** Failed invocations of the consumer function (sum per period). */
   metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.function.metricErrors({ statistic: 'Sum', ...props });
+  }
+
+  /** Throttled invocations of the consumer function (sum per period). */
+  metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.function.metricThrottles({ statistic: 'Sum', ...props });
+  }
+
+  /** Heartbeats of one subtask's reader (sum per period; at least 3 a minute while it has a reader). */
+  metricHeartbeat(subtaskIndex: number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return runtimeMetric(
+      ConsumerMetricName.HEARTBEAT,
+      {
+        [MetricDimension.SERVICE]: CONSUMER_SERVICE,
+        [MetricDimension.CONSUMER_NAME]: this.consumerName,
+        [MetricDimension.SUBTASK]: String(subtaskIndex),
+      },
+      { statistic: 'Sum', ...props },
+    );
   }
 
   /** Batches waiting in the on-failure queue (maximum per period). */
@@ -630,6 +708,41 @@ export class KinesisConsumer extends Construct {
         ),
       );
     }
+    if (props.heartbeatAlarm ?? true) {
+      for (let subtaskIndex = 0; subtaskIndex < this.parallelism; subtaskIndex++) {
+        alarms.push(
+          createAlarm(
+            this,
+            {
+              id: `Heartbeat${subtaskIndex}`,
+              metric: this.metricHeartbeat(subtaskIndex, { period: Duration.minutes(1) }),
+              threshold: 1,
+              comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+              evaluationPeriods: HEARTBEAT_ALARM_MINUTES,
+              // No heartbeat at all is what a stopped consumer looks like: a disabled schedule, dropped
+              // or throttled invocations, a chain that broke and was not restarted.
+              treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+              description: `Consumer ${this.consumerName}: subtask ${subtaskIndex} has had no reader for ${HEARTBEAT_ALARM_MINUTES} minutes; its shards are not being read.`,
+            },
+            action,
+          ),
+        );
+      }
+    }
+    if (props.throttlesAlarm ?? true) {
+      alarms.push(
+        createAlarm(
+          this,
+          {
+            id: 'Throttles',
+            metric: this.metricThrottles({ period: Duration.minutes(5) }),
+            threshold: 1,
+            description: `Consumer ${this.consumerName}: invocations were throttled (the account's or function's concurrency limit); a throttled scheduled invocation is dropped and its subtask may go unread.`,
+          },
+          action,
+        ),
+      );
+    }
     if (props.onFailureQueueAlarm ?? true) {
       alarms.push(
         createAlarm(
@@ -674,13 +787,14 @@ interface Timing {
 }
 
 /** The schedule period, timeout and time budget, each validated against the next. */
-function resolveTiming(props: KinesisConsumerProps): Timing {
+function resolveTiming(props: KinesisConsumerProps, continuous: boolean): Timing {
   const schedulePeriod = props.schedulePeriod ?? DEFAULT_SCHEDULE_PERIOD;
   checkDuration(OWNER, 'schedulePeriod', schedulePeriod, {
     min: Duration.minutes(1),
     max: Duration.minutes(60),
     wholeUnit: 'minutes',
   });
+  if (continuous) return resolveContinuousTiming(props, schedulePeriod);
   const functionTimeout = props.functionTimeout ?? defaultTimeout(schedulePeriod);
   // The handler keeps 9 seconds back for the lease and the last checkpoint, and needs time to read.
   checkDuration(OWNER, 'functionTimeout', functionTimeout, {
@@ -698,6 +812,35 @@ function resolveTiming(props: KinesisConsumerProps): Timing {
   );
   const timeBudget = props.timeBudget ?? defaultBudget(functionTimeout);
   checkDuration(OWNER, 'timeBudget', timeBudget, { min: Duration.seconds(1), max: MAX_LAMBDA_TIMEOUT });
+  checkShorter(
+    OWNER,
+    'timeBudget',
+    timeBudget,
+    'functionTimeout',
+    functionTimeout,
+    'to leave time for the last delivery and checkpoint',
+  );
+  return { schedulePeriod, functionTimeout, timeBudget };
+}
+
+/** Continuous mode: the timeout follows the budget; the lease, not the timeout, keeps invocations apart. */
+function resolveContinuousTiming(props: KinesisConsumerProps, schedulePeriod: Duration): Timing {
+  const timeBudget =
+    props.timeBudget ??
+    (props.functionTimeout ? defaultBudget(props.functionTimeout) : Duration.seconds(CONTINUOUS_TIME_BUDGET_SECONDS));
+  checkDuration(OWNER, 'timeBudget', timeBudget, { min: Duration.seconds(1), max: MAX_LAMBDA_TIMEOUT });
+  let functionTimeout = props.functionTimeout;
+  if (!functionTimeout) {
+    if (timeBudget.isUnresolved()) {
+      throw configError(OWNER, 'functionTimeout', 'timeBudget is a Token; give functionTimeout too, longer than the budget.');
+    }
+    functionTimeout = Duration.seconds(continuousFunctionTimeoutSeconds(timeBudget.toMilliseconds()));
+  }
+  checkDuration(OWNER, 'functionTimeout', functionTimeout, {
+    min: Duration.seconds(10),
+    max: MAX_LAMBDA_TIMEOUT,
+    wholeUnit: 'seconds',
+  });
   checkShorter(
     OWNER,
     'timeBudget',
@@ -864,6 +1007,8 @@ function validate(props: KinesisConsumerProps): void {
     { prop: 'idleShardInterval', setting: S.shardIdleIntervalMillis, value: props.idleShardInterval },
     { prop: 'checkpointInterval', setting: S.checkpointIntervalMillis, value: props.checkpointInterval },
     { prop: 'timeBudget', setting: S.timeBudgetMillis, value: props.timeBudget },
+    { prop: 'handoverLead', setting: S.handoverLeadMillis, value: props.handoverLead },
+    { prop: 'leaseExpiry', setting: S.leaseExpiryMillis, value: props.leaseExpiry },
   ]);
   for (const family of ['getRecords', 'getShardIterator', 'listShards'] as const) {
     const base = props[`${family}BackoffBase`];
@@ -941,6 +1086,9 @@ function consumerOptions(
     deserializer: props.deserializer,
     delivery: { targetFunction: props.target?.functionArn },
     onFailure: { queueUrl: onFailureQueue.queueUrl },
+    continuous: props.continuous,
+    handoverLeadMillis: millis(props.handoverLead),
+    leaseExpiryMillis: millis(props.leaseExpiry),
   };
 }
 

@@ -34,6 +34,7 @@ export const MetricDimension = {
   SERVICE: SERVICE_DIMENSION,
   CONSUMER_NAME: ConsumerMetricDimension.CONSUMER_NAME,
   STREAM_NAME: ConsumerMetricDimension.STREAM_NAME,
+  SUBTASK: ConsumerMetricDimension.SUBTASK,
   PRODUCER_NAME: ProducerMetricDimension.PRODUCER_NAME,
 } as const;
 

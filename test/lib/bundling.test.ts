@@ -20,6 +20,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const CONSUMER_ENTRY = path.join(ROOT, 'functions', 'consumer', 'handler.ts');
 const PROCESSOR_ENTRY = path.join(__dirname, 'fixtures', 'consumer-processor.ts');
 
+// Scheduled mode: the deployment with the fewest clients. (Continuous mode, the default, adds Lambda.)
 const DEFAULT_USE: ConsumerBundleUse = { checkpointTable: false, onFailureQueue: true, target: false };
 
 /** The npm packages esbuild put in a bundle of `entry` built with the constructs' options. */
@@ -95,7 +96,12 @@ describe('esbuild with the constructs’ options and a consumer define', () => {
   });
 
   it.each([
-    ['the default deployment', DEFAULT_USE, ['client-kinesis', 'client-ssm', 'client-sqs']],
+    ['a scheduled deployment', DEFAULT_USE, ['client-kinesis', 'client-ssm', 'client-sqs']],
+    [
+      'a continuous deployment (the default)',
+      { ...DEFAULT_USE, continuous: true },
+      ['client-kinesis', 'client-ssm', 'client-sqs', 'client-lambda'],
+    ],
     [
       'a target function',
       { ...DEFAULT_USE, target: true },
@@ -138,6 +144,7 @@ describe('a consumer bundle loaded with a configuration that needs a client it l
           AWS_REGION: 'us-east-1',
           SKC_STREAMS: 'orders',
           SKC_CONSUMER_NAME: 'orders',
+          SKC_CONSUMER_CONTINUOUS: 'false',
           POWERTOOLS_METRICS_DISABLED: 'true',
           ...extra,
         },
@@ -162,6 +169,12 @@ describe('the constructs bundle only the clients their props use', () => {
     ...common,
     consumerName: 'in-process',
     handlerEntry: PROCESSOR_ENTRY,
+    continuous: false,
+  });
+  const continuous = new KinesisConsumer(stack, 'Continuous', {
+    ...common,
+    consumerName: 'continuous',
+    handlerEntry: PROCESSOR_ENTRY,
   });
   const toTarget = new KinesisConsumer(stack, 'ToTarget', {
     ...common,
@@ -182,11 +195,16 @@ describe('the constructs bundle only the clients their props use', () => {
     consumerName: 'with-table',
     handlerEntry: PROCESSOR_ENTRY,
     checkpointTable: table,
+    continuous: false,
   });
   const producer = new KinesisProducer(stack, 'Producer', { streams: streams.streams });
 
   it('gives an in-process consumer Kinesis, SSM and SQS (its on-failure queue)', () => {
     expect(bundledServices(inProcess.function)).toEqual(['kinesis', 'sqs', 'ssm']);
+  });
+
+  it('adds Lambda in continuous mode (the default), to start each successor', () => {
+    expect(bundledServices(continuous.function)).toEqual(['kinesis', 'lambda', 'sqs', 'ssm']);
   });
 
   it('adds Lambda for a target function', () => {

@@ -16,6 +16,7 @@ import { ConfigurationError } from '../../functions/core/errors';
 import type { KinesisConsumerProps } from '../../lib';
 import { KinesisConsumer, KinesisStreams } from '../../lib';
 import { CONSUMER_DEFAULTS, consumerConfig, consumerConfigFromEnv } from '../../functions/core/config';
+import { CONTINUOUS_TIME_BUDGET_SECONDS } from '../../lib/construct-defaults';
 import {
   acknowledgedRuleIds,
   allPolicyActions,
@@ -65,12 +66,12 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
   const functionId = logicalId(consumer.function);
   const queueId = logicalId(consumer.onFailureQueue);
 
-  it('runs one function on Node.js 24 whose timeout ends before the next minute', () => {
+  it('runs one function on Node.js 24 whose timeout (continuous mode) is its 14-minute budget and a minute', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      Timeout: 55,
+      Timeout: 900,
       Handler: 'index.handler',
     });
   });
@@ -83,14 +84,16 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
         aws: { region: 'eu-west-1' },
         streams: [orders, audit],
         parallelism: 3,
-        timeBudgetMillis: 50_000,
+        timeBudgetMillis: 840_000,
         checkpoint: { ssmPrefix: '/serverless-kinesis-connector/orders' },
         consumerName: 'orders',
         delivery: { targetFunction: TARGET_ARN },
         onFailure: { queueUrl: queueUrlStandIn(queueId) },
       }),
     );
-    expect(config.timeBudgetMillis).toBe(CONSUMER_DEFAULTS.timeBudgetMillis);
+    // Continuous mode: 14 minutes of reading per invocation (the runtime's own default is scheduled mode's 50 s).
+    expect(config.timeBudgetMillis).toBe(CONTINUOUS_TIME_BUDGET_SECONDS * 1000);
+    expect(config.continuous).toBe(true);
     expect(consumer.checkpointParameterPath).toBe('/serverless-kinesis-connector/orders');
     expect(consumer.checkpointTable).toBeUndefined();
   });
@@ -188,7 +191,7 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
       },
       {
         Effect: 'Allow',
-        Action: ['ssm:GetParameter', 'ssm:GetParametersByPath', 'ssm:PutParameter'],
+        Action: ['ssm:GetParameter', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter'],
         Resource: [
           SSM_PATH('serverless-kinesis-connector/orders'),
           SSM_PATH('serverless-kinesis-connector/orders/*'),
@@ -196,6 +199,8 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
       },
       { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: TARGET_ARN },
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+      // Continuous mode: each invocation starts its successor, and invokes nothing else of its own.
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [functionId, 'Arn'] } },
     ]);
     expect(allPolicyActions(template).filter((action) => action.includes('*'))).toEqual([]);
   });
@@ -223,7 +228,8 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
   });
 
   it('alarms on lag at half of each stream’s retention, on errors and on the on-failure queue, all notifying the topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    // Lag per stream (2), errors, the on-failure queue, throttles and a heartbeat per subtask (3).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     const topicRef = [{ Ref: logicalId(topic) }];
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Kinesis',
@@ -253,6 +259,37 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
       Threshold: 1,
+      AlarmActions: topicRef,
+    });
+  });
+
+  it('alarms per subtask when it has had no reader for 3 minutes, missing data breaching, and on throttles', () => {
+    const topicRef = [{ Ref: logicalId(topic) }];
+    for (const subtask of ['0', '1', '2']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'ServerlessKinesisConnector',
+        MetricName: 'Heartbeat',
+        Dimensions: Match.arrayWith([
+          { Name: 'ConsumerName', Value: 'orders' },
+          { Name: 'Subtask', Value: subtask },
+          { Name: 'service', Value: 'kinesis-consumer' },
+        ]),
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 3,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'breaching',
+        AlarmActions: topicRef,
+      });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
       AlarmActions: topicRef,
     });
   });
@@ -306,6 +343,7 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
     failOnError: true,
     startingPosition: lambda.StartingPosition.AT_TIMESTAMP,
     startingTimestamp: timestamp,
+    continuous: false,
     schedulePeriod: Duration.minutes(5),
     functionTimeout: Duration.minutes(4),
     timeBudget: Duration.minutes(3),
@@ -338,6 +376,8 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
     lagAlarm: false,
     errorsAlarm: false,
     onFailureQueueAlarm: false,
+    heartbeatAlarm: false,
+    throttlesAlarm: false,
   });
   const template = Template.fromStack(stack);
   const arnOf = (construct: kms.IKey | sqs.IQueue | dynamodb.ITable) => ({
@@ -362,6 +402,7 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
       consumerConfig({
         aws: { region: 'eu-west-1' },
         streams: [logicalId(streams.stream('Orders'))],
+        continuous: false,
         initialPosition: 'AT_TIMESTAMP',
         initialTimestamp: timestamp,
         getRecords: {
@@ -523,8 +564,8 @@ describe('KinesisConsumer validation', () => {
       'schedulePeriod is 1 minute 30 seconds; it must be at least 1 minute and at most 1 hour in whole minutes.',
     ],
     [
-      'a timeout as long as the period',
-      { functionTimeout: Duration.seconds(60) },
+      'a timeout as long as the period (scheduled mode)',
+      { continuous: false, functionTimeout: Duration.seconds(60) },
       'functionTimeout is 1 minute; it must be shorter than schedulePeriod (1 minute) so that an invocation always ends before the next one of its subtask starts.',
     ],
     [
