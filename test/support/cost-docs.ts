@@ -1,6 +1,7 @@
 // Renders the cost table of docs/consumer.md from estimateMonthlyCost, so a test holds the docs to the
 // code. Print it with: npx tsx test/support/cost-docs.ts
 import { CONSUMER_DEFAULTS } from '../../functions/core/config';
+import { CONTINUOUS_TIME_BUDGET_SECONDS } from '../../lib/construct-defaults';
 import {
   DEFAULT_COST_ASSUMPTIONS,
   estimateMonthlyCost,
@@ -9,7 +10,18 @@ import {
 
 const ROWS: [string, string, CostSettings][] = [
   [
-    'latency (default)',
+    'continuous (default), budget 14 min',
+    'any',
+    {
+      continuous: true,
+      costMode: false,
+      timeBudgetMillis: CONTINUOUS_TIME_BUDGET_SECONDS * 1000,
+      idleReturnMillis: 5000,
+      traffic: 'steady',
+    },
+  ],
+  [
+    'latency (scheduled)',
     'any',
     { costMode: false, timeBudgetMillis: 50_000, idleReturnMillis: 5000, traffic: 'steady' },
   ],
@@ -53,7 +65,11 @@ export function costAssumptions(): string {
     `one invocation every ${a.schedulePeriodSeconds} s, ${((a.daysPerMonth * 86400) / a.schedulePeriodSeconds).toLocaleString('en-US')} a month (${a.daysPerMonth} days); ` +
     `time budget ${CONSUMER_DEFAULTS.timeBudgetMillis / 1000} s; ${a.startMillis / 1000} s from the start to the first read ` +
     `(the SSM lease's 2 s settle delay and start-up) and ${a.endMillis / 1000} s for the last checkpoint; a GetRecords ` +
-    `interval of ${a.readIntervalMillis} ms.`
+    `interval of ${a.readIntervalMillis} ms. Continuous mode: an invocation reads ${CONTINUOUS_TIME_BUDGET_SECONDS / 60} minutes ` +
+    `and starts its successor ${a.handoverLeadMillis / 1000} s before that ends (a new invocation every ` +
+    `${(CONTINUOUS_TIME_BUDGET_SECONDS - a.handoverLeadMillis / 1000).toFixed(0)} s); each watchdog tick is billed ` +
+    `${a.watchdogTickMillis} ms and counted as a request; a handover adds ${a.handoverGapMillis} ms to the latency ` +
+    'of a record that arrives during it.'
   );
 }
 

@@ -16,6 +16,19 @@ export interface CostAssumptions {
   readonly endMillis: number;
   /** The GetRecords interval, the wait of a record that arrives while a shard is being read. @default 200 */
   readonly readIntervalMillis: number;
+  /** Continuous mode: how long before its budget ends an invocation starts its successor. @default 5000 */
+  readonly handoverLeadMillis: number;
+  /**
+   * Continuous mode: time billed for a watchdog tick that finds the chain alive and leaves (one lease
+   * read and the handler's own work; Lambda bills at least 1 ms). @default 100
+   */
+  readonly watchdogTickMillis: number;
+  /**
+   * Continuous mode: time from the predecessor's last read to the successor's first (final checkpoint,
+   * handover, claim, first GetRecords), which a record arriving then waits on top of the read interval.
+   * @default 500
+   */
+  readonly handoverGapMillis: number;
 }
 
 export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
@@ -27,10 +40,15 @@ export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
   startMillis: 2500,
   endMillis: 500,
   readIntervalMillis: 200,
+  handoverLeadMillis: 5000,
+  watchdogTickMillis: 100,
+  handoverGapMillis: 500,
 };
 
 /** The consumer settings that decide an invocation's length. */
 export interface CostSettings {
+  /** Continuous mode: a chain of invocations that hand over, the schedule as the watchdog. @default false */
+  readonly continuous?: boolean;
   readonly costMode: boolean;
   readonly timeBudgetMillis: number;
   readonly idleReturnMillis: number;
@@ -63,6 +81,7 @@ export function estimateMonthlyCost(
   settings: CostSettings,
   assumptions: CostAssumptions = DEFAULT_COST_ASSUMPTIONS,
 ): CostEstimate {
+  if (settings.continuous && !settings.costMode) return continuousCost(settings, assumptions);
   const a = assumptions;
   const periodMillis = a.schedulePeriodSeconds * 1000;
   const invocationsPerMonth = (a.daysPerMonth * 86_400) / a.schedulePeriodSeconds;
@@ -84,5 +103,33 @@ export function estimateMonthlyCost(
     total: computeCost + requestCost,
     typicalLatencyMillis: a.readIntervalMillis,
     worstLatencyMillis: periodMillis - readStopsAt + a.startMillis + a.readIntervalMillis,
+  };
+}
+
+/**
+ * Continuous mode: the chain starts an invocation every `timeBudget - lead` (each starts its successor
+ * `lead` before its budget ends), each billed for its budget and the end; every watchdog tick finds the
+ * chain alive and leaves. `invocationsPerMonth` and `billedMillisPerInvocation` are the chain's; the
+ * ticks come on top in the totals.
+ */
+function continuousCost(settings: CostSettings, a: CostAssumptions): CostEstimate {
+  const monthMillis = a.daysPerMonth * 86_400_000;
+  const invocationsPerMonth = monthMillis / (settings.timeBudgetMillis - a.handoverLeadMillis);
+  const ticksPerMonth = (a.daysPerMonth * 86_400) / a.schedulePeriodSeconds;
+  const billedMillisPerInvocation = settings.timeBudgetMillis + a.endMillis;
+  const gb = a.memoryMb / 1024;
+  const gbSecondsPerMonth =
+    (invocationsPerMonth * billedMillisPerInvocation + ticksPerMonth * a.watchdogTickMillis) / 1000 * gb;
+  const computeCost = gbSecondsPerMonth * a.pricePerGbSecond;
+  const requestCost = ((invocationsPerMonth + ticksPerMonth) / 1e6) * a.pricePerMillionRequests;
+  return {
+    invocationsPerMonth,
+    billedMillisPerInvocation,
+    gbSecondsPerMonth,
+    computeCost,
+    requestCost,
+    total: computeCost + requestCost,
+    typicalLatencyMillis: a.readIntervalMillis,
+    worstLatencyMillis: a.handoverGapMillis + a.readIntervalMillis,
   };
 }

@@ -84,7 +84,9 @@ export async function takeHandedOverLease(options: {
           'this invocation does not read.',
       );
     }
-    if (now > handoff.until) {
+    // The predecessor renews its lease until its hard end at most, so by then plus one expiry it has
+    // either handed over or let the lease lapse (dead): either way this loop ends before.
+    if (now > handoff.until + expiryMillis) {
       throw new LeaseHeldError(
         `Invocation ${handoff.from} did not hand its lease over by its end (${new Date(handoff.until).toISOString()}); ` +
           'this invocation does not read: the schedule takes the subtask over once the lease expires.',

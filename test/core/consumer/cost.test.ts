@@ -35,6 +35,22 @@ describe('estimateMonthlyCost', () => {
     );
   });
 
+  it('bills continuous mode for the whole month, each handover’s overlap and every watchdog tick', () => {
+    const e = estimateMonthlyCost({ ...latency, continuous: true, timeBudgetMillis: 840_000 });
+    // A new invocation every 835 s (14 minutes less the 5 s lead), billed 840.5 s each.
+    expect(e.invocationsPerMonth).toBeCloseTo(2_592_000 / 835, 9);
+    expect(e.billedMillisPerInvocation).toBe(840_500);
+    expect(e.gbSecondsPerMonth).toBeCloseTo(((2_592_000 / 835) * 840.5 + 43_200 * 0.1) * 0.5, 6);
+    expect(e.requestCost).toBeCloseTo(((2_592_000 / 835 + 43_200) / 1e6) * 0.2, 12);
+    expect(e.worstLatencyMillis).toBe(500 + 200);
+  });
+
+  it('lets cost mode keep its meaning in continuous mode: it returns early and never hands over', () => {
+    expect(estimateMonthlyCost({ ...latency, continuous: true, costMode: true })).toEqual(
+      estimateMonthlyCost({ ...latency, costMode: true }),
+    );
+  });
+
   it('scales with memory, schedule and price', () => {
     const base = estimateMonthlyCost(latency);
     const bigger = estimateMonthlyCost(latency, { ...DEFAULT_COST_ASSUMPTIONS, memoryMb: 1024 });

@@ -13,9 +13,8 @@ import { kinesisReadApi, type KinesisReadApi } from '../../functions/core/consum
 import type { ConsumerMetricName, ConsumerMetricsSink } from '../../functions/core/consumer/metrics';
 import { LeaseHeldError } from '../../functions/core/errors';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
-import type { LocalAws } from '../../local/harness';
-import { silentLogger } from '../core/consumer/helpers';
-import { Collector, uniquePath, withKinesaliteTimestampFix } from './consumer-support';
+import type { ConsumerRecord } from '../../functions/core/consumer/types';
+import type { LocalAws } from '../harness';
 
 export type StoreKind = 'ssm' | 'dynamodb';
 
@@ -30,7 +29,19 @@ export interface ChainOptions {
   readonly aws: LocalAws;
   readonly store: StoreKind;
   readonly stream: string;
-  readonly collector: Collector;
+  /** Receives every batch the handler gets, with the time it got it. */
+  readonly onBatch: (records: readonly ConsumerRecord<string>[], at: number) => void;
+  /** The SSM checkpoint path or DynamoDB table (created here) of this chain; unique per chain. */
+  readonly storeName: string;
+  /**
+   * Continuous mode: each invocation starts its successor and hands over. False: the scheduled
+   * design, invocations only as the caller makes them. @default true
+   */
+  readonly continuous?: boolean;
+  /** Reads Kinesis through this (a stand-in's repairs, say). @default the SDK client as is */
+  readonly wrapKinesis?: (api: KinesisReadApi) => KinesisReadApi;
+  /** @default a silent logger */
+  readonly logger?: (invocationId: string) => Logger;
   readonly budgetMillis: number;
   readonly leadMillis: number;
   readonly expiryMillis: number;
@@ -56,13 +67,12 @@ export interface ChainInvocation {
   outcome?: RunSummary | Error;
 }
 
-let tables = 0;
-
 /** A never-settling promise: what a killed process's calls amount to. */
 const forever = <T>(): Promise<T> => new Promise<T>(() => undefined);
 
 /**
- * A subtask's chain of invocations in this process, each an engine of its own with its own clients'
+ * A subtask's chain of invocations in this process (for the handover tests and the continuity
+ * benchmark), each an engine of its own with its own clients'
  * wrappers, so that one can be "killed" (frozen: every later call of its Kinesis reads, checkpoint store,
  * lease and handler never returns, as in a process that is gone) while the others go on. The successor
  * start stands in for Lambda's asynchronous Invoke and may be prompt, late, lost or doubled.
@@ -77,16 +87,16 @@ export class Chain {
   private readonly frozen = new Set<string>();
   private successorStarts = 0;
   private readonly waiters: { count: number; resolve: () => void }[] = [];
-  private storeName = '';
+  private readonly storeName: string;
   private ready: Promise<void>;
 
   constructor(private readonly options: ChainOptions) {
+    this.storeName = options.storeName;
     this.ready = this.prepare();
   }
 
   private async prepare(): Promise<void> {
     if (this.options.store === 'dynamodb') {
-      this.storeName = `continuous-${++tables}`;
       await this.options.aws.clients.client('dynamodb', DynamoDBClient).send(
         new CreateTableCommand({
           TableName: this.storeName,
@@ -101,13 +111,14 @@ export class Chain {
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
-    } else {
-      this.storeName = uniquePath();
     }
   }
 
   /** An invocation as the schedule starts it (or a successor with `handoff`); resolves once it started. */
-  async invoke(event: Partial<SuccessorEvent> = {}): Promise<ChainInvocation> {
+  async invoke(
+    event: Partial<SuccessorEvent> = {},
+    how: { readonly final?: boolean } = {},
+  ): Promise<ChainInvocation> {
     await this.ready;
     const id = `inv-${this.invocations.length + 1}`;
     const invocation: ChainInvocation = {
@@ -125,9 +136,7 @@ export class Chain {
         lease: (subtaskIndex, owner) => this.lease(id, lease(subtaskIndex, owner)),
         clock: systemClock,
         random: seededRandom(3),
-        logger: process.env.CHAIN_DEBUG
-          ? new Logger({ logLevel: 'DEBUG', persistentKeys: { invocation: id } })
-          : silentLogger(),
+        logger: this.options.logger?.(id) ?? new Logger({ logLevel: 'SILENT' }),
         metrics: this.metrics(),
       },
       {
@@ -140,10 +149,10 @@ export class Chain {
         deserializer: stringDeserializer,
         handler: async (records) => {
           if (this.frozen.has(id)) await forever();
-          this.options.collector.add(records);
+          this.options.onBatch(records, Date.now());
         },
         leaseExpiryMillis: this.options.expiryMillis,
-        continuous: { leadMillis: this.options.leadMillis },
+        ...(this.options.continuous === false ? {} : { continuous: { leadMillis: this.options.leadMillis } }),
       },
     );
     const now = Date.now();
@@ -155,7 +164,7 @@ export class Chain {
         leaseExpiresAt: now + this.options.budgetMillis + 5000,
         invocationId: id,
         ...(event.handoff ? { handoff: event.handoff } : {}),
-        startSuccessor: (successor) => this.startSuccessor(successor),
+        ...(how.final ? {} : { startSuccessor: (successor: SuccessorEvent) => this.startSuccessor(successor) }),
       })
       .then(
         (summary) => {
@@ -320,9 +329,8 @@ export class Chain {
   }
 
   private kinesis(invocation: ChainInvocation): KinesisReadApi {
-    const api = withKinesaliteTimestampFix(
-      kinesisReadApi(this.options.aws.clients.client('kinesis', KinesisClient)),
-    );
+    const raw = kinesisReadApi(this.options.aws.clients.client('kinesis', KinesisClient));
+    const api = this.options.wrapKinesis ? this.options.wrapKinesis(raw) : raw;
     const frozen = () => this.frozen.has(invocation.id);
     return {
       listShards: async (input, signal) => (frozen() ? forever() : api.listShards(input, signal)),
@@ -366,14 +374,21 @@ export function trickle(
     for (let n = 0; !stopped; n++) {
       const data = `${prefix}-${n}`;
       const at = Date.now();
-      await kinesis.send(
-        new PutRecordsCommand({
-          StreamName: stream,
-          Records: [{ PartitionKey: `key-${n % 7}`, Data: new TextEncoder().encode(data) }],
-        }),
-      );
-      sent.push(data);
-      sentAt.set(data, at);
+      try {
+        const result = await kinesis.send(
+          new PutRecordsCommand({
+            StreamName: stream,
+            Records: [{ PartitionKey: `key-${n % 7}`, Data: new TextEncoder().encode(data) }],
+          }),
+        );
+        if (!result.FailedRecordCount) {
+          sent.push(data);
+          sentAt.set(data, at);
+        }
+      } catch {
+        // A put that failed in transit may still have landed: it counts as not sent (the next has a new
+        // number), so it can be neither missing nor a duplicate.
+      }
       await new Promise((resolve) => setTimeout(resolve, everyMillis));
     }
   })();
