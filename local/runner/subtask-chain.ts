@@ -51,8 +51,10 @@ export interface ChainOptions {
   readonly successor?: (n: number) => SuccessorBehaviour;
   /** Added before every call of the lease. @default 0 */
   readonly slowLeaseMillis?: number;
-  /** SSM settle delay. @default 500 */
+  /** SSM settle delay. @default 1500 */
   readonly settleMillis?: number;
+  /** @default 200 */
+  readonly checkpointIntervalMillis?: number;
   /** Called as a successor is started, before it runs (a test may kill the predecessor here). */
   readonly onSuccessorStart?: (event: SuccessorEvent) => void;
 }
@@ -145,7 +147,7 @@ export class Chain {
         initialPosition: { type: 'TRIM_HORIZON' },
         reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 20 },
         discoveryIntervalMillis: 1000,
-        checkpointIntervalMillis: 200,
+        checkpointIntervalMillis: this.options.checkpointIntervalMillis ?? 200,
         deserializer: stringDeserializer,
         handler: async (records) => {
           if (this.frozen.has(id)) await forever();
@@ -285,7 +287,7 @@ export class Chain {
           ssm,
           parameterName: ssmStore.leaseParameterName(subtaskIndex),
           owner,
-          settleMillis: this.options.settleMillis ?? 500,
+          settleMillis: this.options.settleMillis ?? 1500,
           ...common,
         });
     }
