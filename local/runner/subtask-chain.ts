@@ -10,7 +10,6 @@ import { stringDeserializer } from '../../functions/core/consumer/deserializers'
 import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS, type RunSummary } from '../../functions/core/consumer/engine';
 import type { SuccessorEvent } from '../../functions/core/consumer/handover';
 import { kinesisReadApi, type KinesisReadApi } from '../../functions/core/consumer/kinesis-api';
-import type { ConsumerMetricName, ConsumerMetricsSink } from '../../functions/core/consumer/metrics';
 import { LeaseHeldError } from '../../functions/core/errors';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
 import type { ConsumerRecord } from '../../functions/core/consumer/types';
@@ -139,7 +138,7 @@ export class Chain {
         clock: systemClock,
         random: seededRandom(3),
         logger: this.options.logger?.(id) ?? new Logger({ logLevel: 'SILENT' }),
-        metrics: this.metrics(),
+        onHeartbeat: (subtaskIndex) => this.beats.push({ subtaskIndex, at: Date.now() }),
       },
       {
         ...DEFAULT_ENGINE_SETTINGS,
@@ -350,13 +349,6 @@ export class Chain {
           if (!frozen()) read.end = Date.now();
         }
       },
-    };
-  }
-
-  private metrics(): ConsumerMetricsSink {
-    return {
-      put: (_name: ConsumerMetricName) => undefined,
-      beat: (subtaskIndex) => this.beats.push({ subtaskIndex, at: Date.now() }),
     };
   }
 }

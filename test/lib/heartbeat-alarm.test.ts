@@ -5,7 +5,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type { SubtaskLease } from '../../functions/core/checkpoints/checkpoint-store';
 import { stringDeserializer } from '../../functions/core/consumer/deserializers';
 import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../functions/core/consumer/engine';
-import { PowertoolsMetricsSink } from '../../functions/core/consumer/powertools-metrics';
+import { PowertoolsMetricsSink } from '../../functions/consumer/metrics';
 import { FakeClock, seededRandom } from '../../functions/core/time/clock';
 import { KinesisConsumer } from '../../lib';
 import { FakeKinesis, MemoryCheckpointStore, silentLogger } from '../core/consumer/helpers';
@@ -101,7 +101,7 @@ async function readerHeartbeats(clock: FakeClock, millis: number): Promise<numbe
       clock,
       random: seededRandom(1),
       logger: silentLogger(),
-      metrics: sink,
+      onHeartbeat: (subtaskIndex) => sink.beat(subtaskIndex),
     },
     {
       ...DEFAULT_ENGINE_SETTINGS,

@@ -2,11 +2,7 @@
 // code. Print it with: npx tsx test/support/cost-docs.ts
 import { CONSUMER_DEFAULTS } from '../../functions/core/config';
 import { CONTINUOUS_TIME_BUDGET_SECONDS } from '../../lib/construct-defaults';
-import {
-  DEFAULT_COST_ASSUMPTIONS,
-  estimateMonthlyCost,
-  type CostSettings,
-} from '../../functions/core/consumer/cost';
+import { DEFAULT_COST_ASSUMPTIONS, estimateMonthlyCost, type CostSettings } from '../../tools/consumer-cost';
 
 const ROWS: [string, string, CostSettings][] = [
   [

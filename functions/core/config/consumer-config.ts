@@ -100,6 +100,8 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
     continuous: r(S.continuous),
     handoverLeadMillis: r(S.handoverLeadMillis),
     leaseExpiryMillis: r(S.leaseExpiryMillis),
+    leaseSettleMillis: r(S.leaseSettleMillis),
+    shutdownReserveMillis: r(S.shutdownReserveMillis),
   };
 }
 

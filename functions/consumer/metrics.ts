@@ -1,13 +1,76 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { HEARTBEAT_METRIC_INTERVAL_MILLIS } from './handover';
+import type { RunSummary } from '../core/consumer/engine';
+import { HEARTBEAT_METRIC_INTERVAL_MILLIS } from '../core/consumer/handover';
 import {
+  CONSUMER_METRIC_UNITS,
   CONSUMER_SERVICE,
   ConsumerMetricDimension,
   ConsumerMetricName,
   METRICS_NAMESPACE,
-  type ConsumerMetricsSink,
   type ConsumerMetricUnit,
-} from './metrics';
+} from '../core/consumer/metrics';
+
+// The consumer's Lambda edge publishes what the engine returns: the run summary becomes one figure per
+// metric and stream, and Powertools Metrics writes them to the function's log (embedded metric format).
+
+/** Where an invocation's figures go: Powertools Metrics in the handler, a list in tests. */
+export interface ConsumerMetricsSink {
+  /** One figure of one run; `stream` is undefined for a subtask-wide figure. */
+  put(name: ConsumerMetricName, value: number, unit: ConsumerMetricUnit, stream?: string): void;
+  /**
+   * The subtask has a reader that holds its lease: publish the Heartbeat now (not at the run's end, which
+   * may be 15 minutes away), at most once per HEARTBEAT_METRIC_INTERVAL_MILLIS.
+   */
+  beat?(subtaskIndex: number): void;
+}
+
+/** Puts one run's figures into the sink: sums per stream, and the stream's greatest MillisBehindLatest. */
+export function putRunMetrics(summary: RunSummary, sink: ConsumerMetricsSink): void {
+  const streams = new Map<string, RunSummary['shards'][number][]>();
+  for (const shard of summary.shards) {
+    const list = streams.get(shard.stream) ?? [];
+    list.push(shard);
+    streams.set(shard.stream, list);
+  }
+  const N = ConsumerMetricName;
+  for (const [stream, shards] of streams) {
+    const put = (name: ConsumerMetricName, value: number) =>
+      sink.put(name, value, CONSUMER_METRIC_UNITS[name], stream);
+    const sum = (pick: (s: RunSummary['shards'][number]) => number | undefined) =>
+      shards.reduce((n, s) => n + (pick(s) ?? 0), 0);
+    put(
+      N.RECORDS_READ,
+      sum((s) => s.userRecords),
+    );
+    put(
+      N.BYTES_READ,
+      sum((s) => s.bytesRead),
+    );
+    const behind = shards.map((s) => s.millisBehindLatest).filter((m): m is number => m !== undefined);
+    if (behind.length) put(N.MILLIS_BEHIND_LATEST, Math.max(...behind));
+    put(
+      N.RECORDS_DELIVERED,
+      sum((s) => s.recordsDelivered),
+    );
+    put(
+      N.RECORDS_FAILED,
+      sum((s) => s.recordsFailed),
+    );
+    put(
+      N.RECORDS_SENT_TO_ON_FAILURE_QUEUE,
+      sum((s) => s.recordsSentToOnFailure),
+    );
+    put(
+      N.DELIVERY_FAILURES,
+      sum((s) => s.failedBatches),
+    );
+    put(
+      N.THROTTLED_CALLS,
+      sum((s) => s.throttledCalls),
+    );
+  }
+  sink.put(N.CHECKPOINT_WRITES, summary.checkpointWrites, CONSUMER_METRIC_UNITS[N.CHECKPOINT_WRITES]);
+}
 
 /**
  * Collects one invocation's figures and publishes them through Powertools Metrics (embedded metric

@@ -1,9 +1,9 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import type { AwsClientFactory } from '../../aws/clients';
-import { lambdaInvokeApi, lambdaSuccessorStarter as successorStarter } from '../lambda-invoke';
-import type { SuccessorStarter } from '../handover';
-import { lambdaTarget } from '../lambda-target';
-import type { BatchHandler } from '../types';
+import type { AwsClientFactory } from '../../core/aws/clients';
+import { lambdaInvokeApi, lambdaSuccessorStarter as successorStarter } from '../../core/consumer/lambda-invoke';
+import type { SuccessorStarter } from '../../core/consumer/handover';
+import { lambdaTarget } from '../../core/consumer/lambda-target';
+import type { BatchHandler } from '../../core/consumer/types';
 
 /** Delivery to the target function, synchronously invoked with each batch. */
 export function lambdaTargetDelivery(aws: AwsClientFactory, functionName: string): BatchHandler<Uint8Array> {
