@@ -426,7 +426,10 @@ export class KinesisConsumer extends Construct {
       new iam.Policy(this, 'StartSuccessor', {
         roles: [fn.role],
         statements: [
-          new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.function.functionArn] }),
+          new iam.PolicyStatement({
+            actions: ['lambda:InvokeFunction'],
+            resources: [fn.function.functionArn],
+          }),
         ],
       });
     }
@@ -827,12 +830,18 @@ function resolveTiming(props: KinesisConsumerProps, continuous: boolean): Timing
 function resolveContinuousTiming(props: KinesisConsumerProps, schedulePeriod: Duration): Timing {
   const timeBudget =
     props.timeBudget ??
-    (props.functionTimeout ? defaultBudget(props.functionTimeout) : Duration.seconds(CONTINUOUS_TIME_BUDGET_SECONDS));
+    (props.functionTimeout
+      ? defaultBudget(props.functionTimeout)
+      : Duration.seconds(CONTINUOUS_TIME_BUDGET_SECONDS));
   checkDuration(OWNER, 'timeBudget', timeBudget, { min: Duration.seconds(1), max: MAX_LAMBDA_TIMEOUT });
   let functionTimeout = props.functionTimeout;
   if (!functionTimeout) {
     if (timeBudget.isUnresolved()) {
-      throw configError(OWNER, 'functionTimeout', 'timeBudget is a Token; give functionTimeout too, longer than the budget.');
+      throw configError(
+        OWNER,
+        'functionTimeout',
+        'timeBudget is a Token; give functionTimeout too, longer than the budget.',
+      );
     }
     functionTimeout = Duration.seconds(continuousFunctionTimeoutSeconds(timeBudget.toMilliseconds()));
   }

@@ -119,7 +119,7 @@ function continuousCost(settings: CostSettings, a: CostAssumptions): CostEstimat
   const billedMillisPerInvocation = settings.timeBudgetMillis + a.endMillis;
   const gb = a.memoryMb / 1024;
   const gbSecondsPerMonth =
-    (invocationsPerMonth * billedMillisPerInvocation + ticksPerMonth * a.watchdogTickMillis) / 1000 * gb;
+    ((invocationsPerMonth * billedMillisPerInvocation + ticksPerMonth * a.watchdogTickMillis) / 1000) * gb;
   const computeCost = gbSecondsPerMonth * a.pricePerGbSecond;
   const requestCost = ((invocationsPerMonth + ticksPerMonth) / 1e6) * a.pricePerMillionRequests;
   return {

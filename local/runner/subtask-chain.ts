@@ -7,7 +7,11 @@ import { DynamoDbCheckpointStore } from '../../functions/core/checkpoints/dynamo
 import { SsmCheckpointStore } from '../../functions/core/checkpoints/ssm-checkpoint-store';
 import { SsmSubtaskLease } from '../../functions/core/checkpoints/ssm-lease';
 import { stringDeserializer } from '../../functions/core/consumer/deserializers';
-import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS, type RunSummary } from '../../functions/core/consumer/engine';
+import {
+  ConsumerEngine,
+  DEFAULT_ENGINE_SETTINGS,
+  type RunSummary,
+} from '../../functions/core/consumer/engine';
 import type { SuccessorEvent } from '../../functions/core/consumer/handover';
 import { kinesisReadApi, type KinesisReadApi } from '../../functions/core/consumer/kinesis-api';
 import { LeaseHeldError } from '../../functions/core/errors';
@@ -165,7 +169,9 @@ export class Chain {
         leaseExpiresAt: now + this.options.budgetMillis + 5000,
         invocationId: id,
         ...(event.handoff ? { handoff: event.handoff } : {}),
-        ...(how.final ? {} : { startSuccessor: (successor: SuccessorEvent) => this.startSuccessor(successor) }),
+        ...(how.final
+          ? {}
+          : { startSuccessor: (successor: SuccessorEvent) => this.startSuccessor(successor) }),
       })
       .then(
         (summary) => {

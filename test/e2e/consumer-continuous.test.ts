@@ -3,13 +3,7 @@ import type { RunSummary } from '../../functions/core/consumer/engine';
 import { useLocalAws } from '../support/local-aws';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Collector, createStream, uniquePath, withKinesaliteTimestampFix } from './consumer-support';
-import {
-  Chain,
-  skipped,
-  trickle,
-  type ChainOptions,
-  type StoreKind,
-} from '../../local/runner/subtask-chain';
+import { Chain, skipped, trickle, type ChainOptions, type StoreKind } from '../../local/runner/subtask-chain';
 
 // Continuous mode on the local servers (kinesalite behind the fault proxy, the SSM server, dynalite),
 // each scenario on both checkpoint stores at once. A chain's invocations run in this process, each with
@@ -86,7 +80,8 @@ function expectSafe({ chain, collector, sent }: Scenario): void {
 
 const summary = (chain: Chain, n: number): RunSummary => {
   const outcome = chain.invocations[n]?.outcome;
-  if (!outcome || outcome instanceof Error) throw new Error(`invocation ${n + 1} ended with ${String(outcome)}`);
+  if (!outcome || outcome instanceof Error)
+    throw new Error(`invocation ${n + 1} ended with ${String(outcome)}`);
   return outcome;
 };
 
@@ -94,18 +89,21 @@ const summary = (chain: Chain, n: number): RunSummary => {
 const lastStarted = (count: number) => (chain: Chain) => chain.whenInvocations(count);
 
 describe('continuous mode: handovers between invocations of a subtask', () => {
-  it.each(STORES)('%s: each invocation hands over to the successor it started, with no gap to speak of', async (store) => {
-    const s = await scenario(store, {}, lastStarted(3));
-    expectSafe(s);
-    expect(s.collector.duplicates).toEqual([]);
-    expect(s.chain.invocations).toHaveLength(3);
-    expect(summary(s.chain, 0).handedOverTo).toBeDefined();
-    expect(summary(s.chain, 1).handedOverTo).toBeDefined();
-    expect(s.chain.invocations[1]?.handedOverBy).toBe('inv-1');
-    // The successor reads as soon as the lease is handed over: no settle delay, no expiry to wait for.
-    for (const gap of s.chain.gaps()) expect(gap).toBeLessThan(EXPIRY - 1000);
-    expect(s.chain.beats.length).toBeGreaterThanOrEqual(3);
-  });
+  it.each(STORES)(
+    '%s: each invocation hands over to the successor it started, with no gap to speak of',
+    async (store) => {
+      const s = await scenario(store, {}, lastStarted(3));
+      expectSafe(s);
+      expect(s.collector.duplicates).toEqual([]);
+      expect(s.chain.invocations).toHaveLength(3);
+      expect(summary(s.chain, 0).handedOverTo).toBeDefined();
+      expect(summary(s.chain, 1).handedOverTo).toBeDefined();
+      expect(s.chain.invocations[1]?.handedOverBy).toBe('inv-1');
+      // The successor reads as soon as the lease is handed over: no settle delay, no expiry to wait for.
+      for (const gap of s.chain.gaps()) expect(gap).toBeLessThan(EXPIRY - 1000);
+      expect(s.chain.beats.length).toBeGreaterThanOrEqual(3);
+    },
+  );
 
   it.each(STORES)('%s: a successor started twice reads once; its double stands down', async (store) => {
     const s = await scenario(
@@ -119,85 +117,100 @@ describe('continuous mode: handovers between invocations of a subtask', () => {
     expect([first, second].filter((i) => i && skipped(i))).toHaveLength(1);
   });
 
-  it.each(STORES)('%s: a successor that starts after the handoff expired still takes the lease over', async (store) => {
-    const s = await scenario(
-      store,
-      { successor: (n) => (n === 1 ? { kind: 'late', delayMillis: EXPIRY + 1500 } : { kind: 'prompt' }) },
-      lastStarted(3),
-    );
-    expectSafe(s);
-    expect(s.collector.duplicates).toEqual([]);
-    expect(summary(s.chain, 1).recordsDelivered).toBeGreaterThan(0);
-  });
+  it.each(STORES)(
+    '%s: a successor that starts after the handoff expired still takes the lease over',
+    async (store) => {
+      const s = await scenario(
+        store,
+        { successor: (n) => (n === 1 ? { kind: 'late', delayMillis: EXPIRY + 1500 } : { kind: 'prompt' }) },
+        lastStarted(3),
+      );
+      expectSafe(s);
+      expect(s.collector.duplicates).toEqual([]);
+      expect(summary(s.chain, 1).recordsDelivered).toBeGreaterThan(0);
+    },
+  );
 
-  it.each(STORES)('%s: when the successor never starts, the schedule takes over once the handoff expires', async (store) => {
-    const s = await scenario(store, { successor: () => ({ kind: 'never' }) }, async (chain) => {
-      const first = chain.invocations[0];
-      while (!first?.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
-      // A tick right after the handover finds the handoff standing and leaves at once.
-      const early = await chain.invoke();
-      while (!early.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(skipped(early)).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, EXPIRY));
-      await chain.invoke();
-    });
-    expectSafe(s);
-    expect(s.collector.duplicates).toEqual([]);
-    expect(summary(s.chain, 2).recordsDelivered).toBeGreaterThan(0);
-  });
+  it.each(STORES)(
+    '%s: when the successor never starts, the schedule takes over once the handoff expires',
+    async (store) => {
+      const s = await scenario(store, { successor: () => ({ kind: 'never' }) }, async (chain) => {
+        const first = chain.invocations[0];
+        while (!first?.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
+        // A tick right after the handover finds the handoff standing and leaves at once.
+        const early = await chain.invoke();
+        while (!early.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(skipped(early)).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, EXPIRY));
+        await chain.invoke();
+      });
+      expectSafe(s);
+      expect(s.collector.duplicates).toEqual([]);
+      expect(summary(s.chain, 2).recordsDelivered).toBeGreaterThan(0);
+    },
+  );
 
-  it.each(STORES)('%s: a predecessor killed before the handoff is taken over by the schedule after its lease expires', async (store) => {
-    const s = await scenario(store, { successor: () => ({ kind: 'never' }) }, async (chain) => {
-      await s_firstDelivery(chain);
-      chain.freeze('inv-1');
-      const early = await chain.invoke();
-      while (!early.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(skipped(early)).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, EXPIRY));
-      await chain.invoke();
-    });
-    expectSafe(s);
-    expect(summary(s.chain, 2).recordsDelivered).toBeGreaterThan(0);
-  });
+  it.each(STORES)(
+    '%s: a predecessor killed before the handoff is taken over by the schedule after its lease expires',
+    async (store) => {
+      const s = await scenario(store, { successor: () => ({ kind: 'never' }) }, async (chain) => {
+        await s_firstDelivery(chain);
+        chain.freeze('inv-1');
+        const early = await chain.invoke();
+        while (!early.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(skipped(early)).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, EXPIRY));
+        await chain.invoke();
+      });
+      expectSafe(s);
+      expect(summary(s.chain, 2).recordsDelivered).toBeGreaterThan(0);
+    },
+  );
 
-  it.each(STORES)('%s: a predecessor killed as it starts its successor is taken over by that successor', async (store) => {
-    let chain: Chain | undefined;
-    const s = await scenario(
-      store,
-      {
-        // The successor's budget counts from its start, and it waits out the dead predecessor's lease.
-        budgetMillis: EXPIRY + BUDGET,
-        maxInvocations: 2,
-        onSuccessorStart: (event) => {
-          if (event.handoff.from === 'inv-1') chain?.freeze('inv-1');
+  it.each(STORES)(
+    '%s: a predecessor killed as it starts its successor is taken over by that successor',
+    async (store) => {
+      let chain: Chain | undefined;
+      const s = await scenario(
+        store,
+        {
+          // The successor's budget counts from its start, and it waits out the dead predecessor's lease.
+          budgetMillis: EXPIRY + BUDGET,
+          maxInvocations: 2,
+          onSuccessorStart: (event) => {
+            if (event.handoff.from === 'inv-1') chain?.freeze('inv-1');
+          },
         },
-      },
-      async (c) => {
-        chain = c;
-        await c.whenInvocations(2);
-        const successor = c.invocations[1];
-        while (!successor?.reads.length) await new Promise((resolve) => setTimeout(resolve, 50));
-      },
-    );
-    expectSafe(s);
-    expect(s.chain.invocations[1]?.reads.length).toBeGreaterThan(0);
-  });
+        async (c) => {
+          chain = c;
+          await c.whenInvocations(2);
+          const successor = c.invocations[1];
+          while (!successor?.reads.length) await new Promise((resolve) => setTimeout(resolve, 50));
+        },
+      );
+      expectSafe(s);
+      expect(s.chain.invocations[1]?.reads.length).toBeGreaterThan(0);
+    },
+  );
 
-  it.each(STORES)('%s: a successor killed right after the handover is taken over by the schedule', async (store) => {
-    const s = await scenario(store, { maxInvocations: 3 }, async (chain) => {
-      await chain.whenInvocations(2);
-      const successor = chain.invocations[1];
-      while (!successor?.reads.length) await new Promise((resolve) => setTimeout(resolve, 50));
-      chain.freeze('inv-2');
-      await new Promise((resolve) => setTimeout(resolve, EXPIRY));
-      await chain.invoke();
-    });
-    expectSafe(s);
-    expect(summary(s.chain, 0).handedOverTo).toBeDefined();
-    // Whoever came next (the killed one's own successor, or the schedule) read again.
-    const after = s.chain.invocations.slice(2).map((i) => i.outcome);
-    expect(after.some((o) => o && !(o instanceof Error) && o.recordsDelivered > 0)).toBe(true);
-  });
+  it.each(STORES)(
+    '%s: a successor killed right after the handover is taken over by the schedule',
+    async (store) => {
+      const s = await scenario(store, { maxInvocations: 3 }, async (chain) => {
+        await chain.whenInvocations(2);
+        const successor = chain.invocations[1];
+        while (!successor?.reads.length) await new Promise((resolve) => setTimeout(resolve, 50));
+        chain.freeze('inv-2');
+        await new Promise((resolve) => setTimeout(resolve, EXPIRY));
+        await chain.invoke();
+      });
+      expectSafe(s);
+      expect(summary(s.chain, 0).handedOverTo).toBeDefined();
+      // Whoever came next (the killed one's own successor, or the schedule) read again.
+      const after = s.chain.invocations.slice(2).map((i) => i.outcome);
+      expect(after.some((o) => o && !(o instanceof Error) && o.recordsDelivered > 0)).toBe(true);
+    },
+  );
 
   it.each(STORES)('%s: a slow lease store delays the handover but never makes two readers', async (store) => {
     const s = await scenario(store, { slowLeaseMillis: 300 }, lastStarted(3));
@@ -205,18 +218,22 @@ describe('continuous mode: handovers between invocations of a subtask', () => {
     expect(s.collector.duplicates).toEqual([]);
   });
 
-  it.each(STORES)('%s: a lease store slower than the margin stops the reader before its lease can expire', async (store) => {
-    const s = await scenario(store, { slowLeaseMillis: EXPIRY, maxInvocations: 1 }, async (chain) => {
-      const first = chain.invocations[0];
-      while (!first?.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
-    });
-    const first = summary(s.chain, 0);
-    expect(first.stoppedBy).toBe('lease-expiring');
-    expect(s.chain.invocations[0]?.reads).toEqual([]);
-  });
+  it.each(STORES)(
+    '%s: a lease store slower than the margin stops the reader before its lease can expire',
+    async (store) => {
+      const s = await scenario(store, { slowLeaseMillis: EXPIRY, maxInvocations: 1 }, async (chain) => {
+        const first = chain.invocations[0];
+        while (!first?.outcome) await new Promise((resolve) => setTimeout(resolve, 50));
+      });
+      const first = summary(s.chain, 0);
+      expect(first.stoppedBy).toBe('lease-expiring');
+      expect(s.chain.invocations[0]?.reads).toEqual([]);
+    },
+  );
 });
 
 async function s_firstDelivery(chain: Chain): Promise<void> {
   const first = chain.invocations[0];
-  while (!first?.reads.some((r) => r.end !== undefined)) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (!first?.reads.some((r) => r.end !== undefined))
+    await new Promise((resolve) => setTimeout(resolve, 20));
 }

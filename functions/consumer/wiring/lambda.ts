@@ -1,6 +1,9 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsClientFactory } from '../../core/aws/clients';
-import { lambdaInvokeApi, lambdaSuccessorStarter as successorStarter } from '../../core/consumer/lambda-invoke';
+import {
+  lambdaInvokeApi,
+  lambdaSuccessorStarter as successorStarter,
+} from '../../core/consumer/lambda-invoke';
 import type { SuccessorStarter } from '../../core/consumer/handover';
 import { lambdaTarget } from '../../core/consumer/lambda-target';
 import type { BatchHandler } from '../../core/consumer/types';

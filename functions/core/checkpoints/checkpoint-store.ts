@@ -86,8 +86,7 @@ export interface SubtaskLease {
 
 /** The outcome of `SubtaskLease.acceptHandover`. */
 export type HandoverClaim =
-  | { readonly taken: true }
-  | { readonly taken: false; readonly holder: LeaseHolder | undefined };
+  { readonly taken: true } | { readonly taken: false; readonly holder: LeaseHolder | undefined };
 
 /** The stored owner of a lease handed over and not yet claimed. */
 export function handoffOwner(handoffToken: string): string {

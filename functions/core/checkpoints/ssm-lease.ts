@@ -221,7 +221,10 @@ export class SsmSubtaskLease implements OperatorLease {
       } catch (error) {
         // Left over, it costs one parameter of the account's quota and nothing else.
         if ((error as Error).name === 'ParameterNotFound') continue;
-        this.options.logger?.info('Could not delete a handoff parameter', { name, error: describeError(error) });
+        this.options.logger?.info('Could not delete a handoff parameter', {
+          name,
+          error: describeError(error),
+        });
       }
     }
   }

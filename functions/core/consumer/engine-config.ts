@@ -54,7 +54,9 @@ export function engineOptionsFromConfig<T>(
     ...(config.costMode ? { costMode: { idleReturnMillis: config.idleReturnMillis } } : {}),
     leaseExpiryMillis: config.leaseExpiryMillis,
     // Cost mode returns when caught up and leaves the rest to the next tick: it never hands over.
-    ...(config.continuous && !config.costMode ? { continuous: { leadMillis: config.handoverLeadMillis } } : {}),
+    ...(config.continuous && !config.costMode
+      ? { continuous: { leadMillis: config.handoverLeadMillis } }
+      : {}),
     deserializer: resolveDeserializer<T>(code.deserializer ?? (config.deserializer as DeserializerName)),
     handler: code.handler,
     leaseGraceMillis: DEFAULT_ENGINE_SETTINGS.leaseGraceMillis,

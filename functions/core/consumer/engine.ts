@@ -17,12 +17,7 @@ import { CheckpointBook } from './checkpoint-book';
 import { ShardDelivery, type DeliverySettings } from './delivery';
 import type { RecordDeserializer } from './deserializers';
 import { listShards } from './discovery';
-import {
-  LeaseKeeper,
-  takeHandedOverLease,
-  type HandoffEvent,
-  type SuccessorStarter,
-} from './handover';
+import { LeaseKeeper, takeHandedOverLease, type HandoffEvent, type SuccessorStarter } from './handover';
 import type { KinesisReadApi } from './kinesis-api';
 import { DEFAULT_SHARD_READ_LIMITS } from './rate-limit';
 import type { OnFailureDestination } from './on-failure';
@@ -380,10 +375,13 @@ class SubtaskRun<T> {
       this.logger.info('Successor started', { subtaskIndex, handoff: token });
     } catch (error) {
       // The schedule (the watchdog) starts the subtask again once this run's lease is released.
-      this.logger.warn('Could not start the successor; the next scheduled invocation takes the subtask over', {
-        subtaskIndex,
-        error: describeError(error),
-      });
+      this.logger.warn(
+        'Could not start the successor; the next scheduled invocation takes the subtask over',
+        {
+          subtaskIndex,
+          error: describeError(error),
+        },
+      );
     }
   }
 
@@ -868,7 +866,11 @@ function validateEngineOptions<T>(options: ConsumerEngineOptions<T>): void {
     options.leaseExpiryMillis !== undefined &&
     (!Number.isSafeInteger(options.leaseExpiryMillis) || options.leaseExpiryMillis < 1)
   )
-    fail('leaseExpiryMillis', options.leaseExpiryMillis, 'it must be a whole number of milliseconds, 1 or more');
+    fail(
+      'leaseExpiryMillis',
+      options.leaseExpiryMillis,
+      'it must be a whole number of milliseconds, 1 or more',
+    );
   if (options.continuous) {
     const lead = options.continuous.leadMillis;
     if (!Number.isSafeInteger(lead) || lead < 0)

@@ -159,7 +159,9 @@ export class LeaseKeeper {
       if (outcome === 'stopped') return;
       if ('error' in outcome) {
         // A store error is not a lost lease: try again soon, until the margin says stop.
-        this.options.logger.info('Lease renewal failed; trying again', { error: describeError(outcome.error) });
+        this.options.logger.info('Lease renewal failed; trying again', {
+          error: describeError(outcome.error),
+        });
         renewedAt = clock.now() - interval + Math.min(interval, 1000);
         continue;
       }
@@ -208,9 +210,12 @@ export class LeaseKeeper {
   }
 
   private expiring(): void {
-    this.options.logger.warn('The subtask lease could not be renewed in time; stopping reading before it expires', {
-      safeUntil: new Date(this.safeUntil).toISOString(),
-    });
+    this.options.logger.warn(
+      'The subtask lease could not be renewed in time; stopping reading before it expires',
+      {
+        safeUntil: new Date(this.safeUntil).toISOString(),
+      },
+    );
     this.options.onExpiring();
   }
 }
