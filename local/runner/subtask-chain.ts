@@ -6,6 +6,7 @@ import type { CheckpointStore, SubtaskLease } from '../../functions/core/checkpo
 import { DynamoDbCheckpointStore } from '../../functions/core/checkpoints/dynamodb-checkpoint-store';
 import { SsmCheckpointStore } from '../../functions/core/checkpoints/ssm-checkpoint-store';
 import { SsmSubtaskLease } from '../../functions/core/checkpoints/ssm-lease';
+import { CONSUMER_DEFAULTS } from '../../functions/core/config/consumer-settings';
 import { stringDeserializer } from '../../functions/core/consumer/deserializers';
 import {
   ConsumerEngine,
@@ -56,7 +57,7 @@ export interface ChainOptions {
   readonly slowLeaseMillis?: number;
   /** SSM settle delay. @default 1500 */
   readonly settleMillis?: number;
-  /** @default 200 */
+  /** @default 1000 (the least the settings allow) */
   readonly checkpointIntervalMillis?: number;
   /** Called as a successor is started, before it runs (a test may kill the predecessor here). */
   readonly onSuccessorStart?: (event: SuccessorEvent) => void;
@@ -71,6 +72,9 @@ export interface ChainInvocation {
   frozenAt?: number;
   outcome?: RunSummary | Error;
 }
+
+// Subtask 0 of a consumer at the default parallelism: all of the stream's shards are its own.
+const ONE_SUBTASK = { subtaskIndex: 0, parallelism: CONSUMER_DEFAULTS.parallelism } as const;
 
 /** A never-settling promise: what a killed process's calls amount to. */
 const forever = <T>(): Promise<T> => new Promise<T>(() => undefined);
@@ -150,7 +154,7 @@ export class Chain {
         initialPosition: { type: 'TRIM_HORIZON' },
         reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 20 },
         discoveryIntervalMillis: 1000,
-        checkpointIntervalMillis: this.options.checkpointIntervalMillis ?? 200,
+        checkpointIntervalMillis: this.options.checkpointIntervalMillis ?? 1000,
         deserializer: stringDeserializer,
         handler: async (records) => {
           if (this.frozen.has(id)) await forever();
@@ -163,8 +167,7 @@ export class Chain {
     const now = Date.now();
     const run = engine
       .run({
-        subtaskIndex: 0,
-        parallelism: 1,
+        ...ONE_SUBTASK,
         deadline: now + this.options.budgetMillis,
         leaseExpiresAt: now + this.options.budgetMillis + 5000,
         invocationId: id,

@@ -109,6 +109,16 @@ export const DEFAULT_ENGINE_SETTINGS = {
   shardIdleIntervalMillis: D.shardIdleIntervalMillis,
 } as const satisfies Omit<ConsumerEngineOptions<unknown>, 'streams' | 'deserializer' | 'handler'>;
 
+/**
+ * Continuous mode at the configuration's defaults: a heartbeat lease and a handover. Apart from
+ * DEFAULT_ENGINE_SETTINGS, which keeps the lease of a whole run, so code that runs the engine itself
+ * (tests, benchmarks) opts in; the handler's configuration turns it on by default.
+ */
+export const DEFAULT_CONTINUOUS_SETTINGS = {
+  leaseExpiryMillis: D.leaseExpiryMillis,
+  continuous: { leadMillis: D.handoverLeadMillis },
+} as const satisfies Pick<ConsumerEngineOptions<unknown>, 'leaseExpiryMillis' | 'continuous'>;
+
 export interface ConsumerEngineDependencies {
   readonly kinesis: KinesisReadApi;
   readonly checkpoints: CheckpointStore;

@@ -151,6 +151,21 @@ describe('the SSM store and lease', () => {
     await lease.holder();
     await lease.release();
     await lease.takeOver(60_000);
+    // Continuous mode: a handover, its claim (a create-once parameter below the lease), a renewal, the end.
+    await lease.handOver('token-1', 60_000);
+    const successor = new SsmSubtaskLease({
+      ssm: aws().clients.client('ssm', SSMClient),
+      parameterName: s.leaseParameterName(0),
+      owner: 'invocation-2',
+      settleMillis: 100,
+      clock: new FakeClock(0, { autoAdvance: true }),
+      random: seededRandom(2),
+    });
+    expect(await successor.acceptHandover('token-1', 60_000)).toEqual({ taken: true });
+    expect(aws().ssm.parameter(`${s.leaseParameterName(0)}/handoff-token-1`)).toBeDefined();
+    expect(await successor.renew(60_000)).toBe(true);
+    await successor.release();
+    expect(aws().ssm.parameter(`${s.leaseParameterName(0)}/handoff-token-1`)).toBeUndefined();
     const after = count();
     const used = SSM_OPERATIONS.filter((op) => (after.get(op) ?? 0) > (before.get(op) ?? 0)).map(
       (op) => `ssm:${op}`,

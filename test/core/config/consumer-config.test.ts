@@ -114,6 +114,9 @@ const ROWS: Row[] = [
   ['consumer.onfailure.maxmessagebytes', (c) => c.onFailure.maxMessageBytes, 262144, '1048576', 1048576],
   ['consumer.costmode', (c) => c.costMode, false, 'true', true],
   ['consumer.idlereturnmillis', (c) => c.idleReturnMillis, 5000, '0', 0],
+  ['consumer.continuous', (c) => c.continuous, true, 'false', false],
+  ['consumer.handover.leadmillis', (c) => c.handoverLeadMillis, 5000, '0', 0],
+  ['consumer.lease.expirymillis', (c) => c.leaseExpiryMillis, 20000, '60000', 60000],
 ];
 
 /** Keys with tests of their own below: required ones and the AT_TIMESTAMP pair. */

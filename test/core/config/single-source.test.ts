@@ -27,7 +27,11 @@ import {
 } from '../../../functions/core/config';
 import { consumerCheckpointPath } from '../../../functions/core/checkpoints/checkpoint-path';
 import { CHECKPOINT_PATH_ROOT } from '../../../functions/core/config/consumer-settings';
-import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
+import {
+  ConsumerEngine,
+  DEFAULT_CONTINUOUS_SETTINGS,
+  DEFAULT_ENGINE_SETTINGS,
+} from '../../../functions/core/consumer/engine';
 import { engineOptionsFromConfig } from '../../../functions/core/consumer/engine-config';
 import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
 import { DEFAULT_PRODUCER_OPTIONS, resolveProducerOptions } from '../../../functions/core/producer/options';
@@ -197,7 +201,11 @@ describe('every layer agrees with the tables', () => {
     const config = consumerConfig({ aws: { region: 'us-east-1' }, streams: ['orders'] });
     const fromConfig = engineOptionsFromConfig(config, { handler: () => undefined });
     const { streams: _s, deserializer: _d, handler: _h, ...configured } = fromConfig;
-    expect(configured).toEqual({ ...DEFAULT_ENGINE_SETTINGS, reader: { ...DEFAULT_ENGINE_SETTINGS.reader } });
+    expect(configured).toEqual({
+      ...DEFAULT_ENGINE_SETTINGS,
+      ...DEFAULT_CONTINUOUS_SETTINGS,
+      reader: { ...DEFAULT_ENGINE_SETTINGS.reader },
+    });
   });
 
   it('the engine accepts exactly the ranges of the table', () => {
