@@ -62,7 +62,6 @@ async function measure(aws: LocalAws, name: string, continuous: boolean): Promis
     leadMillis: LEAD_MILLIS,
     expiryMillis: EXPIRY_MILLIS,
     settleMillis: SETTLE_MILLIS,
-    checkpointIntervalMillis: 10_000,
     maxInvocations: Number.MAX_SAFE_INTEGER,
     successor: () => (stopping ? { kind: 'never' } : { kind: 'prompt' }),
   });

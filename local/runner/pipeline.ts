@@ -276,6 +276,10 @@ export function consumerFunctionEnvironment(
       deserializer: consumer.deserializer,
       consumerName: consumer.consumerName,
       onFailure: { queueUrl: resources.onFailureQueueUrl },
+      // The local runner has no Lambda endpoint for a successor's asynchronous Invoke: its consumer runs
+      // the scheduled design on the compressed schedule (continuous mode is measured by
+      // `npm run bench -- continuous` and tested in test/e2e/consumer-continuous.test.ts).
+      continuous: false,
       ...(pipeline.timeScale !== 1
         ? {
             checkpointIntervalMillis: consumer.checkpointIntervalMillis,

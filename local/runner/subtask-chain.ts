@@ -57,7 +57,7 @@ export interface ChainOptions {
   readonly slowLeaseMillis?: number;
   /** SSM settle delay. @default 1500 */
   readonly settleMillis?: number;
-  /** @default 1000 (the least the settings allow) */
+  /** @default the configuration's default (10 s) */
   readonly checkpointIntervalMillis?: number;
   /** Called as a successor is started, before it runs (a test may kill the predecessor here). */
   readonly onSuccessorStart?: (event: SuccessorEvent) => void;
@@ -154,7 +154,8 @@ export class Chain {
         initialPosition: { type: 'TRIM_HORIZON' },
         reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 20 },
         discoveryIntervalMillis: 1000,
-        checkpointIntervalMillis: this.options.checkpointIntervalMillis ?? 1000,
+        checkpointIntervalMillis:
+          this.options.checkpointIntervalMillis ?? CONSUMER_DEFAULTS.checkpointIntervalMillis,
         deserializer: stringDeserializer,
         handler: async (records) => {
           if (this.frozen.has(id)) await forever();
