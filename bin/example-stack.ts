@@ -49,6 +49,7 @@ export class ExamplePipelineStack extends Stack {
       handlerEntry: path.join(__dirname, consumer.handlerFile),
       deserializer: consumer.deserializer,
       parallelism: consumer.parallelism,
+      ...(consumer.continuous !== undefined ? { continuous: consumer.continuous } : {}),
       alarmAction,
     });
     const dashboard = new ConnectorDashboard(this, 'Dashboard', {

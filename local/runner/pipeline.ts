@@ -52,6 +52,8 @@ export interface LocalProducer {
 /** The consumer's function, schedule and checkpoints, as `KinesisConsumer` would deploy them. */
 export interface LocalConsumer {
   readonly consumerName: string;
+  /** As the example sets it on the construct. */
+  readonly continuous?: boolean;
   readonly deserializer: Deserializer;
   readonly parallelism: number;
   readonly checkpointPath: string;
@@ -134,6 +136,7 @@ export function resolveLocalPipeline(
   const timeoutMillis = consumerFunctionTimeoutSeconds(periodSeconds) * 1000;
   const consumer: LocalConsumer = {
     consumerName: definition.consumer.consumerName,
+    ...(definition.consumer.continuous !== undefined ? { continuous: definition.consumer.continuous } : {}),
     deserializer: definition.consumer.deserializer,
     parallelism: overrides.parallelism ?? definition.consumer.parallelism ?? C.parallelism,
     checkpointPath: consumerCheckpointPath(definition.consumer.consumerName),
@@ -276,10 +279,10 @@ export function consumerFunctionEnvironment(
       deserializer: consumer.deserializer,
       consumerName: consumer.consumerName,
       onFailure: { queueUrl: resources.onFailureQueueUrl },
-      // The local runner has no Lambda endpoint for a successor's asynchronous Invoke: its consumer runs
-      // the scheduled design on the compressed schedule (continuous mode is measured by
-      // `npm run bench -- continuous` and tested in test/e2e/consumer-continuous.test.ts).
-      continuous: false,
+      // As the example deploys it; the runner has no Lambda endpoint for a successor's asynchronous Invoke
+      // (continuous mode is measured by `npm run bench -- continuous` and tested in
+      // test/e2e/consumer-continuous.test.ts).
+      ...(consumer.continuous !== undefined ? { continuous: consumer.continuous } : {}),
       ...(pipeline.timeScale !== 1
         ? {
             checkpointIntervalMillis: consumer.checkpointIntervalMillis,
