@@ -142,7 +142,9 @@ export class LeaseKeeper {
     const { clock, expiryMillis } = this.options;
     const interval = Math.floor(expiryMillis / LEASE_RENEWALS_PER_EXPIRY);
     const signal = this.stopping.signal;
-    let renewedAt = clock.now();
+    // Renewals keep time from when the lease's expiry was set (before the taking, which may have waited
+    // out the SSM settle delay), not from now.
+    let renewedAt = this.until - expiryMillis;
     while (!signal.aborted) {
       const dueIn = renewedAt + interval - clock.now();
       if (dueIn > 0 && !(await this.sleepUntilSafe(dueIn))) return;
