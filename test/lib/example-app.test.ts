@@ -55,7 +55,8 @@ describe('npx cdk synth of the example app', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    // The consumer's heartbeat (one subtask) and throttles alarms among them.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
   });
 
   it('passes cdk-nag and the bundled CloudFormation validation with nothing reported', () => {
@@ -103,7 +104,7 @@ describe('the example stack with alarm email', () => {
       TopicArn: { Ref: topic },
     });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(8);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0] as string;
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
