@@ -12,6 +12,7 @@ import { ITERATOR_PWD_IV, ITERATOR_PWD_KEY } from 'kinesalite/db';
 import { ConfigurationError } from '../../functions/core/errors';
 import { systemClock, type Clock, type Random } from '../../functions/core/time/clock';
 import { FaultSwitch } from '../shared/faults';
+import { withMillisBehindLatest } from './millis-behind-latest';
 import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server';
 
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -305,7 +306,11 @@ export class KinesisFaultProxy {
       const partial = this.take(this.putRecordsFaults, call, () => true);
       if (partial) return this.partlyFailedPutRecords(req, call, records, partial);
     }
-    return this.forward(req, rewritten ? Buffer.from(JSON.stringify(input)) : body);
+    const forwarded = this.forward(req, rewritten ? Buffer.from(JSON.stringify(input)) : body);
+    if (operation !== 'GetRecords') return forwarded;
+    // Kinesalite stamps arrivals with the real time, so the lag is measured with it too, not the proxy's clock.
+    const peek = (iterator: string) => this.call(req, 'GetRecords', { ShardIterator: iterator, Limit: 1 });
+    return withMillisBehindLatest(await forwarded, peek, Date.now);
   }
 
   private takeLatency(call: KinesisCall): number {
