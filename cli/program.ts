@@ -36,7 +36,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--dynamodb-endpoint <url>', 'the DynamoDB endpoint alone')
     .option(
       '--properties <file>',
-      'a Flink-style properties file: aws.region, aws.endpoint, aws.credentials.provider and its keys, the consumer checkpoint settings',
+      'a Flink-style properties file: aws.region, aws.endpoint, aws.credentials.provider and its keys, the consumer ' +
+        'checkpoint settings (default: SKC_PROPERTIES, else .skc/local.properties while npm start -- --serve runs here)',
     )
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
