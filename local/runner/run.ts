@@ -290,7 +290,8 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     phase = 'stopping';
     view.stop();
     clearInterval(sampler);
-    await schedule.stop();
+    // A served pipeline lets the running invocations end, so they release their leases for `skc reset`.
+    await schedule.stop(controls.serve !== undefined && !interrupted);
     await consumer.stop();
     await mapping.stop();
     const counts = ledger.counts;
