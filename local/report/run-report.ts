@@ -96,14 +96,14 @@ export function runReportData(timeline: RunTimelineData): RunReportData {
     recordsBehind: timeline.samples.flatMap((sample) =>
       Object.entries(sample.recordsBehind).map(([shard, records]) => ({
         second: seconds(sample.atMillis),
-        shard,
+        shard: shortShard(shard),
         records,
       })),
     ),
     millisBehindLatest: timeline.invocations.flatMap((invocation) =>
       Object.entries(invocation.millisBehindLatest).map(([shard, millis]) => ({
         second: seconds(invocation.endMillis),
-        shard,
+        shard: shortShard(shard),
         millis,
       })),
     ),
@@ -131,9 +131,23 @@ function bump(map: Map<number, number>, key: number): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
 
-const WIDTH = 1100;
-const HEIGHT = 220;
-const TIME_AXIS = { field: 'second', type: 'quantitative', title: 'seconds since the run started' } as const;
+const WIDTH = 1000;
+const HEIGHT = 200;
+
+/** The time axis every time chart shares: the whole run, so the charts line up one above the other. */
+function timeAxis(data: RunReportData, field = 'second') {
+  return {
+    field,
+    type: 'quantitative',
+    title: 'seconds since the run started',
+    scale: { domain: [0, Math.ceil(data.durationSeconds)], nice: false },
+  } as const;
+}
+
+/** `orders/shardId-000000000003` as `orders/3`, so a legend fits. */
+export function shortShard(key: string): string {
+  return key.replace(/shardId-0*(\d)/, '$1');
+}
 
 /** Vertical rules at the crash, the resharding and the interruption, layered over a time chart. */
 function eventRules(data: RunReportData): object[] {
@@ -174,7 +188,7 @@ export function runReportCharts(data: RunReportData): Chart[] {
         data: { values: data.throughput },
         mark: { type: 'line', interpolate: 'step-after' },
         encoding: {
-          x: TIME_AXIS,
+          x: timeAxis(data),
           y: { field: 'records', type: 'quantitative', title: 'records per second' },
           color: { field: 'series', type: 'nominal', title: null },
         },
@@ -187,7 +201,7 @@ export function runReportCharts(data: RunReportData): Chart[] {
         data: { values: data.latencyOverTime },
         mark: { type: 'line', point: { size: 12 } },
         encoding: {
-          x: TIME_AXIS,
+          x: timeAxis(data),
           y: { field: 'millis', type: 'quantitative', title: 'milliseconds' },
           color: { field: 'percentile', type: 'nominal', title: null },
         },
@@ -216,7 +230,7 @@ export function runReportCharts(data: RunReportData): Chart[] {
             data: { values: data.recordsBehind },
             mark: { type: 'line', interpolate: 'step-after' },
             encoding: {
-              x: TIME_AXIS,
+              x: timeAxis(data),
               y: { field: 'records', type: 'quantitative', title: 'records behind' },
               color: { field: 'shard', type: 'nominal', title: 'shard' },
             },
@@ -225,7 +239,7 @@ export function runReportCharts(data: RunReportData): Chart[] {
             data: { values: data.millisBehindLatest },
             mark: { type: 'point', filled: true, size: 30 },
             encoding: {
-              x: TIME_AXIS,
+              x: timeAxis(data),
               y: { field: 'millis', type: 'quantitative', title: 'MillisBehindLatest (ms)' },
               color: { field: 'shard', type: 'nominal', title: 'shard' },
             },
@@ -236,13 +250,21 @@ export function runReportCharts(data: RunReportData): Chart[] {
     },
     {
       title: 'Throttled entries per second',
-      note: 'PutRecords entries Kinesis refused with ProvisionedThroughputExceededException (the producer retries them).',
+      note:
+        'PutRecords entries Kinesis refused with ProvisionedThroughputExceededException (the producer retries them)' +
+        (data.throttledEntries.some((t) => t.entries > 0) ? '.' : ': none in this run.'),
       spec: timeChart(data, {
         data: { values: data.throttledEntries },
         mark: { type: 'bar', color: '#e45756' },
         encoding: {
-          x: TIME_AXIS,
-          y: { field: 'entries', type: 'quantitative', title: 'entries', scale: { domainMin: 0 } },
+          x: timeAxis(data),
+          y: {
+            field: 'entries',
+            type: 'quantitative',
+            title: 'entries',
+            // With no throttling the axis still shows 0 to 1, not a single tick.
+            scale: data.throttledEntries.some((t) => t.entries > 0) ? { domainMin: 0 } : { domain: [0, 1] },
+          },
         },
       }),
     },
@@ -252,7 +274,7 @@ export function runReportCharts(data: RunReportData): Chart[] {
       spec: timeChart(data, {
         data: { values: data.backlog },
         mark: { type: 'area', interpolate: 'step-after', opacity: 0.7, color: '#72b7b2' },
-        encoding: { x: TIME_AXIS, y: { field: 'messages', type: 'quantitative', title: 'messages' } },
+        encoding: { x: timeAxis(data), y: { field: 'messages', type: 'quantitative', title: 'messages' } },
       }),
     },
     {
@@ -262,7 +284,7 @@ export function runReportCharts(data: RunReportData): Chart[] {
         data: { values: data.invocations },
         mark: { type: 'bar', height: 14, cornerRadius: 2 },
         encoding: {
-          x: { ...TIME_AXIS, field: 'start' },
+          x: timeAxis(data, 'start'),
           x2: { field: 'end' },
           y: { field: 'subtask', type: 'nominal', title: null },
           color: {
