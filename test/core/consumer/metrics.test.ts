@@ -7,6 +7,9 @@ import {
   type ConsumerMetricsSink,
 } from '../../../functions/core/consumer/metrics';
 import { PowertoolsMetricsSink } from '../../../functions/core/consumer/powertools-metrics';
+import { usePowertoolsMetrics } from '../../support/powertools-metrics';
+
+usePowertoolsMetrics();
 
 function shard(stream: string, shardId: string, figures: Partial<ShardRunSummary>): ShardRunSummary {
   return {
