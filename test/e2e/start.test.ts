@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { reportDataOf } from '../../local/report/html';
 import { renderRunReport, runReportData, type RunReportData } from '../../local/report/run-report';
@@ -144,9 +143,11 @@ interface Run {
   readonly stderr: string;
 }
 
-// The spawned runs write their logs and reports under a temporary directory of their own, removed after.
-const spawnedTmp = mkdtempSync(path.join(tmpdir(), 'skc-start-test-'));
-afterAll(() => rmSync(spawnedTmp, { recursive: true, force: true }));
+// Each spawned run's log directory (which holds its report), from its summary; removed after the tests.
+const logDirectories: string[] = [];
+afterAll(() => {
+  for (const directory of logDirectories) rmSync(directory, { recursive: true, force: true });
+});
 
 function run(
   command: string,
@@ -156,7 +157,7 @@ function run(
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: ROOT,
-      env: { ...process.env, CI: 'true', TMPDIR: spawnedTmp },
+      env: { ...process.env, CI: 'true' },
     });
     let stdout = '';
     let stderr = '';
@@ -166,7 +167,11 @@ function run(
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      const logs = /^ {2}logs {18}(.+)$/m.exec(stdout)?.[1] ?? /"logDirectory": "([^"]+)"/.exec(stdout)?.[1];
+      if (logs !== undefined) logDirectories.push(logs);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -181,7 +186,7 @@ describe('npm start as a command', () => {
     expect(result.stdout).toMatch(/^ {2}missing {16}0$/m);
     // The report's path is printed, and the file is one page with its charts.
     const report = /^ {2}report {17}(.+)$/m.exec(result.stdout)?.[1] as string;
-    expect(report.startsWith(spawnedTmp)).toBe(true);
+    expect(path.dirname(report)).toBe(logDirectories.at(-1));
     expect(readFileSync(report, 'utf8')).toMatch(/^<!doctype html>[\s\S]*<svg[\s\S]*<\/html>\n$/);
   }, 60_000);
 
@@ -211,9 +216,12 @@ describe('npm start as a command', () => {
     expect(result.stdout).toMatch(/^ {2}still queued {11}[\d,]+ \(stopped early/m);
   }, 90_000);
 
-  it('leaves nothing in the temporary directory but its logs and report', () => {
-    for (const entry of readdirSync(spawnedTmp)) expect(entry).toMatch(/^skc-start-/);
-    expect(existsSync(spawnedTmp)).toBe(true);
+  it('printed where each run left its logs, so the tests remove them', () => {
+    expect(logDirectories.length).toBeGreaterThanOrEqual(2);
+    for (const directory of logDirectories) {
+      expect(path.basename(directory)).toMatch(/^skc-start-/);
+      expect(existsSync(directory)).toBe(true);
+    }
   });
 
   it('prints only the summary as JSON on stdout with --json, progress on stderr', async () => {
