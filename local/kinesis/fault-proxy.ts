@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ITERATOR_PWD_IV, ITERATOR_PWD_KEY } from 'kinesalite/db';
 import { systemClock, type Clock, type Random } from '../../functions/core/time/clock';
 import { FaultSwitch } from '../shared/faults';
-import { withMillisBehindLatest } from './millis-behind-latest';
+import { DEFAULT_GET_RECORDS_LIMIT, withMillisBehindLatest } from './millis-behind-latest';
 import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server';
 import { KinesaliteRepairs, streamArnToName } from './kinesalite-repairs';
 import { errorReply, JSON_CONTENT_TYPE, jsonReply, TARGET_PREFIX, Upstream, type Reply } from './upstream';
@@ -281,7 +281,8 @@ export class KinesisFaultProxy {
     // Kinesalite stamps arrivals with the real time, so the lag is measured with it too, not the proxy's clock.
     const peek = (iterator: string) =>
       this.upstream.call(req, 'GetRecords', { ShardIterator: iterator, Limit: 1 });
-    return withMillisBehindLatest(await forwarded, peek, Date.now);
+    const limit = typeof input.Limit === 'number' ? input.Limit : DEFAULT_GET_RECORDS_LIMIT;
+    return withMillisBehindLatest(await forwarded, limit, peek, Date.now);
   }
 
   private takeLatency(call: KinesisCall): number {

@@ -5,9 +5,13 @@
  *
  * Kinesis's value is how far the response is behind the tip of the shard: 0 when nothing is left after
  * the records returned, else the time from the last record returned to now (the arrival time of the
- * next record when none was returned). Whether anything is left is one more GetRecords of Limit 1 at the
- * response's NextShardIterator, which reads nothing away: kinesalite's iterators carry their position.
+ * next record when none was returned). Kinesalite returns every record it has up to the call's Limit, so a
+ * page short of its Limit is at the tip; only after a full page is one more GetRecords of Limit 1 made at
+ * the response's NextShardIterator, which reads nothing away (kinesalite's iterators carry their position).
  */
+
+/** GetRecords' Limit when the call gives none. */
+export const DEFAULT_GET_RECORDS_LIMIT = 10_000;
 
 /** A GetRecords answer as the proxy holds it. */
 export interface GetRecordsReply {
@@ -34,6 +38,7 @@ const ARRIVAL = Buffer.from('"ApproximateArrivalTimestamp":');
  */
 export async function withMillisBehindLatest(
   reply: GetRecordsReply,
+  limit: number,
   peek: PeekRecord,
   nowMillis: () => number,
 ): Promise<GetRecordsReply> {
@@ -43,7 +48,7 @@ export async function withMillisBehindLatest(
   if (!field) return reply;
   const next = NEXT_SHARD_ITERATOR.exec(head)?.[1];
   let behind = 0;
-  if (next) {
+  if (next && countRecords(reply.body) >= limit) {
     const peeked = await peek(next);
     const ahead = peeked.status === 200 ? lastArrivalSeconds(peeked.body) : undefined;
     if (ahead !== undefined) {
@@ -69,4 +74,11 @@ export function lastArrivalSeconds(body: Buffer): number | undefined {
   const start = at + ARRIVAL.length;
   const value = Number.parseFloat(body.subarray(start, start + 32).toString('latin1'));
   return Number.isFinite(value) ? value : undefined;
+}
+
+/** How many records a GetRecords body holds (each has one ApproximateArrivalTimestamp). */
+export function countRecords(body: Buffer): number {
+  let count = 0;
+  for (let at = body.indexOf(ARRIVAL); at >= 0; at = body.indexOf(ARRIVAL, at + ARRIVAL.length)) count++;
+  return count;
 }

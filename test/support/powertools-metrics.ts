@@ -3,11 +3,9 @@
  * elsewhere), for tests that read the metrics a handler publishes.
  */
 export function usePowertoolsMetrics(): void {
-  let before: string | undefined;
-  beforeAll(() => {
-    before = process.env.POWERTOOLS_METRICS_DISABLED;
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-  });
+  // At once, not in a hook: a Metrics made while the file is loaded reads the variable then.
+  const before = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   afterAll(() => {
     if (before === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
     else process.env.POWERTOOLS_METRICS_DISABLED = before;
