@@ -1,6 +1,7 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { credentialsProvider, type CredentialsConfig } from './credentials';
+import { KinesisReadProtocol } from './kinesis-protocol';
 
 /** Where and how the runtime talks to AWS. */
 export interface AwsSettings {
@@ -34,6 +35,8 @@ type SdkClientConfig = {
   endpoint?: string;
   maxAttempts?: number;
   requestHandler: NodeHttpHandler;
+  /** Kinesis only: the SDK's protocol with the faster GetRecords parser (see kinesis-protocol.ts). */
+  protocol?: typeof KinesisReadProtocol;
 };
 
 const DEFAULT_MAX_ATTEMPTS: Partial<Record<ServiceName, number>> = { kinesis: 1 };
@@ -81,6 +84,7 @@ export class AwsClientFactory {
       ...(this.credentials ? { credentials: this.credentials } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+      ...(service === 'kinesis' ? { protocol: KinesisReadProtocol } : {}),
       // HTTP/1.1 everywhere: kinesalite and our local servers do not speak HTTP/2 (the SDK's HTTP/2
       // handler fails against kinesalite), and on AWS the Node handler is the default for these services.
       requestHandler: new NodeHttpHandler({

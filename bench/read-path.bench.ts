@@ -1,0 +1,306 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { KinesisClient, type GetRecordsOutput } from '@aws-sdk/client-kinesis';
+import { AwsClientFactory } from '../functions/core/aws/clients';
+import { jsonDeserializer } from '../functions/core/consumer/deserializers';
+import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../functions/core/consumer/engine';
+import { kinesisReadApi, type KinesisReadApi } from '../functions/core/consumer/kinesis-api';
+import { deaggregate } from '../functions/core/record-format/deaggregate';
+import { systemClock } from '../functions/core/time/clock';
+import { median, type BenchRow, type BenchSection } from './harness';
+import { readShape, type ReadShape } from './read-path/shapes';
+
+/**
+ * CPU per record of the consumer's read path, whole: the engine reading one shard through the SDK
+ * client (signing, the Node HTTP handler, response parsing) from a local server that answers every
+ * GetRecords with a pre-built response in Kinesis's own format, delivering to a handler that does
+ * nothing. Beside it, in the same run:
+ * - the bound: `deaggregate` plus the JSON deserializer over the same records, nothing else;
+ * - the engine alone, fed the parsed records from memory (no client);
+ * - the stock SDK client (its own response parsing).
+ * Everything is CPU time of this process (`process.cpuUsage`, user + system), not wall time; the
+ * server runs in a child process so its CPU is not counted. Medians of interleaved rounds.
+ */
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** Responses measured per round (after one unmeasured call). */
+const CALLS_PER_ROUND = 12;
+const ROUNDS = 7;
+const WARMUP_ROUNDS = 2;
+/** Kinesis's default read interval: 5 calls/s per shard. */
+const CALLS_PER_SECOND = 5;
+
+interface ShapeSpec {
+  readonly label: string;
+  readonly recordBytes: number;
+  readonly aggregated: boolean;
+  /** The shard's read rate the shape is sized for: each response holds rate / 5 calls/s. */
+  readonly shardMiBPerSecond: number;
+  /** Only for the shards-per-vCPU figure (no ratio rows). */
+  readonly sizingOnly?: boolean;
+  readonly minShardsPerVcpu?: number;
+}
+
+const SPECS: readonly ShapeSpec[] = [
+  { label: 'plain 100 B JSON', recordBytes: 100, aggregated: false, shardMiBPerSecond: 2 },
+  { label: 'plain 1 KiB JSON', recordBytes: KiB, aggregated: false, shardMiBPerSecond: 2 },
+  { label: 'aggregated 100 B JSON', recordBytes: 100, aggregated: true, shardMiBPerSecond: 2 },
+  { label: 'aggregated 1 KiB JSON', recordBytes: KiB, aggregated: true, shardMiBPerSecond: 2 },
+  {
+    label: 'aggregated 1 KiB JSON',
+    recordBytes: KiB,
+    aggregated: true,
+    shardMiBPerSecond: 1,
+    sizingOnly: true,
+    minShardsPerVcpu: 100,
+  },
+];
+
+/** CPU microseconds of this process, user plus system. */
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** Counts GetRecords calls and measures CPU from the start of call 2 to the start of call 2 + n. */
+class MeasuredApi implements KinesisReadApi {
+  private calls = 0;
+  private startedAt = 0;
+  cpuMicrosPerCall = 0;
+  recordsInWindow = 0;
+  private recordsAtStart = 0;
+  delivered = 0;
+
+  constructor(
+    private readonly inner: KinesisReadApi,
+    private readonly measuredCalls: number,
+    private readonly done: () => void,
+  ) {}
+
+  listShards: KinesisReadApi['listShards'] = (input, signal) => this.inner.listShards(input, signal);
+  getShardIterator: KinesisReadApi['getShardIterator'] = (input, signal) =>
+    this.inner.getShardIterator(input, signal);
+
+  getRecords(input: Parameters<KinesisReadApi['getRecords']>[0], signal?: AbortSignal) {
+    this.calls++;
+    if (this.calls === 2) {
+      this.startedAt = cpuMicros();
+      this.recordsAtStart = this.delivered;
+    } else if (this.calls === 2 + this.measuredCalls) {
+      this.cpuMicrosPerCall = (cpuMicros() - this.startedAt) / this.measuredCalls;
+      this.recordsInWindow = this.delivered - this.recordsAtStart;
+      this.done();
+    }
+    return this.inner.getRecords(input, signal);
+  }
+}
+
+const silent = new Logger({ logLevel: 'SILENT' });
+
+/** CPU microseconds per response of the engine reading `calls` responses through `api`. */
+async function engineRun(api: KinesisReadApi, shape: ReadShape): Promise<number> {
+  const controller = new AbortController();
+  const measured = new MeasuredApi(api, CALLS_PER_ROUND, () => controller.abort());
+  const engine = new ConsumerEngine<unknown>(
+    {
+      kinesis: measured,
+      checkpoints: { loadAll: async () => [], save: async () => ({ writes: 1 }) },
+      lease: () => ({
+        acquire: async () => undefined,
+        isHeld: async () => true,
+        release: async () => undefined,
+      }),
+      clock: systemClock,
+      random: Math.random,
+      logger: silent,
+    },
+    {
+      ...DEFAULT_ENGINE_SETTINGS,
+      // As fast as the client allows: no interval, no per-shard limits.
+      reader: {
+        ...DEFAULT_ENGINE_SETTINGS.reader,
+        intervalMillis: 0,
+        limits: { callsPerSecond: 1e9, bytesPerSecond: 1e15 },
+      },
+      streams: ['bench'],
+      initialPosition: { type: 'TRIM_HORIZON' },
+      deserializer: jsonDeserializer,
+      handler: (records) => {
+        measured.delivered += records.length;
+      },
+    },
+  );
+  const summary = await engine.run({
+    subtaskIndex: 0,
+    parallelism: 1,
+    deadline: Date.now() + 600_000,
+    signal: controller.signal,
+  });
+  if (summary.error) throw summary.error;
+  const expected = CALLS_PER_ROUND * shape.userRecords;
+  if (measured.recordsInWindow !== expected) {
+    throw new Error(
+      `${shape.label}: ${measured.recordsInWindow} records delivered in the window, expected ${expected}`,
+    );
+  }
+  return measured.cpuMicrosPerCall;
+}
+
+/** CPU microseconds per response of `deaggregate` plus the deserializer alone over the records. */
+function boundRun(shape: ReadShape): number {
+  let sink = 0;
+  const started = cpuMicros();
+  for (let call = 0; call < CALLS_PER_ROUND; call++) {
+    for (const record of shape.kinesisRecords) {
+      const users = deaggregate(record);
+      for (let i = 0; i < users.length; i++) {
+        const user = users[i]!;
+        const value = jsonDeserializer({
+          data: user.data,
+          partitionKey: user.partitionKey,
+          sequenceNumber: record.sequenceNumber!,
+          ...(user.subSequenceNumber !== undefined ? { subSequenceNumber: user.subSequenceNumber } : {}),
+          approximateArrivalTimestamp: record.approximateArrivalTimestamp!,
+          stream: 'bench',
+          shardId: 'shardId-000000000000',
+        });
+        if (value !== undefined) sink++;
+      }
+    }
+  }
+  const micros = (cpuMicros() - started) / CALLS_PER_ROUND;
+  if (sink !== CALLS_PER_ROUND * shape.userRecords) throw new Error('bound: records lost');
+  return micros;
+}
+
+/** The parsed response from memory: the engine without any client. */
+function memoryApi(shape: ReadShape): KinesisReadApi {
+  const response: GetRecordsOutput = {
+    Records: shape.records as GetRecordsOutput['Records'],
+    NextShardIterator: 'it-1',
+    MillisBehindLatest: 0,
+  };
+  return {
+    listShards: async () => ({
+      Shards: [
+        {
+          ShardId: 'shardId-000000000000',
+          HashKeyRange: { StartingHashKey: '0', EndingHashKey: '340282366920938463463374607431768211455' },
+          SequenceNumberRange: { StartingSequenceNumber: '1' },
+        },
+      ],
+    }),
+    getShardIterator: async () => ({ ShardIterator: 'it-0' }),
+    getRecords: async () => response,
+  };
+}
+
+class BenchServer {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly endpoint: string,
+  ) {}
+
+  static async start(): Promise<BenchServer> {
+    const child = fork(join(__dirname, 'read-path', 'server.ts'), { stdio: 'inherit' });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('message', (message: { type: string; port: number }) => resolve(message.port));
+    });
+    return new BenchServer(child, `http://127.0.0.1:${port}`);
+  }
+
+  async serve(body: Buffer, contentType = 'application/x-amz-json-1.1'): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.child.once('message', () => resolve());
+      this.child.send({ type: 'getRecords', body: body.toString('base64'), contentType });
+    });
+  }
+
+  stop(): void {
+    this.child.disconnect();
+  }
+}
+
+interface Path {
+  readonly name: string;
+  readonly api: KinesisReadApi;
+  readonly body?: (shape: ReadShape) => { body: Buffer; contentType?: string };
+}
+
+export async function run(): Promise<BenchSection> {
+  const server = await BenchServer.start();
+  const settings = {
+    region: 'us-east-1',
+    endpoint: server.endpoint,
+    credentials: { provider: 'BASIC' as const, accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
+  };
+  const ours = new AwsClientFactory(settings);
+  const { protocol: _ours, ...stockConfig } = ours.config('kinesis');
+  const stock = new KinesisClient(stockConfig);
+  try {
+    const paths: Path[] = [
+      { name: 'read path', api: kinesisReadApi(ours.client('kinesis', KinesisClient)) },
+      { name: 'stock SDK', api: kinesisReadApi(stock) },
+    ].filter((path) => !process.env.READ_PATH_CLIENT || path.name === process.env.READ_PATH_CLIENT);
+    const rows: BenchRow[] = [];
+    const notes: string[] = [];
+    const only = process.env.READ_PATH_ONLY;
+    for (const spec of SPECS.filter((s) => !only || `${s.label} ${s.shardMiBPerSecond}`.includes(only))) {
+      const shape = readShape(
+        spec.label,
+        spec.recordBytes,
+        spec.aggregated,
+        (spec.shardMiBPerSecond * MiB) / CALLS_PER_SECOND,
+      );
+      const samples: Record<string, number[]> = { bound: [], engine: [] };
+      for (const path of paths) samples[path.name] = [];
+      for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
+        const keep = round >= WARMUP_ROUNDS;
+        const bound = boundRun(shape);
+        const engine = await engineRun(memoryApi(shape), shape);
+        if (keep) samples.bound!.push(bound);
+        if (keep) samples.engine!.push(engine);
+        for (const path of paths) {
+          const { body, contentType } = path.body?.(shape) ?? { body: shape.json };
+          await server.serve(body, contentType);
+          const micros = await engineRun(path.api, shape);
+          if (keep) samples[path.name]!.push(micros);
+        }
+      }
+      const perCall = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+      const recordsPerCpuSecond = (micros: number) => (shape.userRecords / micros) * 1e6;
+      const mibPerCpuSecond = (micros: number) => (shape.bytes / MiB / micros) * 1e6;
+      for (const [name, micros] of Object.entries(perCall)) {
+        rows.push({
+          label: `${spec.label}: ${name}`,
+          value: recordsPerCpuSecond(micros),
+          unit: 'records/CPU-s',
+          also: { value: mibPerCpuSecond(micros), unit: 'MiB/CPU-s' },
+          ...(name === 'bound'
+            ? {}
+            : { anchor: { label: 'bound', value: recordsPerCpuSecond(perCall.bound!) } }),
+        });
+        if (name !== 'bound' && name !== 'engine') {
+          const shards = 1e6 / (micros * CALLS_PER_SECOND);
+          rows.push({
+            label: `${spec.label}: ${name}, shards per vCPU at ${spec.shardMiBPerSecond} MiB/s`,
+            value: shards,
+            unit: 'shards',
+          });
+        }
+      }
+      notes.push(
+        `${spec.label}: ${shape.records.length} Kinesis records, ${shape.userRecords} user records, ` +
+          `${(shape.bytes / KiB).toFixed(0)} KiB per response (${(shape.json.length / KiB).toFixed(0)} KiB of JSON)`,
+      );
+    }
+    return { title: 'Read path: CPU per record through the whole client stack', rows, notes };
+  } finally {
+    stock.destroy();
+    ours.destroy();
+    server.stop();
+  }
+}
