@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 function withoutMetadata(output: GetRecordsOutput): GetRecordsOutput {
-  const { $metadata, ...rest } = output;
+  const { $metadata: _metadata, ...rest } = output as GetRecordsOutput & { $metadata?: unknown };
   return rest as GetRecordsOutput;
 }
 
