@@ -160,6 +160,25 @@ describe('GetRecords through KinesisReadProtocol', () => {
     expect(fast.Records![0]!.PartitionKey).toBe('a"bé');
   });
 
+  it('returns records that keep their bytes after later responses reuse the receive buffer', async () => {
+    const page = (text: string) =>
+      JSON.stringify({
+        Records: [
+          { SequenceNumber: SEQUENCE, ApproximateArrivalTimestamp: 1, Data: b64(text), PartitionKey: text },
+        ],
+        NextShardIterator: text,
+      });
+    answer = { status: 200, body: page('first'.repeat(10_000)) };
+    const first = await ours.send(new GetRecordsCommand({ ShardIterator: 'it' }));
+    for (const text of ['second', 'third'.repeat(20_000), 'fourth']) {
+      answer = { status: 200, body: page(text) };
+      await ours.send(new GetRecordsCommand({ ShardIterator: 'it' }));
+    }
+    expect(Buffer.from(first.Records![0]!.Data!).toString()).toBe('first'.repeat(10_000));
+    expect(first.Records![0]!.PartitionKey).toBe('first'.repeat(10_000));
+    expect(first.NextShardIterator).toBe('first'.repeat(10_000));
+  });
+
   it('gives a body it cannot read to the SDK parser, which fails it the same way', async () => {
     answer = { status: 200, body: '{"Records":[{"Data":' };
     const fast = await ours.send(new GetRecordsCommand({ ShardIterator: 'it' })).catch((e: unknown) => e);
