@@ -26,18 +26,22 @@ const SHARD_ITERATOR = Buffer.from('{"ShardIterator":"it-0"}');
 
 const server = createServer((request, response) => {
   const target = String(request.headers['x-amz-target'] ?? '');
-  // Drain the request body; what it asks for does not change the answer.
-  request.resume();
+  const operation = target.slice(target.indexOf('.') + 1);
+  // Only PutRecords needs its request read (to answer each record); other bodies are drained.
+  const chunks: Buffer[] = [];
+  if (operation === 'PutRecords') request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  else request.resume();
   request.on('end', () => {
-    const operation = target.slice(target.indexOf('.') + 1);
     const body =
-      operation === 'GetRecords'
-        ? getRecordsBody
-        : operation === 'ListShards'
-          ? LIST_SHARDS
-          : operation === 'GetShardIterator'
-            ? SHARD_ITERATOR
-            : undefined;
+      operation === 'PutRecords'
+        ? putRecordsAnswer(Buffer.concat(chunks))
+        : operation === 'GetRecords'
+          ? getRecordsBody
+          : operation === 'ListShards'
+            ? LIST_SHARDS
+            : operation === 'GetShardIterator'
+              ? SHARD_ITERATOR
+              : undefined;
     if (!body) {
       response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
       response.end(JSON.stringify({ __type: 'UnknownOperationException', message: operation }));
@@ -52,6 +56,18 @@ const server = createServer((request, response) => {
   });
 });
 server.keepAliveTimeout = 60_000;
+
+/** Every record accepted, in order. */
+function putRecordsAnswer(request: Buffer): Buffer {
+  const count = (JSON.parse(request.toString()) as { Records: unknown[] }).Records.length;
+  const records = Array.from({ length: count }, (_, i) => ({
+    SequenceNumber: String(
+      49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n + BigInt(i),
+    ),
+    ShardId: 'shardId-000000000000',
+  }));
+  return Buffer.from(JSON.stringify({ FailedRecordCount: 0, Records: records }));
+}
 
 process.on('message', (message: { type: string; body?: string; contentType?: string }) => {
   if (message.type === 'getRecords') {

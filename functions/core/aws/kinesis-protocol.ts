@@ -1,8 +1,17 @@
 import { AwsJson1_1Protocol } from '@aws-sdk/core/protocols';
-import type { HttpResponse, MetadataBearer, OperationSchema, SerdeFunctions } from '@smithy/types';
+import type { PutRecordsInput } from '@aws-sdk/client-kinesis';
+import type {
+  HttpRequest,
+  HttpResponse,
+  MetadataBearer,
+  OperationSchema,
+  SerdeFunctions,
+} from '@smithy/types';
 import { parseGetRecordsJson } from './get-records-json';
+import { putRecordsBody } from './put-records-json';
 
 type DeserializeContext = Parameters<AwsJson1_1Protocol['deserializeResponse']>[1];
+type SerializeContext = Parameters<AwsJson1_1Protocol['serializeRequest']>[2];
 
 /** Receive buffers kept for reuse: enough for a few shards' calls landing at once. */
 const POOLED_RECEIVE_BUFFERS = 2;
@@ -26,6 +35,23 @@ const INITIAL_RECEIVE_BYTES = 64 * 1024;
  */
 export class KinesisReadProtocol extends AwsJson1_1Protocol {
   private readonly receiveBuffers: Buffer[] = [];
+
+  /** PutRecords bodies written by `putRecordsBody`; every other request is the SDK's. */
+  override async serializeRequest<Input extends object>(
+    operationSchema: OperationSchema,
+    input: Input,
+    context: SerializeContext,
+  ): Promise<HttpRequest> {
+    const records = operationSchema.name === 'PutRecords' ? (input as PutRecordsInput).Records : undefined;
+    if (!Array.isArray(records) || records.length === 0) {
+      return super.serializeRequest(operationSchema, input, context);
+    }
+    const request = await super.serializeRequest(operationSchema, { ...input, Records: [] }, context);
+    const body = putRecordsBody(records, request.body as string | Uint8Array);
+    if (body === undefined) return super.serializeRequest(operationSchema, input, context);
+    request.body = body;
+    return request;
+  }
 
   override async deserializeResponse<Output extends MetadataBearer>(
     operationSchema: OperationSchema,

@@ -30,14 +30,18 @@ interface Answer {
 
 let server: Server;
 let answer: Answer = { status: 200, body: '{}' };
+/** The last request body the server received. */
+let received = Buffer.alloc(0);
 let ours: KinesisClient;
 let stock: KinesisClient;
 let factory: AwsClientFactory;
 
 beforeAll(async () => {
   server = createServer((request, response) => {
-    request.resume();
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      received = Buffer.concat(chunks);
       response.writeHead(answer.status, {
         'content-type': 'application/x-amz-json-1.1',
         'x-amzn-requestid': 'test-request',
@@ -290,5 +294,44 @@ describe('GetRecords from kinesalite through KinesisReadProtocol', () => {
       sdk.destroy();
       await kinesalite.close();
     }
+  });
+});
+
+describe('PutRecords through KinesisReadProtocol', () => {
+  it('sends the body the SDK would send, for any records', async () => {
+    const entry = fc.record(
+      {
+        PartitionKey: fc.string({ minLength: 1, maxLength: 30, unit: 'grapheme' }),
+        Data: fc.uint8Array({ maxLength: 2000 }),
+        ExplicitHashKey: fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }).map(String),
+      },
+      { requiredKeys: ['PartitionKey', 'Data'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(entry, { minLength: 1, maxLength: 30 }),
+        fc.boolean(),
+        async (records, arn) => {
+          const input = {
+            Records: records,
+            ...(arn
+              ? { StreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s' }
+              : { StreamName: 's "q"' }),
+          };
+          answer = { status: 200, body: '{"FailedRecordCount":0,"Records":[]}' };
+          await ours.send(new PutRecordsCommand(input));
+          const fast = received;
+          await stock.send(new PutRecordsCommand(input));
+          expect(JSON.parse(fast.toString())).toEqual(JSON.parse(received.toString()));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('leaves a PutRecords call without records to the SDK', async () => {
+    answer = { status: 200, body: '{"FailedRecordCount":0,"Records":[]}' };
+    await ours.send(new PutRecordsCommand({ StreamName: 's', Records: [] }));
+    expect(JSON.parse(received.toString())).toEqual({ StreamName: 's', Records: [] });
   });
 });
