@@ -43,10 +43,15 @@ interface ShapeSpec {
   /** Only for the shards-per-vCPU figure (no ratio rows). */
   readonly sizingOnly?: boolean;
   readonly minShardsPerVcpu?: number;
+  /** Target: the read path at least this many times the stock SDK path. */
+  readonly minTimesStock?: number;
 }
 
+/** Target: the read path within this factor of the bound's CPU per record. */
+const MAX_TIMES_BOUND = 1.5;
+
 const SPECS: readonly ShapeSpec[] = [
-  { label: 'plain 100 B JSON', recordBytes: 100, aggregated: false, shardMiBPerSecond: 2 },
+  { label: 'plain 100 B JSON', recordBytes: 100, aggregated: false, shardMiBPerSecond: 2, minTimesStock: 3 },
   { label: 'plain 1 KiB JSON', recordBytes: KiB, aggregated: false, shardMiBPerSecond: 2 },
   { label: 'aggregated 100 B JSON', recordBytes: 100, aggregated: true, shardMiBPerSecond: 2 },
   { label: 'aggregated 1 KiB JSON', recordBytes: KiB, aggregated: true, shardMiBPerSecond: 2 },
@@ -275,30 +280,53 @@ export async function run(): Promise<BenchSection> {
       const perCall = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
       const recordsPerCpuSecond = (micros: number) => (shape.userRecords / micros) * 1e6;
       const mibPerCpuSecond = (micros: number) => (shape.bytes / MiB / micros) * 1e6;
-      for (const [name, micros] of Object.entries(perCall)) {
-        rows.push({
-          label: `${spec.label}: ${name}`,
-          value: recordsPerCpuSecond(micros),
-          unit: 'records/CPU-s',
-          also: { value: mibPerCpuSecond(micros), unit: 'MiB/CPU-s' },
-          ...(name === 'bound'
-            ? {}
-            : { anchor: { label: 'bound', value: recordsPerCpuSecond(perCall.bound!) } }),
-        });
-        if (name !== 'bound' && name !== 'engine') {
-          const shards = 1e6 / (micros * CALLS_PER_SECOND);
-          rows.push({
-            label: `${spec.label}: ${name}, shards per vCPU at ${spec.shardMiBPerSecond} MiB/s`,
-            value: shards,
-            unit: 'shards',
-          });
-        }
+      const bound = { label: 'bound', value: recordsPerCpuSecond(perCall.bound!) };
+      const row = (
+        label: string,
+        micros: number,
+        anchor?: BenchRow['anchor'],
+        minRatio?: number,
+      ): BenchRow => ({
+        label: `${spec.label}: ${label}`,
+        value: recordsPerCpuSecond(micros),
+        unit: 'records/CPU-s',
+        also: { value: mibPerCpuSecond(micros), unit: 'MiB/CPU-s' },
+        ...(anchor ? { anchor } : {}),
+        ...(minRatio !== undefined ? { target: { minRatio } } : {}),
+      });
+      const shardsPerVcpu = (micros: number) => 1e6 / (micros * CALLS_PER_SECOND);
+      if (!spec.sizingOnly) {
+        rows.push(
+          row('bound (deaggregate + JSON deserializer)', perCall.bound!),
+          row('engine alone, records from memory', perCall.engine!, bound),
+          row('read path (engine + this client)', perCall['read path']!, bound, 1 / MAX_TIMES_BOUND),
+          row(
+            'read path vs stock SDK client',
+            perCall['read path']!,
+            { label: 'stock SDK', value: recordsPerCpuSecond(perCall['stock SDK']!) },
+            spec.minTimesStock,
+          ),
+        );
       }
+      rows.push({
+        label: `${spec.label}: shards per vCPU at ${spec.shardMiBPerSecond} MiB/s each`,
+        value: shardsPerVcpu(perCall['read path']!),
+        unit: 'shards',
+        anchor: { label: 'stock SDK', value: shardsPerVcpu(perCall['stock SDK']!) },
+        ...(spec.minShardsPerVcpu !== undefined ? { target: { minValue: spec.minShardsPerVcpu } } : {}),
+      });
       notes.push(
         `${spec.label}: ${shape.records.length} Kinesis records, ${shape.userRecords} user records, ` +
           `${(shape.bytes / KiB).toFixed(0)} KiB per response (${(shape.json.length / KiB).toFixed(0)} KiB of JSON)`,
       );
     }
+    notes.push(
+      `CPU time of this process (process.cpuUsage, user + system), median of ${ROUNDS} interleaved rounds ` +
+        `of ${CALLS_PER_ROUND} GetRecords calls each, after ${WARMUP_ROUNDS} warm-up rounds; the server is a ` +
+        'child process, so its CPU is not counted',
+      `shards per vCPU: one CPU-second over the CPU of ${CALLS_PER_SECOND} calls a second, each returning ` +
+        'the shard rate / 5 (the default 200 ms interval)',
+    );
     return { title: 'Read path: CPU per record through the whole client stack', rows, notes };
   } finally {
     stock.destroy();
