@@ -23,6 +23,10 @@ import { readShape, type ReadShape } from './read-path/shapes';
  * - the stock SDK client (its own response parsing).
  * Everything is CPU time of this process (`process.cpuUsage`, user + system), not wall time; the
  * server runs in a child process so its CPU is not counted. Medians of interleaved rounds.
+ *
+ * For profiling one case (`node --cpu-prof --import tsx ...`): READ_PATH_ONLY=<text> keeps the shapes
+ * whose label and rate contain it ("aggregated 1 KiB JSON 2"), READ_PATH_CLIENT=<name> one client
+ * ("read path" or "stock SDK"); the ratio rows then need both clients.
  */
 
 const KiB = 1024;
@@ -234,7 +238,6 @@ class BenchServer {
 interface Path {
   readonly name: string;
   readonly api: KinesisReadApi;
-  readonly body?: (shape: ReadShape) => { body: Buffer; contentType?: string };
 }
 
 export async function run(): Promise<BenchSection> {
@@ -271,8 +274,7 @@ export async function run(): Promise<BenchSection> {
         if (keep) samples.bound!.push(bound);
         if (keep) samples.engine!.push(engine);
         for (const path of paths) {
-          const { body, contentType } = path.body?.(shape) ?? { body: shape.json };
-          await server.serve(body, contentType);
+          await server.serve(shape.json);
           const micros = await engineRun(path.api, shape);
           if (keep) samples[path.name]!.push(micros);
         }
