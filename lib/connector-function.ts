@@ -35,16 +35,24 @@ export function connectorBundling(define: Readonly<Record<string, string>>): nod
   };
 }
 
-/** The entry file of a built-in handler, from the TypeScript sources or the compiled package. */
+/**
+ * The entry file of a built-in handler. The TypeScript source comes first, in the repository (`lib/`
+ * beside `functions/`) and in the installed package (`dist/lib/` two levels under the `functions/`
+ * sources it ships): esbuild bundles ES module sources with tree shaking, so a deployment's `define`
+ * leaves the clients it never uses out, where the compiled CommonJS would pull every client in.
+ */
 export function builtInEntry(handler: 'consumer' | 'producer'): string {
-  const base = path.join(__dirname, '..', 'functions', handler, 'handler');
-  for (const extension of ['.ts', '.js']) {
-    if (fs.existsSync(base + extension)) return base + extension;
-  }
+  const candidates = [
+    path.join(__dirname, '..', 'functions', handler, 'handler.ts'),
+    path.join(__dirname, '..', '..', 'functions', handler, 'handler.ts'),
+    path.join(__dirname, '..', 'functions', handler, 'handler.js'),
+  ];
+  const found = candidates.find((file) => fs.existsSync(file));
+  if (found) return found;
   throw configError(
     'connector',
     'entry',
-    `the built-in ${handler} handler is missing at ${base}.ts or .js; reinstall the package.`,
+    `the built-in ${handler} handler is missing (looked for ${candidates.join(', ')}); reinstall the package.`,
   );
 }
 
