@@ -33,6 +33,7 @@ interface Lockfile {
 interface Manifest {
   name: string;
   version: string;
+  bin?: Record<string, string>;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -50,15 +51,21 @@ function resolve(packages: Record<string, LockEntry>, from: string, name: string
 }
 
 /**
- * The lockfile of a project whose `dependencies` are `rootDependencies` (their versions those of the
- * repository's lockfile) and the tarball `tarballName` of the package `manifest`, which lies beside it.
+ * The lockfile of the project `project` (its package.json), in `scratchDir`, whose dependency on the
+ * package `manifest` is the tarball `tarballName` beside it, and whose other dependencies the
+ * repository's lockfile has (npm ci fails if a version there does not satisfy the project's range).
  */
 export function scratchLockfile(options: {
   readonly repositoryLockfile: string;
   readonly scratchDir: string;
   readonly tarballName: string;
   readonly manifest: Manifest;
-  readonly rootDependencies: Record<string, string>;
+  readonly project: {
+    readonly name: string;
+    readonly version: string;
+    readonly dependencies: Record<string, string>;
+    readonly devDependencies?: Record<string, string>;
+  };
 }): Lockfile {
   const repo = JSON.parse(readFileSync(options.repositoryLockfile, 'utf8')) as Lockfile;
   const source = repo.packages;
@@ -69,6 +76,8 @@ export function scratchLockfile(options: {
     version: manifest.version,
     resolved: `file:${options.tarballName}`,
     integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`,
+    // npm ci links a package's commands from its lockfile entry.
+    ...(manifest.bin ? { bin: manifest.bin } : {}),
     ...(manifest.dependencies ? { dependencies: manifest.dependencies } : {}),
     ...(manifest.optionalDependencies ? { optionalDependencies: manifest.optionalDependencies } : {}),
     ...(manifest.peerDependencies ? { peerDependencies: manifest.peerDependencies } : {}),
@@ -89,7 +98,9 @@ export function scratchLockfile(options: {
       queue.push(found);
     }
   };
-  for (const name of [...Object.keys(options.rootDependencies), manifest.name]) visit('', name, false);
+  const { project } = options;
+  const roots = { ...project.dependencies, ...project.devDependencies };
+  for (const name of Object.keys(roots)) visit('', name, false);
   while (queue.length > 0) {
     const at = queue.shift() as string;
     const entry = kept[at] as LockEntry;
@@ -101,9 +112,10 @@ export function scratchLockfile(options: {
   }
   const packages: Record<string, LockEntry> = {
     '': {
-      name: 'scratch',
-      version: '0.0.0',
-      dependencies: { ...options.rootDependencies, [manifest.name]: `file:${options.tarballName}` },
+      name: project.name,
+      version: project.version,
+      dependencies: project.dependencies,
+      ...(project.devDependencies ? { devDependencies: project.devDependencies } : {}),
     },
   };
   for (const [at, entry] of Object.entries(kept).sort(([a], [b]) => a.localeCompare(b))) {
@@ -111,5 +123,5 @@ export function scratchLockfile(options: {
     const { dev: _dev, devOptional: _devOptional, peer: _peer, ...rest } = entry;
     packages[at] = rest;
   }
-  return { name: 'scratch', version: '0.0.0', lockfileVersion: 3, requires: true, packages };
+  return { name: project.name, version: project.version, lockfileVersion: 3, requires: true, packages };
 }
