@@ -121,6 +121,11 @@ export {
   type DeaggregationWarning,
   type DeaggregationWarningReason,
 } from './core/record-format/deaggregate';
+export {
+  decimalToHashKeyHex,
+  hashKeyHexToDecimal,
+  partitionKeyToHashKeyHex,
+} from './core/record-format/hash-key';
 export { ShardMap, type ListedShard, type ShardRange } from './core/record-format/shard-map';
 
 // Configuration: the loaders and what they return.

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CONNECTOR_ESBUILD_OPTIONS } from './bundling';
+import { CONNECTOR_ESBUILD_OPTIONS, RUNTIME_SOURCE_CONDITIONS } from './bundling';
 import { configError } from './validation';
 
 /**
@@ -29,6 +29,7 @@ export function connectorBundling(define: Readonly<Record<string, string>>): nod
     mainFields: [...options.mainFields],
     externalModules: [...options.external],
     define: { ...define },
+    esbuildArgs: { '--conditions': RUNTIME_SOURCE_CONDITIONS.join(',') },
     forceDockerBundling: false,
     sourceMap: false,
     logLevel: nodejs.LogLevel.WARNING,

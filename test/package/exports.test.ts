@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { RUNTIME_SOURCE_CONDITIONS } from '../../lib/bundling';
 
 const ROOT = path.join(__dirname, '..', '..');
 const API_DOC = readFileSync(path.join(ROOT, 'docs', 'api.md'), 'utf8');
@@ -73,10 +74,20 @@ describe.each(ENTRY_POINTS)('the $heading entry point', ({ heading, file, export
 
   it('is the file package.json exports under its import path', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-      exports: Record<string, { types: string; default: string }>;
+      exports: Record<string, Record<string, string>>;
     };
     const compiled = `./dist/${file.replace(/\.ts$/, '')}`;
-    expect(pkg.exports[exportKey]).toEqual({ types: `${compiled}.d.ts`, default: `${compiled}.js` });
+    expect(pkg.exports[exportKey]).toMatchObject({ types: `${compiled}.d.ts`, default: `${compiled}.js` });
+  });
+});
+
+describe('the runtime source condition', () => {
+  it("resolves the runtime to its TypeScript sources under the constructs' bundling condition", () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, Record<string, string>>;
+    };
+    const [condition] = RUNTIME_SOURCE_CONDITIONS;
+    expect(pkg.exports['./runtime']?.[condition]).toBe('./functions/index.ts');
   });
 });
 

@@ -38,8 +38,8 @@ export class OrdersStack extends Stack {
 
     // Your services send with ProducerClient (src/send-orders.ts) to this queue, naming the stream.
     new CfnOutput(this, 'ProducerQueueUrl', { value: producer.queue.queueUrl });
-    streams.streams.forEach((stream, index) =>
-      new CfnOutput(this, `StreamName${index}`, { value: stream.streamName }),
+    streams.streams.forEach(
+      (stream, index) => new CfnOutput(this, `StreamName${index}`, { value: stream.streamName }),
     );
   }
 }
