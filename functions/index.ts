@@ -8,10 +8,12 @@ export {
   createConsumerHandler,
   createLambdaTargetHandler,
   type ConsumerHandlerOptions,
-  type ConsumerInvocationResult,
-  type ConsumerLambdaHandler,
-  type ScheduledConsumerEvent,
-} from './core/consumer/handler-factory';
+} from './consumer/handler-factory';
+export type {
+  ConsumerInvocationResult,
+  ConsumerLambdaHandler,
+  ScheduledConsumerEvent,
+} from './consumer/schedule-event';
 export type { ConsumerCode } from './core/consumer/engine-config';
 export {
   createProducerHandler,
@@ -40,7 +42,8 @@ export {
 } from './core/consumer/deserializers';
 export { uniformShardAssigner, type ShardAssigner } from './core/consumer/assigner';
 export type { RunSummary, ShardRunSummary, ShardStatus } from './core/consumer/engine';
-export type { ConsumerMetricsSink, ConsumerMetricUnit } from './core/consumer/metrics';
+export type { ConsumerMetricsSink } from './consumer/metrics';
+export type { ConsumerMetricUnit } from './core/consumer/metrics';
 export type { MetricUnit } from './core/metrics';
 export type {
   LambdaTargetEvent,
@@ -96,7 +99,8 @@ export {
   type PutRecordsInput,
   type PutRecordsOutput,
 } from './core/producer/kinesis-api';
-export { PRODUCER_SERVICE, producerPowertoolsMetrics } from './core/producer/metrics';
+export { PRODUCER_SERVICE } from './core/producer/metrics';
+export { producerPowertoolsMetrics } from './producer/metrics';
 export type { FailureKind, RecordOutcome, WriteStats } from './core/producer/writer';
 export type { ProducerLogger } from './core/producer/logger';
 export type { ProducerRuntimeOptions } from './core/producer/options';

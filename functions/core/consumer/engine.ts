@@ -16,7 +16,6 @@ import type { RecordDeserializer } from './deserializers';
 import { listShards } from './discovery';
 import type { KinesisReadApi } from './kinesis-api';
 import { DEFAULT_SHARD_READ_LIMITS } from './rate-limit';
-import { putRunMetrics, type ConsumerMetricsSink } from './metrics';
 import type { OnFailureDestination } from './on-failure';
 import { ShardReader, type ShardReaderSettings, type ShardReaderStats } from './shard-reader';
 import type { BatchHandler, ShardDescription, StartingPosition, TimestampAssigner } from './types';
@@ -92,8 +91,6 @@ export interface ConsumerEngineDependencies {
   readonly logger: Logger;
   /** Where records that keep failing go. @default - none: such a record stops its shard */
   readonly onFailure?: OnFailureDestination;
-  /** Receives each run's figures at its end. */
-  readonly metrics?: ConsumerMetricsSink;
 }
 
 export interface RunRequest {
@@ -254,7 +251,6 @@ class SubtaskRun<T> {
       }
     }
     const summary = this.summary();
-    if (this.deps.metrics) putRunMetrics(summary, this.deps.metrics);
     this.logger.info('Subtask run ended', {
       subtaskIndex,
       stoppedBy: summary.stoppedBy,

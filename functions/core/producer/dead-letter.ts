@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } f
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
 import { describeError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
-import type { ProducerMessage, Rejection } from './message-contract';
+import { attributeBytes, type ProducerMessage, type Rejection } from './message-contract';
 
 /** A message the producer cannot use, and why. */
 export interface DeadLetter {
@@ -149,15 +149,4 @@ function truncateUtf8(text: string, maxBytes: number): string {
   let cut = text.slice(0, maxBytes);
   while (Buffer.byteLength(cut) > maxBytes) cut = cut.slice(0, -1);
   return cut;
-}
-
-/** Bytes SQS counts for message attributes: names, data types and values. */
-export function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(attributes)) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
-    bytes += value.StringValue !== undefined ? Buffer.byteLength(value.StringValue) : 0;
-    bytes += value.BinaryValue?.length ?? 0;
-  }
-  return bytes;
 }

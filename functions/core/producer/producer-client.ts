@@ -8,8 +8,8 @@ import {
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
 import { describeError, ValidationError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
-import { attributeBytes } from './dead-letter';
 import {
+  attributeBytes,
   checkExplicitHashKey,
   checkPartitionKey,
   checkStreamName,
