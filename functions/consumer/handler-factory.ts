@@ -3,7 +3,8 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { AwsClientFactory } from '../core/aws/clients';
 import { toAwsSettings } from '../core/config/aws-config';
 import { consumerConfigFromEnv } from '../core/config/consumer-config';
-import type { ConsumerConfig } from '../core/config/consumer-settings';
+import { CONSUMER_SETTINGS, type ConsumerConfig } from '../core/config/consumer-settings';
+import { invalidMessage, type Setting } from '../core/config/validate';
 import { ConsumerEngine } from '../core/consumer/engine';
 import { engineOptionsFromConfig, type ConsumerCode } from '../core/consumer/engine-config';
 import { kinesisReadApi } from '../core/consumer/kinesis-api';
@@ -44,12 +45,12 @@ export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handle
   readonly random?: Random;
   /**
    * The SSM lease's settle delay: longer than any SSM call of a contender may take from its read of the
-   * lease to its write. @default 2000
+   * lease to its write. @default - the configuration's `consumer.lease.settlemillis`
    */
   readonly leaseSettleMillis?: number;
   /**
    * Time kept back from the function's remaining time after reading stops, for the last delivery, the
-   * last checkpoint and the lease release. @default 5000
+   * last checkpoint and the lease release. @default - the configuration's `consumer.shutdown.reservemillis`
    */
   readonly shutdownReserveMillis?: number;
   /**
@@ -117,8 +118,18 @@ function buildHandler<T>(
   const logger = options.logger ?? new Logger({ serviceName: CONSUMER_SERVICE });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const settleMillis = options.leaseSettleMillis ?? 2000;
-  const reserveMillis = options.shutdownReserveMillis ?? 5000;
+  const settleMillis = checkedOption(
+    CONSUMER_SETTINGS.leaseSettleMillis,
+    'leaseSettleMillis',
+    options.leaseSettleMillis,
+    config.leaseSettleMillis,
+  );
+  const reserveMillis = checkedOption(
+    CONSUMER_SETTINGS.shutdownReserveMillis,
+    'shutdownReserveMillis',
+    options.shutdownReserveMillis,
+    config.shutdownReserveMillis,
+  );
   const aws = new AwsClientFactory(toAwsSettings(config.aws));
   const engineOptions = engineOptionsFromConfig(config, {
     handler,
@@ -194,4 +205,18 @@ function buildHandler<T>(
       throw error;
     }
   };
+}
+
+/** A handler option that overrides a setting, held to the setting's own range. */
+function checkedOption(
+  spec: Setting<number>,
+  option: string,
+  value: number | undefined,
+  configured: number,
+): number {
+  if (value === undefined) return configured;
+  if (spec.kind.parse(value, false) === undefined) {
+    throw new ConfigurationError(invalidMessage(option, spec.kind.allowed, value), spec.key);
+  }
+  return value;
 }

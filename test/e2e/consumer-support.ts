@@ -228,7 +228,8 @@ export function testConsumer(options: TestConsumerOptions): ConsumerEngine<strin
       initialPosition: { type: 'TRIM_HORIZON' },
       reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 20 },
       discoveryIntervalMillis: 100,
-      checkpointIntervalMillis: 100,
+      // The smallest interval consumer.checkpoint.intervalmillis allows.
+      checkpointIntervalMillis: 1000,
       deserializer: stringDeserializer,
       handler: (records) => collector.add(records),
       ...engineOptions,

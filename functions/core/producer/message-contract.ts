@@ -267,6 +267,9 @@ function truncate(text: string, max = 80): string {
   return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
 }
 
+/** SQS's largest message, body and attributes together (a queue's MaximumMessageSize may be lower). */
+export const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
+
 /** Bytes SQS counts for message attributes: names, data types and values. */
 export function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {
   let bytes = 0;
