@@ -184,7 +184,7 @@ describe('the packed package, installed and used as a user would', () => {
 
   it("type-checks the example against the package's declarations", async () => {
     await expect(typecheck).resolves.toBe('');
-  });
+  }, 240_000);
 
   it('builds handlers from serverless-kinesis-connector/runtime: the consumer and a routed producer', () => {
     // Each loads its settings from the environment when its module loads, and each refuses the other's
