@@ -34,6 +34,11 @@ export interface ShardDeliveryOptions<T> {
   readonly onFailure?: OnFailureDestination;
   /** The subtask's watermark now, for the batch context. */
   readonly watermark?: () => number | undefined;
+  /**
+   * Counts a record's event time once it is delivered (or reported), never when it is only read: a
+   * record still waiting in a batch or a retry must hold the watermark back.
+   */
+  readonly observe?: (eventTimeMillis: number) => void;
 }
 
 /** A record's identity and bytes, for the on-failure message of a record that failed to deserialize. */
@@ -259,6 +264,7 @@ export class ShardDelivery<T> {
       error: describeError(outcome.error),
     });
     this.recordsSentToOnFailure += failed.length;
+    this.observeThrough(batch, hi);
     batch.done = hi;
     this.committedPosition = batch.positions[hi - 1];
   }
@@ -333,8 +339,16 @@ export class ShardDelivery<T> {
   private commit(batch: Batch<T>, end: number): void {
     if (end <= batch.done) return;
     this.recordsDelivered += end - batch.done;
+    this.observeThrough(batch, end);
     batch.done = end;
     this.committedPosition = batch.positions[end - 1];
+  }
+
+  private observeThrough(batch: Batch<T>, end: number): void {
+    const observe = this.options.observe;
+    if (!observe) return;
+    for (let i = batch.done; i < end; i++)
+      observe((batch.records[i] as ConsumerRecord<T>).eventTime.getTime());
   }
 }
 

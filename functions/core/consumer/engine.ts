@@ -366,6 +366,7 @@ class SubtaskRun<T> {
         logger: this.logger,
         signal: this.stop.signal,
         watermark: () => this.watermarks.current(),
+        observe: (eventTime) => watermark.observe(eventTime),
         ...(deps.onFailure ? { onFailure: deps.onFailure } : {}),
       },
       checkpoint,

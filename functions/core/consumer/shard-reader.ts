@@ -41,7 +41,7 @@ export interface ShardReaderOptions<T> {
   readonly deserializer: RecordDeserializer<T>;
   /** Gives each record its event time; the arrival time when absent. */
   readonly timestampAssigner?: TimestampAssigner<T>;
-  /** Where the shard's event-time progress goes. */
+  /** Where the shard's activity goes (its event times are counted by delivery, once delivered). */
   readonly watermark?: ShardWatermark;
   readonly settings: ShardReaderSettings;
   readonly clock: Clock;
@@ -225,7 +225,6 @@ export class ShardReader<T> {
             if (sub !== undefined) delivered.subSequenceNumber = sub;
             if (user.explicitHashKey) delivered.explicitHashKey = user.explicitHashKey;
             if (timestampAssigner) delivered.eventTime = eventTimeOf(timestampAssigner(delivered));
-            watermark?.observe(delivered.eventTime.getTime());
           }
         } catch (error) {
           await delivery.reject(
