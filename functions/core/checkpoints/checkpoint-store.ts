@@ -1,3 +1,5 @@
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+
 /**
  * How far one shard has been consumed.
  * - `sequence` without `subSequenceNumber`: the record with that sequence number, all of it, is delivered
@@ -84,4 +86,18 @@ export interface OperatorLease extends SubtaskLease {
   holder(): Promise<LeaseHolder | undefined>;
   /** Like `acquire`, but a live holder does not stop it. */
   takeOver(expiresAt: number): Promise<void>;
+}
+
+/**
+ * A store that commits a subtask's checkpoint together with other DynamoDB writes in one transaction,
+ * conditional on the lease's fencing token (exactly-once mode). Throws LeaseLostError when a newer
+ * invocation holds the lease, and EffectsCancelledError when another action's condition failed.
+ */
+export interface TransactionalCheckpoints {
+  saveWith(
+    subtaskIndex: number,
+    value: CheckpointValue,
+    lease: SubtaskLease,
+    actions: readonly TransactWriteItem[],
+  ): Promise<{ writes: number }>;
 }

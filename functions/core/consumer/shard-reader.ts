@@ -5,6 +5,7 @@ import type { ShardCheckpoint } from '../checkpoints/checkpoint-store';
 import {
   DeliveryFailedError,
   describeError,
+  LeaseLostError,
   OnFailureSendError,
   RetriesExhaustedError,
   ValidationError,
@@ -162,7 +163,11 @@ export class ShardReader<T> {
       }
       // Deliver what was read before a read or deserializer failure, so the checkpoint keeps it; a
       // failed delivery is not tried again here.
-      if (!(error instanceof DeliveryFailedError || error instanceof OnFailureSendError))
+      if (!(
+        error instanceof DeliveryFailedError ||
+        error instanceof OnFailureSendError ||
+        error instanceof LeaseLostError
+      ))
         await delivery.flush();
       throw error;
     }

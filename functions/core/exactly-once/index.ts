@@ -1,0 +1,10 @@
+export type { KeyedState, TableWrites } from './effects';
+export {
+  exactlyOnceHandler,
+  type EffectsContext,
+  type ExactlyOnceOptions,
+  type ExactlyOnceProcessor,
+} from './processor';
+export { StateTable, type StateTableOptions, type StateValue } from './state-table';
+export { tumblingWindows, type TumblingWindowOptions, type WindowResult } from './windows';
+export { TRANSACTION_MAX_ACTIONS, TRANSACTION_MAX_BYTES, ITEM_MAX_BYTES } from './limits';
