@@ -11,8 +11,9 @@ import {
   type RunSummary,
 } from '../../functions/core/consumer/engine';
 import { kinesisReadApi } from '../../functions/core/consumer/kinesis-api';
-import type { BatchHandler } from '../../functions/core/consumer/types';
-import { exactlyOnceHandler } from '../../functions/core/exactly-once';
+import type { BatchHandler, TimestampAssigner } from '../../functions/core/consumer/types';
+import { exactlyOnceHandler, type ExactlyOnceProcessor } from '../../functions/core/exactly-once';
+import type { OnFailureDestination } from '../../functions/core/consumer/on-failure';
 import { StateTable } from '../../functions/core/exactly-once/state-table';
 import { LeaseHeldError } from '../../functions/core/errors';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
@@ -54,6 +55,10 @@ export interface CounterConsumerOptions {
   /** Called with each record's key as its effect is made (not yet committed). */
   readonly onApplied?: (key: string) => void;
   readonly checkpointIntervalMillis?: number;
+  /** Replaces the counting processor (exactly-once mode). */
+  readonly processor?: ExactlyOnceProcessor<string>;
+  readonly onFailure?: OnFailureDestination;
+  readonly timestampAssigner?: TimestampAssigner<string>;
 }
 
 /**
@@ -82,11 +87,12 @@ export function counterConsumer(options: CounterConsumerOptions): ConsumerEngine
   const handler: BatchHandler<string> =
     options.mode === 'exactly-once'
       ? exactlyOnceHandler<string>(
-          async (record, { state }) => {
-            state.put(record.partitionKey, ((await state.get<number>(record.partitionKey)) ?? 0) + 1);
-            options.onApplied?.(record.partitionKey);
-          },
-          new StateTable({ dynamodb, tableName: STATE_TABLE, namespace: options.consumerName }),
+          options.processor ??
+            (async (record, { state }) => {
+              state.put(record.partitionKey, ((await state.get<number>(record.partitionKey)) ?? 0) + 1);
+              options.onApplied?.(record.partitionKey);
+            }),
+          stateTable(dynamodb, options.consumerName),
         )
       : async (records) => {
           for (const record of records) {
@@ -109,6 +115,7 @@ export function counterConsumer(options: CounterConsumerOptions): ConsumerEngine
       clock: systemClock,
       random: seededRandom(5),
       logger: silentLogger(),
+      ...(options.onFailure ? { onFailure: options.onFailure } : {}),
       ...(options.mode === 'exactly-once'
         ? { transactions: new DynamoDbTransactionalCheckpoints(store) }
         : {}),
@@ -127,6 +134,7 @@ export function counterConsumer(options: CounterConsumerOptions): ConsumerEngine
       },
       leaseGraceMillis: 300,
       deserializer: stringDeserializer,
+      ...(options.timestampAssigner ? { timestampAssigner: options.timestampAssigner } : {}),
       handler,
     },
   );
@@ -179,4 +187,8 @@ export function expectedCounts(total: number, keys: number): Map<string, number>
   const out = new Map<string, number>();
   for (let i = 0; i < total; i++) out.set(`key-${i % keys}`, (out.get(`key-${i % keys}`) ?? 0) + 1);
   return out;
+}
+
+export function stateTable(dynamodb: Pick<DynamoDBClient, 'send'>, consumerName: string): StateTable {
+  return new StateTable({ dynamodb, tableName: STATE_TABLE, namespace: consumerName });
 }
