@@ -6,6 +6,13 @@ import type { FailedRecord } from '../../functions/core/consumer/on-failure';
 import { tumblingWindows } from '../../functions/core/exactly-once';
 import { LeaseLostError, TransactionLimitError } from '../../functions/core/errors';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { consumerConfigFromEnv } from '../../functions/core/config';
+import {
+  createConsumerHandler,
+  createExactlyOnceHandler,
+} from '../../functions/core/consumer/handler-factory';
+import { ConfigurationError } from '../../functions/core/errors';
 import { useLocalAws } from '../support/local-aws';
 import { createStream, putRecords } from './consumer-support';
 import {
@@ -146,5 +153,63 @@ describe('exactly-once at its edges', () => {
       })),
     );
     expect(results.sort((a, b) => (a.key < b.key ? -1 : 1))).toEqual(expected);
+  });
+
+  it('runs from the Lambda handler: createExactlyOnceHandler counts exactly, createConsumerHandler refuses the mode', async () => {
+    await createStream(kinesis(), 'eo-handler', 2);
+    await putRecords(kinesis(), 'eo-handler', 120, { keys: 4 });
+    const local = aws();
+    const config = consumerConfigFromEnv({
+      SKC_STREAMS: 'eo-handler',
+      SKC_AWS_REGION: local.region,
+      SKC_AWS_ENDPOINT_KINESIS: local.endpoints.kinesis as string,
+      SKC_AWS_ENDPOINT_DYNAMODB: local.endpoints.dynamodb as string,
+      SKC_AWS_CREDENTIALS_PROVIDER: 'BASIC',
+      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
+      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+      SKC_FLINK_STREAM_INITPOS: 'TRIM_HORIZON',
+      SKC_FLINK_SHARD_GETRECORDS_INTERVALMILLIS: '20',
+      SKC_CONSUMER_TIMEBUDGETMILLIS: '1500',
+      SKC_CONSUMER_CHECKPOINT_STORE: 'dynamodb',
+      SKC_CONSUMER_CHECKPOINT_DYNAMODB_TABLE: CHECKPOINT_TABLE,
+      SKC_CONSUMER_NAME: 'handler',
+      SKC_CONSUMER_EXACTLYONCE: 'true',
+      SKC_CONSUMER_STATE_DYNAMODB_TABLE: STATE_TABLE,
+    });
+    const options = {
+      config,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      leaseSettleMillis: 300,
+      shutdownReserveMillis: 200,
+      metrics: false,
+    } as const;
+    expect(() => createConsumerHandler(() => undefined, options)).toThrow(ConfigurationError);
+    const handler = createExactlyOnceHandler<string>(
+      () => ({
+        async process(record, { state }) {
+          state.put(record.partitionKey, ((await state.get<number>(record.partitionKey)) ?? 0) + 1);
+        },
+      }),
+      options,
+    );
+    for (let i = 0; i < 4; i++) {
+      const end = Date.now() + 4000;
+      const result = await handler(
+        {},
+        { awsRequestId: `eo-${i}`, getRemainingTimeInMillis: () => end - Date.now() },
+      );
+      expect(result.summary?.error).toBeUndefined();
+      const total = [...(await counters(dynamodb(), 'exactly-once', 'handler')).values()].reduce(
+        (a, b) => a + b,
+        0,
+      );
+      if (total >= 120) break;
+    }
+    expect(Object.fromEntries(await counters(dynamodb(), 'exactly-once', 'handler'))).toEqual({
+      'key-0': 30,
+      'key-1': 30,
+      'key-2': 30,
+      'key-3': 30,
+    });
   });
 });

@@ -25,6 +25,7 @@ export {
   CONSUMER_HANDLER_ENV,
   createConsumerHandler,
   createLambdaTargetHandler,
+  createExactlyOnceHandler,
   type ConsumerHandlerOptions,
   type ConsumerInvocationResult,
   type ConsumerLambdaHandler,
