@@ -10,3 +10,4 @@ export * from './core/record-format';
 export * from './core/checkpoints';
 export * from './core/consumer';
 export * from './core/producer';
+export * from './core/exactly-once';
