@@ -99,5 +99,17 @@ export interface TransactionalCheckpoints {
     value: CheckpointValue,
     lease: SubtaskLease,
     actions: readonly TransactWriteItem[],
+    shard?: ShardMove,
   ): Promise<{ writes: number }>;
+}
+
+/**
+ * The shard a transactional commit moves, from where this invocation last had it to the batch's end: the
+ * commit also holds the shard's own position, on condition that no other invocation (of any subtask) has
+ * moved it past `from`, so two owners of one shard (old and new parallelism overlapping) never both commit.
+ */
+export interface ShardMove {
+  readonly key: ShardKey;
+  readonly from: ShardCheckpoint | undefined;
+  readonly to: ShardCheckpoint;
 }

@@ -1,7 +1,13 @@
 import { TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { fullJitterDelay } from '../aws/retry';
 import { EffectsCancelledError, LeaseLostError, ValidationError } from '../errors';
-import type { CheckpointValue, SubtaskLease, TransactionalCheckpoints } from './checkpoint-store';
+import type {
+  CheckpointValue,
+  ShardCheckpoint,
+  ShardMove,
+  SubtaskLease,
+  TransactionalCheckpoints,
+} from './checkpoint-store';
 import {
   DEFAULT_DYNAMODB_BACKOFF,
   DYNAMODB_VALUE_LIMIT_BYTES,
@@ -23,6 +29,7 @@ export class DynamoDbTransactionalCheckpoints implements TransactionalCheckpoint
     value: CheckpointValue,
     lease: SubtaskLease,
     actions: readonly TransactWriteItem[],
+    shard?: ShardMove,
   ): Promise<{ writes: number }> {
     const token = lease.fencingToken;
     if (token === undefined) {
@@ -40,10 +47,26 @@ export class DynamoDbTransactionalCheckpoints implements TransactionalCheckpoint
     }
     const { dynamodb, clock, random } = this.store.settings;
     const backoff = this.store.settings.backoff ?? DEFAULT_DYNAMODB_BACKOFF;
-    const items: TransactWriteItem[] = [
+    const { tableName, consumerName } = this.store.settings;
+    const fixed: TransactWriteItem[] = [
       { Update: this.store.checkpointUpdate(subtaskIndex, text, value, token) },
-      ...actions,
     ];
+    if (shard) {
+      fixed.push({
+        Update: {
+          TableName: tableName,
+          // Per generation, so an operator's reset to an earlier position starts a fresh item.
+          Key: { pk: { S: consumerName }, sk: { S: `position#${value.generation}#${shard.key}` } },
+          UpdateExpression: 'SET pos = :to',
+          ConditionExpression: 'attribute_not_exists(pos) OR pos <= :from',
+          ExpressionAttributeValues: {
+            ':to': { S: comparable(shard.to) },
+            ':from': { S: comparable(shard.from) },
+          },
+        },
+      });
+    }
+    const items: TransactWriteItem[] = [...fixed, ...actions];
     for (let attempt = 0; ; attempt++) {
       try {
         await this.store.retrying('TransactWriteItems', () =>
@@ -55,6 +78,12 @@ export class DynamoDbTransactionalCheckpoints implements TransactionalCheckpoint
         const codes = (
           (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []
         ).map((r) => r.Code ?? 'None');
+        if (shard && codes[1] === 'ConditionalCheckFailed') {
+          throw new LeaseLostError(
+            `Shard ${shard.key} was moved on by another invocation (a change of parallelism overlapping this one); ` +
+              'this invocation stops without committing. Let invocations of the old parallelism end first.',
+          );
+        }
         if (codes[0] === 'ConditionalCheckFailed') {
           throw new LeaseLostError(
             `Subtask ${subtaskIndex}'s checkpoint was fenced by a newer invocation (this one holds token ${token}); ` +
@@ -68,10 +97,24 @@ export class DynamoDbTransactionalCheckpoints implements TransactionalCheckpoint
         }
         throw new EffectsCancelledError(
           `The transaction of subtask ${subtaskIndex} was cancelled (${codes.join(', ')}); nothing of it is applied.`,
-          codes.slice(1),
+          codes.slice(fixed.length),
           { cause: error },
         );
       }
     }
   }
+}
+
+/**
+ * A shard position as text that sorts in shard order: the sequence number zero-padded to 64 digits, then
+ * the sub-record (a whole record after all of its sub-records). Nothing yet sorts first.
+ */
+function comparable(position: ShardCheckpoint | undefined): string {
+  if (!position || position.kind === 'pinned') return '0';
+  if (position.kind === 'shard-end') return '9'.repeat(64);
+  const sub =
+    position.subSequenceNumber === undefined
+      ? '9999999999'
+      : String(position.subSequenceNumber).padStart(10, '0');
+  return `${position.sequenceNumber.padStart(64, '0')}:${sub}`;
 }

@@ -583,7 +583,17 @@ class SubtaskRun<T> {
       const value = book.valueToWrite(positions, (key) => this.isListed(key), this.deps.clock.now());
       const transactions = this.deps.transactions as TransactionalCheckpoints;
       try {
-        const { writes } = await transactions.saveWith(this.request.subtaskIndex, value, this.lease, actions);
+        const { writes } = await transactions.saveWith(
+          this.request.subtaskIndex,
+          value,
+          this.lease,
+          actions,
+          {
+            key: owned.key,
+            from: owned.delivery?.committed,
+            to: position,
+          },
+        );
         this.checkpointWrites += writes;
       } catch (error) {
         if (error instanceof LeaseLostError) this.loseLease(error);
