@@ -219,7 +219,7 @@ export async function run(): Promise<BenchSection> {
       notes: [
         'Throughput: records delivered (exactly-once: committed) per second from the run start, backlog drained.',
         'Write units are counted from every write the consumer sent: 2 per KB per transactional action, 1 per KB per UpdateItem.',
-        `Formula: per 1,000 records, (1000 / records per transaction) x 2 x (1 checkpoint + state keys written per transaction); ` +
+        `Formula: per 1,000 records, (1000 / records per transaction) x 2 x (checkpoint + shard position + state keys written per transaction); ` +
           `this run: ${perTx.toFixed(1)} records and ${actions.toFixed(1)} actions per transaction, so ${formula.toFixed(0)}.`,
         'The local transaction proxy serialises transactions; DynamoDB runs transactions on different items in parallel.',
       ],
