@@ -1,4 +1,4 @@
-import { createExactlyOnceHandler } from '../functions/core/consumer';
+import { createExactlyOnceHandler } from '../functions/consumer';
 import { tumblingWindows } from '../functions/core/exactly-once';
 import type { Order } from './example-pipeline';
 

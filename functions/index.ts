@@ -11,3 +11,5 @@ export * from './core/checkpoints';
 export * from './core/consumer';
 export * from './core/producer';
 export * from './core/exactly-once';
+export * from './consumer';
+export { producerPowertoolsMetrics } from './producer/metrics';

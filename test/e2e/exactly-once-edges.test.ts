@@ -8,10 +8,7 @@ import { LeaseLostError, TransactionLimitError } from '../../functions/core/erro
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { consumerConfigFromEnv } from '../../functions/core/config';
-import {
-  createConsumerHandler,
-  createExactlyOnceHandler,
-} from '../../functions/core/consumer/handler-factory';
+import { createConsumerHandler, createExactlyOnceHandler } from '../../functions/consumer/handler-factory';
 import { ConfigurationError } from '../../functions/core/errors';
 import { useLocalAws } from '../support/local-aws';
 import { createStream, putRecords } from './consumer-support';

@@ -98,6 +98,8 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
     costMode: r(S.costMode),
     idleReturnMillis: r(S.idleReturnMillis),
     exactlyOnce: readExactlyOnce(reader, problems),
+    leaseSettleMillis: r(S.leaseSettleMillis),
+    shutdownReserveMillis: r(S.shutdownReserveMillis),
   };
 }
 

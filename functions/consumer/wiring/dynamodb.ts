@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbCheckpointStore } from '../../checkpoints/dynamodb-checkpoint-store';
-import { DynamoDbTransactionalCheckpoints } from '../../checkpoints/dynamodb-transactions';
+import { DynamoDbCheckpointStore } from '../../core/checkpoints/dynamodb-checkpoint-store';
+import { DynamoDbTransactionalCheckpoints } from '../../core/checkpoints/dynamodb-transactions';
 import type { CheckpointWiring, WiringContext } from './context';
 
 /** Checkpoints and leases in the configured DynamoDB table. */

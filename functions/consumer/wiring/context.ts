@@ -1,13 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { AwsClientFactory } from '../../aws/clients';
+import type { AwsClientFactory } from '../../core/aws/clients';
 import type {
   CheckpointStore,
   SubtaskLease,
   TransactionalCheckpoints,
-} from '../../checkpoints/checkpoint-store';
-import type { ConsumerConfig } from '../../config';
-import type { Clock, Random } from '../../time/clock';
+} from '../../core/checkpoints/checkpoint-store';
+import type { ConsumerConfig } from '../../core/config';
+import type { Clock, Random } from '../../core/time/clock';
 
 /** What the handler has made by the time it wires the clients only some deployments use. */
 export interface WiringContext {
