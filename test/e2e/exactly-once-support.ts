@@ -126,7 +126,7 @@ export function counterConsumer(options: CounterConsumerOptions): ConsumerEngine
       initialPosition: { type: 'TRIM_HORIZON' },
       reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 50, maxRecordsPerCall: 40 },
       discoveryIntervalMillis: 300,
-      checkpointIntervalMillis: options.checkpointIntervalMillis ?? 200,
+      checkpointIntervalMillis: options.checkpointIntervalMillis ?? 1000,
       delivery: {
         ...DEFAULT_ENGINE_SETTINGS.delivery,
         batchSize: 20,
