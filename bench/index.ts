@@ -18,6 +18,7 @@ const sections: Readonly<Record<string, () => Promise<{ run: () => Promise<Bench
   'record-format/shard-map': () => import('./shard-map.bench'),
   consumer: () => import('./consumer.bench'),
   'consumer/bundle': () => import('./consumer-bundle.bench'),
+  'exactly-once': () => import('./exactly-once.bench'),
   'read-path': () => import('./read-path.bench'),
   'read-path/put-records': () => import('./read-path.bench').then((m) => ({ run: m.putRecords })),
   'producer/throughput': () => import('./producer.bench').then((m) => ({ run: m.throughput })),
