@@ -16,6 +16,7 @@ import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server
 
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 const TARGET_PREFIX = 'Kinesis_20131202.';
+const WRITE_TARGETS = new Set([`${TARGET_PREFIX}PutRecord`, `${TARGET_PREFIX}PutRecords`]);
 /** AWS's ListShards page limit and default. */
 const LIST_SHARDS_MAX_PAGE = 1000;
 /** A ListShards NextToken is good for 300 seconds. */
@@ -132,6 +133,7 @@ export class KinesisFaultProxy {
   private latencyFaults: Armed<LatencyFault>[] = [];
   private readonly calls = new Map<string, number>();
   private readonly injected = new Map<string, number>();
+  private readonly writeListeners = new Set<() => void>();
 
   constructor(options: KinesisFaultProxyOptions) {
     this.targetEndpoint = options.target;
@@ -220,6 +222,15 @@ export class KinesisFaultProxy {
     this.faults.clear();
   }
 
+  /**
+   * Calls `listener` after each PutRecord or PutRecords that kinesalite accepted, so a server that
+   * pushes records (the EFO server) reads them at once instead of polling. Returns the unsubscribe.
+   */
+  onWrite(listener: () => void): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
+  }
+
   /** Calls of `operation` the proxy received. */
   callCount(operation: string): number {
     return this.calls.get(operation) ?? 0;
@@ -240,6 +251,9 @@ export class KinesisFaultProxy {
       }
       const reply = await this.route(req, body);
       send(res, reply);
+      if (reply.status === 200 && WRITE_TARGETS.has(String(req.headers['x-amz-target'] ?? ''))) {
+        for (const listener of this.writeListeners) listener();
+      }
     } catch (error) {
       send(
         res,
