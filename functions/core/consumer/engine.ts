@@ -19,6 +19,7 @@ import { DEFAULT_SHARD_READ_LIMITS } from './rate-limit';
 import { putRunMetrics, type ConsumerMetricsSink } from './metrics';
 import type { OnFailureDestination } from './on-failure';
 import { ShardReader, type ShardReaderSettings, type ShardReaderStats } from './shard-reader';
+import type { ShardSourceFactory } from './shard-source';
 import type { BatchHandler, ShardDescription, StartingPosition, TimestampAssigner } from './types';
 import { WatermarkTracker, type ShardWatermark } from './watermarks';
 
@@ -94,6 +95,8 @@ export interface ConsumerEngineDependencies {
   readonly onFailure?: OnFailureDestination;
   /** Receives each run's figures at its end. */
   readonly metrics?: ConsumerMetricsSink;
+  /** How each shard is read. @default - polling through `kinesis` */
+  readonly shardSource?: ShardSourceFactory;
 }
 
 export interface RunRequest {
@@ -370,8 +373,15 @@ class SubtaskRun<T> {
       },
       checkpoint,
     );
+    const source = deps.shardSource?.({
+      shard,
+      polling: deps.kinesis,
+      dueAt: () => delivery.dueAt,
+      stop: this.stop.signal,
+      logger: this.logger,
+    });
     const reader = new ShardReader<T>({
-      api: deps.kinesis,
+      api: source?.api ?? deps.kinesis,
       shard,
       start,
       ...(skipThrough ? { skipThrough } : {}),
@@ -379,7 +389,7 @@ class SubtaskRun<T> {
       deserializer: options.deserializer,
       ...(options.timestampAssigner ? { timestampAssigner: options.timestampAssigner } : {}),
       watermark,
-      settings: options.reader,
+      settings: source ? source.settings(options.reader) : options.reader,
       clock: deps.clock,
       random: deps.random,
       logger: this.logger,

@@ -9,6 +9,7 @@ import { ConfigurationError, describeError, LeaseHeldError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
 import { ConsumerEngine, type RunSummary } from './engine';
 import { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
+import { enhancedFanOut } from './efo/enhanced-fan-out';
 import { kinesisReadApi } from './kinesis-api';
 import { CONSUMER_SERVICE, type ConsumerMetricsSink } from './metrics';
 import { consumerPowertoolsMetrics, PowertoolsMetricsSink } from './powertools-metrics';
@@ -170,6 +171,18 @@ function buildHandler<T>(
       logger,
       ...(onFailure ? { onFailure } : {}),
       ...(metrics ? { metrics } : {}),
+      ...(config.recordPublisher === 'EFO'
+        ? {
+            shardSource: enhancedFanOut({
+              subscriber: aws.http2Client('kinesis', KinesisClient),
+              control: aws.client('kinesis', KinesisClient),
+              efo: config.efo,
+              clock,
+              random,
+              logger,
+            }),
+          }
+        : {}),
     },
     engineOptions,
   );

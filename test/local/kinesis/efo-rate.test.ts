@@ -1,7 +1,7 @@
 // The EFO server's read rate per consumer and shard, on a clock that jumps whenever every sleeper waits.
 // The rate is scaled down from AWS's 2 MiB/s (the server's default) so that small records exercise the
 // same pacing: kinesalite and the event-stream CRCs take seconds to move megabytes on these machines.
-import type { KinesisClient} from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { FakeClock } from '../../../functions/core/time/clock';
 import { useLocalAws } from '../../support/local-aws';
