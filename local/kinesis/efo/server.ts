@@ -97,7 +97,9 @@ export class KinesisEfoServer {
   private readonly ended = new Map<SubscriptionEnd, number>();
   private readonly sockets = new Set<Socket>();
   private idleWaiters: (() => void)[] = [];
+  private injected = 0;
   private readonly sent: SentEvent[] = [];
+  private refusals: { code: string; remaining: number }[] = [];
   private readonly http1: Http1Server;
   private readonly http2: Http2Server;
   private server?: NetServer;
@@ -162,6 +164,14 @@ export class KinesisEfoServer {
     return count;
   }
 
+  /**
+   * Answers the next `times` SubscribeToShard calls with an error before any check, e.g.
+   * LimitExceededException as when a shard's one call per second is used up elsewhere.
+   */
+  refuseSubscriptions(code: string, times = 1): void {
+    this.refusals.push({ code, remaining: times });
+  }
+
   /** Resolves once no subscription is open (the server has seen every caller go away). */
   whenNoSubscriptions(): Promise<void> {
     if (this.open.size === 0) return Promise.resolve();
@@ -176,6 +186,11 @@ export class KinesisEfoServer {
   /** Calls of an operation this server answered itself or forwarded. */
   callCount(operation: string): number {
     return this.calls.get(operation) ?? 0;
+  }
+
+  /** SubscribeToShard calls answered with an error from `refuseSubscriptions`. */
+  get refusedCount(): number {
+    return this.injected;
   }
 
   /** Subscriptions that ended for a reason. */
@@ -312,6 +327,13 @@ export class KinesisEfoServer {
   ): Promise<void> {
     const consumerArn = requireString(input, 'ConsumerARN');
     const shardId = requireString(input, 'ShardId');
+    const refusal = this.refusals.find((r) => r.remaining > 0);
+    if (refusal) {
+      refusal.remaining--;
+      this.refusals = this.refusals.filter((r) => r.remaining > 0);
+      this.injected++;
+      throw new KinesisServiceError(refusal.code, `An injected ${refusal.code} for shard ${shardId}.`);
+    }
     const consumer = this.consumers.find({ ConsumerARN: consumerArn });
     if (consumer.status !== 'ACTIVE') {
       throw new KinesisServiceError(

@@ -55,11 +55,12 @@ export async function activeConsumerArn(stream: string, context: StreamConsumerC
       continue;
     }
     if (described.status === 'ACTIVE') return described.arn;
-    if (described.status === 'DELETING') {
+    if (described.status === 'DELETING' && efo.registration !== 'LAZY') {
       throw new StreamConsumerError(
-        `Stream consumer ${described.arn} is being deregistered; register it again (or let LAZY registration do it once it is gone).`,
+        `Stream consumer ${described.arn} is being deregistered; register it again, or set flink.stream.efo.registration to LAZY.`,
       );
     }
+    // CREATING turns ACTIVE; DELETING (with LAZY) turns into nothing, which is then registered again.
     if (context.clock.now() >= deadline) {
       throw new StreamConsumerError(
         `Stream consumer ${described.arn} did not become ACTIVE within ${efo.registerStreamConsumer.timeoutMillis / 1000} s ` +
