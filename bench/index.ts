@@ -11,6 +11,7 @@ const sections: Readonly<Record<string, () => Promise<{ run: () => Promise<Bench
   'record-format/shard-map': () => import('./shard-map.bench'),
   consumer: () => import('./consumer.bench'),
   'consumer/bundle': () => import('./consumer-bundle.bench'),
+  efo: () => import('./efo.bench'),
   'producer/throughput': () => import('./producer.bench').then((m) => ({ run: m.throughput })),
   'producer/calls': () => import('./producer.bench').then((m) => ({ run: m.calls })),
   'producer/rate-limit': () => import('./producer.bench').then((m) => ({ run: m.rateLimit })),
