@@ -10,3 +10,5 @@ export * from './core/record-format';
 export * from './core/checkpoints';
 export * from './core/consumer';
 export * from './core/producer';
+export * from './consumer';
+export { producerPowertoolsMetrics } from './producer/metrics';

@@ -6,8 +6,9 @@ import { toAwsSettings } from '../core/config/aws-config';
 import { producerConfigFromEnv } from '../core/config/producer-config';
 import { SqsDeadLetterQueue } from '../core/producer/dead-letter';
 import { kinesisApi } from '../core/producer/kinesis-api';
-import { PRODUCER_SERVICE, producerPowertoolsMetrics } from '../core/producer/metrics';
+import { PRODUCER_SERVICE } from '../core/producer/metrics';
 import { Producer, producerSettingsFromConfig } from '../core/producer/producer';
+import { producerPowertoolsMetrics } from './metrics';
 import { createProducerHandler } from './sqs-adapter';
 
 // Module scope: built once per container, so shard maps and rate limiters outlive a single batch.

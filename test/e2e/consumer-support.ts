@@ -24,7 +24,6 @@ import type { EfoConfig } from '../../functions/core/config/consumer-settings';
 import { seededRandom, systemClock, type Clock } from '../../functions/core/time/clock';
 import { silentLogger, uncontendedLease } from '../core/consumer/helpers';
 import type { ConsumerRecord } from '../../functions/core/consumer/types';
-import type { ConsumerMetricsSink } from '../../functions/core/consumer/metrics';
 import type { OnFailureDestination } from '../../functions/core/consumer/on-failure';
 
 /** A fresh checkpoint path per consumer, so tests sharing servers never see each other's checkpoints. */
@@ -205,7 +204,6 @@ export interface TestConsumerOptions extends Partial<ConsumerEngineOptions<strin
   readonly clock?: Clock;
   readonly api?: KinesisReadApi;
   readonly onFailure?: OnFailureDestination;
-  readonly metrics?: ConsumerMetricsSink;
   /**
    * EFO reads through SubscribeToShard (the local stack needs `kinesis: { enhancedFanOut: true }`), as
    * the named stream consumer, registered lazily.
@@ -250,7 +248,6 @@ export function testConsumer(options: TestConsumerOptions): ConsumerEngine<strin
     api,
     store: given,
     onFailure,
-    metrics,
     readerKind,
     efoConsumerName,
     efo,
@@ -268,7 +265,6 @@ export function testConsumer(options: TestConsumerOptions): ConsumerEngine<strin
       random: seededRandom(7),
       logger: silentLogger(),
       ...(onFailure ? { onFailure } : {}),
-      ...(metrics ? { metrics } : {}),
       ...(readerKind === 'EFO'
         ? {
             shardSource: enhancedFanOut({
@@ -287,7 +283,8 @@ export function testConsumer(options: TestConsumerOptions): ConsumerEngine<strin
       initialPosition: { type: 'TRIM_HORIZON' },
       reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 20 },
       discoveryIntervalMillis: 100,
-      checkpointIntervalMillis: 100,
+      // The smallest interval consumer.checkpoint.intervalmillis allows.
+      checkpointIntervalMillis: 1000,
       deserializer: stringDeserializer,
       handler: (records) => collector.add(records),
       ...engineOptions,

@@ -109,6 +109,10 @@ function buildProducerConfig(reader: Reader, problems: Problems): ProducerConfig
     failOnError: r(S.failOnError),
     producerName: r(S.producerName),
     ...(deadLetterQueueUrl !== undefined ? { deadLetterQueueUrl } : {}),
+    retryBaseMillis: r(S.retryBaseMillis),
+    retryMaxMillis: r(S.retryMaxMillis),
+    retryExpConst: r(S.retryExpConst),
+    shardMapTtlMillis: r(S.shardMapTtlMillis),
   };
 
   if (config.aggregationMaxSizeBytes > config.maxRecordSizeBytes) {

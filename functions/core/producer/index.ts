@@ -75,5 +75,4 @@ export {
   PRODUCER_SERVICE,
   ProducerMetricDimension,
   ProducerMetricName,
-  producerPowertoolsMetrics,
 } from './metrics';

@@ -1,3 +1,4 @@
+import { PRODUCER_DEFAULTS } from '../config/producer-settings';
 import type { Clock } from '../time/clock';
 
 /** Kinesis's write limits for one shard. */
@@ -52,7 +53,7 @@ export class TokenBucket {
 
 export interface ShardRateLimiterOptions {
   readonly clock: Clock;
-  /** Percent of the shard limits to allow (the KPL's RateLimit). @default 100 */
+  /** Percent of the shard limits to allow (the KPL's RateLimit). @default - RateLimit's default */
   readonly rateLimitPercent?: number;
   /** @default 1000 */
   readonly recordsPerSecond?: number;
@@ -70,7 +71,7 @@ export class ShardRateLimiter {
   private readonly bytesPerSecond: number;
 
   constructor(private readonly options: ShardRateLimiterOptions) {
-    const scale = (options.rateLimitPercent ?? 100) / 100;
+    const scale = (options.rateLimitPercent ?? PRODUCER_DEFAULTS.rateLimitPercent) / 100;
     this.recordsPerSecond = (options.recordsPerSecond ?? SHARD_RECORDS_PER_SECOND) * scale;
     this.bytesPerSecond = (options.bytesPerSecond ?? SHARD_BYTES_PER_SECOND) * scale;
   }
