@@ -53,11 +53,11 @@ function efoConfig(consumerName: string): EfoConfig {
     consumerArns: {},
     subscribeToShard: {
       backoff: efo.subscribeToShard.backoff,
-      timeoutMillis: efo.subscribeToShard.timeoutSeconds * 1000,
+      timeoutMillis: efo.subscribeToShard.establishWithinSeconds * 1000,
     },
     registerStreamConsumer: {
       backoff: efo.registerStreamConsumer.backoff,
-      timeoutMillis: efo.registerStreamConsumer.timeoutSeconds * 1000,
+      timeoutMillis: efo.registerStreamConsumer.activeWithinSeconds * 1000,
     },
     describeStreamConsumer: { backoff: efo.describeStreamConsumer.backoff },
   };

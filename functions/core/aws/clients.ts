@@ -87,7 +87,7 @@ export class AwsClientFactory {
       client = new Client({
         ...this.config(service),
         requestHandler: new NodeHttp2Handler({
-          requestTimeout: this.settings.requestTimeoutMillis ?? 30000,
+          requestTimeout: this.settings.requestTimeoutMillis ?? AWS_DEFAULTS.requestTimeoutMillis,
           disableConcurrentStreams: true,
         }),
       });

@@ -171,14 +171,14 @@ export interface ConsumerOptions {
     readonly registration?: EfoRegistration;
     /** Consumer ARN by stream; such a stream is never registered. @default - none */
     readonly consumerArns?: Readonly<Record<string, string>>;
-    /** @default { timeoutSeconds: 60, backoff: { maxRetries: 10, baseMillis: 1000, maxMillis: 2000, expConst: 1.5 } } */
+    /** @default { establishWithinSeconds: 60, backoff: { maxRetries: 10, baseMillis: 1000, maxMillis: 2000, expConst: 1.5 } } */
     readonly subscribeToShard?: {
-      readonly timeoutSeconds?: number;
+      readonly establishWithinSeconds?: number;
       readonly backoff?: Partial<BackoffSettings>;
     };
-    /** @default { timeoutSeconds: 60, backoff: { maxRetries: 10, baseMillis: 500, maxMillis: 2000, expConst: 1.5 } } */
+    /** @default { activeWithinSeconds: 60, backoff: { maxRetries: 10, baseMillis: 500, maxMillis: 2000, expConst: 1.5 } } */
     readonly registerStreamConsumer?: {
-      readonly timeoutSeconds?: number;
+      readonly activeWithinSeconds?: number;
       readonly backoff?: Partial<BackoffSettings>;
     };
     /** @default { backoff: { maxRetries: 50, baseMillis: 2000, maxMillis: 5000, expConst: 1.5 } } */
@@ -246,11 +246,11 @@ export const CONSUMER_DEFAULTS = Object.freeze({
     registration: 'LAZY' as EfoRegistration,
     subscribeToShard: Object.freeze({
       backoff: Object.freeze({ maxRetries: 10, baseMillis: 1000, maxMillis: 2000, expConst: 1.5 }),
-      timeoutSeconds: 60,
+      establishWithinSeconds: 60,
     }),
     registerStreamConsumer: Object.freeze({
       backoff: Object.freeze({ maxRetries: 10, baseMillis: 500, maxMillis: 2000, expConst: 1.5 }),
-      timeoutSeconds: 60,
+      activeWithinSeconds: 60,
     }),
     describeStreamConsumer: Object.freeze({
       backoff: Object.freeze({ maxRetries: 50, baseMillis: 2000, maxMillis: 5000, expConst: 1.5 }),
@@ -546,16 +546,16 @@ export const CONSUMER_SETTINGS = {
   }),
   subscribeToShardTimeoutSeconds: setting({
     key: 'flink.shard.subscribetoshard.timeout',
-    path: ['efo', 'subscribeToShard', 'timeoutSeconds'],
+    path: ['efo', 'subscribeToShard', 'establishWithinSeconds'],
     kind: integer(1, 300, 'seconds'),
-    default: D.efo.subscribeToShard.timeoutSeconds,
+    default: D.efo.subscribeToShard.establishWithinSeconds,
     description: 'longest wait for a subscription to be established (its initial response)',
   }),
   registerStreamConsumerTimeoutSeconds: setting({
     key: 'flink.stream.registerstreamconsumer.timeout',
-    path: ['efo', 'registerStreamConsumer', 'timeoutSeconds'],
+    path: ['efo', 'registerStreamConsumer', 'activeWithinSeconds'],
     kind: integer(1, 900, 'seconds'),
-    default: D.efo.registerStreamConsumer.timeoutSeconds,
+    default: D.efo.registerStreamConsumer.activeWithinSeconds,
     description: 'longest wait for a stream consumer to become ACTIVE',
   }),
   idleReturnMillis: setting({
