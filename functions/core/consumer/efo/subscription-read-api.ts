@@ -118,6 +118,8 @@ export class SubscriptionReadApi implements KinesisReadApi {
   private lastSubscribeAt?: number;
   private failures = 0;
   private inUseSince?: number;
+  /** ResourceInUse answers in a row: they pace the backoff but are not retries. */
+  private inUseAttempts = 0;
   private renewedArn = false;
   private millisBehindLatest = 0;
   private readonly keys: { stream: string; shardId: string };
@@ -168,6 +170,7 @@ export class SubscriptionReadApi implements KinesisReadApi {
     const event = next.event;
     this.failures = 0;
     this.inUseSince = undefined;
+    this.inUseAttempts = 0;
     this.millisBehindLatest = event.MillisBehindLatest ?? 0;
     const records = event.Records ?? [];
     if (!event.ContinuationSequenceNumber) {
@@ -284,7 +287,7 @@ export class SubscriptionReadApi implements KinesisReadApi {
         );
       }
       const delay = fullJitterDelay(
-        Math.min(this.failures++, 10),
+        Math.min(this.inUseAttempts++, 10),
         efo.subscribeToShard.backoff,
         this.options.random,
       );
