@@ -24,6 +24,8 @@ export interface RunnerOptions {
   readonly reshard?: ReshardKind;
   /** Kill the consumer's process inside a batch once half the records are consumed, then start it again. */
   readonly crash: boolean;
+  /** Read with enhanced fan-out (SubscribeToShard on the local EFO server) instead of polling. */
+  readonly efo: boolean;
   /** Print the summary as JSON (progress goes to stderr). */
   readonly json: boolean;
   /** Seed of the generator's random choices (amounts, customers, streams). */
@@ -59,6 +61,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   shards: example.streams[0]?.shardCount ?? 1,
   parallelism: example.consumer.parallelism ?? CONSUMER_CONSTRUCT_DEFAULTS.parallelism,
   crash: false,
+  efo: false,
   json: false,
   seed: 1,
   timeScale: 10,
@@ -106,6 +109,7 @@ export function runnerCommand(): Command {
         .preset('split'),
     )
     .option('--crash', 'kill the consumer inside a batch halfway through, then start it again', d.crash)
+    .option('--efo', 'read with enhanced fan-out (SubscribeToShard) instead of polling', d.efo)
     .option('--json', 'print the summary as JSON on stdout (progress goes to stderr)', d.json)
     .option('--seed <n>', 'seed of the generator', integer('--seed', 0, 2 ** 32 - 1), d.seed)
     .option(
@@ -178,6 +182,7 @@ export function parseRunnerOptions(
     parallelism: flags.parallelism,
     ...(flags.reshard ? { reshard: flags.reshard } : {}),
     crash: flags.crash,
+    efo: flags.efo,
     json: flags.json,
     seed: flags.seed,
     timeScale: flags.timeScale,

@@ -74,7 +74,11 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     else controls.progress.write(`[${(elapsed() / 1000).toFixed(1)} s] ${message}\n`);
   };
 
-  const aws = await startLocalAws({ kinesis: true, ssm: true, sqs: true });
+  const aws = await startLocalAws({
+    kinesis: options.efo ? { enhancedFanOut: true } : true,
+    ssm: true,
+    sqs: true,
+  });
   let consumer: ConsumerFunction | undefined;
   let schedule: SubtaskSchedule | undefined;
   let mapping: SqsEventSourceMapping | undefined;
@@ -108,7 +112,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     });
 
     consumer = new ConsumerFunction({
-      environment: consumerFunctionEnvironment(pipeline, resources, local),
+      environment: consumerFunctionEnvironment(pipeline, resources, local, { efo: options.efo }),
       settings: {
         leaseSettleMillis: pipeline.consumer.leaseSettleMillis,
         shutdownReserveMillis: pipeline.consumer.shutdownReserveMillis,
