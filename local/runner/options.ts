@@ -149,6 +149,7 @@ interface ParsedFlags {
   parallelism: number;
   reshard?: ReshardKind;
   crash: boolean;
+  efo: boolean;
   json: boolean;
   seed: number;
   timeScale: number;
