@@ -6,9 +6,11 @@ import type { ProducerMessage } from '../core/producer/message-contract';
 import { PRODUCER_METRIC_UNITS, ProducerMetricName } from '../core/producer/metrics';
 import type { ProcessResult, Producer } from '../core/producer/producer';
 
-/** The part of Powertools' Metrics the adapter uses. */
+/** The part of Powertools' Metrics the adapter uses (`producerPowertoolsMetrics` gives one). */
 export interface MetricsSink {
+  /** Records one value of a metric for this batch. */
   addMetric(name: string, unit: MetricUnit, value: number): unknown;
+  /** Writes the batch's metrics out (Powertools: one EMF document in the log). */
   publishStoredMetrics(): void;
 }
 
@@ -17,6 +19,7 @@ export class ProducerBatchError extends ConnectorError {
   // Spelled out so a minified bundle does not rename it.
   override name = 'ProducerBatchError';
 
+  /** @param result what the producer did with the batch, failures included */
   constructor(readonly result: ProcessResult) {
     super(
       `${result.failures.length} of ${result.stats.messages} messages were not written to Kinesis, and ` +
@@ -26,9 +29,13 @@ export class ProducerBatchError extends ConnectorError {
   }
 }
 
+/** Options of `createProducerHandler`. */
 export interface ProducerHandlerOptions {
+  /** The producer core, built once per container (module scope) so shard maps and rate limits last. */
   readonly producer: Producer;
+  /** Where each batch's summary and failures are logged (a Powertools Logger fits). */
   readonly logger: ProducerLogger;
+  /** Where each batch's metrics go. @default - none are published */
   readonly metrics?: MetricsSink;
   /** Fail the whole batch instead of reporting batch item failures (the reference's setFailOnError). @default false */
   readonly failOnError?: boolean;
@@ -41,6 +48,25 @@ export interface ProducerHandlerOptions {
  * batch, its failures mapped to `batchItemFailures`. Powertools' BatchProcessor is not used: it hands
  * records to a handler one at a time, while the producer aggregates across the whole batch and learns
  * each message's fate only when the aggregated records it shares with others are written.
+ *
+ * The built-in producer function is this handler over a producer built from its `SKC_*` settings. Build
+ * your own for routing only code can do, the reference connector's custom partitioner and target-stream
+ * selector:
+ *
+ * ```ts
+ * const config = producerConfigFromEnv(process.env);
+ * const logger = new Logger({ serviceName: PRODUCER_SERVICE });
+ * const producer = new Producer(
+ *   producerSettingsFromConfig(config, { partitioner: (r) => ({ partitionKey: customerOf(r.data) }) }),
+ *   { kinesis: kinesisApi(new KinesisClient({})), logger },
+ * );
+ * export const handler = createProducerHandler({
+ *   producer,
+ *   logger,
+ *   metrics: producerPowertoolsMetrics(config.producerName),
+ *   failOnError: config.failOnError,
+ * });
+ * ```
  */
 export function createProducerHandler(
   options: ProducerHandlerOptions,

@@ -202,6 +202,8 @@ const ROWS: Row[] = [
     '2',
     2,
   ],
+  ['consumer.lease.settlemillis', (c) => c.leaseSettleMillis, 2000, '500', 500],
+  ['consumer.shutdown.reservemillis', (c) => c.shutdownReserveMillis, 5000, '8000', 8000],
 ];
 
 /** Keys with tests of their own below: required ones and the AT_TIMESTAMP pair. */
