@@ -19,6 +19,7 @@ const sections: Readonly<Record<string, () => Promise<{ run: () => Promise<Bench
   consumer: () => import('./consumer.bench'),
   'consumer/bundle': () => import('./consumer-bundle.bench'),
   'exactly-once': () => import('./exactly-once.bench'),
+  efo: () => import('./efo.bench'),
   'read-path': () => import('./read-path.bench'),
   'read-path/put-records': () => import('./read-path.bench').then((m) => ({ run: m.putRecords })),
   'producer/throughput': () => import('./producer.bench').then((m) => ({ run: m.throughput })),

@@ -8,6 +8,7 @@ import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server
 import { KinesaliteRepairs, streamArnToName } from './kinesalite-repairs';
 import { errorReply, JSON_CONTENT_TYPE, jsonReply, TARGET_PREFIX, Upstream, type Reply } from './upstream';
 
+const WRITE_TARGETS = new Set([`${TARGET_PREFIX}PutRecord`, `${TARGET_PREFIX}PutRecords`]);
 const ITERATOR_LIFETIME_MILLIS = 300_000;
 /** Kinesalite's own request limit. */
 const MAX_REQUEST_BYTES = 7 * 1024 * 1024;
@@ -109,6 +110,7 @@ export class KinesisFaultProxy {
   private latencyFaults: Armed<LatencyFault>[] = [];
   private readonly calls = new Map<string, number>();
   private readonly injected = new Map<string, number>();
+  private readonly writeListeners = new Set<() => void>();
 
   constructor(options: KinesisFaultProxyOptions) {
     this.targetEndpoint = options.target;
@@ -193,6 +195,15 @@ export class KinesisFaultProxy {
     this.faults.clear();
   }
 
+  /**
+   * Calls `listener` after each PutRecord or PutRecords that kinesalite accepted, so a server that
+   * pushes records (the EFO server) reads them at once instead of polling. Returns the unsubscribe.
+   */
+  onWrite(listener: () => void): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
+  }
+
   /** Calls of `operation` the proxy received. */
   callCount(operation: string): number {
     return this.calls.get(operation) ?? 0;
@@ -213,6 +224,9 @@ export class KinesisFaultProxy {
       }
       const reply = await this.route(req, body);
       send(res, reply);
+      if (reply.status === 200 && WRITE_TARGETS.has(String(req.headers['x-amz-target'] ?? ''))) {
+        for (const listener of this.writeListeners) listener();
+      }
     } catch (error) {
       send(
         res,

@@ -24,6 +24,8 @@ export interface RunnerOptions {
   readonly reshard?: ReshardKind;
   /** Kill the consumer's process inside a batch once half the records are consumed, then start it again. */
   readonly crash: boolean;
+  /** Read with enhanced fan-out (SubscribeToShard on the local EFO server) instead of polling. */
+  readonly efo: boolean;
   /** Print the summary as JSON (progress goes to stderr). */
   readonly json: boolean;
   /** Seed of the generator's random choices (amounts, customers, streams). */
@@ -63,6 +65,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   shards: example.streams[0]?.shardCount ?? 1,
   parallelism: example.consumer.parallelism ?? CONSUMER_CONSTRUCT_DEFAULTS.parallelism,
   crash: false,
+  efo: false,
   json: false,
   seed: 1,
   timeScale: 10,
@@ -111,6 +114,7 @@ export function runnerCommand(): Command {
         .preset('split'),
     )
     .option('--crash', 'kill the consumer inside a batch halfway through, then start it again', d.crash)
+    .option('--efo', 'read with enhanced fan-out (SubscribeToShard) instead of polling', d.efo)
     .option('--json', 'print the summary as JSON on stdout (progress goes to stderr)', d.json)
     .option('--seed <n>', 'seed of the generator', integer('--seed', 0, 2 ** 32 - 1), d.seed)
     .option(
@@ -160,6 +164,7 @@ interface ParsedFlags {
   parallelism: number;
   reshard?: ReshardKind;
   crash: boolean;
+  efo: boolean;
   json: boolean;
   seed: number;
   timeScale: number;
@@ -195,6 +200,7 @@ export function parseRunnerOptions(
     parallelism: flags.parallelism,
     ...(flags.reshard ? { reshard: flags.reshard } : {}),
     crash: flags.crash,
+    efo: flags.efo,
     json: flags.json,
     seed: flags.seed,
     timeScale: flags.timeScale,

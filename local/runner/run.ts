@@ -98,7 +98,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
   };
 
   const aws = await startLocalAws({
-    kinesis: true,
+    kinesis: options.efo ? { enhancedFanOut: true } : true,
     ssm: true,
     sqs: true,
     dynamodb: controls.dynamodb ?? false,
@@ -139,7 +139,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     mapping = newMapping();
 
     consumer = new ConsumerFunction({
-      environment: consumerFunctionEnvironment(pipeline, resources, local),
+      environment: consumerFunctionEnvironment(pipeline, resources, local, { efo: options.efo }),
       settings: {
         leaseSettleMillis: pipeline.consumer.leaseSettleMillis,
         shutdownReserveMillis: pipeline.consumer.shutdownReserveMillis,
