@@ -4,6 +4,7 @@ import { systemClock, type Clock, type Random } from '../functions/core/time/clo
 import { startDynalite, type DynaliteOptions, type DynaliteServer } from './dynamodb/dynalite';
 import { KinesisFaultProxy } from './kinesis/fault-proxy';
 import { startKinesalite, type KinesaliteOptions, type KinesaliteServer } from './kinesis/kinesalite';
+import { ShardWriteLimits, type ShardWriteLimitsOptions } from './kinesis/write-limits';
 import type { FaultSwitch } from './shared/faults';
 import { LocalSqsServer, type LocalSqsServerOptions } from './sqs';
 import { LocalSsmServer, type LocalSsmServerOptions } from './ssm/server';
@@ -32,6 +33,11 @@ export interface LocalKinesisOptions extends KinesaliteOptions {
   readonly listShardsPageSize?: number;
   /** Random source of the proxy's fault switch. @default Math.random */
   readonly random?: Random;
+  /**
+   * Enforce Kinesis's per-shard write limits (1,000 records/s and 1 MiB/s) on the harness's clock;
+   * an object changes the limits. @default false
+   */
+  readonly writeLimits?: boolean | Omit<ShardWriteLimitsOptions, 'clock'>;
 }
 
 export interface LocalAwsOptions {
@@ -168,6 +174,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
             ? { listShardsPageSize: kinesisOptions.listShardsPageSize }
             : {}),
           ...(kinesisOptions.random ? { random: kinesisOptions.random } : {}),
+          ...(kinesisOptions.writeLimits
+            ? { writeLimits: new ShardWriteLimits({ ...optionsOf(kinesisOptions.writeLimits), clock }) }
+            : {}),
         }),
       );
       await kinesis.listen();

@@ -13,6 +13,7 @@ import { ConfigurationError } from '../../functions/core/errors';
 import { systemClock, type Clock, type Random } from '../../functions/core/time/clock';
 import { FaultSwitch } from '../shared/faults';
 import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server';
+import type { ShardWriteLimits } from './write-limits';
 
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 const TARGET_PREFIX = 'Kinesis_20131202.';
@@ -99,6 +100,8 @@ export interface KinesisFaultProxyOptions {
    * @default 1000 (AWS's maximum)
    */
   readonly listShardsPageSize?: number;
+  /** Enforce Kinesis's per-shard write limits on PutRecords and PutRecord. @default - not enforced */
+  readonly writeLimits?: ShardWriteLimits;
 }
 
 interface Reply {
@@ -121,6 +124,8 @@ export class KinesisFaultProxy {
   readonly faults: FaultSwitch;
   /** Kinesalite's own endpoint, behind the proxy. */
   readonly targetEndpoint: string;
+  /** The per-shard write limits, when enforced. */
+  readonly writeLimits: ShardWriteLimits | undefined;
   private readonly target: URL;
   private readonly clock: Clock;
   private readonly pageSize: number;
@@ -138,6 +143,7 @@ export class KinesisFaultProxy {
     this.target = new URL(options.target);
     this.clock = options.clock ?? systemClock;
     this.faults = new FaultSwitch(options.random);
+    this.writeLimits = options.writeLimits;
     const pageSize = options.listShardsPageSize ?? LIST_SHARDS_MAX_PAGE;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > LIST_SHARDS_MAX_PAGE) {
       throw new ConfigurationError(
@@ -303,9 +309,22 @@ export class KinesisFaultProxy {
       records.length <= 500
     ) {
       const partial = this.take(this.putRecordsFaults, call, () => true);
-      if (partial) return this.partlyFailedPutRecords(req, call, records, partial);
+      const limited = await this.writeLimits?.admitEntries(input.StreamName, records, (stream) =>
+        this.listAllShards(req, stream),
+      );
+      if (partial || limited?.includes(false)) {
+        return this.partlyFailedPutRecords(req, call, records, withWriteLimits(partial, limited));
+      }
     }
-    return this.forward(req, rewritten ? Buffer.from(JSON.stringify(input)) : body);
+    if (operation === 'PutRecord' && this.writeLimits) {
+      const admitted = await this.writeLimits.admitEntries(input.StreamName, [input], (stream) =>
+        this.listAllShards(req, stream),
+      );
+      if (admitted?.[0] === false) return this.errorReply(call, 'ProvisionedThroughputExceededException');
+    }
+    const reply = await this.forward(req, rewritten ? Buffer.from(JSON.stringify(input)) : body);
+    this.writeLimits?.observe(operation, input);
+    return reply;
   }
 
   private takeLatency(call: KinesisCall): number {
@@ -559,6 +578,12 @@ export class KinesisFaultProxy {
     return latest;
   }
 
+  private async listAllShards(req: IncomingMessage, stream: string): Promise<Shard[]> {
+    const reply = await this.call(req, 'ListShards', { StreamName: stream });
+    if (reply.status !== 200) throw new Error(`ListShards answered ${reply.status}.`);
+    return (parseJson(reply.body) as { Shards?: Shard[] }).Shards ?? [];
+  }
+
   /** Sends kinesalite a request of our own, signed headers copied from the caller's. */
   private call(req: IncomingMessage, operation: string, input: Record<string, unknown>): Promise<Reply> {
     const headers = { ...req.headers, 'x-amz-target': TARGET_PREFIX + operation };
@@ -605,6 +630,18 @@ export class KinesisFaultProxy {
       upstream.end(body);
     });
   }
+}
+
+/** An injected partial fault and the write limits' decisions as one: the fault's error wins. */
+function withWriteLimits(
+  fault: PutRecordsFault | undefined,
+  admitted: readonly boolean[] | undefined,
+): PutRecordsFault {
+  return {
+    failEntry: (entry, index) =>
+      fault?.failEntry(entry, index) ??
+      (admitted?.[index] === false ? 'ProvisionedThroughputExceededException' : undefined),
+  };
 }
 
 function parseJson(body: Buffer): unknown {

@@ -37,6 +37,8 @@ export interface RunnerOptions {
   readonly plain: boolean;
   /** Level of the functions' logs (written to files, not the terminal). */
   readonly logLevel: LogLevel;
+  /** The local Kinesis enforces Kinesis's per-shard write limits (1,000 records/s, 1 MiB/s). */
+  readonly writeLimits: boolean;
 }
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -65,6 +67,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   progressIntervalSeconds: 5,
   plain: false,
   logLevel: 'WARN',
+  writeLimits: true,
 };
 
 function integer(name: string, min: number, max: number): (value: string) => number {
@@ -131,6 +134,10 @@ export function runnerCommand(): Command {
         .choices(LOG_LEVELS)
         .default(d.logLevel),
     )
+    .option(
+      '--no-write-limits',
+      "let the local Kinesis take writes beyond a shard's limits (1,000 records/s, 1 MiB/s), as kinesalite alone does",
+    )
     .exitOverride()
     .allowExcessArguments(false);
 }
@@ -151,6 +158,7 @@ interface ParsedFlags {
   progressInterval: number;
   plain: boolean;
   logLevel: LogLevel;
+  writeLimits: boolean;
 }
 
 /**
@@ -184,6 +192,7 @@ export function parseRunnerOptions(
     progressIntervalSeconds: flags.progressInterval,
     plain: flags.plain,
     logLevel: flags.logLevel,
+    writeLimits: flags.writeLimits,
   };
   checkCombination(options);
   return options;

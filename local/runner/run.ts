@@ -8,6 +8,7 @@ import { describeError } from '../../functions/core/errors';
 import { ProducerClient } from '../../functions/core/producer';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
 import { startLocalAws, type LocalAws } from '../harness';
+import { shardUtilisation, type ShardWriteLimits } from '../kinesis/write-limits';
 import { ConsumerFunction } from './consumer-function';
 import { SqsEventSourceMapping } from './event-source-mapping';
 import { FileLogger } from './file-logger';
@@ -26,7 +27,7 @@ import { createLocalProducerFunction } from './producer-function';
 import { ProgressView, type ProgressOutput, type ProgressSnapshot } from './progress';
 import { reshard, type Resharding } from './resharding';
 import { SubtaskSchedule } from './scheduler';
-import type { StartSummary } from './summary';
+import type { StartSummary, WriteLimitsSummary } from './summary';
 
 // Lambda starts five pollers for a standard queue before it scales with the queue's depth.
 const INITIAL_POLLERS = 5;
@@ -74,7 +75,11 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     else controls.progress.write(`[${(elapsed() / 1000).toFixed(1)} s] ${message}\n`);
   };
 
-  const aws = await startLocalAws({ kinesis: true, ssm: true, sqs: true });
+  const aws = await startLocalAws({
+    kinesis: { writeLimits: options.writeLimits },
+    ssm: true,
+    sqs: true,
+  });
   let consumer: ConsumerFunction | undefined;
   let schedule: SubtaskSchedule | undefined;
   let mapping: SqsEventSourceMapping | undefined;
@@ -286,6 +291,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
       shards: ledger.shards(),
       missingIds: missing.slice(0, MISSING_IDS_SHOWN),
       logDirectory,
+      ...(aws.kinesis.writeLimits ? { writeLimits: writeLimitsSummary(aws.kinesis.writeLimits) } : {}),
     };
   } finally {
     view?.stop();
@@ -296,6 +302,20 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     await producerLogger.close();
     await aws.stop();
   }
+}
+
+/** Throttled entries and each written shard's use of its limits between its first and last write. */
+function writeLimitsSummary(limits: ShardWriteLimits): WriteLimitsSummary {
+  const usage = limits.usage();
+  return {
+    throttledEntries: usage.reduce((n, u) => n + u.entriesThrottled, 0),
+    acceptedEntries: usage.reduce((n, u) => n + u.recordsAccepted, 0),
+    shards: usage.map((u) => ({
+      stream: u.stream,
+      shardId: u.shardId,
+      utilisation: shardUtilisation([u], limits, { from: u.firstAt, to: u.lastAt, shardCount: 1 }),
+    })),
+  };
 }
 
 /** `1 shard`, `2 shards`. */
