@@ -4,6 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { AwsClientFactory } from '../core/aws/clients';
 import { toAwsSettings } from '../core/config/aws-config';
 import { producerConfigFromEnv } from '../core/config/producer-config';
+import { QueueInFlightShare } from '../core/producer/budget-share';
 import { SqsDeadLetterQueue } from '../core/producer/dead-letter';
 import { kinesisApi } from '../core/producer/kinesis-api';
 import { PRODUCER_SERVICE, producerPowertoolsMetrics } from '../core/producer/metrics';
@@ -19,6 +20,15 @@ const metrics = producerPowertoolsMetrics(config.producerName);
 const aws = new AwsClientFactory(toAwsSettings(config.aws));
 const producer = new Producer(producerSettingsFromConfig(config), {
   kinesis: kinesisApi(aws.client('kinesis', KinesisClient)),
+  ...(config.sourceQueueUrl
+    ? {
+        budgetShare: new QueueInFlightShare({
+          sqs: aws.client('sqs', SQSClient),
+          queueUrl: config.sourceQueueUrl,
+          logger,
+        }),
+      }
+    : {}),
   ...(config.deadLetterQueueUrl
     ? {
         deadLetters: new SqsDeadLetterQueue({

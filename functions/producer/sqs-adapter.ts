@@ -84,12 +84,14 @@ export function toProducerMessage(record: SQSRecord): ProducerMessage {
     };
   }
   const sent = Number(record.attributes?.SentTimestamp);
+  const receives = Number(record.attributes?.ApproximateReceiveCount);
   return {
     messageId: record.messageId,
     body: record.body,
     attributes,
     ...(Number.isFinite(sent) ? { sentTimestamp: sent } : {}),
     ...(record.attributes?.MessageGroupId ? { messageGroupId: record.attributes.MessageGroupId } : {}),
+    ...(Number.isInteger(receives) && receives > 0 ? { receiveCount: receives } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { AwsClientFactory } from '../../functions/core/aws/clients';
 import { producerConfigFromEnv, toAwsSettings } from '../../functions/core/config';
 import {
   Producer,
+  QueueInFlightShare,
   SqsDeadLetterQueue,
   kinesisApi,
   producerSettingsFromConfig,
@@ -84,6 +85,15 @@ export function createLocalProducerFunction(
   const aws = new AwsClientFactory(toAwsSettings(config.aws));
   const producer = new Producer(producerSettingsFromConfig(config), {
     kinesis: observeWrites(kinesisApi(aws.client('kinesis', KinesisClient)), options.onWritten),
+    ...(config.sourceQueueUrl
+      ? {
+          budgetShare: new QueueInFlightShare({
+            sqs: aws.client('sqs', SQSClient),
+            queueUrl: config.sourceQueueUrl,
+            logger: options.logger,
+          }),
+        }
+      : {}),
     ...(deadLetterQueueUrl
       ? {
           deadLetters: new SqsDeadLetterQueue({

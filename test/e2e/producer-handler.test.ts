@@ -1,13 +1,13 @@
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   CreateQueueCommand,
-  ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { REJECTION_ATTRIBUTE } from '../../functions/core/producer/dead-letter';
 import { deaggregate } from '../../functions/core/record-format';
+import { expectDeadLettersWithReasons } from '../support/dead-letters';
 import { readLikeKcl } from '../support/kcl-reader';
 import { useLocalAws } from '../support/local-aws';
 import { EventSourceMappingEmulator, readStream } from '../support/producer-e2e';
@@ -90,9 +90,7 @@ describe('the producer Lambda handler, configured from its environment', () => {
     );
     expect(Math.max(...perKinesisRecord)).toBeLessThanOrEqual(50);
     expect(perKinesisRecord.reduce((a, b) => a + b, 0)).toBe(120);
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MessageAttributeNames: ['All'] }),
-    );
+    const Messages = await expectDeadLettersWithReasons(sqs, dlqUrl);
     expect(Messages.map((m) => [m.Body, m.MessageAttributes?.[REJECTION_ATTRIBUTE]?.StringValue])).toEqual([
       ['{"data": oops}', expect.stringMatching(/not valid JSON/)],
     ]);

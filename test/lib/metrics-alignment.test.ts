@@ -121,6 +121,8 @@ const batch: ProcessResult = {
     messages: 3,
     invalidMessages: 0,
     deadLettered: 0,
+    lastReceiveDeadLettered: 0,
+    budgetShare: 1,
     putRecordsCalls: 1,
     kinesisRecordsPut: 1,
     aggregatedRecordsPut: 1,
