@@ -10,3 +10,10 @@ export * from './core/record-format';
 export * from './core/checkpoints';
 export * from './core/consumer';
 export * from './core/producer';
+export {
+  createProducerHandler,
+  ProducerBatchError,
+  type MetricsSink,
+  type ProducerHandlerOptions,
+} from './producer/sqs-adapter';
+export type { ProducerRouting } from './producer/environment';

@@ -1,10 +1,11 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ConnectorError } from '../core/errors';
+import { ConfigurationError, ConnectorError } from '../core/errors';
 import type { MetricUnit } from '../core/metrics';
 import type { ProducerLogger } from '../core/producer/logger';
 import type { ProducerMessage } from '../core/producer/message-contract';
 import { PRODUCER_METRIC_UNITS, ProducerMetricName } from '../core/producer/metrics';
 import type { ProcessResult, Producer } from '../core/producer/producer';
+import { producerFromEnvironment, type ProducerRouting } from './environment';
 
 /** The part of Powertools' Metrics the adapter uses. */
 export interface MetricsSink {
@@ -26,11 +27,20 @@ export class ProducerBatchError extends ConnectorError {
   }
 }
 
-export interface ProducerHandlerOptions {
-  readonly producer: Producer;
-  readonly logger: ProducerLogger;
+export interface ProducerHandlerOptions extends ProducerRouting {
+  /**
+   * The producer core. @default - built from the `SKC_*` environment (as the built-in handler is), with
+   * `partitioner` and `targetStream`; give those only when the producer is not given
+   */
+  readonly producer?: Producer;
+  /** @default - Powertools' Logger, when the producer is built from the environment */
+  readonly logger?: ProducerLogger;
+  /** @default - Powertools' Metrics, when the producer is built from the environment */
   readonly metrics?: MetricsSink;
-  /** Fail the whole batch instead of reporting batch item failures (the reference's setFailOnError). @default false */
+  /**
+   * Fail the whole batch instead of reporting batch item failures (the reference's setFailOnError).
+   * @default - producer.failonerror when the producer is built from the environment, else false
+   */
   readonly failOnError?: boolean;
   /** Time kept back from the invocation's remaining time for reporting. @default 500 */
   readonly safetyMarginMillis?: number;
@@ -43,10 +53,11 @@ export interface ProducerHandlerOptions {
  * each message's fate only when the aggregated records it shares with others are written.
  */
 export function createProducerHandler(
-  options: ProducerHandlerOptions,
+  handlerOptions: ProducerHandlerOptions = {},
 ): (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse> {
+  const options = resolveHandlerOptions(handlerOptions);
   const clock = options.producer.clock;
-  const margin = options.safetyMarginMillis ?? 500;
+  const margin = handlerOptions.safetyMarginMillis ?? 500;
   return async (event, context) => {
     const deadline = clock.now() + context.getRemainingTimeInMillis() - margin;
     const result = await options.producer.process(event.Records.map(toProducerMessage), { deadline });
@@ -70,6 +81,46 @@ export function createProducerHandler(
     }
     if (options.failOnError && result.failures.length > 0) throw new ProducerBatchError(result);
     return { batchItemFailures: result.failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}
+
+function resolveHandlerOptions(options: ProducerHandlerOptions): {
+  producer: Producer;
+  logger: ProducerLogger;
+  metrics?: MetricsSink;
+  failOnError: boolean;
+} {
+  const { producer, partitioner, targetStream } = options;
+  if (producer) {
+    if (partitioner || targetStream) {
+      throw new ConfigurationError(
+        'createProducerHandler was given a producer and a partitioner or targetStream; give the routing to the ' +
+          'Producer you build, or give no producer and let the handler build one from its environment.',
+        partitioner ? 'partitioner' : 'targetStream',
+      );
+    }
+    if (!options.logger) {
+      throw new ConfigurationError(
+        'createProducerHandler was given a producer without a logger; give both.',
+        'logger',
+      );
+    }
+    return {
+      producer,
+      logger: options.logger,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      failOnError: options.failOnError ?? false,
+    };
+  }
+  const built = producerFromEnvironment(process.env, {
+    ...(partitioner ? { partitioner } : {}),
+    ...(targetStream ? { targetStream } : {}),
+  });
+  return {
+    producer: built.producer,
+    logger: options.logger ?? built.logger,
+    metrics: options.metrics ?? built.metrics,
+    failOnError: options.failOnError ?? built.failOnError,
   };
 }
 

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { EXAMPLE_PIPELINE, type Order } from '../../bin/example-pipeline';
+import { ORDER_ROUTING } from '../../bin/order-routing';
 import { describeError } from '../../functions/core/errors';
 import { ProducerClient } from '../../functions/core/producer';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
@@ -96,6 +97,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     const producer = createLocalProducerFunction(producerFunctionEnvironment(pipeline, resources, local), {
       logger: producerLogger,
       onWritten: (stream, shardId, records) => ledger.written(stream, shardId, records.map(orderIdOf)),
+      routing: ORDER_ROUTING,
     });
     destroyProducer = producer.destroy;
     const sqs = aws.clients.client('sqs', SQSClient);
