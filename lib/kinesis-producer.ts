@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm, queueDepthMetric } from './alarms';
 import { PRODUCER_BUNDLE_DEFINE } from './bundling';
-import { producerMetric, type ProducerMetricName } from './metrics';
+import { ProducerMetricName, producerMetric, producerStreamMetric } from './metrics';
 import { ConnectorFunction, builtInEntry } from './connector-function';
 import {
   PRODUCER_CONSTRUCT_DEFAULTS as DEFAULTS,
@@ -369,6 +369,17 @@ export class KinesisProducer extends Construct {
    */
   metricRuntime(metricName: ProducerMetricName, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return producerMetric(metricName, this.producerName, { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * PutRecords entries this producer had throttled on one stream (sum per period): its shards are short
+   * of room for what the deployment sends (each entry is retried).
+   */
+  metricThrottledEntries(stream: kinesis.IStream, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return producerStreamMetric(ProducerMetricName.THROTTLED_ENTRIES, this.producerName, stream.streamName, {
+      statistic: 'Sum',
+      ...props,
+    });
   }
 
   /** Failed invocations of the producer function (sum per period). */

@@ -3,7 +3,7 @@ import { ConfigurationError, ConnectorError } from '../core/errors';
 import type { MetricUnit } from '../core/metrics';
 import type { ProducerLogger } from '../core/producer/logger';
 import type { ProducerMessage } from '../core/producer/message-contract';
-import { PRODUCER_METRIC_UNITS, ProducerMetricName } from '../core/producer/metrics';
+import { PRODUCER_METRIC_UNITS, ProducerMetricDimension, ProducerMetricName } from '../core/producer/metrics';
 import type { ProcessResult, Producer } from '../core/producer/producer';
 import { producerFromEnvironment, type ProducerRouting } from './environment';
 
@@ -11,6 +11,11 @@ import { producerFromEnvironment, type ProducerRouting } from './environment';
 export interface MetricsSink {
   addMetric(name: string, unit: MetricUnit, value: number): unknown;
   publishStoredMetrics(): void;
+  /** A metric with dimensions of its own, published at once (Powertools' singleMetric). @default - none published */
+  singleMetric?(): {
+    addDimension(name: string, value: string): unknown;
+    addMetric(name: string, unit: MetricUnit, value: number): unknown;
+  };
 }
 
 /** Thrown with `failOnError` when any record was not written, so the whole batch comes back. */
@@ -165,6 +170,13 @@ export function recordMetrics(metrics: MetricsSink, result: ProcessResult): void
   put(N.DEAD_LETTERED, s.deadLettered);
   put(N.BATCH_ITEM_FAILURES, result.failures.length);
   put(N.BYTES_PUT, s.bytesPut);
+  // Per stream, so a dashboard shows which stream's shards are short of room.
+  for (const [stream, count] of Object.entries(s.throttledEntriesByStream)) {
+    const single = metrics.singleMetric?.();
+    if (!single) break;
+    single.addDimension(ProducerMetricDimension.STREAM_NAME, stream);
+    single.addMetric(N.THROTTLED_ENTRIES, PRODUCER_METRIC_UNITS[N.THROTTLED_ENTRIES], count);
+  }
   if (s.userRecordsPut > 0) {
     put(N.BUFFERED_TIME_AVERAGE, s.bufferedMillisTotal / s.userRecordsPut);
     put(N.BUFFERED_TIME_MAXIMUM, s.bufferedMillisMax);

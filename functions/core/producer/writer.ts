@@ -75,6 +75,8 @@ export interface WriteStats {
   /** Entries a PutRecords refused (per entry, or all of a failed call). */
   failedEntries: number;
   throttledEntries: number;
+  /** `throttledEntries` by stream name. */
+  throttledEntriesByStream: Record<string, number>;
   /** Entries sent again after a failure. */
   retries: number;
   /** Entries that landed on another shard than predicted. */
@@ -96,6 +98,7 @@ export function emptyWriteStats(): WriteStats {
     bytesPut: 0,
     failedEntries: 0,
     throttledEntries: 0,
+    throttledEntriesByStream: {},
     retries: 0,
     wrongShardPuts: 0,
     reputRecords: 0,
@@ -498,6 +501,8 @@ class WriteRun {
     this.stats.failedEntries++;
     if (errorClass === 'throttled') {
       this.stats.throttledEntries++;
+      const stream = work.entry.target.stream;
+      this.stats.throttledEntriesByStream[stream] = (this.stats.throttledEntriesByStream[stream] ?? 0) + 1;
       this.deps.limiter.throttled(shardKey(work.entry));
     }
     if (errorClass === 'fatal') {
