@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createConsumerHandler, type ConsumerRecord } from '../functions/core/consumer';
+import type { ConsumerRecord } from '../functions/core/consumer';
+import { createConsumerHandler } from '../functions/consumer';
 import type { Order } from './example-pipeline';
 
 // The example's processor: the consumer delivers each shard's records in order, as parsed JSON (the

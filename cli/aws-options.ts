@@ -34,6 +34,7 @@ export interface ConsumerHints {
   readonly checkpointStore?: CheckpointStoreKind;
   readonly dynamoDbTable?: string;
   readonly consumerName?: string;
+  readonly leaseSettleMillis?: number;
 }
 
 export interface ResolvedAws {
@@ -119,6 +120,7 @@ export async function resolveAws(
     ...opt('checkpointStore', readIfSet(CONSUMER_SETTINGS.checkpointStore, reader, problems)),
     ...opt('dynamoDbTable', readIfSet(CONSUMER_SETTINGS.dynamoDbTable, reader, problems)),
     ...opt('consumerName', readIfSet(CONSUMER_SETTINGS.consumerName, reader, problems)),
+    ...opt('leaseSettleMillis', readIfSet(CONSUMER_SETTINGS.leaseSettleMillis, reader, problems)),
   };
   // The file may be the consumer's or the producer's, so only a misspelt AWS key is an error here.
   for (const [key, entry] of reader.unconsumed()) {

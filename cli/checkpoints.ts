@@ -19,6 +19,7 @@ import {
 } from '../functions/core/checkpoints/ssm-checkpoint-store';
 import { SsmSubtaskLease } from '../functions/core/checkpoints/ssm-lease';
 import type { BackoffSettings } from '../functions/core/aws/retry';
+import { consumerCheckpointPath } from '../functions/core/checkpoints/checkpoint-path';
 import { CONSUMER_DEFAULTS, type SsmTier } from '../functions/core/config/consumer-settings';
 import { uniformShardAssigner } from '../functions/core/consumer/assigner';
 import type { ShardDescription } from '../functions/core/consumer/types';
@@ -52,13 +53,11 @@ export interface ConsumerOptions {
   readonly ssmTier?: SsmTier;
   readonly streams?: readonly string[];
   readonly parallelism?: number;
-  /** The lease settle delay, as the consumer's (2000 ms). */
+  /** The lease settle delay. @default - consumer.lease.settlemillis from the properties, else its default */
   readonly leaseSettleMillis?: number;
 }
 
 /** Where the CDK construct keeps a named consumer's checkpoints, below this path. */
-export const CDK_CHECKPOINT_ROOT = '/serverless-kinesis-connector';
-const DEFAULT_SETTLE_MILLIS = 2000;
 /** The CLI waits less than a consumer would on a throttled SSM before saying so. */
 const CLI_SSM_BACKOFF: BackoffSettings = { maxRetries: 4, baseMillis: 200, maxMillis: 2000, expConst: 2 };
 const CLI_DYNAMODB_BACKOFF: BackoffSettings = { maxRetries: 4, baseMillis: 50, maxMillis: 1000, expConst: 2 };
@@ -74,7 +73,7 @@ export function openCheckpoints(ctx: CommandContext, options: ConsumerOptions): 
   }
   const prefix =
     options.consumerPrefix ??
-    (options.consumer !== undefined ? `${CDK_CHECKPOINT_ROOT}/${options.consumer}` : undefined) ??
+    (options.consumer !== undefined ? consumerCheckpointPath(options.consumer) : undefined) ??
     ctx.consumer.ssmPrefix ??
     CONSUMER_DEFAULTS.checkpoint.ssmPrefix;
   const option = options.consumer !== undefined ? '--consumer' : '--consumer-prefix';
@@ -86,12 +85,13 @@ export function openCheckpoints(ctx: CommandContext, options: ConsumerOptions): 
   const store = new SsmCheckpointStore({
     ssm: ctx.ssm(),
     parameterPath: prefix,
-    tier: options.ssmTier ?? ctx.consumer.ssmTier ?? 'Standard',
+    tier: options.ssmTier ?? ctx.consumer.ssmTier ?? CONSUMER_DEFAULTS.checkpoint.ssmTier,
     backoff: CLI_SSM_BACKOFF,
     clock: ctx.clock,
     random: ctx.random,
   });
-  const settleMillis = options.leaseSettleMillis ?? DEFAULT_SETTLE_MILLIS;
+  const settleMillis =
+    options.leaseSettleMillis ?? ctx.consumer.leaseSettleMillis ?? CONSUMER_DEFAULTS.leaseSettleMillis;
   return {
     description: `SSM parameters under ${prefix} (${ctx.where('ssm')})`,
     store,
@@ -253,7 +253,7 @@ function chooseParallelism(
       source: 'the stored subtask values; pass --parallelism if it changed',
     };
   }
-  return { parallelism: 1, source: 'the default' };
+  return { parallelism: CONSUMER_DEFAULTS.parallelism, source: 'the default' };
 }
 
 /** How a stored position reads in a table. */

@@ -3,6 +3,7 @@ import type { GlobalOptions } from './aws-options';
 import { CommandContext } from './context';
 import { CliError, explainError } from './errors';
 import type { CliIo } from './io';
+import type { Setting } from '../functions/core/config/validate';
 
 /** A command's body: it gets the opened context, its own options and its positional arguments. */
 export type CommandBody<O> = (ctx: CommandContext, options: O, args: readonly unknown[]) => Promise<void>;
@@ -37,6 +38,15 @@ export function integerOption(min: number, max = Number.MAX_SAFE_INTEGER): (valu
       );
     }
     return n;
+  };
+}
+
+/** Parses an option that sets a consumer or producer setting, by that setting's own rule. */
+export function settingOption<T>(spec: Setting<T>): (value: string) => T {
+  return (value) => {
+    const parsed = spec.kind.parse(value, true);
+    if (parsed === undefined) throw new InvalidArgumentError(`It must be ${spec.kind.allowed}.`);
+    return parsed;
   };
 }
 

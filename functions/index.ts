@@ -17,3 +17,5 @@ export {
   type ProducerHandlerOptions,
 } from './producer/sqs-adapter';
 export type { ProducerRouting } from './producer/environment';
+export * from './consumer';
+export { producerPowertoolsMetrics } from './producer/metrics';

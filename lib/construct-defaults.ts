@@ -1,6 +1,8 @@
 // The constructs' defaults and the values they derive, in plain numbers and with no CDK import: the
 // constructs build their Durations from these, and the local runner (`npm start`) mirrors a deployment
 // with the same rules without loading aws-cdk-lib.
+import { consumerCheckpointPath } from '../functions/core/checkpoints/checkpoint-path';
+import { CHECKPOINT_PATH_ROOT, CONSUMER_DEFAULTS } from '../functions/core/config/consumer-settings';
 
 /** Defaults of `KinesisProducer` that shape its queues and event source mapping. */
 export const PRODUCER_CONSTRUCT_DEFAULTS = {
@@ -19,14 +21,14 @@ export const PRODUCER_CONSTRUCT_DEFAULTS = {
 /** Defaults of `KinesisConsumer` that shape its schedules, timing and checkpoint path. */
 export const CONSUMER_CONSTRUCT_DEFAULTS = {
   schedulePeriodMinutes: 1,
-  parallelism: 1,
-  checkpointParameterPrefix: '/serverless-kinesis-connector',
+  parallelism: CONSUMER_DEFAULTS.parallelism,
+  checkpointParameterPrefix: CHECKPOINT_PATH_ROOT,
   onFailureQueueRetentionDays: 14,
 } as const;
 
 const MAX_LAMBDA_TIMEOUT_SECONDS = 15 * 60;
-// Time the consumer keeps after reading for the last delivery and checkpoint.
-const BUDGET_MARGIN_MILLIS = 5_000;
+// Time the consumer keeps after reading for the last delivery and checkpoint: its shutdown reserve.
+const BUDGET_MARGIN_MILLIS = CONSUMER_DEFAULTS.shutdownReserveMillis;
 // Time between the end of one invocation of a subtask and the start of the next.
 const SCHEDULE_MARGIN_SECONDS = 5;
 
@@ -53,10 +55,4 @@ export function consumerTimeBudgetMillis(functionTimeoutMillis: number): number 
   return Math.max(functionTimeoutMillis - BUDGET_MARGIN_MILLIS, Math.floor(functionTimeoutMillis / 2));
 }
 
-/** The SSM path of a consumer's checkpoints and leases. */
-export function consumerCheckpointPath(
-  consumerName: string,
-  prefix: string = CONSUMER_CONSTRUCT_DEFAULTS.checkpointParameterPrefix,
-): string {
-  return `${prefix}/${consumerName}`;
-}
+export { consumerCheckpointPath };

@@ -1,16 +1,18 @@
 import { Option, type Command } from 'commander';
-import { integerOption, listOption } from '../command';
+import { consumerCheckpointPath } from '../../functions/core/checkpoints/checkpoint-path';
+import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../../functions/core/config/consumer-settings';
+import { listOption, settingOption } from '../command';
 
 /** The options that name a consumer's checkpoints, shared by `status` and `reset`. */
 export function addConsumerOptions(command: Command): Command {
   return command
     .option(
       '--consumer-prefix <path>',
-      "the consumer's SSM checkpoint path (consumer.checkpoint.ssm.prefix; default: from --properties, else /serverless-kinesis-connector/checkpoints)",
+      `the consumer's SSM checkpoint path (consumer.checkpoint.ssm.prefix; default: from --properties, else ${CONSUMER_DEFAULTS.checkpoint.ssmPrefix})`,
     )
     .option(
       '--consumer <name>',
-      'a consumer deployed with the CDK construct: path /serverless-kinesis-connector/<name>; with --checkpoint-table, its consumer.name',
+      `a consumer deployed with the CDK construct: path ${consumerCheckpointPath('<name>')}; with --checkpoint-table, its consumer.name`,
     )
     .option(
       '--checkpoint-table <name>',
@@ -24,7 +26,7 @@ export function addConsumerOptions(command: Command): Command {
     .option(
       '--parallelism <n>',
       "the consumer's parallelism, for the owning subtasks (default: from --properties, else the stored subtask values)",
-      integerOption(1, 1000),
+      settingOption(CONSUMER_SETTINGS.parallelism),
     )
     .addOption(
       new Option(

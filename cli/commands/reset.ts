@@ -16,7 +16,8 @@ import {
   type ConsumerView,
   type ShardState,
 } from '../checkpoints';
-import { integerOption, listOption, repeatOption, withContext } from '../command';
+import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../../functions/core/config/consumer-settings';
+import { listOption, repeatOption, settingOption, withContext } from '../command';
 import type { CommandContext } from '../context';
 import { CliError, UsageError } from '../errors';
 import { println, type CliIo } from '../io';
@@ -67,8 +68,11 @@ export function resetCommand(io: CliIo): Command {
     )
     .addOption(new Option('--output <format>', 'table or json').choices(['table', 'json']).default('table'))
     .addOption(
-      new Option('--lease-settle-millis <ms>', 'the lease settle delay (the consumer uses 2000)')
-        .argParser(integerOption(0, 60_000))
+      new Option(
+        '--lease-settle-millis <ms>',
+        `the lease settle delay (consumer.lease.settlemillis; default: from --properties, else ${CONSUMER_DEFAULTS.leaseSettleMillis})`,
+      )
+        .argParser(settingOption(CONSUMER_SETTINGS.leaseSettleMillis))
         .hideHelp(),
     );
   addConsumerOptions(command);

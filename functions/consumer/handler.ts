@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { consumerConfigFromEnv } from '../core/config/consumer-config';
-import { createConsumerHandler, createLambdaTargetHandler } from '../core/consumer/handler-factory';
+import { createConsumerHandler, createLambdaTargetHandler } from './handler-factory';
 import { CONSUMER_SERVICE } from '../core/consumer/metrics';
 
 // The default deployed consumer. With a target function (consumer.target.function) it delivers every

@@ -7,7 +7,8 @@ import { producerConfigFromEnv } from '../core/config/producer-config';
 import { QueueInFlightShare } from '../core/producer/budget-share';
 import { SqsDeadLetterQueue } from '../core/producer/dead-letter';
 import { kinesisApi } from '../core/producer/kinesis-api';
-import { PRODUCER_SERVICE, producerPowertoolsMetrics } from '../core/producer/metrics';
+import { PRODUCER_SERVICE } from '../core/producer/metrics';
+import { producerPowertoolsMetrics } from './metrics';
 import { Producer, producerSettingsFromConfig } from '../core/producer/producer';
 import type { Partitioner, TargetStreamSelector } from '../core/producer/routing';
 

@@ -1,26 +1,13 @@
 import { createDecipheriv } from 'node:crypto';
-import {
-  Agent,
-  createServer,
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ITERATOR_PWD_IV, ITERATOR_PWD_KEY } from 'kinesalite/db';
-import { ConfigurationError } from '../../functions/core/errors';
 import { systemClock, type Clock, type Random } from '../../functions/core/time/clock';
 import { FaultSwitch } from '../shared/faults';
 import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server';
+import { KinesaliteRepairs, streamArnToName } from './kinesalite-repairs';
+import { errorReply, JSON_CONTENT_TYPE, jsonReply, parseJson, TARGET_PREFIX, Upstream, type Reply } from './upstream';
 import type { ShardWriteLimits } from './write-limits';
 
-const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
-const TARGET_PREFIX = 'Kinesis_20131202.';
-/** AWS's ListShards page limit and default. */
-const LIST_SHARDS_MAX_PAGE = 1000;
-/** A ListShards NextToken is good for 300 seconds. */
-const NEXT_TOKEN_LIFETIME_MILLIS = 300_000;
 const ITERATOR_LIFETIME_MILLIS = 300_000;
 /** Kinesalite's own request limit. */
 const MAX_REQUEST_BYTES = 7 * 1024 * 1024;
@@ -94,20 +81,10 @@ export interface KinesisFaultProxyOptions {
   readonly clock?: Clock;
   /** Random source of the fault switch's `failFraction`. @default Math.random */
   readonly random?: Random;
-  /**
-   * Largest page ListShards returns even when the caller asks for more, so that paging code runs
-   * against a handful of shards.
-   * @default 1000 (AWS's maximum)
-   */
+  /** @see KinesaliteRepairsOptions.listShardsPageSize */
   readonly listShardsPageSize?: number;
   /** Enforce Kinesis's per-shard write limits on PutRecords and PutRecord. @default - not enforced */
   readonly writeLimits?: ShardWriteLimits;
-}
-
-interface Reply {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
 }
 
 type Armed<T> = T & { remaining: number };
@@ -115,9 +92,9 @@ type Armed<T> = T & { remaining: number };
 /**
  * An HTTP proxy in front of kinesalite that the real SDK client talks to. It forwards every call
  * and, when told, answers as Kinesis does under load (kinesalite never throttles): throttled reads and
- * writes, partly failed PutRecords, expired iterators, ListShards limits, latency. It also gives
- * kinesalite what it lacks for consumer code: ListShards paging (MaxResults, NextToken, ShardFilter)
- * and StreamARN in place of StreamName.
+ * writes, partly failed PutRecords, expired iterators, ListShards limits, latency. What kinesalite
+ * lacks for consumer code (ListShards paging and ShardFilter, AT_TIMESTAMP at the tip, StreamARN) comes
+ * from KinesaliteRepairs, applied to every call that no fault answers.
  */
 export class KinesisFaultProxy {
   /** Generic faults: throttle the next N calls, fail a fraction with InternalFailure, add latency. */
@@ -126,10 +103,9 @@ export class KinesisFaultProxy {
   readonly targetEndpoint: string;
   /** The per-shard write limits, when enforced. */
   readonly writeLimits: ShardWriteLimits | undefined;
-  private readonly target: URL;
+  private readonly upstream: Upstream;
+  private readonly repairs: KinesaliteRepairs;
   private readonly clock: Clock;
-  private readonly pageSize: number;
-  private readonly agent = new Agent({ keepAlive: true });
   private readonly accountId = (process.env.AWS_ACCOUNT_ID ?? '0000-0000-0000').replace(/[^\d]/g, '');
   private server?: Server;
   private errorFaults: Armed<ErrorFault>[] = [];
@@ -140,18 +116,14 @@ export class KinesisFaultProxy {
 
   constructor(options: KinesisFaultProxyOptions) {
     this.targetEndpoint = options.target;
-    this.target = new URL(options.target);
     this.clock = options.clock ?? systemClock;
     this.faults = new FaultSwitch(options.random);
     this.writeLimits = options.writeLimits;
-    const pageSize = options.listShardsPageSize ?? LIST_SHARDS_MAX_PAGE;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > LIST_SHARDS_MAX_PAGE) {
-      throw new ConfigurationError(
-        `listShardsPageSize must be an integer from 1 to ${LIST_SHARDS_MAX_PAGE}; got ${pageSize}.`,
-        'listShardsPageSize',
-      );
-    }
-    this.pageSize = pageSize;
+    this.upstream = new Upstream(options.target);
+    this.repairs = new KinesaliteRepairs(this.upstream, {
+      clock: this.clock,
+      ...(options.listShardsPageSize !== undefined ? { listShardsPageSize: options.listShardsPageSize } : {}),
+    });
   }
 
   /** Starts listening on 127.0.0.1 (port 0 picks a free port) and returns the endpoint URL. */
@@ -170,7 +142,7 @@ export class KinesisFaultProxy {
     const server = this.server;
     this.server = undefined;
     if (server) await closeServer(server);
-    this.agent.destroy();
+    this.upstream.close();
   }
 
   /** Answers matching calls with an error instead of forwarding them. */
@@ -295,10 +267,8 @@ export class KinesisFaultProxy {
     if (fault)
       return this.injectedReply(call, this.errorReply(call, fault.code, fault.message, fault.statusCode));
 
-    if (operation === 'ListShards') return this.listShards(req, call);
-    if (operation === 'GetShardIterator' && input.ShardIteratorType === 'AT_TIMESTAMP') {
-      return this.atTimestamp(req, input);
-    }
+    const repaired = this.repairs.answer(req, operation, input);
+    if (repaired) return repaired;
     // A batch kinesalite would reject as a whole is forwarded unchanged, so its validation answers
     // and the fault waits for a valid batch.
     const records = input.Records;
@@ -325,6 +295,13 @@ export class KinesisFaultProxy {
     const reply = await this.forward(req, rewritten ? Buffer.from(JSON.stringify(input)) : body);
     this.writeLimits?.observe(operation, input);
     return reply;
+  }
+
+  /** Every shard of a stream, from kinesalite's ListShards (which does not page). */
+  private async listAllShards(req: IncomingMessage, stream: string): Promise<Record<string, unknown>[]> {
+    const reply = await this.upstream.call(req, 'ListShards', { StreamName: stream });
+    if (reply.status !== 200) throw new Error(`ListShards answered ${reply.status}.`);
+    return (parseJson(reply.body) as { Shards?: Record<string, unknown>[] }).Shards ?? [];
   }
 
   private takeLatency(call: KinesisCall): number {
@@ -373,7 +350,7 @@ export class KinesisFaultProxy {
 
   private errorReply(call: KinesisCall, code: string, message?: string, statusCode?: number): Reply {
     const status = statusCode ?? (code === 'InternalFailure' || code === 'ServiceUnavailable' ? 500 : 400);
-    return jsonReply(status, { __type: code, message: message ?? this.defaultMessage(call, code) });
+    return errorReply(code, message ?? this.defaultMessage(call, code), status);
   }
 
   private defaultMessage(call: KinesisCall, code: string): string {
@@ -460,195 +437,8 @@ export class KinesisFaultProxy {
     });
   }
 
-  /** ListShards with AWS's paging and ShardFilter on top of kinesalite, which has neither. */
-  private async listShards(req: IncomingMessage, call: KinesisCall): Promise<Reply> {
-    const input = call.input;
-    const maxResults = input.MaxResults;
-    if (
-      maxResults !== undefined &&
-      (!Number.isInteger(maxResults) || (maxResults as number) < 1 || (maxResults as number) > 10000)
-    ) {
-      return this.errorReply(
-        call,
-        'ValidationException',
-        `MaxResults must be an integer from 1 to 10000; got ${String(maxResults)}.`,
-      );
-    }
-    let streamName: unknown;
-    let exclusiveStart: unknown;
-    let filter: unknown;
-    if (input.NextToken !== undefined) {
-      const conflicting = [
-        'StreamName',
-        'ExclusiveStartShardId',
-        'ShardFilter',
-        'StreamCreationTimestamp',
-      ].filter((field) => input[field] !== undefined);
-      if (conflicting.length > 0) {
-        return this.errorReply(
-          call,
-          'InvalidArgumentException',
-          `NextToken and ${conflicting[0]} cannot be provided together.`,
-        );
-      }
-      const token = decodeListShardsToken(input.NextToken);
-      if (!token)
-        return this.errorReply(call, 'InvalidArgumentException', 'NextToken is not a ListShards token.');
-      if (this.clock.now() - token.issuedAt > NEXT_TOKEN_LIFETIME_MILLIS) {
-        return this.errorReply(
-          call,
-          'ExpiredNextTokenException',
-          `The NextToken expired: it was issued more than ${NEXT_TOKEN_LIFETIME_MILLIS / 1000} seconds ago.`,
-        );
-      }
-      ({ streamName, exclusiveStart, filter } = token);
-    } else {
-      streamName = input.StreamName;
-      exclusiveStart = input.ExclusiveStartShardId;
-      filter = input.ShardFilter;
-    }
-    if (typeof streamName !== 'string') return this.forward(req, Buffer.from(JSON.stringify(input)));
-    const filterProblem = shardFilterProblem(filter);
-    if (filterProblem) return this.errorReply(call, 'InvalidArgumentException', filterProblem);
-
-    const reply = await this.forward(
-      req,
-      Buffer.from(
-        JSON.stringify({
-          StreamName: streamName,
-          ...(exclusiveStart ? { ExclusiveStartShardId: exclusiveStart } : {}),
-        }),
-      ),
-    );
-    if (reply.status !== 200) return reply;
-    const shards = ((JSON.parse(reply.body.toString('utf8')) as { Shards?: Shard[] }).Shards ?? []).filter(
-      (shard) => matchesShardFilter(shard, filter as ShardFilter | undefined),
-    );
-    const limit = Math.min(
-      (maxResults as number | undefined) ?? LIST_SHARDS_MAX_PAGE,
-      LIST_SHARDS_MAX_PAGE,
-      this.pageSize,
-    );
-    const page = shards.slice(0, limit);
-    const last = page.at(-1);
-    return jsonReply(200, {
-      Shards: page,
-      ...(shards.length > page.length && last
-        ? {
-            NextToken: encodeListShardsToken({
-              streamName,
-              exclusiveStart: last.ShardId,
-              filter,
-              issuedAt: this.clock.now(),
-            }),
-          }
-        : {}),
-    });
-  }
-
-  /**
-   * Kinesalite never answers AT_TIMESTAMP when no record of the shard arrived at or after the timestamp
-   * (its search finds nothing and the request hangs); Kinesis answers with an iterator at the tip. So
-   * the proxy looks for such a record first and, when there is none, answers with a LATEST iterator
-   * taken before the search, so nothing arriving meanwhile is skipped.
-   */
-  private async atTimestamp(req: IncomingMessage, input: Record<string, unknown>): Promise<Reply> {
-    const original = Buffer.from(JSON.stringify(input));
-    const timestamp = input.Timestamp;
-    // Kinesalite answers a missing or future timestamp itself, at once.
-    if (typeof timestamp !== 'number' || timestamp * 1000 > Date.now()) return this.forward(req, original);
-    const shard = { StreamName: input.StreamName, ShardId: input.ShardId };
-    const latest = await this.call(req, 'GetShardIterator', { ...shard, ShardIteratorType: 'LATEST' });
-    if (latest.status !== 200) return latest;
-    const start = await this.call(req, 'GetShardIterator', { ...shard, ShardIteratorType: 'TRIM_HORIZON' });
-    let iterator = (parseJson(start.body) as { ShardIterator?: string }).ShardIterator;
-    while (start.status === 200 && iterator) {
-      const page = await this.call(req, 'GetRecords', { ShardIterator: iterator });
-      if (page.status !== 200) return page;
-      const { Records = [], NextShardIterator } = parseJson(page.body) as {
-        Records?: { ApproximateArrivalTimestamp?: number }[];
-        NextShardIterator?: string;
-      };
-      if (Records.some((r) => (r.ApproximateArrivalTimestamp ?? 0) >= timestamp)) {
-        return this.forward(req, original);
-      }
-      if (Records.length === 0) break;
-      iterator = NextShardIterator;
-    }
-    return latest;
-  }
-
-  private async listAllShards(req: IncomingMessage, stream: string): Promise<Shard[]> {
-    const reply = await this.call(req, 'ListShards', { StreamName: stream });
-    if (reply.status !== 200) throw new Error(`ListShards answered ${reply.status}.`);
-    return (parseJson(reply.body) as { Shards?: Shard[] }).Shards ?? [];
-  }
-
-  /** Sends kinesalite a request of our own, signed headers copied from the caller's. */
-  private call(req: IncomingMessage, operation: string, input: Record<string, unknown>): Promise<Reply> {
-    const headers = { ...req.headers, 'x-amz-target': TARGET_PREFIX + operation };
-    return this.upstream(req.method, req.url, headers, Buffer.from(JSON.stringify(input)));
-  }
-
   private forward(req: IncomingMessage, body: Buffer): Promise<Reply> {
-    return this.upstream(req.method, req.url, req.headers, body);
-  }
-
-  private upstream(
-    method: string | undefined,
-    path: string | undefined,
-    requestHeaders: IncomingHttpHeaders,
-    body: Buffer,
-  ): Promise<Reply> {
-    const headers = { ...requestHeaders, 'content-length': String(body.length) };
-    delete headers.connection;
-    return new Promise<Reply>((resolve, reject) => {
-      const upstream = httpRequest(
-        {
-          protocol: this.target.protocol,
-          hostname: this.target.hostname,
-          port: this.target.port,
-          method,
-          path,
-          headers,
-          agent: this.agent,
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () =>
-            resolve({
-              status: response.statusCode ?? 502,
-              headers: response.headers,
-              body: Buffer.concat(chunks),
-            }),
-          );
-          response.on('error', reject);
-        },
-      );
-      upstream.on('error', reject);
-      upstream.end(body);
-    });
-  }
-}
-
-/** An injected partial fault and the write limits' decisions as one: the fault's error wins. */
-function withWriteLimits(
-  fault: PutRecordsFault | undefined,
-  admitted: readonly boolean[] | undefined,
-): PutRecordsFault {
-  return {
-    failEntry: (entry, index) =>
-      fault?.failEntry(entry, index) ??
-      (admitted?.[index] === false ? 'ProvisionedThroughputExceededException' : undefined),
-  };
-}
-
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8')) as unknown;
-  } catch {
-    return {};
+    return this.upstream.forward(req, body);
   }
 }
 
@@ -667,82 +457,16 @@ export function describeIterator(iterator: string): IteratorPosition | undefined
   }
 }
 
-interface Shard {
-  readonly ShardId: string;
-  readonly SequenceNumberRange?: { readonly EndingSequenceNumber?: string };
-}
-
-interface ShardFilter {
-  readonly Type: string;
-  readonly ShardId?: string;
-}
-
-const SHARD_FILTER_TYPES = ['AFTER_SHARD_ID', 'AT_TRIM_HORIZON', 'FROM_TRIM_HORIZON', 'AT_LATEST'];
-
-function shardFilterProblem(filter: unknown): string | undefined {
-  if (filter === undefined) return undefined;
-  const f = (typeof filter === 'object' && filter !== null ? filter : {}) as Partial<ShardFilter>;
-  if (f.Type === 'AT_TIMESTAMP' || f.Type === 'FROM_TIMESTAMP') {
-    return `ShardFilter type ${f.Type} is not supported by the local Kinesis proxy; use ${SHARD_FILTER_TYPES.join(', ')}.`;
-  }
-  if (typeof f.Type !== 'string' || !SHARD_FILTER_TYPES.includes(f.Type)) {
-    return `ShardFilter.Type must be one of ${SHARD_FILTER_TYPES.join(', ')}; got ${String(f.Type)}.`;
-  }
-  if (f.Type === 'AFTER_SHARD_ID' && typeof f.ShardId !== 'string') {
-    return 'ShardFilter.ShardId is required when ShardFilter.Type is AFTER_SHARD_ID.';
-  }
-  return undefined;
-}
-
-function matchesShardFilter(shard: Shard, filter: ShardFilter | undefined): boolean {
-  if (!filter) return true;
-  switch (filter.Type) {
-    case 'AFTER_SHARD_ID':
-      return shard.ShardId > (filter.ShardId ?? '');
-    case 'AT_LATEST':
-      return shard.SequenceNumberRange?.EndingSequenceNumber === undefined;
-    default:
-      // Kinesalite never trims closed shards, so every shard is within the trim horizon.
-      return true;
-  }
-}
-
-interface ListShardsToken {
-  readonly streamName: string;
-  readonly exclusiveStart: string;
-  readonly filter: unknown;
-  readonly issuedAt: number;
-}
-
-function encodeListShardsToken(token: ListShardsToken): string {
-  return Buffer.from(JSON.stringify(token)).toString('base64');
-}
-
-function decodeListShardsToken(raw: unknown): ListShardsToken | undefined {
-  if (typeof raw !== 'string') return undefined;
-  try {
-    const token = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Partial<ListShardsToken>;
-    if (
-      typeof token.streamName === 'string' &&
-      typeof token.exclusiveStart === 'string' &&
-      typeof token.issuedAt === 'number'
-    ) {
-      return token as ListShardsToken;
-    }
-  } catch {
-    // Falls through: not a token of ours.
-  }
-  return undefined;
-}
-
-/** Kinesalite knows streams only by name; AWS also accepts the stream's ARN instead. */
-function streamArnToName(input: Record<string, unknown>): boolean {
-  const arn = input.StreamARN;
-  if (typeof arn !== 'string') return false;
-  const match = /^arn:aws[a-z-]*:kinesis:[^:]*:[^:]*:stream\/(.+)$/.exec(arn);
-  delete input.StreamARN;
-  if (match?.[1] && input.StreamName === undefined) input.StreamName = match[1];
-  return true;
+/** An injected partial fault and the write limits' decisions as one: the fault's error wins. */
+function withWriteLimits(
+  fault: PutRecordsFault | undefined,
+  admitted: readonly boolean[] | undefined,
+): PutRecordsFault {
+  return {
+    failEntry: (entry, index) =>
+      fault?.failEntry(entry, index) ??
+      (admitted?.[index] === false ? 'ProvisionedThroughputExceededException' : undefined),
+  };
 }
 
 function opt(when: CallPredicate | undefined): { when?: CallPredicate } {
@@ -751,14 +475,6 @@ function opt(when: CallPredicate | undefined): { when?: CallPredicate } {
 
 function optIterator(iterator: IteratorPosition | undefined): { iterator?: IteratorPosition } {
   return iterator ? { iterator } : {};
-}
-
-function jsonReply(status: number, body: unknown): Reply {
-  return {
-    status,
-    headers: { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-requestid': crypto.randomUUID() },
-    body: Buffer.from(JSON.stringify(body)),
-  };
 }
 
 function send(res: ServerResponse, reply: Reply): void {

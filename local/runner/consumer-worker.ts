@@ -7,7 +7,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Order } from '../../bin/example-pipeline';
 import { consumerConfigFromEnv } from '../../functions/core/config';
-import { createConsumerHandler, type ConsumerRecord } from '../../functions/core/consumer';
+import type { ConsumerRecord } from '../../functions/core/consumer';
+import { createConsumerHandler } from '../../functions/consumer';
 import { describeError } from '../../functions/core/errors';
 import { systemClock } from '../../functions/core/time/clock';
 import {

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXAMPLE_PIPELINE } from '../../bin/example-pipeline';
 import { ConfigurationError } from '../../functions/core/errors';
+import { CONSUMER_CONSTRUCT_DEFAULTS } from '../../lib/construct-defaults';
 
 /** What a resharding during the run does: split one shard in two, or merge two adjacent shards. */
 export type ReshardKind = 'split' | 'merge';
@@ -58,7 +59,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   rate: 1000,
   streams: example.streams.length,
   shards: example.streams[0]?.shardCount ?? 1,
-  parallelism: example.consumer.parallelism ?? 1,
+  parallelism: example.consumer.parallelism ?? CONSUMER_CONSTRUCT_DEFAULTS.parallelism,
   crash: false,
   json: false,
   seed: 1,

@@ -12,19 +12,15 @@ import {
 import {
   CONSUMER_CONSTRUCT_DEFAULTS,
   PRODUCER_CONSTRUCT_DEFAULTS,
-  consumerCheckpointPath,
   consumerFunctionTimeoutSeconds,
   consumerTimeBudgetMillis,
   defaultProducerBatchSize,
   producerVisibilityTimeoutSeconds,
 } from '../../lib/construct-defaults';
+import { consumerCheckpointPath } from '../../functions/core/checkpoints/checkpoint-path';
 import { LOCAL_CREDENTIALS, type LocalAws } from '../harness';
 import { createStreamAndWait } from '../kinesis/streams';
 
-// createConsumerHandler's defaults for the lease's settle delay and the time kept for the last
-// checkpoint; the runner compresses them with the schedule.
-const LEASE_SETTLE_MILLIS = 2000;
-const SHUTDOWN_RESERVE_MILLIS = 5000;
 const DAY_SECONDS = 24 * 60 * 60;
 
 /** One stream as the runner creates it. */
@@ -148,8 +144,9 @@ export function resolveLocalPipeline(
     timeBudgetMillis: compress(consumerTimeBudgetMillis(timeoutMillis)),
     checkpointIntervalMillis: compress(CONSUMER_DEFAULTS.checkpointIntervalMillis),
     discoveryIntervalMillis: compress(CONSUMER_DEFAULTS.discoveryIntervalMillis),
-    leaseSettleMillis: compress(LEASE_SETTLE_MILLIS),
-    shutdownReserveMillis: compress(SHUTDOWN_RESERVE_MILLIS),
+    // The lease's settle delay and the time kept for the last checkpoint, compressed with the schedule.
+    leaseSettleMillis: compress(CONSUMER_DEFAULTS.leaseSettleMillis),
+    shutdownReserveMillis: compress(CONSUMER_DEFAULTS.shutdownReserveMillis),
   };
   return { timeScale: scale, streams, producer, consumer };
 }

@@ -1,5 +1,5 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { ConsumerLambdaHandler } from '../../functions/core/consumer/handler-factory';
+import type { ConsumerLambdaHandler } from '../../functions/consumer/schedule-event';
 import { useLocalAws } from '../support/local-aws';
 import { createStream, putRecords, uniquePath } from './consumer-support';
 

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { consumerConfigFromEnv } from '../../functions/core/config';
-import { createConsumerHandler } from '../../functions/core/consumer/handler-factory';
+import { createConsumerHandler } from '../../functions/consumer/handler-factory';
 import type { ConsumerRecord } from '../../functions/core/consumer/types';
 import { ConfigurationError, DeliveryFailedError } from '../../functions/core/errors';
 import type { LocalAws } from '../../local/harness';

@@ -22,7 +22,6 @@ import { kinesisReadApi, type KinesisReadApi } from '../../functions/core/consum
 import { seededRandom, systemClock, type Clock } from '../../functions/core/time/clock';
 import { silentLogger, uncontendedLease } from '../core/consumer/helpers';
 import type { ConsumerRecord } from '../../functions/core/consumer/types';
-import type { ConsumerMetricsSink } from '../../functions/core/consumer/metrics';
 import type { OnFailureDestination } from '../../functions/core/consumer/on-failure';
 
 /** A fresh checkpoint path per consumer, so tests sharing servers never see each other's checkpoints. */
@@ -203,7 +202,6 @@ export interface TestConsumerOptions extends Partial<ConsumerEngineOptions<strin
   readonly clock?: Clock;
   readonly api?: KinesisReadApi;
   readonly onFailure?: OnFailureDestination;
-  readonly metrics?: ConsumerMetricsSink;
 }
 
 /**
@@ -211,7 +209,7 @@ export interface TestConsumerOptions extends Partial<ConsumerEngineOptions<strin
  * leases in the local SSM server; records go to the collector.
  */
 export function testConsumer(options: TestConsumerOptions): ConsumerEngine<string> {
-  const { aws, collector, lease, clock, api, store: given, onFailure, metrics, ...engineOptions } = options;
+  const { aws, collector, lease, clock, api, store: given, onFailure, ...engineOptions } = options;
   const store = given ?? ssmStore(aws);
   const leases = lease ?? (store instanceof SsmCheckpointStore ? ssmLeases(aws, store) : uncontendedLease);
   return new ConsumerEngine<string>(
@@ -224,14 +222,14 @@ export function testConsumer(options: TestConsumerOptions): ConsumerEngine<strin
       random: seededRandom(7),
       logger: silentLogger(),
       ...(onFailure ? { onFailure } : {}),
-      ...(metrics ? { metrics } : {}),
     },
     {
       ...DEFAULT_ENGINE_SETTINGS,
       initialPosition: { type: 'TRIM_HORIZON' },
       reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 20 },
       discoveryIntervalMillis: 100,
-      checkpointIntervalMillis: 100,
+      // The smallest interval consumer.checkpoint.intervalmillis allows.
+      checkpointIntervalMillis: 1000,
       deserializer: stringDeserializer,
       handler: (records) => collector.add(records),
       ...engineOptions,

@@ -3,12 +3,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { RunSummary, ShardRunSummary } from '../../functions/core/consumer/engine';
-import { putRunMetrics } from '../../functions/core/consumer/metrics';
 import {
   consumerPowertoolsMetrics,
   PowertoolsMetricsSink,
-} from '../../functions/core/consumer/powertools-metrics';
-import { producerPowertoolsMetrics } from '../../functions/core/producer/metrics';
+  putRunMetrics,
+} from '../../functions/consumer/metrics';
+import { producerPowertoolsMetrics } from '../../functions/producer/metrics';
 import type { ProcessResult } from '../../functions/core/producer/producer';
 import { recordMetrics } from '../../functions/producer/sqs-adapter';
 import {

@@ -1,11 +1,7 @@
 // Renders the cost table of docs/consumer.md from estimateMonthlyCost, so a test holds the docs to the
 // code. Print it with: npx tsx test/support/cost-docs.ts
 import { CONSUMER_DEFAULTS } from '../../functions/core/config';
-import {
-  DEFAULT_COST_ASSUMPTIONS,
-  estimateMonthlyCost,
-  type CostSettings,
-} from '../../functions/core/consumer/cost';
+import { DEFAULT_COST_ASSUMPTIONS, estimateMonthlyCost, type CostSettings } from '../../tools/consumer-cost';
 
 const ROWS: [string, string, CostSettings][] = [
   [

@@ -1,6 +1,7 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { credentialsProvider, type CredentialsConfig } from './credentials';
+import { AWS_DEFAULTS } from '../config/aws-settings';
 
 /** Where and how the runtime talks to AWS. */
 export interface AwsSettings {
@@ -84,8 +85,8 @@ export class AwsClientFactory {
       // HTTP/1.1 everywhere: kinesalite and our local servers do not speak HTTP/2 (the SDK's HTTP/2
       // handler fails against kinesalite), and on AWS the Node handler is the default for these services.
       requestHandler: new NodeHttpHandler({
-        connectionTimeout: this.settings.connectionTimeoutMillis ?? 5000,
-        requestTimeout: this.settings.requestTimeoutMillis ?? 30000,
+        connectionTimeout: this.settings.connectionTimeoutMillis ?? AWS_DEFAULTS.connectionTimeoutMillis,
+        requestTimeout: this.settings.requestTimeoutMillis ?? AWS_DEFAULTS.requestTimeoutMillis,
         // Without this the handler only warns when the timeout passes; we want the call to fail so
         // our retry policy (or the caller's deadline) takes over.
         throwOnRequestTimeout: true,

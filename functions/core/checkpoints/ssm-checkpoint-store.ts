@@ -11,6 +11,7 @@ import { ConfigurationError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import type { CheckpointStore, CheckpointValue, StoredCheckpoint } from './checkpoint-store';
 import { decodeCheckpointValue, encodeCheckpointParts } from './encoding';
+import { ssmCheckpointParameter, ssmLeaseParameter } from './checkpoint-path';
 
 /** SSM's value limits per tier, in bytes; Intelligent-Tiering stores a value over 4 KB as Advanced. */
 export const SSM_VALUE_LIMIT_BYTES = { Standard: 4096, Advanced: 8192, 'Intelligent-Tiering': 8192 } as const;
@@ -76,12 +77,12 @@ export class SsmCheckpointStore implements CheckpointStore {
 
   /** The lease parameter of a subtask, beside its checkpoint. */
   leaseParameterName(subtaskIndex: number): string {
-    return `${this.path}/lease-subtask-${subtaskIndex}`;
+    return ssmLeaseParameter(this.path, subtaskIndex);
   }
 
   /** The name of a subtask's part. */
   parameterName(subtaskIndex: number, part = 0): string {
-    return `${this.path}/subtask-${subtaskIndex}${part ? `-part-${part}` : ''}`;
+    return ssmCheckpointParameter(this.path, subtaskIndex, part);
   }
 
   async loadAll(): Promise<StoredCheckpoint[]> {

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import type { AwsSettings, ServiceName } from '../aws/clients';
+import { AWS_DEFAULTS } from './aws-settings';
 import {
   CREDENTIALS_PROVIDERS,
   redactCredentials,
@@ -47,11 +48,7 @@ export interface AwsOptions {
   readonly requestTimeoutMillis?: number;
 }
 
-export const AWS_DEFAULTS = {
-  connectionTimeoutMillis: 5000,
-  requestTimeoutMillis: 30000,
-  credentials: { provider: 'AUTO' },
-} as const satisfies Partial<AwsConfig>;
+export { AWS_DEFAULTS };
 
 const SERVICES: readonly ServiceName[] = ['kinesis', 'ssm', 'sqs', 'dynamodb', 'lambda'];
 

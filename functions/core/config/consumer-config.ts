@@ -97,6 +97,8 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
     },
     costMode: r(S.costMode),
     idleReturnMillis: r(S.idleReturnMillis),
+    leaseSettleMillis: r(S.leaseSettleMillis),
+    shutdownReserveMillis: r(S.shutdownReserveMillis),
   };
 }
 

@@ -63,6 +63,10 @@ export interface ConsumerConfig {
   readonly onFailure: { readonly queueUrl?: string; readonly maxMessageBytes: number };
   readonly costMode: boolean;
   readonly idleReturnMillis: number;
+  /** The SSM lease's settle delay. */
+  readonly leaseSettleMillis: number;
+  /** Time kept back from the function's remaining time for the last delivery, checkpoint and lease release. */
+  readonly shutdownReserveMillis: number;
 }
 
 /** The consumer's settings as typed options; `streams` and `aws.region` are required at load. */
@@ -136,6 +140,10 @@ export interface ConsumerOptions {
   readonly costMode?: boolean;
   /** @default 5000 */
   readonly idleReturnMillis?: number;
+  /** @default 2000 */
+  readonly leaseSettleMillis?: number;
+  /** @default 5000 */
+  readonly shutdownReserveMillis?: number;
 }
 
 const GET_RECORDS_BACKOFF: BackoffSettings = {
@@ -150,6 +158,12 @@ const LIST_SHARDS_BACKOFF: BackoffSettings = {
   maxMillis: 5000,
   expConst: 1.5,
 };
+
+/**
+ * The SSM path every checkpoint path of this toolkit starts with: the runtime's default prefix, and the
+ * constructs' per-consumer path (consumerCheckpointPath in checkpoints/checkpoint-path.ts).
+ */
+export const CHECKPOINT_PATH_ROOT = '/serverless-kinesis-connector';
 
 /**
  * The consumer defaults: the reference connector's for its keys, and this design's for its own.
@@ -175,7 +189,7 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   maxBatchingMillis: 0,
   checkpoint: Object.freeze({
     store: 'ssm' as CheckpointStoreKind,
-    ssmPrefix: '/serverless-kinesis-connector/checkpoints',
+    ssmPrefix: `${CHECKPOINT_PATH_ROOT}/checkpoints`,
     ssmTier: 'Standard' as SsmTier,
   }),
   failOnError: false,
@@ -185,6 +199,8 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   onFailure: Object.freeze({ maxMessageBytes: 262144 }),
   costMode: false,
   idleReturnMillis: 5000,
+  leaseSettleMillis: 2000,
+  shutdownReserveMillis: 5000,
 });
 
 /** How long a shard iterator lives; the GetRecords interval must stay below it. */
@@ -425,6 +441,24 @@ export const CONSUMER_SETTINGS = {
     default: D.idleReturnMillis,
     description: 'in cost mode, how long every shard must be caught up before the invocation returns',
   }),
+  leaseSettleMillis: setting({
+    key: 'consumer.lease.settlemillis',
+    path: ['leaseSettleMillis'],
+    kind: integer(100, 60000, 'milliseconds; longer than any SSM call takes'),
+    default: D.leaseSettleMillis,
+    description:
+      "how long an invocation waits after claiming its subtask's SSM lease before it reads the claim again " +
+      '(a contender that read the lease before the claim has written by then); comes out of the time budget',
+  }),
+  shutdownReserveMillis: setting({
+    key: 'consumer.shutdown.reservemillis',
+    path: ['shutdownReserveMillis'],
+    kind: integer(100, 600000, 'milliseconds'),
+    default: D.shutdownReserveMillis,
+    description:
+      "time kept back from the function's remaining time after reading stops, for the last delivery, the last " +
+      'checkpoint and the lease release',
+  }),
 };
 
 export const CONSUMER_BACKOFF_KEYS: Record<
@@ -484,6 +518,8 @@ export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
   CONSUMER_SETTINGS.parallelism,
   CONSUMER_SETTINGS.checkpointIntervalMillis,
   CONSUMER_SETTINGS.timeBudgetMillis,
+  CONSUMER_SETTINGS.shutdownReserveMillis,
+  CONSUMER_SETTINGS.leaseSettleMillis,
   CONSUMER_SETTINGS.batchSize,
   CONSUMER_SETTINGS.maxBatchingMillis,
   ...Object.values(CONSUMER_BACKOFF_KEYS.delivery),

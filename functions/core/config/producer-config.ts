@@ -113,6 +113,10 @@ function buildProducerConfig(reader: Reader, problems: Problems): ProducerConfig
     ...(deadLetterQueueUrl !== undefined ? { deadLetterQueueUrl } : {}),
     ...(sourceQueueUrl !== undefined ? { sourceQueueUrl } : {}),
     ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
+    retryBaseMillis: r(S.retryBaseMillis),
+    retryMaxMillis: r(S.retryMaxMillis),
+    retryExpConst: r(S.retryExpConst),
+    shardMapTtlMillis: r(S.shardMapTtlMillis),
   };
 
   if (config.aggregationMaxSizeBytes > config.maxRecordSizeBytes) {

@@ -3,6 +3,7 @@ import {
   boolean,
   integer,
   longInteger,
+  numberFrom,
   setting,
   streamName,
   streamNames,
@@ -43,6 +44,12 @@ export interface ProducerConfig {
   readonly sourceQueueUrl?: string;
   /** The source queue's maxReceiveCount: at the last receive a failed message is dead-lettered with its reason. */
   readonly maxReceiveCount?: number;
+  /** Full-jitter backoff between retries of failed PutRecords entries. */
+  readonly retryBaseMillis: number;
+  readonly retryMaxMillis: number;
+  readonly retryExpConst: number;
+  /** How long a stream's shard map is trusted before it is listed again. */
+  readonly shardMapTtlMillis: number;
 }
 
 /** The producer's settings as typed options; only `aws.region` is required at load. */
@@ -90,10 +97,29 @@ export interface ProducerOptions {
   readonly sourceQueueUrl?: string;
   /** @default - none: a message failed at its last receive takes the queue's redrive path */
   readonly maxReceiveCount?: number;
+  /** @default 100 */
+  readonly retryBaseMillis?: number;
+  /** @default 2000 */
+  readonly retryMaxMillis?: number;
+  /** @default 2 */
+  readonly retryExpConst?: number;
+  /** @default 60000 */
+  readonly shardMapTtlMillis?: number;
 }
 
 /** One MiB, the default Kinesis record size limit. */
 export const MIB = 1024 * 1024;
+/** The largest record Kinesis accepts on a stream raised with UpdateMaxRecordSize. */
+export const MAX_RECORD_SIZE_LIMIT_BYTES = 10 * MIB;
+/** KPL's lower bound for AggregationMaxSize. */
+export const MIN_AGGREGATION_MAX_SIZE_BYTES = 64;
+/** KPL's lower bound for CollectionMaxSize: an aggregated record of the default size and its overhead fit. */
+export const MIN_COLLECTION_MAX_SIZE_BYTES = 52224;
+/**
+ * PutRecords calls in flight at once: KPL's ThreadPoolSize has no maximum of its own, but each call in
+ * flight holds a connection, and KPL's MaxConnections allows at most 256.
+ */
+export const MAX_THREAD_POOL_SIZE = 256;
 
 /** The producer defaults: KPL's, with RateLimit 100 as the reference connector sets it. */
 export const PRODUCER_DEFAULTS = Object.freeze({
@@ -112,6 +138,10 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   maxRecordSizeBytes: MIB,
   failOnError: false,
   producerName: 'kinesis-producer',
+  retryBaseMillis: 100,
+  retryMaxMillis: 2000,
+  retryExpConst: 2,
+  shardMapTtlMillis: 60000,
 });
 
 const D = PRODUCER_DEFAULTS;
@@ -145,7 +175,11 @@ export const PRODUCER_SETTINGS = {
   aggregationMaxSizeBytes: setting({
     key: 'AggregationMaxSize',
     path: ['aggregationMaxSizeBytes'],
-    kind: integer(64, 10 * MIB, 'bytes; at most producer.maxrecordsizebytes'),
+    kind: integer(
+      MIN_AGGREGATION_MAX_SIZE_BYTES,
+      MAX_RECORD_SIZE_LIMIT_BYTES,
+      'bytes; at most producer.maxrecordsizebytes',
+    ),
     default: D.aggregationMaxSizeBytes,
     description: 'largest aggregated record in bytes',
   }),
@@ -159,7 +193,11 @@ export const PRODUCER_SETTINGS = {
   collectionMaxSizeBytes: setting({
     key: 'CollectionMaxSize',
     path: ['collectionMaxSizeBytes'],
-    kind: integer(52224, 10 * MIB, 'bytes; PutRecords takes at most 5 MiB, 10 MiB where AWS raised it'),
+    kind: integer(
+      MIN_COLLECTION_MAX_SIZE_BYTES,
+      MAX_RECORD_SIZE_LIMIT_BYTES,
+      'bytes; PutRecords takes at most 5 MiB, 10 MiB where AWS raised it',
+    ),
     default: D.collectionMaxSizeBytes,
     description: 'largest PutRecords request in bytes',
   }),
@@ -198,7 +236,7 @@ export const PRODUCER_SETTINGS = {
   threadPoolSize: setting({
     key: 'ThreadPoolSize',
     path: ['threadPoolSize'],
-    kind: integer(1, 256),
+    kind: integer(1, MAX_THREAD_POOL_SIZE),
     default: D.threadPoolSize,
     description: 'most PutRecords requests in flight at once',
   }),
@@ -240,7 +278,11 @@ export const PRODUCER_SETTINGS = {
   maxRecordSizeBytes: setting({
     key: 'producer.maxrecordsizebytes',
     path: ['maxRecordSizeBytes'],
-    kind: integer(MIB, 10 * MIB, 'bytes; 1 MiB unless the stream was raised with UpdateMaxRecordSize'),
+    kind: integer(
+      MIB,
+      MAX_RECORD_SIZE_LIMIT_BYTES,
+      'bytes; 1 MiB unless the stream was raised with UpdateMaxRecordSize',
+    ),
     default: D.maxRecordSizeBytes,
     description: 'largest record (data and partition key) the streams accept',
   }),
@@ -286,6 +328,37 @@ export const PRODUCER_SETTINGS = {
     description:
       "the source queue's maxReceiveCount: a message still not written at that receive goes to the dead-letter " +
       'queue from the producer, with its reason (the CDK construct sets it)',
+  }),
+  retryBaseMillis: setting({
+    key: 'producer.retry.backoff.base',
+    path: ['retryBaseMillis'],
+    kind: integer(0, 600000, 'milliseconds'),
+    default: D.retryBaseMillis,
+    description:
+      'backoff base between retries of PutRecords entries Kinesis failed (retried until RecordTtl)',
+  }),
+  retryMaxMillis: setting({
+    key: 'producer.retry.backoff.max',
+    path: ['retryMaxMillis'],
+    kind: integer(0, 600000, 'milliseconds'),
+    default: D.retryMaxMillis,
+    description: 'backoff ceiling between retries of failed PutRecords entries',
+  }),
+  retryExpConst: setting({
+    key: 'producer.retry.backoff.expconst',
+    path: ['retryExpConst'],
+    kind: numberFrom(1, 100),
+    default: D.retryExpConst,
+    description: 'backoff growth: sleep = random x min(max, base x expconst^attempt)',
+  }),
+  shardMapTtlMillis: setting({
+    key: 'producer.shardmap.ttlmillis',
+    path: ['shardMapTtlMillis'],
+    kind: integer(0, 86400000, 'milliseconds'),
+    default: D.shardMapTtlMillis,
+    description:
+      "how long a stream's shard map is trusted before it is listed again (a put landing on an unexpected shard " +
+      'lists it at once)',
   }),
 };
 

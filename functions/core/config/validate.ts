@@ -196,6 +196,21 @@ export function positiveNumber(exclusiveMin = 0): Kind<number> {
   };
 }
 
+/** A finite number in [min, max]. */
+export function numberFrom(min: number, max: number): Kind<number> {
+  return {
+    allowed: `a number from ${min} to ${max}`,
+    parse(value, fromText) {
+      let n = value;
+      if (fromText) {
+        if (typeof value !== 'string' || !NUMBER_TEXT.test(value.trim())) return undefined;
+        n = Number(value.trim());
+      }
+      return typeof n === 'number' && Number.isFinite(n) && n >= min && n <= max ? n : undefined;
+    },
+  };
+}
+
 /** -1 to switch a feature off, or a positive integer. */
 export function offOrPositive(note?: string): Kind<number> {
   const positive = integer(1);

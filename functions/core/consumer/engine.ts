@@ -7,6 +7,8 @@ import {
   type ShardKey,
   type SubtaskLease,
 } from '../checkpoints/checkpoint-store';
+import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../config/consumer-settings';
+import { streamName, type Setting } from '../config/validate';
 import { ConfigurationError, describeError, LeaseLostError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import { assignSubtask, uniformShardAssigner, type ShardAssigner } from './assigner';
@@ -16,7 +18,6 @@ import type { RecordDeserializer } from './deserializers';
 import { listShards } from './discovery';
 import type { KinesisReadApi } from './kinesis-api';
 import { DEFAULT_SHARD_READ_LIMITS } from './rate-limit';
-import { putRunMetrics, type ConsumerMetricsSink } from './metrics';
 import type { OnFailureDestination } from './on-failure';
 import { ShardReader, type ShardReaderSettings, type ShardReaderStats } from './shard-reader';
 import type { BatchHandler, ShardDescription, StartingPosition, TimestampAssigner } from './types';
@@ -35,21 +36,21 @@ export interface ConsumerEngineOptions<T> {
   /** @default { type: 'LATEST' } in the configuration */
   readonly initialPosition: EngineInitialPosition;
   readonly reader: ShardReaderSettings;
-  /** How often to look for new shards during an invocation. @default 10000 */
+  /** How often to look for new shards during an invocation (flink.shard.discovery.intervalmillis). */
   readonly discoveryIntervalMillis: number;
   readonly listShardsBackoff: BackoffSettings;
-  /** How often to write checkpoints during an invocation (also at its end). @default 10000 */
+  /** How often to write checkpoints during an invocation, also at its end (consumer.checkpoint.intervalmillis). */
   readonly checkpointIntervalMillis: number;
   readonly delivery: DeliverySettings;
   /** @default uniformShardAssigner(streams) */
   readonly assigner?: ShardAssigner;
   readonly deserializer: RecordDeserializer<T>;
   readonly handler: BatchHandler<T>;
-  /** How long after the deadline the lease stays ours, for the last delivery and checkpoint. @default 10000 */
+  /** How long after the deadline the lease stays ours, for the last delivery and checkpoint. @default LEASE_GRACE_MILLIS */
   readonly leaseGraceMillis: number;
   /** Gives each record its event time. @default - the approximate arrival time */
   readonly timestampAssigner?: TimestampAssigner<T>;
-  /** After this long without records a shard stops holding back the watermark; -1 for never. @default -1 */
+  /** After this long without records a shard stops holding back the watermark; -1 for never (flink.shard.idle.interval). */
   readonly shardIdleIntervalMillis?: number;
   /**
    * Cost mode: once every shard has been at its tip with no new record (MillisBehindLatest 0, empty
@@ -58,28 +59,41 @@ export interface ConsumerEngineOptions<T> {
   readonly costMode?: { readonly idleReturnMillis: number };
 }
 
-/** The reference connector's defaults for everything but the streams, the deserializer and the handler. */
+/**
+ * How long after the deadline the lease stays ours when the caller gives no expiry (the Lambda handler
+ * always gives one: the end of the invocation).
+ */
+export const LEASE_GRACE_MILLIS = 10_000;
+
+const D = CONSUMER_DEFAULTS;
+
+/**
+ * Everything but the streams, the deserializer and the handler at the settings tables' defaults (the
+ * reference connector's, config/consumer-settings.ts), so the engine built by hand runs as the
+ * configured one does.
+ */
 export const DEFAULT_ENGINE_SETTINGS = {
-  initialPosition: { type: 'LATEST' },
+  initialPosition: { type: D.initialPosition } as EngineInitialPosition,
   reader: {
-    maxRecordsPerCall: 10_000,
-    intervalMillis: 200,
-    getRecordsBackoff: { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 },
-    getShardIteratorBackoff: { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 },
+    maxRecordsPerCall: D.getRecords.maxRecordCount,
+    intervalMillis: D.getRecords.intervalMillis,
+    getRecordsBackoff: D.getRecords.backoff,
+    getShardIteratorBackoff: D.getShardIterator.backoff,
     limits: DEFAULT_SHARD_READ_LIMITS,
+    adaptiveReads: D.adaptiveReads,
   },
-  discoveryIntervalMillis: 10_000,
-  listShardsBackoff: { maxRetries: 10, baseMillis: 1000, maxMillis: 5000, expConst: 1.5 },
-  checkpointIntervalMillis: 10_000,
+  discoveryIntervalMillis: D.discoveryIntervalMillis,
+  listShardsBackoff: D.listShards.backoff,
+  checkpointIntervalMillis: D.checkpointIntervalMillis,
   delivery: {
-    batchSize: 100,
-    maxBatchingMillis: 0,
-    backoff: { maxRetries: 3, baseMillis: 300, maxMillis: 1000, expConst: 1.5 },
-    bisect: true,
-    failOnError: false,
+    batchSize: D.batchSize,
+    maxBatchingMillis: D.maxBatchingMillis,
+    backoff: D.delivery.backoff,
+    bisect: D.delivery.bisect,
+    failOnError: D.failOnError,
   },
-  leaseGraceMillis: 10_000,
-  shardIdleIntervalMillis: -1,
+  leaseGraceMillis: LEASE_GRACE_MILLIS,
+  shardIdleIntervalMillis: D.shardIdleIntervalMillis,
 } as const satisfies Omit<ConsumerEngineOptions<unknown>, 'streams' | 'deserializer' | 'handler'>;
 
 export interface ConsumerEngineDependencies {
@@ -92,8 +106,6 @@ export interface ConsumerEngineDependencies {
   readonly logger: Logger;
   /** Where records that keep failing go. @default - none: such a record stops its shard */
   readonly onFailure?: OnFailureDestination;
-  /** Receives each run's figures at its end. */
-  readonly metrics?: ConsumerMetricsSink;
 }
 
 export interface RunRequest {
@@ -208,7 +220,10 @@ class SubtaskRun<T> {
     this.startedAt = deps.clock.now();
     this.lease = deps.lease(request.subtaskIndex, request.invocationId ?? crypto.randomUUID());
     this.logger = deps.logger;
-    this.watermarks = new WatermarkTracker(() => deps.clock.now(), options.shardIdleIntervalMillis ?? -1);
+    this.watermarks = new WatermarkTracker(
+      () => deps.clock.now(),
+      options.shardIdleIntervalMillis ?? D.shardIdleIntervalMillis,
+    );
   }
 
   async run(): Promise<RunSummary> {
@@ -254,7 +269,6 @@ class SubtaskRun<T> {
       }
     }
     const summary = this.summary();
-    if (this.deps.metrics) putRunMetrics(summary, this.deps.metrics);
     this.logger.info('Subtask run ended', {
       subtaskIndex,
       stoppedBy: summary.stoppedBy,
@@ -656,36 +670,42 @@ function startingPoint(checkpoint: ShardCheckpoint | undefined): {
   }
 }
 
-const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-
+/**
+ * Checks the options against the settings tables' own rules (config/consumer-settings.ts), so an engine
+ * built by hand accepts what the configuration accepts and nothing else.
+ */
 function validateEngineOptions<T>(options: ConsumerEngineOptions<T>): void {
   const fail = (key: string, value: unknown, allowed: string): never => {
     throw new ConfigurationError(`${key} is ${JSON.stringify(value)}; ${allowed}.`, key);
   };
+  const check = (key: string, value: unknown, spec: Setting<unknown>) => {
+    if (spec.kind.parse(value, false) === undefined) fail(key, value, `it must be ${spec.kind.allowed}`);
+  };
   if (!options.streams.length) fail('streams', options.streams, 'name at least one stream');
   for (const stream of options.streams) {
-    if (!STREAM_NAME.test(stream))
+    if (streamName.parse(stream, false) === undefined)
       fail('streams', stream, 'a stream name is 1 to 128 of a-z, A-Z, 0-9, "_", "." and "-"');
   }
   if (new Set(options.streams).size !== options.streams.length)
     fail('streams', options.streams, 'name each stream once');
   const { reader, delivery } = options;
-  const integer = (key: string, value: number, min: number, max: number) => {
-    if (!Number.isInteger(value) || value < min || value > max)
-      fail(key, value, `it must be an integer from ${min} to ${max}`);
-  };
-  integer('reader.maxRecordsPerCall', reader.maxRecordsPerCall, 1, 10_000);
-  // An iterator lives 5 minutes; a slower loop would let every one expire.
-  integer('reader.intervalMillis', reader.intervalMillis, 0, 299_999);
-  integer('discoveryIntervalMillis', options.discoveryIntervalMillis, 1, Number.MAX_SAFE_INTEGER);
-  integer('checkpointIntervalMillis', options.checkpointIntervalMillis, 1, Number.MAX_SAFE_INTEGER);
-  integer('delivery.batchSize', delivery.batchSize, 1, 10_000);
-  integer('delivery.maxBatchingMillis', delivery.maxBatchingMillis, 0, 300_000);
-  integer('leaseGraceMillis', options.leaseGraceMillis, 0, Number.MAX_SAFE_INTEGER);
-  const idle = options.shardIdleIntervalMillis ?? -1;
-  if (idle !== -1) integer('shardIdleIntervalMillis', idle, 1, Number.MAX_SAFE_INTEGER);
+  const S = CONSUMER_SETTINGS;
+  check('reader.maxRecordsPerCall', reader.maxRecordsPerCall, S.maxRecordCount);
+  check('reader.intervalMillis', reader.intervalMillis, S.getRecordsIntervalMillis);
+  check('discoveryIntervalMillis', options.discoveryIntervalMillis, S.discoveryIntervalMillis);
+  check('checkpointIntervalMillis', options.checkpointIntervalMillis, S.checkpointIntervalMillis);
+  check('delivery.batchSize', delivery.batchSize, S.batchSize);
+  check('delivery.maxBatchingMillis', delivery.maxBatchingMillis, S.maxBatchingMillis);
+  if (!Number.isSafeInteger(options.leaseGraceMillis) || options.leaseGraceMillis < 0)
+    fail(
+      'leaseGraceMillis',
+      options.leaseGraceMillis,
+      'it must be a whole number of milliseconds, 0 or more',
+    );
+  if (options.shardIdleIntervalMillis !== undefined)
+    check('shardIdleIntervalMillis', options.shardIdleIntervalMillis, S.shardIdleIntervalMillis);
   if (options.costMode)
-    integer('costMode.idleReturnMillis', options.costMode.idleReturnMillis, 0, Number.MAX_SAFE_INTEGER);
+    check('costMode.idleReturnMillis', options.costMode.idleReturnMillis, S.idleReturnMillis);
   if (
     options.initialPosition.type === 'AT_TIMESTAMP' &&
     !Number.isFinite(options.initialPosition.timestampMillis)

@@ -21,15 +21,6 @@ export {
   type ShardStatus,
 } from './engine';
 export { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
-export {
-  CONSUMER_HANDLER_ENV,
-  createConsumerHandler,
-  createLambdaTargetHandler,
-  type ConsumerHandlerOptions,
-  type ConsumerInvocationResult,
-  type ConsumerLambdaHandler,
-  type ScheduledConsumerEvent,
-} from './handler-factory';
 export { kinesisReadApi, type KinesisReadApi } from './kinesis-api';
 export {
   adaptiveRecordLimit,
@@ -55,8 +46,6 @@ export {
   ConsumerMetricDimension,
   ConsumerMetricName,
   METRICS_NAMESPACE,
-  putRunMetrics,
-  type ConsumerMetricsSink,
   type ConsumerMetricUnit,
 } from './metrics';
 export {
@@ -67,7 +56,6 @@ export {
   type OnFailureMessage,
   type SqsOnFailureQueueOptions,
 } from './on-failure';
-export { consumerPowertoolsMetrics, PowertoolsMetricsSink } from './powertools-metrics';
 export { ShardWatermark, WatermarkTracker } from './watermarks';
 export type { ShardReaderSettings } from './shard-reader';
 export type {

@@ -1,8 +1,9 @@
 import { METRICS_NAMESPACE, type MetricUnit } from '../metrics';
-import type { RunSummary } from './engine';
 
 // The consumer's custom metrics, named in one runtime module so that the handler publishes and the CDK
 // constructs graph and alarm on the same names (lib/ may import these; functions/ never imports lib/).
+// Names only: the engine returns its run summary and the Lambda edge (functions/consumer/metrics.ts)
+// publishes it, so this module imports nothing of the engine.
 
 export { METRICS_NAMESPACE };
 
@@ -53,57 +54,3 @@ export const CONSUMER_METRIC_UNITS: Readonly<Record<ConsumerMetricName, Consumer
   ThrottledCalls: 'Count',
   CheckpointWrites: 'Count',
 };
-
-/** Where an invocation's figures go: Powertools Metrics in the handler, a list in tests. */
-export interface ConsumerMetricsSink {
-  /** One figure of one run; `stream` is undefined for a subtask-wide figure. */
-  put(name: ConsumerMetricName, value: number, unit: ConsumerMetricUnit, stream?: string): void;
-}
-
-/** Puts one run's figures into the sink: sums per stream, and the stream's greatest MillisBehindLatest. */
-export function putRunMetrics(summary: RunSummary, sink: ConsumerMetricsSink): void {
-  const streams = new Map<string, RunSummary['shards'][number][]>();
-  for (const shard of summary.shards) {
-    const list = streams.get(shard.stream) ?? [];
-    list.push(shard);
-    streams.set(shard.stream, list);
-  }
-  const N = ConsumerMetricName;
-  for (const [stream, shards] of streams) {
-    const put = (name: ConsumerMetricName, value: number) =>
-      sink.put(name, value, CONSUMER_METRIC_UNITS[name], stream);
-    const sum = (pick: (s: RunSummary['shards'][number]) => number | undefined) =>
-      shards.reduce((n, s) => n + (pick(s) ?? 0), 0);
-    put(
-      N.RECORDS_READ,
-      sum((s) => s.userRecords),
-    );
-    put(
-      N.BYTES_READ,
-      sum((s) => s.bytesRead),
-    );
-    const behind = shards.map((s) => s.millisBehindLatest).filter((m): m is number => m !== undefined);
-    if (behind.length) put(N.MILLIS_BEHIND_LATEST, Math.max(...behind));
-    put(
-      N.RECORDS_DELIVERED,
-      sum((s) => s.recordsDelivered),
-    );
-    put(
-      N.RECORDS_FAILED,
-      sum((s) => s.recordsFailed),
-    );
-    put(
-      N.RECORDS_SENT_TO_ON_FAILURE_QUEUE,
-      sum((s) => s.recordsSentToOnFailure),
-    );
-    put(
-      N.DELIVERY_FAILURES,
-      sum((s) => s.failedBatches),
-    );
-    put(
-      N.THROTTLED_CALLS,
-      sum((s) => s.throttledCalls),
-    );
-  }
-  sink.put(N.CHECKPOINT_WRITES, summary.checkpointWrites, CONSUMER_METRIC_UNITS[N.CHECKPOINT_WRITES]);
-}

@@ -1,5 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
+import { CONSUMER_DEFAULTS } from '../config/consumer-settings';
 import { describeError, OnFailureSendError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
 
@@ -110,17 +111,19 @@ export function onFailureMessage(
 export interface SqsOnFailureQueueOptions {
   readonly sqs: Pick<SQSClient, 'send'>;
   readonly queueUrl: string;
-  /** @default 262144 */
+  /** @default - consumer.onfailure.maxmessagebytes's default */
   readonly maxMessageBytes?: number;
   readonly consumerName?: string;
   readonly clock?: Clock;
   readonly random?: Random;
-  /** Retries of entries SQS did not take. @default 5 retries, 100 ms base, 2000 ms max, x2 */
+  /** Retries of entries SQS did not take. @default ON_FAILURE_BACKOFF */
   readonly backoff?: BackoffSettings;
 }
 
 const MAX_BATCH_ENTRIES = 10;
 const MAX_BATCH_BYTES = 1024 * 1024;
+/** Retries of entries SQS did not take, before the records count as not sent. */
+const ON_FAILURE_BACKOFF: BackoffSettings = { maxRetries: 5, baseMillis: 100, maxMillis: 2000, expConst: 2 };
 
 /**
  * Sends failed records to an SQS queue, one message per record (SendMessageBatch, 10 at a time), retrying
@@ -137,7 +140,7 @@ export class SqsOnFailureQueue implements OnFailureDestination {
   async send(records: readonly FailedRecord[]): Promise<void> {
     const clock = this.options.clock ?? systemClock;
     const now = clock.now();
-    const maxBytes = this.options.maxMessageBytes ?? 262144;
+    const maxBytes = this.options.maxMessageBytes ?? CONSUMER_DEFAULTS.onFailure.maxMessageBytes;
     const entries = records.map((record, i) => ({
       Id: `r${i}`,
       MessageBody: onFailureMessage(record, {
@@ -173,7 +176,7 @@ export class SqsOnFailureQueue implements OnFailureDestination {
     entries: { Id: string; MessageBody: string; MessageGroupId?: string; MessageDeduplicationId?: string }[],
     clock: Clock,
   ): Promise<void> {
-    const backoff = this.options.backoff ?? { maxRetries: 5, baseMillis: 100, maxMillis: 2000, expConst: 2 };
+    const backoff = this.options.backoff ?? ON_FAILURE_BACKOFF;
     const random = this.options.random ?? Math.random;
     let remaining = entries;
     let lastError: string;

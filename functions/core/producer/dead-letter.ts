@@ -2,7 +2,12 @@ import { SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } f
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
 import { describeError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
-import type { ProducerMessage, Rejection } from './message-contract';
+import {
+  attributeBytes,
+  SQS_MAX_MESSAGE_BYTES,
+  type ProducerMessage,
+  type Rejection,
+} from './message-contract';
 
 /** A message the producer cannot use, and why. */
 export interface DeadLetter {
@@ -35,6 +40,8 @@ export const FAILURE_SHARD_ATTRIBUTE = 'ProducerShard';
 export const FAILURE_ATTEMPTS_ATTRIBUTE = 'ProducerAttempts';
 
 const MAX_ATTRIBUTES = 10;
+/** Retries of entries SQS did not take: a few quick ones, as the batch waits on them. */
+const DEAD_LETTER_BACKOFF: BackoffSettings = { maxRetries: 3, baseMillis: 100, maxMillis: 1000, expConst: 2 };
 const MAX_BATCH_BYTES = 1024 * 1024;
 
 export interface SqsDeadLetterQueueOptions {
@@ -42,9 +49,9 @@ export interface SqsDeadLetterQueueOptions {
   readonly queueUrl: string;
   readonly clock?: Clock;
   readonly random?: Random;
-  /** @default 3 retries, 100 ms base, 1000 ms max, x2 */
+  /** @default DEAD_LETTER_BACKOFF */
   readonly backoff?: BackoffSettings;
-  /** The dead-letter queue's MaximumMessageSize: body plus attributes. @default 1 MiB */
+  /** The dead-letter queue's MaximumMessageSize: body plus attributes. @default SQS_MAX_MESSAGE_BYTES */
   readonly maxMessageBytes?: number;
 }
 
@@ -66,7 +73,7 @@ export class SqsDeadLetterQueue implements DeadLetterSink {
       [];
     let batch: (typeof batches)[number] = [];
     let batchBytes = 0;
-    const maxMessageBytes = this.options.maxMessageBytes ?? 1024 * 1024;
+    const maxMessageBytes = this.options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES;
     letters.forEach((letter, i) => {
       const original = Object.entries(letter.message.attributes ?? {});
       const attributes: Record<string, MessageAttributeValue> = {};
@@ -115,7 +122,7 @@ export class SqsDeadLetterQueue implements DeadLetterSink {
   ): Promise<void> {
     const clock = this.options.clock ?? systemClock;
     const random = this.options.random ?? Math.random;
-    const backoff = this.options.backoff ?? { maxRetries: 3, baseMillis: 100, maxMillis: 1000, expConst: 2 };
+    const backoff = this.options.backoff ?? DEAD_LETTER_BACKOFF;
     let remaining = items;
     for (let attempt = 0; remaining.length > 0; attempt++) {
       const retry: typeof items = [];
@@ -186,15 +193,4 @@ function truncateUtf8(text: string, maxBytes: number): string {
   let cut = text.slice(0, maxBytes);
   while (Buffer.byteLength(cut) > maxBytes) cut = cut.slice(0, -1);
   return cut;
-}
-
-/** Bytes SQS counts for message attributes: names, data types and values. */
-export function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(attributes)) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
-    bytes += value.StringValue !== undefined ? Buffer.byteLength(value.StringValue) : 0;
-    bytes += value.BinaryValue?.length ?? 0;
-  }
-  return bytes;
 }

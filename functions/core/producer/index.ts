@@ -86,5 +86,4 @@ export {
   PRODUCER_SERVICE,
   ProducerMetricDimension,
   ProducerMetricName,
-  producerPowertoolsMetrics,
 } from './metrics';

@@ -7,6 +7,7 @@
  * `explicitHashKey`, `stream` and `encoding` (`utf8` or `base64`) may carry the rest.
  * The JSON schema of the envelope is `schema/producer-message.schema.json`.
  */
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 
 /** A message attribute as SQS carries it. */
 export interface MessageAttribute {
@@ -266,4 +267,18 @@ function describeJsonType(value: unknown): string {
 
 function truncate(text: string, max = 80): string {
   return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
+
+/** SQS's largest message, body and attributes together (a queue's MaximumMessageSize may be lower). */
+export const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** Bytes SQS counts for message attributes: names, data types and values. */
+export function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
+    bytes += value.StringValue !== undefined ? Buffer.byteLength(value.StringValue) : 0;
+    bytes += value.BinaryValue?.length ?? 0;
+  }
+  return bytes;
 }

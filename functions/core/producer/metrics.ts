@@ -1,7 +1,7 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, type MetricUnit } from '../metrics';
+import type { MetricUnit } from '../metrics';
 
-// The producer's custom metrics, named here once for the handler and the CDK constructs.
+// The producer's custom metrics, named here once for the handler and the CDK constructs. Names only:
+// the Lambda edge (functions/producer/metrics.ts) publishes them through Powertools Metrics.
 
 /** The producer handler's Powertools service name (the `service` dimension of its metrics). */
 export const PRODUCER_SERVICE = 'kinesis-producer';
@@ -71,12 +71,3 @@ export const PRODUCER_METRIC_UNITS: Readonly<Record<ProducerMetricName, MetricUn
   BufferedTimeAverage: 'Milliseconds',
   BufferedTimeMaximum: 'Milliseconds',
 };
-
-/** The Powertools Metrics the producer handler publishes through: one series set per producer name. */
-export function producerPowertoolsMetrics(producerName: string): Metrics {
-  return new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: PRODUCER_SERVICE,
-    defaultDimensions: { [ProducerMetricDimension.PRODUCER_NAME]: producerName },
-  });
-}

@@ -1,5 +1,7 @@
-import { PRODUCER_DEFAULTS, type ProducerConfig } from '../config/producer-settings';
+import { PRODUCER_DEFAULTS, PRODUCER_SETTINGS, type ProducerConfig } from '../config/producer-settings';
+import type { Setting } from '../config/validate';
 import { ConfigurationError } from '../errors';
+import { resolveAggregationOptions } from '../record-format/aggregator';
 
 /**
  * What the producer core runs with: the limits of `ProducerConfig` (the KPL's settings and defaults,
@@ -28,82 +30,68 @@ export interface ProducerRuntimeOptions {
   readonly threadPoolSize: number;
   /** A throttled record fails at once instead of being retried. @default false */
   readonly failIfThrottled: boolean;
-  /** Backoff between retries of failed entries; full jitter. @default 100 ms base, 2000 ms max, x2 */
+  /** Backoff between retries of failed entries; full jitter. @default - producer.retry.backoff.* */
   readonly retryBaseMillis: number;
   readonly retryMaxMillis: number;
   readonly retryExpConst: number;
-  /** How long a stream's shard map is trusted before it is listed again. @default 60000 */
+  /** How long a stream's shard map is trusted before it is listed again. @default - producer.shardmap.ttlmillis */
   readonly shardMapTtlMillis: number;
 }
 
-export const DEFAULT_PRODUCER_OPTIONS: ProducerRuntimeOptions = {
-  aggregationEnabled: PRODUCER_DEFAULTS.aggregationEnabled,
-  aggregationMaxCount: PRODUCER_DEFAULTS.aggregationMaxCount,
-  aggregationMaxSizeBytes: PRODUCER_DEFAULTS.aggregationMaxSizeBytes,
-  collectionMaxCount: PRODUCER_DEFAULTS.collectionMaxCount,
-  collectionMaxSizeBytes: PRODUCER_DEFAULTS.collectionMaxSizeBytes,
-  maxRecordSizeBytes: PRODUCER_DEFAULTS.maxRecordSizeBytes,
-  recordTtlMillis: PRODUCER_DEFAULTS.recordTtlMillis,
-  requestTimeoutMillis: PRODUCER_DEFAULTS.requestTimeoutMillis,
-  rateLimitPercent: PRODUCER_DEFAULTS.rateLimitPercent,
-  threadPoolSize: PRODUCER_DEFAULTS.threadPoolSize,
-  failIfThrottled: PRODUCER_DEFAULTS.failIfThrottled,
-  retryBaseMillis: 100,
-  retryMaxMillis: 2000,
-  retryExpConst: 2,
-  shardMapTtlMillis: 60000,
+/** The settings table's row for each option: its default and its range are written there only. */
+const SETTING_OF: Readonly<Record<keyof ProducerRuntimeOptions, Setting<unknown>>> = {
+  aggregationEnabled: PRODUCER_SETTINGS.aggregationEnabled,
+  aggregationMaxCount: PRODUCER_SETTINGS.aggregationMaxCount,
+  aggregationMaxSizeBytes: PRODUCER_SETTINGS.aggregationMaxSizeBytes,
+  collectionMaxCount: PRODUCER_SETTINGS.collectionMaxCount,
+  collectionMaxSizeBytes: PRODUCER_SETTINGS.collectionMaxSizeBytes,
+  maxRecordSizeBytes: PRODUCER_SETTINGS.maxRecordSizeBytes,
+  recordTtlMillis: PRODUCER_SETTINGS.recordTtlMillis,
+  requestTimeoutMillis: PRODUCER_SETTINGS.requestTimeoutMillis,
+  rateLimitPercent: PRODUCER_SETTINGS.rateLimitPercent,
+  threadPoolSize: PRODUCER_SETTINGS.threadPoolSize,
+  failIfThrottled: PRODUCER_SETTINGS.failIfThrottled,
+  retryBaseMillis: PRODUCER_SETTINGS.retryBaseMillis,
+  retryMaxMillis: PRODUCER_SETTINGS.retryMaxMillis,
+  retryExpConst: PRODUCER_SETTINGS.retryExpConst,
+  shardMapTtlMillis: PRODUCER_SETTINGS.shardMapTtlMillis,
 };
 
-/** The limits a validated `ProducerConfig` sets; the rest keep their defaults. */
+const KEYS = Object.keys(SETTING_OF) as (keyof ProducerRuntimeOptions)[];
+
+export const DEFAULT_PRODUCER_OPTIONS: ProducerRuntimeOptions = Object.fromEntries(
+  KEYS.map((key) => [key, (PRODUCER_DEFAULTS as Record<string, unknown>)[key]]),
+) as unknown as ProducerRuntimeOptions;
+
+/** The limits and timings a validated `ProducerConfig` sets. */
 export function runtimeOptionsFromConfig(config: ProducerConfig): Partial<ProducerRuntimeOptions> {
-  return {
-    aggregationEnabled: config.aggregationEnabled,
-    aggregationMaxCount: config.aggregationMaxCount,
-    aggregationMaxSizeBytes: config.aggregationMaxSizeBytes,
-    collectionMaxCount: config.collectionMaxCount,
-    collectionMaxSizeBytes: config.collectionMaxSizeBytes,
-    maxRecordSizeBytes: config.maxRecordSizeBytes,
-    recordTtlMillis: config.recordTtlMillis,
-    requestTimeoutMillis: config.requestTimeoutMillis,
-    rateLimitPercent: config.rateLimitPercent,
-    threadPoolSize: config.threadPoolSize,
-    failIfThrottled: config.failIfThrottled,
-  };
+  return Object.fromEntries(KEYS.map((key) => [key, config[key]])) as Partial<ProducerRuntimeOptions>;
 }
 
-const RANGES: Partial<Record<keyof ProducerRuntimeOptions, readonly [number, number]>> = {
-  aggregationMaxCount: [1, 4294967295],
-  aggregationMaxSizeBytes: [64, 10 * 1024 * 1024],
-  collectionMaxCount: [1, 500],
-  collectionMaxSizeBytes: [1, 10 * 1024 * 1024],
-  // Kinesis's limit is 1 MiB unless a stream was raised; the codec refuses anything below it.
-  maxRecordSizeBytes: [1024 * 1024, 10 * 1024 * 1024],
-  recordTtlMillis: [100, Number.MAX_SAFE_INTEGER],
-  requestTimeoutMillis: [100, 600000],
-  rateLimitPercent: [1, Number.MAX_SAFE_INTEGER],
-  threadPoolSize: [1, 1000],
-  retryBaseMillis: [0, 600000],
-  retryMaxMillis: [0, 600000],
-  retryExpConst: [1, 100],
-  shardMapTtlMillis: [0, 86400000],
-};
-
-/** The defaults overlaid with `overrides`, each number checked against its allowed range. */
+/**
+ * The defaults overlaid with `overrides`, each checked against its settings row, and the aggregation
+ * limits against what the codec builds (so a bad value fails here, before any batch).
+ */
 export function resolveProducerOptions(
   overrides: Partial<ProducerRuntimeOptions> = {},
 ): ProducerRuntimeOptions {
   const options: ProducerRuntimeOptions = { ...DEFAULT_PRODUCER_OPTIONS, ...stripUndefined(overrides) };
-  for (const [key, [min, max]] of Object.entries(RANGES) as [
-    keyof ProducerRuntimeOptions,
-    [number, number],
-  ][]) {
+  for (const key of KEYS) {
+    const { kind } = SETTING_OF[key];
     const value = options[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    if (kind.parse(value, false) === undefined) {
       throw new ConfigurationError(
-        `Producer setting ${key} is ${String(value)}; it must be a number from ${min} to ${max}.`,
+        `Producer setting ${key} is ${String(value)}; it must be ${kind.allowed}.`,
         key,
       );
     }
+  }
+  if (options.aggregationEnabled) {
+    resolveAggregationOptions({
+      maxCount: options.aggregationMaxCount,
+      maxSize: options.aggregationMaxSizeBytes,
+      maxRecordSizeBytes: options.maxRecordSizeBytes,
+    });
   }
   return options;
 }

@@ -8,8 +8,10 @@ import {
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
 import { describeError, ValidationError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
-import { attributeBytes } from './dead-letter';
+import { PRODUCER_DEFAULTS } from '../config/producer-settings';
 import {
+  attributeBytes,
+  SQS_MAX_MESSAGE_BYTES,
   checkExplicitHashKey,
   checkPartitionKey,
   checkStreamName,
@@ -40,9 +42,9 @@ export interface ProducerClientOptions {
   readonly fifo?: boolean;
   /** Must match the producer's setting. @default 'envelope' */
   readonly messageFormat?: MessageFormat;
-  /** The queue's MaximumMessageSize: body plus attributes. @default 1 MiB */
+  /** The queue's MaximumMessageSize: body plus attributes. @default SQS_MAX_MESSAGE_BYTES */
   readonly maxMessageBytes?: number;
-  /** The stream's record limit, data plus partition key. @default 1 MiB */
+  /** The stream's record limit, data plus partition key. @default - producer.maxrecordsizebytes's default */
   readonly maxRecordSizeBytes?: number;
   /** Retries of entries SQS failed on its side. @default 3 retries, 100 ms base, 2000 ms max, x2 */
   readonly backoff?: BackoffSettings;
@@ -103,8 +105,8 @@ export class ProducerClient {
   constructor(private readonly options: ProducerClientOptions) {
     this.fifo = options.fifo ?? options.queueUrl.endsWith('.fifo');
     this.format = options.messageFormat ?? 'envelope';
-    this.maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
-    this.maxRecordSizeBytes = options.maxRecordSizeBytes ?? 1024 * 1024;
+    this.maxMessageBytes = options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES;
+    this.maxRecordSizeBytes = options.maxRecordSizeBytes ?? PRODUCER_DEFAULTS.maxRecordSizeBytes;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
   }

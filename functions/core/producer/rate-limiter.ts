@@ -1,3 +1,4 @@
+import { PRODUCER_DEFAULTS } from '../config/producer-settings';
 import type { Clock } from '../time/clock';
 
 /** Kinesis's write limits for one shard. */
@@ -75,8 +76,11 @@ export const THROTTLE_RATE_FLOOR = 1 / 16;
 
 export interface ShardRateLimiterOptions {
   readonly clock: Clock;
-  /** Percent of the shard limits the whole deployment may use (the KPL's RateLimit). */
-  readonly rateLimitPercent: number;
+  /**
+   * Percent of the shard limits the whole deployment may use (the KPL's RateLimit).
+   * @default - RateLimit's default
+   */
+  readonly rateLimitPercent?: number;
   /** @default 1000 */
   readonly recordsPerSecond?: number;
   /** @default 1 MiB */
@@ -108,7 +112,7 @@ export class ShardRateLimiter {
   private share = 1;
 
   constructor(private readonly options: ShardRateLimiterOptions) {
-    const budget = options.rateLimitPercent / 100;
+    const budget = (options.rateLimitPercent ?? PRODUCER_DEFAULTS.rateLimitPercent) / 100;
     this.recordsPerSecond = (options.recordsPerSecond ?? SHARD_RECORDS_PER_SECOND) * budget;
     this.bytesPerSecond = (options.bytesPerSecond ?? SHARD_BYTES_PER_SECOND) * budget;
   }

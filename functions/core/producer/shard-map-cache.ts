@@ -1,3 +1,4 @@
+import { PRODUCER_DEFAULTS } from '../config/producer-settings';
 import type { Shard } from '@aws-sdk/client-kinesis';
 import { isRetryable, withRetries, type BackoffSettings } from '../aws/retry';
 import type { Clock, Random } from '../time/clock';
@@ -20,7 +21,7 @@ export interface ShardMapCacheOptions {
   readonly listShards: (stream: string) => Promise<Shard[]>;
   readonly clock: Clock;
   readonly random: Random;
-  /** How long a listing is trusted. @default 60000 */
+  /** How long a listing is trusted. @default - producer.shardmap.ttlmillis's default */
   readonly ttlMillis?: number;
   /** @default 5 retries, 200 ms base, 2000 ms max, x2 */
   readonly backoff?: BackoffSettings;
@@ -42,7 +43,11 @@ export class ShardMapCache {
   /** The stream's shards, listed now if there is no listing or it is older than the TTL. */
   async get(stream: string): Promise<StreamShards> {
     const cached = this.entries.get(stream);
-    if (cached && this.options.clock.now() - cached.listedAt < (this.options.ttlMillis ?? 60000))
+    if (
+      cached &&
+      this.options.clock.now() - cached.listedAt <
+        (this.options.ttlMillis ?? PRODUCER_DEFAULTS.shardMapTtlMillis)
+    )
       return cached;
     return this.refresh(stream);
   }

@@ -1,4 +1,9 @@
 import { hash } from 'node:crypto';
+import {
+  MAX_RECORD_SIZE_LIMIT_BYTES,
+  MIN_AGGREGATION_MAX_SIZE_BYTES,
+  PRODUCER_DEFAULTS,
+} from '../config/producer-settings';
 import { fieldKey, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from './protobuf';
 
 /**
@@ -20,16 +25,15 @@ export const KEY_PARTITION_KEY_INDEX = fieldKey(1, WIRE_VARINT);
 export const KEY_EXPLICIT_HASH_KEY_INDEX = fieldKey(2, WIRE_VARINT);
 export const KEY_DATA = fieldKey(3, WIRE_LENGTH_DELIMITED);
 
+// The codec's limits and defaults are the producer settings' (config/producer-settings.ts), written there once.
 /** Kinesis's record limit (data plus partition key) unless the stream was raised with UpdateMaxRecordSize. */
-export const DEFAULT_MAX_RECORD_SIZE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_RECORD_SIZE_BYTES = PRODUCER_DEFAULTS.maxRecordSizeBytes;
 /** The highest record limit a stream can be raised to. */
-export const MAX_RECORD_SIZE_LIMIT_BYTES = 10 * 1024 * 1024;
+export { MAX_RECORD_SIZE_LIMIT_BYTES, MIN_AGGREGATION_MAX_SIZE_BYTES };
 /** KPL's AggregationMaxSize default. */
-export const DEFAULT_AGGREGATION_MAX_SIZE_BYTES = 51200;
-/** KPL's lower bound for AggregationMaxSize. */
-export const MIN_AGGREGATION_MAX_SIZE_BYTES = 64;
-/** KPL's AggregationMaxCount default (and maximum). */
-export const DEFAULT_AGGREGATION_MAX_COUNT = 4294967295;
+export const DEFAULT_AGGREGATION_MAX_SIZE_BYTES = PRODUCER_DEFAULTS.aggregationMaxSizeBytes;
+/** KPL's AggregationMaxCount default, and the most user records the aggregator puts in one record. */
+export const DEFAULT_AGGREGATION_MAX_COUNT = PRODUCER_DEFAULTS.aggregationMaxCount;
 /** Kinesis's partition key length limit, in Unicode characters. */
 export const MAX_PARTITION_KEY_CHARS = 256;
 /** The largest 128-bit hash key, 2^128 - 1, as Kinesis writes it. */

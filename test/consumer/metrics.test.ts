@@ -1,12 +1,11 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { RunSummary, ShardRunSummary } from '../../../functions/core/consumer/engine';
+import type { RunSummary, ShardRunSummary } from '../../functions/core/consumer/engine';
+import { ConsumerMetricName, METRICS_NAMESPACE } from '../../functions/core/consumer/metrics';
 import {
-  ConsumerMetricName,
-  METRICS_NAMESPACE,
+  PowertoolsMetricsSink,
   putRunMetrics,
   type ConsumerMetricsSink,
-} from '../../../functions/core/consumer/metrics';
-import { PowertoolsMetricsSink } from '../../../functions/core/consumer/powertools-metrics';
+} from '../../functions/consumer/metrics';
 
 function shard(stream: string, shardId: string, figures: Partial<ShardRunSummary>): ShardRunSummary {
   return {

@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SqsOnFailureQueue, type OnFailureDestination } from '../on-failure';
+import { SqsOnFailureQueue, type OnFailureDestination } from '../../core/consumer/on-failure';
 import type { WiringContext } from './context';
 
 /** The on-failure queue of the configuration, which must name one. */

@@ -1,6 +1,6 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { SsmCheckpointStore } from '../../checkpoints/ssm-checkpoint-store';
-import { SsmSubtaskLease } from '../../checkpoints/ssm-lease';
+import { SsmCheckpointStore } from '../../core/checkpoints/ssm-checkpoint-store';
+import { SsmSubtaskLease } from '../../core/checkpoints/ssm-lease';
 import type { CheckpointWiring, WiringContext } from './context';
 
 /** Checkpoints and leases in SSM Parameter Store, under the configured prefix. */

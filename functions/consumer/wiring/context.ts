@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { AwsClientFactory } from '../../aws/clients';
-import type { CheckpointStore, SubtaskLease } from '../../checkpoints/checkpoint-store';
-import type { ConsumerConfig } from '../../config';
-import type { Clock, Random } from '../../time/clock';
+import type { AwsClientFactory } from '../../core/aws/clients';
+import type { CheckpointStore, SubtaskLease } from '../../core/checkpoints/checkpoint-store';
+import type { ConsumerConfig } from '../../core/config';
+import type { Clock, Random } from '../../core/time/clock';
 
 /** What the handler has made by the time it wires the clients only some deployments use. */
 export interface WiringContext {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_COST_ASSUMPTIONS, estimateMonthlyCost } from '../../../functions/core/consumer/cost';
-import { costAssumptions, costTable } from '../../support/cost-docs';
+import { DEFAULT_COST_ASSUMPTIONS, estimateMonthlyCost } from '../../tools/consumer-cost';
+import { costAssumptions, costTable } from '../support/cost-docs';
 
 const latency = {
   costMode: false,
@@ -45,7 +45,7 @@ describe('estimateMonthlyCost', () => {
 });
 
 describe('docs/consumer.md', () => {
-  const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'consumer.md'), 'utf8');
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'consumer.md'), 'utf8');
   it('holds the cost table and its assumptions as estimateMonthlyCost computes them (regenerate: npx tsx test/support/cost-docs.ts)', () => {
     expect(doc).toContain(costTable());
     expect(doc).toContain(costAssumptions());

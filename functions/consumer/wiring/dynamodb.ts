@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbCheckpointStore } from '../../checkpoints/dynamodb-checkpoint-store';
+import { DynamoDbCheckpointStore } from '../../core/checkpoints/dynamodb-checkpoint-store';
 import type { CheckpointWiring, WiringContext } from './context';
 
 /** Checkpoints and leases in the configured DynamoDB table. */

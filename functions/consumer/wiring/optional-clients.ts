@@ -3,11 +3,11 @@
 // with it the only use of the client, which then leaves the bundle; defined otherwise or not at all,
 // the client is imported like any other and so loaded with the bundle, as a deployment that uses it
 // wants. The error says which constant left it out.
-import type { OnFailureDestination } from '../on-failure';
-import type { BatchHandler } from '../types';
-import type { AwsClientFactory } from '../../aws/clients';
-import { BUNDLE_CONSTANTS } from '../../bundle-constants';
-import { ConfigurationError } from '../../errors';
+import type { OnFailureDestination } from '../../core/consumer/on-failure';
+import type { BatchHandler } from '../../core/consumer/types';
+import type { AwsClientFactory } from '../../core/aws/clients';
+import { BUNDLE_CONSTANTS } from '../../core/bundle-constants';
+import { ConfigurationError } from '../../core/errors';
 import type { CheckpointWiring, WiringContext } from './context';
 import * as DynamoDbWiring from './dynamodb';
 import * as LambdaWiring from './lambda';

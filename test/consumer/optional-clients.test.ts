@@ -1,10 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { consumerConfig } from '../../../functions/core/config';
-import {
-  createConsumerHandler,
-  createLambdaTargetHandler,
-} from '../../../functions/core/consumer/handler-factory';
-import { ConfigurationError } from '../../../functions/core/errors';
+import { consumerConfig } from '../../functions/core/config';
+import { createConsumerHandler, createLambdaTargetHandler } from '../../functions/consumer/handler-factory';
+import { ConfigurationError } from '../../functions/core/errors';
 
 // A bundle built with a client's constant defined as "false" has lost that branch; from source the
 // guards read process.env at run time, so setting the variable here stands in for that define.

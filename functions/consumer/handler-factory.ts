@@ -1,18 +1,24 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Context } from 'aws-lambda';
-import { AwsClientFactory } from '../aws/clients';
-import { toAwsSettings } from '../config/aws-config';
-import { consumerConfigFromEnv } from '../config/consumer-config';
-import type { ConsumerConfig } from '../config/consumer-settings';
-import { ConfigurationError, describeError, LeaseHeldError } from '../errors';
-import { systemClock, type Clock, type Random } from '../time/clock';
-import { ConsumerEngine, type RunSummary } from './engine';
-import { engineOptionsFromConfig, type ConsumerCode } from './engine-config';
-import { kinesisReadApi } from './kinesis-api';
-import { CONSUMER_SERVICE, type ConsumerMetricsSink } from './metrics';
-import { consumerPowertoolsMetrics, PowertoolsMetricsSink } from './powertools-metrics';
-import type { BatchHandler } from './types';
+import { AwsClientFactory } from '../core/aws/clients';
+import { toAwsSettings } from '../core/config/aws-config';
+import { consumerConfigFromEnv } from '../core/config/consumer-config';
+import { CONSUMER_SETTINGS, type ConsumerConfig } from '../core/config/consumer-settings';
+import { invalidMessage, type Setting } from '../core/config/validate';
+import { ConsumerEngine } from '../core/consumer/engine';
+import { engineOptionsFromConfig, type ConsumerCode } from '../core/consumer/engine-config';
+import { kinesisReadApi } from '../core/consumer/kinesis-api';
+import { CONSUMER_SERVICE } from '../core/consumer/metrics';
+import type { BatchHandler } from '../core/consumer/types';
+import { ConfigurationError, describeError, LeaseHeldError } from '../core/errors';
+import { systemClock, type Clock, type Random } from '../core/time/clock';
+import {
+  consumerPowertoolsMetrics,
+  PowertoolsMetricsSink,
+  putRunMetrics,
+  type ConsumerMetricsSink,
+} from './metrics';
+import { parseScheduledEvent, type ConsumerLambdaHandler } from './schedule-event';
 import {
   dynamoDbCheckpoints,
   lambdaTargetDelivery,
@@ -28,14 +34,6 @@ import {
  */
 export const CONSUMER_HANDLER_ENV = ['SKC_*', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'POWERTOOLS_*'] as const;
 
-/** The input of the schedule's target, one rule or target per subtask. */
-export interface ScheduledConsumerEvent {
-  /** Which subtask this invocation runs; may be left out when the parallelism is 1. */
-  readonly subtaskIndex?: number;
-  /** @default - the configuration's consumer.parallelism */
-  readonly parallelism?: number;
-}
-
 export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handler'> {
   /** @default consumerConfigFromEnv(process.env) */
   readonly config?: ConsumerConfig;
@@ -47,12 +45,12 @@ export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handle
   readonly random?: Random;
   /**
    * The SSM lease's settle delay: longer than any SSM call of a contender may take from its read of the
-   * lease to its write. @default 2000
+   * lease to its write. @default - the configuration's `consumer.lease.settlemillis`
    */
   readonly leaseSettleMillis?: number;
   /**
    * Time kept back from the function's remaining time after reading stops, for the last delivery, the
-   * last checkpoint and the lease release. @default 5000
+   * last checkpoint and the lease release. @default - the configuration's `consumer.shutdown.reservemillis`
    */
   readonly shutdownReserveMillis?: number;
   /**
@@ -61,20 +59,6 @@ export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handle
    */
   readonly metrics?: ConsumerMetricsSink | false;
 }
-
-/** What the handler returns, for the invocation's log and tests. */
-export interface ConsumerInvocationResult {
-  readonly status: 'completed' | 'skipped';
-  readonly subtaskIndex: number;
-  readonly parallelism: number;
-  readonly summary?: RunSummary;
-  readonly reason?: string;
-}
-
-export type ConsumerLambdaHandler = (
-  event: ScheduledConsumerEvent | null | undefined,
-  context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
-) => Promise<ConsumerInvocationResult>;
 
 /**
  * Wraps user code as the consumer's Lambda handler. Configuration is loaded and the clients it needs are
@@ -134,8 +118,18 @@ function buildHandler<T>(
   const logger = options.logger ?? new Logger({ serviceName: CONSUMER_SERVICE });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const settleMillis = options.leaseSettleMillis ?? 2000;
-  const reserveMillis = options.shutdownReserveMillis ?? 5000;
+  const settleMillis = checkedOption(
+    CONSUMER_SETTINGS.leaseSettleMillis,
+    'leaseSettleMillis',
+    options.leaseSettleMillis,
+    config.leaseSettleMillis,
+  );
+  const reserveMillis = checkedOption(
+    CONSUMER_SETTINGS.shutdownReserveMillis,
+    'shutdownReserveMillis',
+    options.shutdownReserveMillis,
+    config.shutdownReserveMillis,
+  );
   const aws = new AwsClientFactory(toAwsSettings(config.aws));
   const engineOptions = engineOptionsFromConfig(config, {
     handler,
@@ -169,13 +163,12 @@ function buildHandler<T>(
       random,
       logger,
       ...(onFailure ? { onFailure } : {}),
-      ...(metrics ? { metrics } : {}),
     },
     engineOptions,
   );
 
   return async (event, context) => {
-    const { subtaskIndex, parallelism } = parseEvent(event, config.parallelism);
+    const { subtaskIndex, parallelism } = parseScheduledEvent(event, config.parallelism);
     const now = clock.now();
     const remaining = context.getRemainingTimeInMillis();
     // The budget counts from the start of the invocation, so the lease's settle delay comes out of it.
@@ -197,6 +190,7 @@ function buildHandler<T>(
         leaseExpiresAt: now + remaining,
         invocationId: context.awsRequestId,
       });
+      if (metrics) putRunMetrics(summary, metrics);
       publish?.();
       if (summary.error) throw summary.error;
       return { status: 'completed', subtaskIndex, parallelism, summary };
@@ -213,29 +207,16 @@ function buildHandler<T>(
   };
 }
 
-function parseEvent(
-  event: ScheduledConsumerEvent | null | undefined,
-  configuredParallelism: number,
-): { subtaskIndex: number; parallelism: number } {
-  const parallelism = event?.parallelism ?? configuredParallelism;
-  if (!Number.isInteger(parallelism) || parallelism < 1) {
-    throw new ConfigurationError(
-      `The event's parallelism is ${JSON.stringify(event?.parallelism)}; it must be an integer of 1 or more.`,
-      'parallelism',
-    );
+/** A handler option that overrides a setting, held to the setting's own range. */
+function checkedOption(
+  spec: Setting<number>,
+  option: string,
+  value: number | undefined,
+  configured: number,
+): number {
+  if (value === undefined) return configured;
+  if (spec.kind.parse(value, false) === undefined) {
+    throw new ConfigurationError(invalidMessage(option, spec.kind.allowed, value), spec.key);
   }
-  const subtaskIndex = event?.subtaskIndex ?? (parallelism === 1 ? 0 : undefined);
-  if (
-    subtaskIndex === undefined ||
-    !Number.isInteger(subtaskIndex) ||
-    subtaskIndex < 0 ||
-    subtaskIndex >= parallelism
-  ) {
-    throw new ConfigurationError(
-      `The event's subtaskIndex is ${JSON.stringify(event?.subtaskIndex)}; with parallelism ${parallelism} the ` +
-        `schedule's target input must carry {"subtaskIndex": 0 to ${parallelism - 1}}.`,
-      'subtaskIndex',
-    );
-  }
-  return { subtaskIndex, parallelism };
+  return value;
 }

@@ -1,8 +1,8 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import type { AwsClientFactory } from '../../aws/clients';
-import { lambdaInvokeApi } from '../lambda-invoke';
-import { lambdaTarget } from '../lambda-target';
-import type { BatchHandler } from '../types';
+import type { AwsClientFactory } from '../../core/aws/clients';
+import { lambdaInvokeApi } from '../../core/consumer/lambda-invoke';
+import { lambdaTarget } from '../../core/consumer/lambda-target';
+import type { BatchHandler } from '../../core/consumer/types';
 
 /** Delivery to the target function, synchronously invoked with each batch. */
 export function lambdaTargetDelivery(aws: AwsClientFactory, functionName: string): BatchHandler<Uint8Array> {
