@@ -5,7 +5,15 @@ import { systemClock, type Clock, type Random } from '../../functions/core/time/
 import { FaultSwitch } from '../shared/faults';
 import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server';
 import { KinesaliteRepairs, streamArnToName } from './kinesalite-repairs';
-import { errorReply, JSON_CONTENT_TYPE, jsonReply, parseJson, TARGET_PREFIX, Upstream, type Reply } from './upstream';
+import {
+  errorReply,
+  JSON_CONTENT_TYPE,
+  jsonReply,
+  parseJson,
+  TARGET_PREFIX,
+  Upstream,
+  type Reply,
+} from './upstream';
 import type { ShardWriteLimits } from './write-limits';
 
 const ITERATOR_LIFETIME_MILLIS = 300_000;
