@@ -13,7 +13,7 @@ export interface BenchRow {
   readonly also?: { readonly value: number; readonly unit: string };
   /** The figure this one is judged against (a bound, the incumbent library, or a published figure). */
   readonly anchor?: { readonly label: string; readonly value: number };
-  /** Pass mark: value / anchor at least `minRatio`, value at least `minValue`, or value at most `maxValue`. */
+  /** Pass mark: value / anchor at least `minRatio`, value at most `maxValue`, or at least `minValue`. */
   readonly target?: { readonly minRatio?: number; readonly maxValue?: number; readonly minValue?: number };
 }
 
@@ -103,13 +103,13 @@ function verdict(row: BenchRow): string {
     const pass = row.value / row.anchor.value >= target.minRatio;
     return `${pass ? 'PASS' : 'FAIL'} (>= ${formatRatio(target.minRatio)})`;
   }
-  if (target.minValue !== undefined) {
-    const pass = row.value >= target.minValue;
-    return `${pass ? 'PASS' : 'FAIL'} (>= ${formatNumber(target.minValue)} ${row.unit})`;
-  }
   if (target.maxValue !== undefined) {
     const pass = row.value <= target.maxValue;
     return `${pass ? 'PASS' : 'FAIL'} (<= ${formatNumber(target.maxValue)} ${row.unit})`;
+  }
+  if (target.minValue !== undefined) {
+    const pass = row.value >= target.minValue;
+    return `${pass ? 'PASS' : 'FAIL'} (>= ${formatNumber(target.minValue)} ${row.unit})`;
   }
   return '';
 }

@@ -11,6 +11,8 @@ const sections: Readonly<Record<string, () => Promise<{ run: () => Promise<Bench
   'record-format/shard-map': () => import('./shard-map.bench'),
   consumer: () => import('./consumer.bench'),
   'consumer/bundle': () => import('./consumer-bundle.bench'),
+  'read-path': () => import('./read-path.bench'),
+  'read-path/put-records': () => import('./read-path.bench').then((m) => ({ run: m.putRecords })),
   'producer/throughput': () => import('./producer.bench').then((m) => ({ run: m.throughput })),
   'producer/calls': () => import('./producer.bench').then((m) => ({ run: m.calls })),
   'producer/rate-limit': () => import('./producer.bench').then((m) => ({ run: m.rateLimit })),

@@ -2,6 +2,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { credentialsProvider, type CredentialsConfig } from './credentials';
 import { AWS_DEFAULTS } from '../config/aws-settings';
+import { KinesisReadProtocol } from './kinesis-protocol';
 
 /** Where and how the runtime talks to AWS. */
 export interface AwsSettings {
@@ -35,6 +36,8 @@ type SdkClientConfig = {
   endpoint?: string;
   maxAttempts?: number;
   requestHandler: NodeHttpHandler;
+  /** Kinesis only: the SDK's protocol with the faster GetRecords parser (see kinesis-protocol.ts). */
+  protocol?: typeof KinesisReadProtocol;
 };
 
 const DEFAULT_MAX_ATTEMPTS: Partial<Record<ServiceName, number>> = { kinesis: 1 };
@@ -82,6 +85,7 @@ export class AwsClientFactory {
       ...(this.credentials ? { credentials: this.credentials } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+      ...(service === 'kinesis' ? { protocol: KinesisReadProtocol } : {}),
       // HTTP/1.1 everywhere: kinesalite and our local servers do not speak HTTP/2 (the SDK's HTTP/2
       // handler fails against kinesalite), and on AWS the Node handler is the default for these services.
       requestHandler: new NodeHttpHandler({

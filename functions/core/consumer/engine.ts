@@ -12,6 +12,7 @@ import { streamName, type Setting } from '../config/validate';
 import { ConfigurationError, describeError, LeaseLostError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import { assignSubtask, uniformShardAssigner, type ShardAssigner } from './assigner';
+import { AbortFanout } from './abort-fanout';
 import { CheckpointBook } from './checkpoint-book';
 import { ShardDelivery, type DeliverySettings } from './delivery';
 import type { RecordDeserializer } from './deserializers';
@@ -210,6 +211,8 @@ class SubtaskRun<T> {
   private writeAgain = false;
   private checkpointWrites = 0;
   private readonly watermarks: WatermarkTracker;
+  /** Each shard's stop signal, so the run's carries one listener whatever the shard count. */
+  private readonly shardStops: AbortFanout;
 
   constructor(
     private readonly deps: ConsumerEngineDependencies,
@@ -224,6 +227,7 @@ class SubtaskRun<T> {
       () => deps.clock.now(),
       options.shardIdleIntervalMillis ?? D.shardIdleIntervalMillis,
     );
+    this.shardStops = new AbortFanout(this.stop.signal);
   }
 
   async run(): Promise<RunSummary> {
@@ -369,6 +373,7 @@ class SubtaskRun<T> {
     const keys = { stream: shard.streamName, shardId: shard.shardId };
     const { start, skipThrough } = startingPoint(checkpoint);
     const watermark = this.watermarks.track(owned.key);
+    const shardStop = this.shardStops.child();
     const delivery = new ShardDelivery<T>(
       {
         ...keys,
@@ -378,7 +383,7 @@ class SubtaskRun<T> {
         clock: deps.clock,
         random: deps.random,
         logger: this.logger,
-        signal: this.stop.signal,
+        signal: shardStop.signal,
         watermark: () => this.watermarks.current(),
         ...(deps.onFailure ? { onFailure: deps.onFailure } : {}),
       },
@@ -397,26 +402,29 @@ class SubtaskRun<T> {
       clock: deps.clock,
       random: deps.random,
       logger: this.logger,
-      stop: this.stop.signal,
+      stop: shardStop.signal,
     });
     owned.delivery = delivery;
     owned.reader = reader;
     owned.watermark = watermark;
     owned.status = 'reading';
     this.logger.info('Reading shard', { ...keys, start: start.type });
-    owned.done = reader.run().then(
-      (outcome) => {
-        owned.status = outcome === 'shard-end' ? 'ended' : 'stopped';
-        if (outcome === 'shard-end') watermark.ended = true;
-        // Children (here or in another subtask) wait for this end to be durable: write it now.
-        if (outcome === 'shard-end') this.requestWrite().catch((error) => this.writeFailed(error));
-      },
-      (error: unknown) => {
-        owned.status = 'failed';
-        this.logger.error('Shard reader failed', { ...keys, error: describeError(error) });
-        this.fail(error);
-      },
-    );
+    owned.done = reader
+      .run()
+      .finally(shardStop.release)
+      .then(
+        (outcome) => {
+          owned.status = outcome === 'shard-end' ? 'ended' : 'stopped';
+          if (outcome === 'shard-end') watermark.ended = true;
+          // Children (here or in another subtask) wait for this end to be durable: write it now.
+          if (outcome === 'shard-end') this.requestWrite().catch((error) => this.writeFailed(error));
+        },
+        (error: unknown) => {
+          owned.status = 'failed';
+          this.logger.error('Shard reader failed', { ...keys, error: describeError(error) });
+          this.fail(error);
+        },
+      );
   }
 
   private async deadlineLoop(): Promise<void> {
