@@ -132,6 +132,19 @@ export interface KinesisConsumerProps {
    */
   readonly timeBudget?: Duration;
   /**
+   * Time each invocation keeps back from the function's remaining time after reading stops, for the last
+   * delivery, the last checkpoint and the lease release (`consumer.shutdown.reservemillis`); the default
+   * `timeBudget` keeps it back from `functionTimeout` too.
+   * @default - the runtime's default for consumer.shutdown.reservemillis
+   */
+  readonly shutdownReserve?: Duration;
+  /**
+   * How long an invocation waits after claiming its subtask's SSM lease before it reads the claim again
+   * (`consumer.lease.settlemillis`); longer than any SSM call takes. Unused with `checkpointTable`.
+   * @default - the runtime's default for consumer.lease.settlemillis
+   */
+  readonly leaseSettleDelay?: Duration;
+  /**
    * Whether the schedules are enabled; disable to pause the consumer without losing its checkpoints.
    * @default true
    */
@@ -696,7 +709,7 @@ function resolveTiming(props: KinesisConsumerProps): Timing {
     schedulePeriod,
     'so that an invocation always ends before the next one of its subtask starts',
   );
-  const timeBudget = props.timeBudget ?? defaultBudget(functionTimeout);
+  const timeBudget = props.timeBudget ?? defaultBudget(functionTimeout, props.shutdownReserve);
   checkDuration(OWNER, 'timeBudget', timeBudget, { min: Duration.seconds(1), max: MAX_LAMBDA_TIMEOUT });
   checkShorter(
     OWNER,
@@ -720,7 +733,7 @@ function defaultTimeout(period: Duration): Duration {
   return Duration.seconds(consumerFunctionTimeoutSeconds(period.toSeconds()));
 }
 
-function defaultBudget(timeout: Duration): Duration {
+function defaultBudget(timeout: Duration, reserve: Duration | undefined): Duration {
   if (timeout.isUnresolved()) {
     throw configError(
       OWNER,
@@ -729,7 +742,8 @@ function defaultBudget(timeout: Duration): Duration {
     );
   }
   // At the default period this is the runtime's own default budget (CONSUMER_DEFAULTS.timeBudgetMillis).
-  return Duration.millis(consumerTimeBudgetMillis(timeout.toMilliseconds()));
+  const reserveMillis = reserve && !reserve.isUnresolved() ? reserve.toMilliseconds() : undefined;
+  return Duration.millis(consumerTimeBudgetMillis(timeout.toMilliseconds(), reserveMillis));
 }
 
 function validate(props: KinesisConsumerProps): void {
@@ -864,6 +878,8 @@ function validate(props: KinesisConsumerProps): void {
     { prop: 'idleShardInterval', setting: S.shardIdleIntervalMillis, value: props.idleShardInterval },
     { prop: 'checkpointInterval', setting: S.checkpointIntervalMillis, value: props.checkpointInterval },
     { prop: 'timeBudget', setting: S.timeBudgetMillis, value: props.timeBudget },
+    { prop: 'shutdownReserve', setting: S.shutdownReserveMillis, value: props.shutdownReserve },
+    { prop: 'leaseSettleDelay', setting: S.leaseSettleMillis, value: props.leaseSettleDelay },
   ]);
   for (const family of ['getRecords', 'getShardIterator', 'listShards'] as const) {
     const base = props[`${family}BackoffBase`];
@@ -932,6 +948,8 @@ function consumerOptions(
     parallelism: props.parallelism ?? CONSUMER_DEFAULTS.parallelism,
     checkpointIntervalMillis: millis(props.checkpointInterval),
     timeBudgetMillis: millis(timing.timeBudget),
+    shutdownReserveMillis: millis(props.shutdownReserve),
+    leaseSettleMillis: millis(props.leaseSettleDelay),
     batchSize: props.batchSize,
     maxBatchingMillis: millis(props.maxBatchingWindow),
     checkpoint: props.checkpointTable

@@ -7,9 +7,11 @@ import { PRODUCER_METRIC_UNITS, ProducerMetricDimension, ProducerMetricName } fr
 import type { ProcessResult, Producer } from '../core/producer/producer';
 import { producerFromEnvironment, type ProducerRouting } from './environment';
 
-/** The part of Powertools' Metrics the adapter uses. */
+/** The part of Powertools' Metrics the adapter uses (`producerPowertoolsMetrics` gives one). */
 export interface MetricsSink {
+  /** Records one value of a metric for this batch. */
   addMetric(name: string, unit: MetricUnit, value: number): unknown;
+  /** Writes the batch's metrics out (Powertools: one EMF document in the log). */
   publishStoredMetrics(): void;
   /** A metric with dimensions of its own, published at once (Powertools' singleMetric). @default - none published */
   singleMetric?(): {
@@ -23,6 +25,7 @@ export class ProducerBatchError extends ConnectorError {
   // Spelled out so a minified bundle does not rename it.
   override name = 'ProducerBatchError';
 
+  /** @param result what the producer did with the batch, failures included */
   constructor(readonly result: ProcessResult) {
     super(
       `${result.failures.length} of ${result.stats.messages} messages were not written to Kinesis, and ` +
@@ -32,6 +35,7 @@ export class ProducerBatchError extends ConnectorError {
   }
 }
 
+/** Options of `createProducerHandler`. */
 export interface ProducerHandlerOptions extends ProducerRouting {
   /**
    * The producer core. @default - built from the `SKC_*` environment (as the built-in handler is), with
@@ -56,6 +60,18 @@ export interface ProducerHandlerOptions extends ProducerRouting {
  * batch, its failures mapped to `batchItemFailures`. Powertools' BatchProcessor is not used: it hands
  * records to a handler one at a time, while the producer aggregates across the whole batch and learns
  * each message's fate only when the aggregated records it shares with others are written.
+ *
+ * The built-in producer function is this handler over a producer built from its `SKC_*` settings. For
+ * routing only code can do, the reference connector's custom partitioner and target-stream selector,
+ * call it in a handler file of your own (KinesisProducer's `handlerEntry`):
+ *
+ * ```ts
+ * export const handler = createProducerHandler({
+ *   partitioner: (record) => ({ partitionKey: customerOf(record.value) }),
+ * });
+ * ```
+ *
+ * Code that builds its own `Producer` gives `{ producer, logger }` (and `metrics`) instead.
  */
 export function createProducerHandler(
   handlerOptions: ProducerHandlerOptions = {},

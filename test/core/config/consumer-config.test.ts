@@ -114,6 +114,8 @@ const ROWS: Row[] = [
   ['consumer.onfailure.maxmessagebytes', (c) => c.onFailure.maxMessageBytes, 262144, '1048576', 1048576],
   ['consumer.costmode', (c) => c.costMode, false, 'true', true],
   ['consumer.idlereturnmillis', (c) => c.idleReturnMillis, 5000, '0', 0],
+  ['consumer.lease.settlemillis', (c) => c.leaseSettleMillis, 2000, '500', 500],
+  ['consumer.shutdown.reservemillis', (c) => c.shutdownReserveMillis, 5000, '8000', 8000],
 ];
 
 /** Keys with tests of their own below: required ones and the AT_TIMESTAMP pair. */
