@@ -80,10 +80,6 @@ const ROWS: Row[] = [
     'https://sqs.us-east-1.amazonaws.com/123456789012/orders',
   ],
   ['producer.maxreceivecount', (c) => c.maxReceiveCount, undefined, '5', 5],
-  ['producer.retry.backoff.base', (c) => c.retryBaseMillis, 100, '50', 50],
-  ['producer.retry.backoff.max', (c) => c.retryMaxMillis, 2000, '5000', 5000],
-  ['producer.retry.backoff.expconst', (c) => c.retryExpConst, 2, '1.5', 1.5],
-  ['producer.shardmap.ttlmillis', (c) => c.shardMapTtlMillis, 60000, '30000', 30000],
 ];
 
 const SPECIAL_KEYS = ['aws.region', 'producer.raw'];
