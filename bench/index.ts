@@ -26,6 +26,7 @@ const sections: Readonly<Record<string, () => Promise<{ run: () => Promise<Bench
   'producer/calls': () => import('./producer.bench').then((m) => ({ run: m.calls })),
   'producer/rate-limit': () => import('./producer.bench').then((m) => ({ run: m.rateLimit })),
   'producer/bundle': () => import('./producer.bench').then((m) => ({ run: m.bundle })),
+  'producer-scale': () => import('./producer-scale.bench'),
 };
 
 async function main(): Promise<void> {

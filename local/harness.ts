@@ -6,6 +6,7 @@ import { DynamoDbTransactionProxy } from './dynamodb/transactions';
 import { KinesisEfoServer, type KinesisEfoServerOptions } from './kinesis/efo/server';
 import { KinesisFaultProxy } from './kinesis/fault-proxy';
 import { startKinesalite, type KinesaliteOptions, type KinesaliteServer } from './kinesis/kinesalite';
+import { ShardWriteLimits, type ShardWriteLimitsOptions } from './kinesis/write-limits';
 import type { FaultSwitch } from './shared/faults';
 import { LocalSqsServer, type LocalSqsServerOptions } from './sqs';
 import { LocalSsmServer, type LocalSsmServerOptions } from './ssm/server';
@@ -40,6 +41,11 @@ export interface LocalKinesisOptions extends KinesaliteOptions {
    * @default - not started: the endpoint is the proxy's
    */
   readonly enhancedFanOut?: boolean | Omit<KinesisEfoServerOptions, 'upstream' | 'clock' | 'region'>;
+  /**
+   * Enforce Kinesis's per-shard write limits (1,000 records/s and 1 MiB/s) on the harness's clock;
+   * an object changes the limits. @default false
+   */
+  readonly writeLimits?: boolean | Omit<ShardWriteLimitsOptions, 'clock'>;
 }
 
 export interface LocalDynamoDbOptions extends DynaliteOptions {
@@ -197,6 +203,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
             ? { listShardsPageSize: kinesisOptions.listShardsPageSize }
             : {}),
           ...(kinesisOptions.random ? { random: kinesisOptions.random } : {}),
+          ...(kinesisOptions.writeLimits
+            ? { writeLimits: new ShardWriteLimits({ ...optionsOf(kinesisOptions.writeLimits), clock }) }
+            : {}),
         }),
       );
       await kinesis.listen();

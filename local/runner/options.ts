@@ -44,6 +44,8 @@ export interface RunnerOptions {
   readonly serve: boolean;
   /** Where the HTML run report goes. @default report.html in the run's log directory */
   readonly report?: string;
+  /** The local Kinesis enforces Kinesis's per-shard write limits (1,000 records/s, 1 MiB/s). */
+  readonly writeLimits: boolean;
 }
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -74,6 +76,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   plain: false,
   logLevel: 'WARN',
   serve: false,
+  writeLimits: true,
 };
 
 function integer(name: string, min: number, max: number): (value: string) => number {
@@ -151,6 +154,10 @@ export function runnerCommand(): Command {
       '--report <path>',
       'where to write the HTML run report (default: report.html in the log directory)',
     )
+    .option(
+      '--no-write-limits',
+      "let the local Kinesis take writes beyond a shard's limits (1,000 records/s, 1 MiB/s), as kinesalite alone does",
+    )
     .exitOverride()
     .allowExcessArguments(false);
 }
@@ -174,6 +181,7 @@ interface ParsedFlags {
   logLevel: LogLevel;
   serve: boolean;
   report?: string;
+  writeLimits: boolean;
 }
 
 /**
@@ -210,6 +218,7 @@ export function parseRunnerOptions(
     logLevel: flags.logLevel,
     serve: flags.serve,
     ...(flags.report !== undefined ? { report: flags.report } : {}),
+    writeLimits: flags.writeLimits,
   };
   checkCombination(options);
   return options;

@@ -250,6 +250,8 @@ export function producerFunctionEnvironment(
       allowedStreams: resources.streamNames,
       producerName: pipeline.producer.producerName,
       deadLetterQueueUrl: resources.deadLetterQueueUrl,
+      sourceQueueUrl: resources.queueUrl,
+      maxReceiveCount: pipeline.producer.maxReceiveCount,
     }),
     ...credentialVariables(),
   };
