@@ -13,8 +13,8 @@ export interface BenchRow {
   readonly also?: { readonly value: number; readonly unit: string };
   /** The figure this one is judged against (a bound, the incumbent library, or a published figure). */
   readonly anchor?: { readonly label: string; readonly value: number };
-  /** Pass mark: value / anchor at least `minRatio`, or value at most `maxValue`. */
-  readonly target?: { readonly minRatio?: number; readonly maxValue?: number };
+  /** Pass mark: value / anchor at least `minRatio`, value at most `maxValue`, or at least `minValue`. */
+  readonly target?: { readonly minRatio?: number; readonly maxValue?: number; readonly minValue?: number };
 }
 
 /** The output of one benchmark module. */
@@ -106,6 +106,10 @@ function verdict(row: BenchRow): string {
   if (target.maxValue !== undefined) {
     const pass = row.value <= target.maxValue;
     return `${pass ? 'PASS' : 'FAIL'} (<= ${formatNumber(target.maxValue)} ${row.unit})`;
+  }
+  if (target.minValue !== undefined) {
+    const pass = row.value >= target.minValue;
+    return `${pass ? 'PASS' : 'FAIL'} (>= ${formatNumber(target.minValue)} ${row.unit})`;
   }
   return '';
 }

@@ -36,6 +36,16 @@ export const CONNECTOR_ESBUILD_OPTIONS = {
   external: SDK_MODULES_UNUSED_IN_LAMBDA,
 } as const;
 
+/**
+ * The `exports` condition under which `serverless-kinesis-connector/runtime` resolves to the runtime's
+ * TypeScript sources, which the package ships, instead of its compiled CommonJS. The constructs bundle
+ * with it (and with esbuild's default `module` condition, which custom conditions would otherwise turn
+ * off), so a processor that imports the runtime is bundled from ES modules: esbuild then drops what a
+ * deployment's `define` leaves unused, as it does for the built-in handlers. Node.js, TypeScript and
+ * other tools do not know the condition and take the compiled build.
+ */
+export const RUNTIME_SOURCE_CONDITIONS = ['skc-source', 'module'] as const;
+
 /** What a consumer deployment uses, as the construct's props say. */
 export interface ConsumerBundleUse {
   /** Checkpoints in DynamoDB instead of SSM. */

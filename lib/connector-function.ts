@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CONNECTOR_ESBUILD_OPTIONS } from './bundling';
+import { CONNECTOR_ESBUILD_OPTIONS, RUNTIME_SOURCE_CONDITIONS } from './bundling';
 import { configError } from './validation';
 
 /**
@@ -29,22 +29,31 @@ export function connectorBundling(define: Readonly<Record<string, string>>): nod
     mainFields: [...options.mainFields],
     externalModules: [...options.external],
     define: { ...define },
+    esbuildArgs: { '--conditions': RUNTIME_SOURCE_CONDITIONS.join(',') },
     forceDockerBundling: false,
     sourceMap: false,
     logLevel: nodejs.LogLevel.WARNING,
   };
 }
 
-/** The entry file of a built-in handler, from the TypeScript sources or the compiled package. */
+/**
+ * The entry file of a built-in handler. The TypeScript source comes first, in the repository (`lib/`
+ * beside `functions/`) and in the installed package (`dist/lib/` two levels under the `functions/`
+ * sources it ships): esbuild bundles ES module sources with tree shaking, so a deployment's `define`
+ * leaves the clients it never uses out, where the compiled CommonJS would pull every client in.
+ */
 export function builtInEntry(handler: 'consumer' | 'producer'): string {
-  const base = path.join(__dirname, '..', 'functions', handler, 'handler');
-  for (const extension of ['.ts', '.js']) {
-    if (fs.existsSync(base + extension)) return base + extension;
-  }
+  const candidates = [
+    path.join(__dirname, '..', 'functions', handler, 'handler.ts'),
+    path.join(__dirname, '..', '..', 'functions', handler, 'handler.ts'),
+    path.join(__dirname, '..', 'functions', handler, 'handler.js'),
+  ];
+  const found = candidates.find((file) => fs.existsSync(file));
+  if (found) return found;
   throw configError(
     'connector',
     'entry',
-    `the built-in ${handler} handler is missing at ${base}.ts or .js; reinstall the package.`,
+    `the built-in ${handler} handler is missing (looked for ${candidates.join(', ')}); reinstall the package.`,
   );
 }
 

@@ -48,11 +48,15 @@ export function consumerFunctionTimeoutSeconds(schedulePeriodSeconds: number): n
 }
 
 /**
- * The consumer's time budget for a function timeout: 5 seconds shorter (half the timeout when that is
- * more), which at the default period is the runtime's own default of 50 seconds.
+ * The consumer's time budget for a function timeout: shorter by the runtime's shutdown reserve (5 s by
+ * default; half the timeout when that is more), which at the default period is the runtime's own
+ * default budget of 50 seconds.
  */
-export function consumerTimeBudgetMillis(functionTimeoutMillis: number): number {
-  return Math.max(functionTimeoutMillis - BUDGET_MARGIN_MILLIS, Math.floor(functionTimeoutMillis / 2));
+export function consumerTimeBudgetMillis(
+  functionTimeoutMillis: number,
+  shutdownReserveMillis: number = BUDGET_MARGIN_MILLIS,
+): number {
+  return Math.max(functionTimeoutMillis - shutdownReserveMillis, Math.floor(functionTimeoutMillis / 2));
 }
 
 /**

@@ -2,8 +2,11 @@ import { AwsClientFactory, type AwsSettings, type ServiceName } from '../functio
 import { ConfigurationError } from '../functions/core/errors';
 import { systemClock, type Clock, type Random } from '../functions/core/time/clock';
 import { startDynalite, type DynaliteOptions, type DynaliteServer } from './dynamodb/dynalite';
+import { DynamoDbTransactionProxy } from './dynamodb/transactions';
+import { KinesisEfoServer, type KinesisEfoServerOptions } from './kinesis/efo/server';
 import { KinesisFaultProxy } from './kinesis/fault-proxy';
 import { startKinesalite, type KinesaliteOptions, type KinesaliteServer } from './kinesis/kinesalite';
+import { ShardWriteLimits, type ShardWriteLimitsOptions } from './kinesis/write-limits';
 import type { FaultSwitch } from './shared/faults';
 import { LocalSqsServer, type LocalSqsServerOptions } from './sqs';
 import { LocalSsmServer, type LocalSsmServerOptions } from './ssm/server';
@@ -32,12 +35,29 @@ export interface LocalKinesisOptions extends KinesaliteOptions {
   readonly listShardsPageSize?: number;
   /** Random source of the proxy's fault switch. @default Math.random */
   readonly random?: Random;
+  /**
+   * Our EFO server in front of the proxy (consumer operations and SubscribeToShard over HTTP/2,
+   * everything else forwarded), and the Kinesis endpoint becomes it.
+   * @default - not started: the endpoint is the proxy's
+   */
+  readonly enhancedFanOut?: boolean | Omit<KinesisEfoServerOptions, 'upstream' | 'clock' | 'region'>;
+  /**
+   * Enforce Kinesis's per-shard write limits (1,000 records/s and 1 MiB/s) on the harness's clock;
+   * an object changes the limits. @default false
+   */
+  readonly writeLimits?: boolean | Omit<ShardWriteLimitsOptions, 'clock'>;
+}
+
+export interface LocalDynamoDbOptions extends DynaliteOptions {
+  /** Put DynamoDbTransactionProxy in front of dynalite so the client can run transactions. @default false */
+  readonly transactions?: boolean;
 }
 
 export interface LocalAwsOptions {
   /** Kinesalite behind the Kinesis fault proxy; the client talks to the proxy. */
   readonly kinesis?: boolean | LocalKinesisOptions;
-  readonly dynamodb?: boolean | DynaliteOptions;
+  /** Dynalite; with `transactions`, behind the project's transaction proxy (TransactWriteItems, TransactGetItems). */
+  readonly dynamodb?: boolean | LocalDynamoDbOptions;
   readonly ssm?: boolean | Omit<LocalSsmServerOptions, 'clock' | 'region'>;
   /** The project's own SQS server. @default - not started */
   readonly sqs?: boolean | Omit<LocalSqsServerOptions, 'clock' | 'region'>;
@@ -80,7 +100,9 @@ export class LocalAws {
     private readonly servers: {
       readonly kinesalite?: KinesaliteServer;
       readonly kinesis?: KinesisFaultProxy;
+      readonly efo?: KinesisEfoServer;
       readonly dynamodb?: DynaliteServer;
+      readonly transactions?: DynamoDbTransactionProxy;
       readonly ssm?: LocalSsmServer;
       readonly sqs?: LocalSqsServer;
     },
@@ -91,8 +113,18 @@ export class LocalAws {
     return this.need(this.servers.kinesis, 'kinesis');
   }
 
+  /** The EFO server in front of the proxy (started with `kinesis: { enhancedFanOut: true }`). */
+  get efo(): KinesisEfoServer {
+    return this.need(this.servers.efo, 'kinesis');
+  }
+
   get dynamodb(): DynaliteServer {
     return this.need(this.servers.dynamodb, 'dynamodb');
+  }
+
+  /** The transaction proxy in front of dynalite (started with `dynamodb: { transactions: true }`). */
+  get dynamodbTransactions(): DynamoDbTransactionProxy {
+    return this.need(this.servers.transactions, 'dynamodb');
   }
 
   get ssm(): LocalSsmServer {
@@ -115,7 +147,9 @@ export class LocalAws {
     if (this.stopped) return;
     this.stopped = true;
     this.clients.destroy();
-    const { kinesis, kinesalite, dynamodb, ssm, sqs } = this.servers;
+    const { efo, kinesis, kinesalite, dynamodb, transactions, ssm, sqs } = this.servers;
+    await efo?.close();
+    await transactions?.close();
     await Promise.all([kinesis?.close(), dynamodb?.close(), ssm?.close(), sqs?.close()]);
     await kinesalite?.close();
   }
@@ -158,6 +192,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         : undefined,
     ]);
     let kinesis: KinesisFaultProxy | undefined;
+    let efo: KinesisEfoServer | undefined;
     if (kinesalite) {
       const kinesisOptions = optionsOf(options.kinesis);
       kinesis = track(
@@ -168,14 +203,35 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
             ? { listShardsPageSize: kinesisOptions.listShardsPageSize }
             : {}),
           ...(kinesisOptions.random ? { random: kinesisOptions.random } : {}),
+          ...(kinesisOptions.writeLimits
+            ? { writeLimits: new ShardWriteLimits({ ...optionsOf(kinesisOptions.writeLimits), clock }) }
+            : {}),
         }),
       );
       await kinesis.listen();
+      if (kinesisOptions.enhancedFanOut) {
+        const proxy = kinesis;
+        efo = track(
+          new KinesisEfoServer({
+            ...optionsOf(kinesisOptions.enhancedFanOut),
+            upstream: proxy.endpoint,
+            clock,
+            region,
+          }),
+        );
+        proxy.onWrite(() => efo?.writes.notify());
+        await efo.listen();
+      }
+    }
+    let transactions: DynamoDbTransactionProxy | undefined;
+    if (dynamodb && optionsOf(options.dynamodb).transactions) {
+      transactions = track(new DynamoDbTransactionProxy(dynamodb.endpoint));
+      await transactions.listen();
     }
 
     const endpoints: Partial<Record<ServiceName, string>> = {
-      ...(kinesis ? { kinesis: kinesis.endpoint } : {}),
-      ...(dynamodb ? { dynamodb: dynamodb.endpoint } : {}),
+      ...(kinesis ? { kinesis: (efo ?? kinesis).endpoint } : {}),
+      ...(dynamodb ? { dynamodb: transactions?.endpoint ?? dynamodb.endpoint } : {}),
       ...(ssm ? { ssm: ssm.endpoint } : {}),
       ...(sqs ? { sqs: sqs.endpoint } : {}),
     };
@@ -189,7 +245,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     return new LocalAws(region, clock, endpoints, awsSettings, new AwsClientFactory(awsSettings), {
       ...(kinesalite ? { kinesalite } : {}),
       ...(kinesis ? { kinesis } : {}),
+      ...(efo ? { efo } : {}),
       ...(dynamodb ? { dynamodb } : {}),
+      ...(transactions ? { transactions } : {}),
       ...(ssm ? { ssm: ssm.server } : {}),
       ...(sqs ? { sqs: sqs.server } : {}),
     });

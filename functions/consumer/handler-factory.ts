@@ -7,6 +7,7 @@ import { CONSUMER_SETTINGS, type ConsumerConfig } from '../core/config/consumer-
 import { invalidMessage, type Setting } from '../core/config/validate';
 import { ConsumerEngine } from '../core/consumer/engine';
 import type { SuccessorStarter } from '../core/consumer/handover';
+import { enhancedFanOut } from '../core/consumer/efo/enhanced-fan-out';
 import { engineOptionsFromConfig, type ConsumerCode } from '../core/consumer/engine-config';
 import { kinesisReadApi } from '../core/consumer/kinesis-api';
 import { CONSUMER_SERVICE } from '../core/consumer/metrics';
@@ -20,6 +21,9 @@ import {
   type ConsumerMetricsSink,
 } from './metrics';
 import { parseScheduledEvent, type ConsumerLambdaHandler } from './schedule-event';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { exactlyOnceHandler, type ExactlyOnceProcessor } from '../core/exactly-once/processor';
+import { StateTable } from '../core/exactly-once/state-table';
 import {
   dynamoDbCheckpoints,
   lambdaSuccessorStarter,
@@ -88,6 +92,13 @@ export function createConsumerHandler<T = string>(
   options: ConsumerHandlerOptions<T> = {},
 ): ConsumerLambdaHandler {
   const config = options.config ?? consumerConfigFromEnv(process.env);
+  if (config.exactlyOnce.enabled) {
+    throw new ConfigurationError(
+      'consumer.exactlyonce is true, but this handler takes a plain batch handler; build it with ' +
+        'createExactlyOnceHandler(processor), whose state and table writes commit with the checkpoint.',
+      'consumer.exactlyonce',
+    );
+  }
   if (config.delivery.targetFunction) {
     throw new ConfigurationError(
       `consumer.target.function is ${config.delivery.targetFunction}, but this handler runs its own code; ` +
@@ -117,9 +128,43 @@ export function createLambdaTargetHandler(
   return buildHandler<Uint8Array>({ ...options, config, deserializer: 'bytes' }, target);
 }
 
+/**
+ * The consumer's Lambda handler in exactly-once mode (`consumer.exactlyonce`): `build` makes the processor
+ * once per container from the state table and the DynamoDB client; each record's state changes and table
+ * writes commit with the shard's checkpoint in one transaction fenced by the lease (docs/exactly-once.md).
+ *
+ * ```ts
+ * export const handler = createExactlyOnceHandler<string>(() => ({
+ *   async process(record, { state }) {
+ *     state.put(record.partitionKey, ((await state.get<number>(record.partitionKey)) ?? 0) + 1);
+ *   },
+ * }));
+ * ```
+ */
+export function createExactlyOnceHandler<T = string>(
+  build: (tools: { state: StateTable; dynamodb: Pick<DynamoDBClient, 'send'> }) => ExactlyOnceProcessor<T>,
+  options: ConsumerHandlerOptions<T> = {},
+): ConsumerLambdaHandler {
+  const config = options.config ?? consumerConfigFromEnv(process.env);
+  if (!config.exactlyOnce.enabled || !config.exactlyOnce.stateTable) {
+    throw new ConfigurationError(
+      'createExactlyOnceHandler needs consumer.exactlyonce=true with consumer.state.dynamodb.table and the ' +
+        'dynamodb checkpoint store; use createConsumerHandler for at-least-once delivery.',
+      'consumer.exactlyonce',
+    );
+  }
+  const stateTable = config.exactlyOnce.stateTable;
+  return buildHandler({ ...options, config }, undefined, (dynamodb) => {
+    const state = new StateTable({ dynamodb, tableName: stateTable, namespace: config.consumerName });
+    return exactlyOnceHandler(build({ state, dynamodb }), state);
+  });
+}
+
 function buildHandler<T>(
   options: ConsumerHandlerOptions<T> & { readonly config: ConsumerConfig },
-  handler: BatchHandler<T>,
+  plain: BatchHandler<T> | undefined,
+  /** Exactly-once mode: makes the handler from the checkpoint store's DynamoDB client. */
+  exactlyOnceFactory?: (dynamodb: Pick<DynamoDBClient, 'send'>) => BatchHandler<T>,
 ): ConsumerLambdaHandler {
   const { config } = options;
   const logger = options.logger ?? new Logger({ serviceName: CONSUMER_SERVICE });
@@ -138,6 +183,21 @@ function buildHandler<T>(
     config.shutdownReserveMillis,
   );
   const aws = new AwsClientFactory(toAwsSettings(config.aws));
+  const wiring = { config, aws, clock, random, logger, leaseSettleMillis: settleMillis };
+  const checkpoints =
+    config.checkpoint.store === 'dynamodb' ? dynamoDbCheckpoints(wiring) : ssmCheckpoints(wiring);
+  const exactlyOnce = config.exactlyOnce.enabled ? checkpoints : undefined;
+  if (exactlyOnce && !(exactlyOnceFactory && exactlyOnce.transactions && exactlyOnce.dynamodb)) {
+    throw new ConfigurationError(
+      'consumer.exactlyonce is true: it needs consumer.checkpoint.store=dynamodb and a handler built with ' +
+        'createExactlyOnceHandler (a Lambda target cannot commit its effects with the checkpoint).',
+      'consumer.exactlyonce',
+    );
+  }
+  const handler =
+    exactlyOnce?.dynamodb && exactlyOnceFactory
+      ? exactlyOnceFactory(exactlyOnce.dynamodb)
+      : (plain as BatchHandler<T>);
   const engineOptions = engineOptionsFromConfig(config, {
     handler,
     ...(options.deserializer ? { deserializer: options.deserializer } : {}),
@@ -157,12 +217,9 @@ function buildHandler<T>(
     metrics = options.metrics;
   }
 
-  const wiring = { config, aws, clock, random, logger, leaseSettleMillis: settleMillis };
   const onFailure = config.onFailure.queueUrl
     ? sqsOnFailureQueue(wiring, config.onFailure.queueUrl)
     : undefined;
-  const checkpoints =
-    config.checkpoint.store === 'dynamodb' ? dynamoDbCheckpoints(wiring) : ssmCheckpoints(wiring);
   const engine = new ConsumerEngine<T>(
     {
       kinesis,
@@ -173,6 +230,19 @@ function buildHandler<T>(
       logger,
       ...(onFailure ? { onFailure } : {}),
       ...(metrics?.beat ? { onHeartbeat: (subtaskIndex: number) => metrics?.beat?.(subtaskIndex) } : {}),
+      ...(exactlyOnce?.transactions ? { transactions: exactlyOnce.transactions } : {}),
+      ...(config.recordPublisher === 'EFO'
+        ? {
+            shardSource: enhancedFanOut({
+              subscriber: aws.http2Client('kinesis', KinesisClient),
+              control: aws.client('kinesis', KinesisClient),
+              efo: config.efo,
+              clock,
+              random,
+              logger,
+            }),
+          }
+        : {}),
     },
     engineOptions,
   );

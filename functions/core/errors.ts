@@ -61,6 +61,11 @@ export class RetriesExhaustedError extends ConnectorError {
   }
 }
 
+/** The enhanced fan-out stream consumer is missing, not ACTIVE in time, or was deregistered. */
+export class StreamConsumerError extends ConnectorError {
+  override name = 'StreamConsumerError';
+}
+
 /** Another invocation already holds the lease this one needs; it must not run. */
 export class LeaseHeldError extends ConnectorError {
   override name = 'LeaseHeldError';
@@ -102,4 +107,29 @@ export class OnFailureSendError extends ConnectorError {
 /** This invocation's lease was taken over; it stops without writing checkpoints. */
 export class LeaseLostError extends ConnectorError {
   override name = 'LeaseLostError';
+}
+
+/**
+ * Exactly-once mode: a record's state changes and table writes do not fit in one DynamoDB transaction
+ * (100 actions, 4 MB, 400 KB per item), or write one item twice. Nothing of the record is committed; after
+ * its retries it goes to the on-failure destination.
+ */
+export class TransactionLimitError extends ConnectorError {
+  override name = 'TransactionLimitError';
+}
+
+/**
+ * Exactly-once mode: a transaction was cancelled. `reasons[i]` is DynamoDB's code for `actions[i]` of the
+ * effects (the checkpoint's own action left out), `None` for those that would have passed.
+ */
+export class EffectsCancelledError extends ConnectorError {
+  override name = 'EffectsCancelledError';
+
+  constructor(
+    message: string,
+    readonly reasons: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, AssetStaging, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExamplePipelineStack } from '../../bin/example-stack';
@@ -49,14 +49,16 @@ describe('npx cdk synth of the example app', () => {
       JSON.parse(readFileSync(path.join(outdir, `${STACK}.template.json`), 'utf8')),
     );
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    // The producer, the at-least-once consumer and the exactly-once orders-per-minute consumer.
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.resourceCountIs('AWS::DynamoDB::Table', 3);
     template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x' });
-    template.resourceCountIs('AWS::SQS::Queue', 3);
+    template.resourceCountIs('AWS::SQS::Queue', 4);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    // The consumer's heartbeat (one subtask) and throttles alarms among them.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    // Each consumer's heartbeat (one subtask each) and throttles alarms among them.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 13);
   });
 
   it('passes cdk-nag and the bundled CloudFormation validation with nothing reported', () => {
@@ -67,7 +69,7 @@ describe('npx cdk synth of the example app', () => {
 
   it('bundles each function with esbuild into one file with the AWS SDK inside and no CDK code', () => {
     const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
-    expect(assets).toHaveLength(2);
+    expect(assets).toHaveLength(3);
     for (const asset of assets) {
       const bundle = path.join(outdir, asset, 'index.js');
       expect(existsSync(bundle)).toBe(true);
@@ -88,8 +90,21 @@ describe('npx cdk synth of the example app', () => {
   });
 });
 
+describe("the example's producer", () => {
+  it('ships its custom partitioner: the function runs the handler file the example gives', () => {
+    const app = new App({ context: STRICT_VALIDATION_CONTEXT });
+    const stack = new ExamplePipelineStack(app, 'ExampleRouting');
+    const staging = stack.producer.function.node
+      .findAll()
+      .find((c): c is AssetStaging => c instanceof AssetStaging);
+    const code = readFileSync(path.join(staging?.absoluteStagedPath ?? '', 'index.js'), 'utf8');
+    // The partitioner's key prefix is in the bundle only when bin/order-producer.ts was bundled.
+    expect(code).toContain('`order-${');
+  });
+});
+
 describe('the example stack with alarm email', () => {
-  // Bundling is skipped here: the synth above bundled and checked the same two functions, and these
+  // Bundling is skipped here: the synth above bundled and checked the same three functions, and these
   // tests read only the template.
   const app = new App({ context: { ...STRICT_VALIDATION_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -104,7 +119,7 @@ describe('the example stack with alarm email', () => {
       TopicArn: { Ref: topic },
     });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(13);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0] as string;
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });

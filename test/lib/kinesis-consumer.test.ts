@@ -681,6 +681,18 @@ describe('KinesisConsumer validation', () => {
     });
   });
 
+  it('passes the shutdown reserve and the lease settle delay to the runtime, and keeps the reserve out of the default budget', () => {
+    const consumer = build({ shutdownReserve: Duration.seconds(8), leaseSettleDelay: Duration.millis(500) });
+    const env = functionEnvironment(Template.fromStack(Stack.of(consumer)), logicalId(consumer.function));
+    const config = consumerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
+    expect(config.shutdownReserveMillis).toBe(8000);
+    expect(config.leaseSettleMillis).toBe(500);
+    expect(config.timeBudgetMillis).toBe(55_000 - 8000);
+    expect(() => build({ leaseSettleDelay: Duration.millis(50) })).toThrow(
+      'KinesisConsumer: leaseSettleDelay is 50 milliseconds',
+    );
+  });
+
   it('asks for a time budget when the timeout is a Token', () => {
     const stack = new Stack();
     const seconds = new CfnParameter(stack, 'Timeout', { type: 'Number' }).valueAsNumber;

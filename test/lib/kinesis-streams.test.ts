@@ -5,7 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { ConfigurationError } from '../../functions/core/errors';
-import { KinesisStreams, knownRetention } from '../../lib';
+import { KinesisStreams } from '../../lib';
+import { knownRetention } from '../../lib/kinesis-streams';
 import { acknowledgedRuleIds, strictStack } from './helpers';
 
 describe('KinesisStreams with defaults', () => {

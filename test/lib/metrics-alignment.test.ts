@@ -19,6 +19,9 @@ import {
   METRICS_NAMESPACE,
   PRODUCER_METRIC_UNITS,
 } from '../../lib';
+import { usePowertoolsMetrics } from '../support/powertools-metrics';
+
+usePowertoolsMetrics();
 
 // Every custom metric the constructs chart or alarm on must be a series the handlers really publish:
 // the same namespace, metric name and full dimension set (Powertools' `service` included), and the
@@ -121,13 +124,16 @@ const batch: ProcessResult = {
     messages: 3,
     invalidMessages: 0,
     deadLettered: 0,
+    lastReceiveDeadLettered: 0,
+    budgetShare: 1,
     putRecordsCalls: 1,
     kinesisRecordsPut: 1,
     aggregatedRecordsPut: 1,
     userRecordsPut: 2,
     bytesPut: 64,
     failedEntries: 1,
-    throttledEntries: 1,
+    throttledEntries: 2,
+    throttledEntriesByStream: { orders: 1, audit: 1 },
     retries: 1,
     wrongShardPuts: 0,
     reputRecords: 0,
@@ -257,7 +263,8 @@ describe('metrics the constructs use and the runtime publishes', () => {
     const consumerNames = Object.keys(CONSUMER_METRIC_UNITS).length;
     // Per stream (two streams) every consumer metric but CheckpointWrites and Heartbeat, which are per subtask.
     expect(runtimeSeries).toHaveLength(
-      (consumerNames - 2) * 2 + 2 + Object.keys(PRODUCER_METRIC_UNITS).length,
+      // ...and the producer's, plus ThrottledEntries per stream (both streams throttled here).
+      (consumerNames - 2) * 2 + 2 + Object.keys(PRODUCER_METRIC_UNITS).length + 2,
     );
     expect(charted.length).toBeGreaterThan(0);
   });
@@ -279,6 +286,7 @@ describe('metrics the constructs use and the runtime publishes', () => {
       consumer.metricDeliveryFailures(audit),
       producer.metricRuntime('UserRecordsPut'),
       producer.metricRuntime('BufferedTimeMaximum'),
+      producer.metricThrottledEntries(orders),
     ].map((m) => {
       const config = m.toMetricConfig().metricStat;
       if (!config) throw new Error('not a single metric');

@@ -1,7 +1,8 @@
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { credentialsProvider, type CredentialsConfig } from './credentials';
 import { AWS_DEFAULTS } from '../config/aws-settings';
+import { KinesisReadProtocol } from './kinesis-protocol';
 
 /** Where and how the runtime talks to AWS. */
 export interface AwsSettings {
@@ -34,7 +35,9 @@ type SdkClientConfig = {
   credentials?: AwsCredentialIdentityProvider;
   endpoint?: string;
   maxAttempts?: number;
-  requestHandler: NodeHttpHandler;
+  requestHandler: NodeHttpHandler | NodeHttp2Handler;
+  /** Kinesis only: the SDK's protocol with the faster GetRecords parser (see kinesis-protocol.ts). */
+  protocol?: typeof KinesisReadProtocol;
 };
 
 const DEFAULT_MAX_ATTEMPTS: Partial<Record<ServiceName, number>> = { kinesis: 1 };
@@ -51,7 +54,7 @@ const DEFAULT_MAX_ATTEMPTS: Partial<Record<ServiceName, number>> = { kinesis: 1 
  */
 export class AwsClientFactory {
   private readonly credentials: AwsCredentialIdentityProvider | undefined;
-  private readonly created = new Map<ServiceName, { destroy(): void }>();
+  private readonly created = new Map<ServiceName | `${ServiceName}:http2`, { destroy(): void }>();
 
   constructor(readonly settings: AwsSettings) {
     const credentials = settings.credentials ?? { provider: 'AUTO' };
@@ -73,6 +76,31 @@ export class AwsClientFactory {
     return client;
   }
 
+  /**
+   * A second client for `service` on the SDK's HTTP/2 handler (its default on AWS), for the operations
+   * that need HTTP/2: Kinesis's SubscribeToShard. Each event stream gets a session of its own.
+   */
+  http2Client<T extends { destroy(): void }>(
+    service: ServiceName,
+    Client: new (config: SdkClientConfig) => T,
+  ): T {
+    const key = `${service}:http2` as const;
+    let client = this.created.get(key) as T | undefined;
+    if (!client) {
+      // The SDK's own protocol: the GetRecords fast path has no part in event streams.
+      const { protocol: _protocol, ...config } = this.config(service);
+      client = new Client({
+        ...config,
+        requestHandler: new NodeHttp2Handler({
+          requestTimeout: this.settings.requestTimeoutMillis ?? AWS_DEFAULTS.requestTimeoutMillis,
+          disableConcurrentStreams: true,
+        }),
+      });
+      this.created.set(key, client);
+    }
+    return client;
+  }
+
   /** The configuration a client for `service` is built with. */
   config(service: ServiceName): SdkClientConfig {
     const endpoint = this.settings.endpoints?.[service] ?? this.settings.endpoint;
@@ -82,6 +110,7 @@ export class AwsClientFactory {
       ...(this.credentials ? { credentials: this.credentials } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+      ...(service === 'kinesis' ? { protocol: KinesisReadProtocol } : {}),
       // HTTP/1.1 everywhere: kinesalite and our local servers do not speak HTTP/2 (the SDK's HTTP/2
       // handler fails against kinesalite), and on AWS the Node handler is the default for these services.
       requestHandler: new NodeHttpHandler({

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BackoffSettings } from '../aws/retry';
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import {
   shardKey,
   type CheckpointValue,
@@ -7,12 +8,14 @@ import {
   type ShardCheckpoint,
   type ShardKey,
   type SubtaskLease,
+  type TransactionalCheckpoints,
 } from '../checkpoints/checkpoint-store';
 import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../config/consumer-settings';
 import { streamName, type Setting } from '../config/validate';
 import { ConfigurationError, describeError, LeaseLostError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import { assignSubtask, uniformShardAssigner, type ShardAssigner } from './assigner';
+import { AbortFanout } from './abort-fanout';
 import { CheckpointBook } from './checkpoint-book';
 import { ShardDelivery, type DeliverySettings } from './delivery';
 import type { RecordDeserializer } from './deserializers';
@@ -22,6 +25,7 @@ import type { KinesisReadApi } from './kinesis-api';
 import { DEFAULT_SHARD_READ_LIMITS } from './rate-limit';
 import type { OnFailureDestination } from './on-failure';
 import { ShardReader, type ShardReaderSettings, type ShardReaderStats } from './shard-reader';
+import type { ShardSourceFactory } from './shard-source';
 import type { BatchHandler, ShardDescription, StartingPosition, TimestampAssigner } from './types';
 import { WatermarkTracker, type ShardWatermark } from './watermarks';
 
@@ -134,6 +138,13 @@ export interface ConsumerEngineDependencies {
    * the Heartbeat metric from it). @default - nothing
    */
   readonly onHeartbeat?: (subtaskIndex: number) => void;
+  /**
+   * Exactly-once mode: the handler's effects commit with the checkpoint through this, in one transaction
+   * fenced by the lease (see core/exactly-once). @default - at-least-once: checkpoints only
+   */
+  readonly transactions?: TransactionalCheckpoints;
+  /** How each shard is read. @default - polling through `kinesis` */
+  readonly shardSource?: ShardSourceFactory;
 }
 
 export interface RunRequest {
@@ -247,12 +258,16 @@ class SubtaskRun<T> {
   private readonly owned = new Map<ShardKey, OwnedShard<T>>();
   private writing: Promise<void> | undefined;
   private writeAgain = false;
+  /** Every write of the subtask's checkpoint item, plain or transactional, one at a time. */
+  private itemLock: Promise<void> = Promise.resolve();
   private checkpointWrites = 0;
   private readonly watermarks: WatermarkTracker;
   private keeper: LeaseKeeper | undefined;
   /** The handoff token of the successor this run started. */
   private successorToken: string | undefined;
   private handedOverTo: string | undefined;
+  /** Each shard's stop signal, so the run's carries one listener whatever the shard count. */
+  private readonly shardStops: AbortFanout;
 
   constructor(
     private readonly deps: ConsumerEngineDependencies,
@@ -268,6 +283,7 @@ class SubtaskRun<T> {
       () => deps.clock.now(),
       options.shardIdleIntervalMillis ?? D.shardIdleIntervalMillis,
     );
+    this.shardStops = new AbortFanout(this.stop.signal);
   }
 
   async run(): Promise<RunSummary> {
@@ -535,6 +551,7 @@ class SubtaskRun<T> {
     const keys = { stream: shard.streamName, shardId: shard.shardId };
     const { start, skipThrough } = startingPoint(checkpoint);
     const watermark = this.watermarks.track(owned.key);
+    const shardStop = this.shardStops.child();
     const delivery = new ShardDelivery<T>(
       {
         ...keys,
@@ -544,14 +561,29 @@ class SubtaskRun<T> {
         clock: deps.clock,
         random: deps.random,
         logger: this.logger,
-        signal: this.stop.signal,
+        signal: shardStop.signal,
         watermark: () => this.watermarks.current(),
+        observe: (eventTime) => watermark.observe(eventTime),
+        ...(deps.transactions
+          ? {
+              commit: (position: ShardCheckpoint, actions: readonly TransactWriteItem[], mark: () => void) =>
+                this.commitWith(owned, position, actions, mark),
+              hashRange: { start: shard.startingHashKey, end: shard.endingHashKey },
+            }
+          : {}),
         ...(deps.onFailure ? { onFailure: deps.onFailure } : {}),
       },
       checkpoint,
     );
+    const source = deps.shardSource?.({
+      shard,
+      polling: deps.kinesis,
+      dueAt: () => delivery.dueAt,
+      stop: this.stop.signal,
+      logger: this.logger,
+    });
     const reader = new ShardReader<T>({
-      api: deps.kinesis,
+      api: source?.api ?? deps.kinesis,
       shard,
       start,
       ...(skipThrough ? { skipThrough } : {}),
@@ -559,30 +591,33 @@ class SubtaskRun<T> {
       deserializer: options.deserializer,
       ...(options.timestampAssigner ? { timestampAssigner: options.timestampAssigner } : {}),
       watermark,
-      settings: options.reader,
+      settings: source ? source.settings(options.reader) : options.reader,
       clock: deps.clock,
       random: deps.random,
       logger: this.logger,
-      stop: this.stop.signal,
+      stop: shardStop.signal,
     });
     owned.delivery = delivery;
     owned.reader = reader;
     owned.watermark = watermark;
     owned.status = 'reading';
     this.logger.info('Reading shard', { ...keys, start: start.type });
-    owned.done = reader.run().then(
-      (outcome) => {
-        owned.status = outcome === 'shard-end' ? 'ended' : 'stopped';
-        if (outcome === 'shard-end') watermark.ended = true;
-        // Children (here or in another subtask) wait for this end to be durable: write it now.
-        if (outcome === 'shard-end') this.requestWrite().catch((error) => this.writeFailed(error));
-      },
-      (error: unknown) => {
-        owned.status = 'failed';
-        this.logger.error('Shard reader failed', { ...keys, error: describeError(error) });
-        this.fail(error);
-      },
-    );
+    owned.done = reader
+      .run()
+      .finally(shardStop.release)
+      .then(
+        (outcome) => {
+          owned.status = outcome === 'shard-end' ? 'ended' : 'stopped';
+          if (outcome === 'shard-end') watermark.ended = true;
+          // Children (here or in another subtask) wait for this end to be durable: write it now.
+          if (outcome === 'shard-end') this.requestWrite().catch((error) => this.writeFailed(error));
+        },
+        (error: unknown) => {
+          owned.status = 'failed';
+          this.logger.error('Shard reader failed', { ...keys, error: describeError(error) });
+          this.fail(error);
+        },
+      );
   }
 
   private async deadlineLoop(): Promise<void> {
@@ -686,7 +721,7 @@ class SubtaskRun<T> {
       try {
         do {
           this.writeAgain = false;
-          await this.writeCheckpoint();
+          await this.exclusive(() => this.writeCheckpoint());
         } while (this.writeAgain && !this.leaseLost);
       } finally {
         this.writing = undefined;
@@ -725,6 +760,56 @@ class SubtaskRun<T> {
     this.checkpointWrites += writes;
     book.markDurable(value);
     this.startEligible();
+  }
+
+  /**
+   * Exactly-once: commits a batch's effects with the subtask's checkpoint, this shard at `position` and
+   * every other shard where it stands, in one transaction fenced by the lease; `mark` then moves the
+   * shard's delivery on. Serialised with the plain checkpoint writes, so no write ever puts a shard back.
+   */
+  private commitWith(
+    owned: OwnedShard<T>,
+    position: ShardCheckpoint,
+    actions: readonly TransactWriteItem[],
+    mark: () => void,
+  ): Promise<void> {
+    return this.exclusive(async () => {
+      const book = this.book as CheckpointBook;
+      if (this.leaseLost) throw this.failure ?? new LeaseLostError('The subtask lease was lost.');
+      const positions = new Map<ShardKey, ShardCheckpoint | undefined>();
+      for (const o of this.owned.values())
+        positions.set(o.key, o === owned ? position : o.delivery?.committed);
+      const value = book.valueToWrite(positions, (key) => this.isListed(key), this.deps.clock.now());
+      const transactions = this.deps.transactions as TransactionalCheckpoints;
+      try {
+        const { writes } = await transactions.saveWith(
+          this.request.subtaskIndex,
+          value,
+          this.lease,
+          actions,
+          {
+            key: owned.key,
+            from: owned.delivery?.committed,
+            to: position,
+          },
+        );
+        this.checkpointWrites += writes;
+      } catch (error) {
+        if (error instanceof LeaseLostError) this.loseLease(error);
+        throw error;
+      }
+      book.markDurable(value);
+      mark();
+    });
+  }
+
+  private exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.itemLock.then(fn);
+    this.itemLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   private loseLease(error: LeaseLostError): void {

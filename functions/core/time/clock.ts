@@ -65,16 +65,18 @@ export class FakeClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
-      const entry = { until: this.current + Math.max(0, ms), resolve, seq: this.seq++ };
+      const onAbort = () => {
+        this.sleepers = this.sleepers.filter((s) => s !== entry);
+        reject(signal?.reason);
+      };
+      // A sleeper that wakes lets go of the signal, as the system clock's does.
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const entry = { until: this.current + Math.max(0, ms), resolve: wake, seq: this.seq++ };
       this.sleepers.push(entry);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.sleepers = this.sleepers.filter((s) => s !== entry);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (this.options.autoAdvance) {
         // Let other microtasks register their sleeps before jumping to the earliest wake-up.
         setImmediate(() => this.autoAdvanceOnce());

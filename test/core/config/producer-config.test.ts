@@ -61,6 +61,10 @@ const ROWS: Row[] = [
   ['producer.maxrecordsizebytes', (c) => c.maxRecordSizeBytes, 1048576, '2097152', 2097152],
   ['producer.failonerror', (c) => c.failOnError, false, 'true', true],
   ['producer.name', (c) => c.producerName, 'kinesis-producer', 'orders-producer', 'orders-producer'],
+  ['producer.retry.backoff.base', (c) => c.retryBaseMillis, 100, '250', 250],
+  ['producer.retry.backoff.max', (c) => c.retryMaxMillis, 2000, '4000', 4000],
+  ['producer.retry.backoff.expconst', (c) => c.retryExpConst, 2, '1.5', 1.5],
+  ['producer.shardmap.ttlmillis', (c) => c.shardMapTtlMillis, 60000, '300000', 300000],
   [
     'producer.deadletterqueueurl',
     (c) => c.deadLetterQueueUrl,
@@ -68,6 +72,14 @@ const ROWS: Row[] = [
     'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
     'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
   ],
+  [
+    'producer.sourcequeueurl',
+    (c) => c.sourceQueueUrl,
+    undefined,
+    'https://sqs.us-east-1.amazonaws.com/123456789012/orders',
+    'https://sqs.us-east-1.amazonaws.com/123456789012/orders',
+  ],
+  ['producer.maxreceivecount', (c) => c.maxReceiveCount, undefined, '5', 5],
 ];
 
 const SPECIAL_KEYS = ['aws.region', 'producer.raw'];

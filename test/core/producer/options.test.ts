@@ -45,7 +45,7 @@ describe('producer options', () => {
   it('refuse an out-of-range value with the setting, the value and the range', () => {
     expect(() => resolveProducerOptions({ threadPoolSize: 0 })).toThrow(ConfigurationError);
     expect(() => resolveProducerOptions({ threadPoolSize: 0 })).toThrow(
-      'Producer setting threadPoolSize is 0; it must be a number from 1 to 1000.',
+      'Producer setting threadPoolSize is 0; it must be an integer from 1 to 256.',
     );
   });
 });

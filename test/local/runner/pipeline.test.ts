@@ -94,7 +94,10 @@ describe('the local pipeline, from the definition the example stack deploys', ()
   it('has the consumer’s timeout, schedule period, subtasks and on-failure queue retention', () => {
     const c = pipeline.consumer;
     expect(functionProps('ConsumerFunction').Timeout * 1000).toBe(c.functionTimeoutMillis);
-    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    // The example stack also deploys an exactly-once consumer of its own; these are the pipeline consumer's.
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter((s) =>
+      String(s.Properties.Description).startsWith(`Consumer ${c.consumerName}:`),
+    );
     expect(schedules).toHaveLength(c.parallelism);
     expect(c.schedulePeriodMillis).toBe(60_000);
     for (const s of schedules) expect(s.Properties.ScheduleExpression).toBe('rate(1 minute)');
@@ -118,6 +121,13 @@ describe('the local pipeline, from the definition the example stack deploys', ()
       deserializer: 'json',
       checkpoint: { ssmPrefix: stack.consumer.checkpointParameterPath },
     });
+    // npm start -- --efo: the same consumer, reading with enhanced fan-out as a consumer of its own name.
+    const efoEnv = consumerFunctionEnvironment(pipeline, resources, local, { efo: true });
+    expect(consumerConfigFromEnv(efoEnv)).toMatchObject({
+      recordPublisher: 'EFO',
+      efo: { consumerName: consumerConfigFromEnv(consumerEnv).consumerName, registration: 'LAZY' },
+    });
+    expect(consumerConfigFromEnv(consumerEnv).recordPublisher).toBe('POLLING');
   });
 
   it('divides every deployment duration by the time scale, and nothing else', () => {

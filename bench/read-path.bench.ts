@@ -1,0 +1,441 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { KinesisClient, type GetRecordsOutput } from '@aws-sdk/client-kinesis';
+import { randomBytes } from 'node:crypto';
+import { AwsClientFactory } from '../functions/core/aws/clients';
+import { jsonDeserializer } from '../functions/core/consumer/deserializers';
+import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../functions/core/consumer/engine';
+import { kinesisReadApi, type KinesisReadApi } from '../functions/core/consumer/kinesis-api';
+import { kinesisApi } from '../functions/core/producer/kinesis-api';
+import { deaggregate } from '../functions/core/record-format/deaggregate';
+import { systemClock } from '../functions/core/time/clock';
+import { median, type BenchRow, type BenchSection } from './harness';
+import { readShape, type ReadShape } from './read-path/shapes';
+
+/**
+ * CPU per record of the consumer's read path, whole: the engine reading one shard through the SDK
+ * client (signing, the Node HTTP handler, response parsing) from a local server that answers every
+ * GetRecords with a pre-built response in Kinesis's own format, delivering to a handler that does
+ * nothing. Beside it, in the same run:
+ * - the bound: `deaggregate` plus the JSON deserializer over the same records, nothing else;
+ * - the engine alone, fed the parsed records from memory (no client);
+ * - the stock SDK client (its own response parsing).
+ * Everything is CPU time of this process (`process.cpuUsage`, user + system), not wall time; the
+ * server runs in a child process so its CPU is not counted. Medians of interleaved rounds.
+ *
+ * For profiling one case (`node --cpu-prof --import tsx ...`): READ_PATH_ONLY=<text> keeps the shapes
+ * whose label and rate contain it ("aggregated 1 KiB JSON 2"), READ_PATH_CLIENT=<name> one client
+ * ("read path" or "stock SDK"); the ratio rows then need both clients.
+ */
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** Responses measured per round (after one unmeasured call). */
+const CALLS_PER_ROUND = 12;
+const ROUNDS = 7;
+const WARMUP_ROUNDS = 2;
+/** Kinesis's default read interval: 5 calls/s per shard. */
+const CALLS_PER_SECOND = 5;
+
+interface ShapeSpec {
+  readonly label: string;
+  readonly recordBytes: number;
+  readonly aggregated: boolean;
+  /** The shard's read rate the shape is sized for: each response holds rate / 5 calls/s. */
+  readonly shardMiBPerSecond: number;
+  /** Only for the shards-per-vCPU figure (no ratio rows). */
+  readonly sizingOnly?: boolean;
+  readonly minShardsPerVcpu?: number;
+  /** Target: the read path at least this many times the stock SDK path. */
+  readonly minTimesStock?: number;
+}
+
+/** Target: the read path within this factor of the bound's CPU per record. */
+const MAX_TIMES_BOUND = 1.5;
+
+const SPECS: readonly ShapeSpec[] = [
+  { label: 'plain 100 B JSON', recordBytes: 100, aggregated: false, shardMiBPerSecond: 2, minTimesStock: 3 },
+  { label: 'plain 1 KiB JSON', recordBytes: KiB, aggregated: false, shardMiBPerSecond: 2 },
+  { label: 'aggregated 100 B JSON', recordBytes: 100, aggregated: true, shardMiBPerSecond: 2 },
+  { label: 'aggregated 1 KiB JSON', recordBytes: KiB, aggregated: true, shardMiBPerSecond: 2 },
+  {
+    label: 'aggregated 1 KiB JSON',
+    recordBytes: KiB,
+    aggregated: true,
+    shardMiBPerSecond: 1,
+    sizingOnly: true,
+    minShardsPerVcpu: 100,
+  },
+];
+
+/** CPU microseconds of this process, user plus system. */
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** Counts GetRecords calls and measures CPU from the start of call 2 to the start of call 2 + n. */
+class MeasuredApi implements KinesisReadApi {
+  private calls = 0;
+  private startedAt = 0;
+  cpuMicrosPerCall = 0;
+  recordsInWindow = 0;
+  private recordsAtStart = 0;
+  delivered = 0;
+
+  constructor(
+    private readonly inner: KinesisReadApi,
+    private readonly measuredCalls: number,
+    private readonly done: () => void,
+  ) {}
+
+  listShards: KinesisReadApi['listShards'] = (input, signal) => this.inner.listShards(input, signal);
+  getShardIterator: KinesisReadApi['getShardIterator'] = (input, signal) =>
+    this.inner.getShardIterator(input, signal);
+
+  getRecords(input: Parameters<KinesisReadApi['getRecords']>[0], signal?: AbortSignal) {
+    this.calls++;
+    if (this.calls === 2) {
+      this.startedAt = cpuMicros();
+      this.recordsAtStart = this.delivered;
+    } else if (this.calls === 2 + this.measuredCalls) {
+      this.cpuMicrosPerCall = (cpuMicros() - this.startedAt) / this.measuredCalls;
+      this.recordsInWindow = this.delivered - this.recordsAtStart;
+      this.done();
+    }
+    return this.inner.getRecords(input, signal);
+  }
+}
+
+const silent = new Logger({ logLevel: 'SILENT' });
+
+/** CPU microseconds per response of the engine reading `calls` responses through `api`. */
+async function engineRun(api: KinesisReadApi, shape: ReadShape): Promise<number> {
+  const controller = new AbortController();
+  const measured = new MeasuredApi(api, CALLS_PER_ROUND, () => controller.abort());
+  const engine = new ConsumerEngine<unknown>(
+    {
+      kinesis: measured,
+      checkpoints: { loadAll: async () => [], save: async () => ({ writes: 1 }) },
+      lease: () => ({
+        acquire: async () => undefined,
+        isHeld: async () => true,
+        release: async () => undefined,
+      }),
+      clock: systemClock,
+      random: Math.random,
+      logger: silent,
+    },
+    {
+      ...DEFAULT_ENGINE_SETTINGS,
+      // As fast as the client allows: no interval, no per-shard limits.
+      reader: {
+        ...DEFAULT_ENGINE_SETTINGS.reader,
+        intervalMillis: 0,
+        limits: { callsPerSecond: 1e9, bytesPerSecond: 1e15 },
+      },
+      streams: ['bench'],
+      initialPosition: { type: 'TRIM_HORIZON' },
+      deserializer: jsonDeserializer,
+      handler: (records) => {
+        measured.delivered += records.length;
+      },
+    },
+  );
+  const summary = await engine.run({
+    subtaskIndex: 0,
+    parallelism: 1,
+    deadline: Date.now() + 600_000,
+    signal: controller.signal,
+  });
+  if (summary.error) throw summary.error;
+  const expected = CALLS_PER_ROUND * shape.userRecords;
+  if (measured.recordsInWindow !== expected) {
+    throw new Error(
+      `${shape.label}: ${measured.recordsInWindow} records delivered in the window, expected ${expected}`,
+    );
+  }
+  return measured.cpuMicrosPerCall;
+}
+
+/** CPU microseconds per response of `deaggregate` plus the deserializer alone over the records. */
+function boundRun(shape: ReadShape): number {
+  let sink = 0;
+  const started = cpuMicros();
+  for (let call = 0; call < CALLS_PER_ROUND; call++) {
+    for (const record of shape.kinesisRecords) {
+      const users = deaggregate(record);
+      for (let i = 0; i < users.length; i++) {
+        const user = users[i]!;
+        const value = jsonDeserializer({
+          data: user.data,
+          partitionKey: user.partitionKey,
+          sequenceNumber: record.sequenceNumber!,
+          ...(user.subSequenceNumber !== undefined ? { subSequenceNumber: user.subSequenceNumber } : {}),
+          approximateArrivalTimestamp: record.approximateArrivalTimestamp!,
+          stream: 'bench',
+          shardId: 'shardId-000000000000',
+        });
+        if (value !== undefined) sink++;
+      }
+    }
+  }
+  const micros = (cpuMicros() - started) / CALLS_PER_ROUND;
+  if (sink !== CALLS_PER_ROUND * shape.userRecords) throw new Error('bound: records lost');
+  return micros;
+}
+
+/** The parsed response from memory: the engine without any client. */
+function memoryApi(shape: ReadShape): KinesisReadApi {
+  const response: GetRecordsOutput = {
+    Records: shape.records as GetRecordsOutput['Records'],
+    NextShardIterator: 'it-1',
+    MillisBehindLatest: 0,
+  };
+  return {
+    listShards: async () => ({
+      Shards: [
+        {
+          ShardId: 'shardId-000000000000',
+          HashKeyRange: { StartingHashKey: '0', EndingHashKey: '340282366920938463463374607431768211455' },
+          SequenceNumberRange: { StartingSequenceNumber: '1' },
+        },
+      ],
+    }),
+    getShardIterator: async () => ({ ShardIterator: 'it-0' }),
+    getRecords: async () => response,
+  };
+}
+
+class BenchServer {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly endpoint: string,
+  ) {}
+
+  static async start(): Promise<BenchServer> {
+    const child = fork(join(__dirname, 'read-path', 'server.ts'), { stdio: 'inherit' });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('message', (message: { type: string; port: number }) => resolve(message.port));
+    });
+    return new BenchServer(child, `http://127.0.0.1:${port}`);
+  }
+
+  async serve(body: Buffer, contentType = 'application/x-amz-json-1.1'): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.child.once('message', () => resolve());
+      this.child.send({ type: 'getRecords', body: body.toString('base64'), contentType });
+    });
+  }
+
+  stop(): void {
+    this.child.disconnect();
+  }
+}
+
+interface Path {
+  readonly name: string;
+  readonly api: KinesisReadApi;
+}
+
+export async function run(): Promise<BenchSection> {
+  const server = await BenchServer.start();
+  const settings = {
+    region: 'us-east-1',
+    endpoint: server.endpoint,
+    credentials: { provider: 'BASIC' as const, accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
+  };
+  const ours = new AwsClientFactory(settings);
+  const { protocol: _ours, ...stockConfig } = ours.config('kinesis');
+  const stock = new KinesisClient(stockConfig);
+  try {
+    const paths: Path[] = [
+      { name: 'read path', api: kinesisReadApi(ours.client('kinesis', KinesisClient)) },
+      { name: 'stock SDK', api: kinesisReadApi(stock) },
+    ].filter((path) => !process.env.READ_PATH_CLIENT || path.name === process.env.READ_PATH_CLIENT);
+    const rows: BenchRow[] = [];
+    const notes: string[] = [];
+    const only = process.env.READ_PATH_ONLY;
+    for (const spec of SPECS.filter((s) => !only || `${s.label} ${s.shardMiBPerSecond}`.includes(only))) {
+      const shape = readShape(
+        spec.label,
+        spec.recordBytes,
+        spec.aggregated,
+        (spec.shardMiBPerSecond * MiB) / CALLS_PER_SECOND,
+      );
+      const samples: Record<string, number[]> = { bound: [], engine: [] };
+      for (const path of paths) samples[path.name] = [];
+      for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
+        const keep = round >= WARMUP_ROUNDS;
+        const bound = boundRun(shape);
+        const engine = await engineRun(memoryApi(shape), shape);
+        if (keep) samples.bound!.push(bound);
+        if (keep) samples.engine!.push(engine);
+        for (const path of paths) {
+          await server.serve(shape.json);
+          const micros = await engineRun(path.api, shape);
+          if (keep) samples[path.name]!.push(micros);
+        }
+      }
+      const perCall = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+      const recordsPerCpuSecond = (micros: number) => (shape.userRecords / micros) * 1e6;
+      const mibPerCpuSecond = (micros: number) => (shape.bytes / MiB / micros) * 1e6;
+      const bound = { label: 'bound', value: recordsPerCpuSecond(perCall.bound!) };
+      const row = (
+        label: string,
+        micros: number,
+        anchor?: BenchRow['anchor'],
+        minRatio?: number,
+      ): BenchRow => ({
+        label: `${spec.label}: ${label}`,
+        value: recordsPerCpuSecond(micros),
+        unit: 'records/CPU-s',
+        also: { value: mibPerCpuSecond(micros), unit: 'MiB/CPU-s' },
+        ...(anchor ? { anchor } : {}),
+        ...(minRatio !== undefined ? { target: { minRatio } } : {}),
+      });
+      const shardsPerVcpu = (micros: number) => 1e6 / (micros * CALLS_PER_SECOND);
+      if (!spec.sizingOnly) {
+        rows.push(
+          row('bound (deaggregate + JSON deserializer)', perCall.bound!),
+          row('engine alone, records from memory', perCall.engine!, bound),
+          row('read path (engine + this client)', perCall['read path']!, bound, 1 / MAX_TIMES_BOUND),
+          row(
+            'read path vs stock SDK client',
+            perCall['read path']!,
+            { label: 'stock SDK', value: recordsPerCpuSecond(perCall['stock SDK']!) },
+            spec.minTimesStock,
+          ),
+        );
+      }
+      rows.push({
+        label: `${spec.label}: shards per vCPU at ${spec.shardMiBPerSecond} MiB/s each`,
+        value: shardsPerVcpu(perCall['read path']!),
+        unit: 'shards',
+        anchor: { label: 'stock SDK', value: shardsPerVcpu(perCall['stock SDK']!) },
+        ...(spec.minShardsPerVcpu !== undefined ? { target: { minValue: spec.minShardsPerVcpu } } : {}),
+      });
+      notes.push(
+        `${spec.label}: ${shape.records.length} Kinesis records, ${shape.userRecords} user records, ` +
+          `${(shape.bytes / KiB).toFixed(0)} KiB per response (${(shape.json.length / KiB).toFixed(0)} KiB of JSON)`,
+      );
+    }
+    notes.push(
+      `CPU time of this process (process.cpuUsage, user + system), median of ${ROUNDS} interleaved rounds ` +
+        `of ${CALLS_PER_ROUND} GetRecords calls each, after ${WARMUP_ROUNDS} warm-up rounds; the server is a ` +
+        'child process, so its CPU is not counted',
+      `shards per vCPU: one CPU-second over the CPU of ${CALLS_PER_SECOND} calls a second, each returning ` +
+        'the shard rate / 5 (the default 200 ms interval)',
+    );
+    return { title: 'Read path: CPU per record through the whole client stack', rows, notes };
+  } finally {
+    stock.destroy();
+    ours.destroy();
+    server.stop();
+  }
+}
+
+const PUT_SIZES = [
+  { label: '500 x 1 KiB', recordBytes: KiB },
+  { label: '500 x 10 KiB (5 MiB)', recordBytes: 10 * KiB },
+] as const;
+const PUT_CALLS_PER_ROUND = 6;
+
+/**
+ * The producer's PutRecords call through the SDK client (request serialization, which base64-encodes
+ * every record, SigV4's hash of the body, the HTTP request) against the local server, in CPU per MiB
+ * of record data, beside the bound: base64-encoding the same records and nothing else.
+ */
+export async function putRecords(): Promise<BenchSection> {
+  const server = await BenchServer.start();
+  const aws = new AwsClientFactory({
+    region: 'us-east-1',
+    endpoint: server.endpoint,
+    credentials: { provider: 'BASIC', accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
+  });
+  const { protocol: _ours, ...stockConfig } = aws.config('kinesis');
+  const stock = new KinesisClient(stockConfig);
+  const clients = { ours: kinesisApi(aws.client('kinesis', KinesisClient)), stock: kinesisApi(stock) };
+  const rows: BenchRow[] = [];
+  try {
+    for (const size of PUT_SIZES) {
+      const records = Array.from({ length: 500 }, (_, i) => ({
+        PartitionKey: `user-${i}`,
+        Data: new Uint8Array(randomBytes(size.recordBytes)),
+      }));
+      const mib = (500 * size.recordBytes) / MiB;
+      const samples = { bound: [] as number[], ours: [] as number[], stock: [] as number[] };
+      for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
+        let started = cpuMicros();
+        let encoded = 0;
+        for (let call = 0; call < PUT_CALLS_PER_ROUND; call++) {
+          for (const record of records) {
+            encoded += Buffer.from(
+              record.Data.buffer,
+              record.Data.byteOffset,
+              record.Data.byteLength,
+            ).toString('base64').length;
+          }
+        }
+        const bound = (cpuMicros() - started) / PUT_CALLS_PER_ROUND;
+        if (encoded === 0) throw new Error('nothing encoded');
+        const controller = new AbortController();
+        const calls: Record<'ours' | 'stock', number> = { ours: 0, stock: 0 };
+        for (const name of ['ours', 'stock'] as const) {
+          started = cpuMicros();
+          for (let call = 0; call < PUT_CALLS_PER_ROUND; call++) {
+            const output = await clients[name].putRecords(
+              { StreamName: 'bench', Records: records },
+              controller.signal,
+            );
+            if (output.FailedRecordCount !== 0 || output.Records?.length !== 500)
+              throw new Error('put failed');
+          }
+          calls[name] = (cpuMicros() - started) / PUT_CALLS_PER_ROUND;
+        }
+        if (round >= WARMUP_ROUNDS) {
+          samples.bound.push(bound);
+          samples.ours.push(calls.ours);
+          samples.stock.push(calls.stock);
+        }
+      }
+      const perCpuSecond = (micros: number) => (mib / micros) * 1e6;
+      const bound = { label: 'base64 alone', value: perCpuSecond(median(samples.bound)) };
+      rows.push(
+        {
+          label: `PutRecords ${size.label}: this client`,
+          value: perCpuSecond(median(samples.ours)),
+          unit: 'MiB/CPU-s',
+          anchor: { label: 'stock SDK', value: perCpuSecond(median(samples.stock)) },
+        },
+        {
+          label: `PutRecords ${size.label}: this client`,
+          value: perCpuSecond(median(samples.ours)),
+          unit: 'MiB/CPU-s',
+          anchor: bound,
+        },
+        {
+          label: `PutRecords ${size.label}: stock SDK`,
+          value: perCpuSecond(median(samples.stock)),
+          unit: 'MiB/CPU-s',
+          anchor: bound,
+        },
+      );
+    }
+  } finally {
+    aws.destroy();
+    stock.destroy();
+    server.stop();
+  }
+  return {
+    title: "Producer's PutRecords call: CPU per MiB through the SDK client",
+    rows,
+    notes: [
+      `CPU time of this process (the server is a child process), median of ${ROUNDS} rounds of ` +
+        `${PUT_CALLS_PER_ROUND} calls; anchors: the stock SDK client, and Buffer.toString('base64') of the ` +
+        'same records (a call also hashes the body for SigV4 and writes it to the socket)',
+    ],
+  };
+}

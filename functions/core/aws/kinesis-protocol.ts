@@ -1,0 +1,129 @@
+import { AwsJson1_1Protocol } from '@aws-sdk/core/protocols';
+import type { PutRecordsInput } from '@aws-sdk/client-kinesis';
+import type {
+  HttpRequest,
+  HttpResponse,
+  MetadataBearer,
+  OperationSchema,
+  SerdeFunctions,
+} from '@smithy/types';
+import { parseGetRecordsJson } from './get-records-json';
+import { putRecordsBody } from './put-records-json';
+
+type DeserializeContext = Parameters<AwsJson1_1Protocol['deserializeResponse']>[1];
+type SerializeContext = Parameters<AwsJson1_1Protocol['serializeRequest']>[2];
+
+/** Receive buffers kept for reuse: enough for a few shards' calls landing at once. */
+const POOLED_RECEIVE_BUFFERS = 2;
+/** A receive buffer larger than this (a catch-up read of several MiB) is not kept. */
+const MAX_POOLED_RECEIVE_BYTES = 4 * 1024 * 1024;
+const INITIAL_RECEIVE_BYTES = 64 * 1024;
+
+/**
+ * The Kinesis client's protocol with GetRecords responses parsed by `parseGetRecordsJson` instead of
+ * the SDK's schema-driven JSON parser, which measured as the read path's largest cost. Everything else
+ * is the SDK's: signing, retries, credentials, the HTTP handler, every other operation, and errors
+ * (a GetRecords error response goes to the SDK's parser, so ExpiredIteratorException and
+ * ProvisionedThroughputExceededException keep their SDK classes for the retry classifier).
+ *
+ * The response body is received into a buffer reused from call to call: nothing the parser returns
+ * points into it (strings and record data are copies), and writing a fresh buffer of the body's size
+ * on every call measured as costly as the parse itself.
+ *
+ * It is set through the client's `protocol` option, which the SDK constructs with the client's own
+ * protocol settings: `new KinesisClient({ ...config, protocol: KinesisReadProtocol })`.
+ */
+export class KinesisReadProtocol extends AwsJson1_1Protocol {
+  private readonly receiveBuffers: Buffer[] = [];
+
+  /** PutRecords bodies written by `putRecordsBody`; every other request is the SDK's. */
+  override async serializeRequest<Input extends object>(
+    operationSchema: OperationSchema,
+    input: Input,
+    context: SerializeContext,
+  ): Promise<HttpRequest> {
+    const records = operationSchema.name === 'PutRecords' ? (input as PutRecordsInput).Records : undefined;
+    if (!Array.isArray(records) || records.length === 0) {
+      return super.serializeRequest(operationSchema, input, context);
+    }
+    const request = await super.serializeRequest(operationSchema, { ...input, Records: [] }, context);
+    const body = putRecordsBody(records, request.body as string | Uint8Array);
+    if (body === undefined) return super.serializeRequest(operationSchema, input, context);
+    request.body = body;
+    return request;
+  }
+
+  override async deserializeResponse<Output extends MetadataBearer>(
+    operationSchema: OperationSchema,
+    context: DeserializeContext,
+    response: HttpResponse,
+  ): Promise<Output> {
+    if (operationSchema.name !== 'GetRecords' || this.isErrorResponse(response.statusCode)) {
+      return super.deserializeResponse(operationSchema, context, response);
+    }
+    const received = await receive(response.body, this.receiveBuffers, context);
+    let output;
+    try {
+      output = parseGetRecordsJson(received.bytes);
+      if (output === undefined) {
+        // Not a body this parser reads: the SDK's parser gets a copy of it and reports what is wrong.
+        response.body = Uint8Array.prototype.slice.call(received.bytes);
+        return super.deserializeResponse(operationSchema, context, response);
+      }
+    } finally {
+      const reusable = received.reusable;
+      if (
+        reusable &&
+        this.receiveBuffers.length < POOLED_RECEIVE_BUFFERS &&
+        reusable.length <= MAX_POOLED_RECEIVE_BYTES
+      ) {
+        this.receiveBuffers.push(reusable);
+      }
+    }
+    return { ...output, $metadata: this.deserializeMetadata(response) } as unknown as Output;
+  }
+}
+
+/**
+ * The whole body. A Node stream is read into a buffer from `pool` (or a new one), grown as needed and
+ * handed back as `reusable`; anything else goes to the SDK's collector.
+ */
+async function receive(
+  body: unknown,
+  pool: Buffer[],
+  context: SerdeFunctions,
+): Promise<{ bytes: Buffer; reusable?: Buffer }> {
+  if (body === undefined || body === null) return { bytes: Buffer.alloc(0) };
+  if (!isNodeReadable(body)) {
+    const bytes = body instanceof Uint8Array ? body : await context.streamCollector(body);
+    return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  }
+  let buffer = pool.pop() ?? Buffer.allocUnsafeSlow(INITIAL_RECEIVE_BYTES);
+  return new Promise((resolve, reject) => {
+    let length = 0;
+    body.on('data', (chunk: Buffer) => {
+      if (length + chunk.length > buffer.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(buffer.length * 2, length + chunk.length));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
+      chunk.copy(buffer, length);
+      length += chunk.length;
+    });
+    body.once('end', () => resolve({ bytes: buffer.subarray(0, length), reusable: buffer }));
+    body.once('error', reject);
+  });
+}
+
+interface NodeReadable {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  once(event: 'end', listener: () => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+function isNodeReadable(body: unknown): body is NodeReadable {
+  return (
+    typeof (body as { on?: unknown }).on === 'function' &&
+    typeof (body as { pipe?: unknown }).pipe === 'function'
+  );
+}
