@@ -682,7 +682,12 @@ describe('KinesisConsumer validation', () => {
   });
 
   it('passes the shutdown reserve and the lease settle delay to the runtime, and keeps the reserve out of the default budget', () => {
-    const consumer = build({ shutdownReserve: Duration.seconds(8), leaseSettleDelay: Duration.millis(500) });
+    // Scheduled mode, whose default budget is the default timeout (55 s) less the reserve.
+    const consumer = build({
+      continuous: false,
+      shutdownReserve: Duration.seconds(8),
+      leaseSettleDelay: Duration.millis(500),
+    });
     const env = functionEnvironment(Template.fromStack(Stack.of(consumer)), logicalId(consumer.function));
     const config = consumerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
     expect(config.shutdownReserveMillis).toBe(8000);
