@@ -83,9 +83,9 @@ export function createConsumerHandler<T = string>(
   const config = options.config ?? consumerConfigFromEnv(process.env);
   if (config.delivery.targetFunction) {
     throw new ConfigurationError(
-      `consumer.target.function is ${config.delivery.targetFunction}, but this handler runs its own code; ` +
+      `${CONSUMER_SETTINGS.targetFunction.key} is ${config.delivery.targetFunction}, but this handler runs its own code; ` +
         'use createLambdaTargetHandler, or unset the target.',
-      'consumer.target.function',
+      CONSUMER_SETTINGS.targetFunction.key,
     );
   }
   return buildHandler({ ...options, config }, handler);
@@ -102,8 +102,8 @@ export function createLambdaTargetHandler(
   const functionName = config.delivery.targetFunction;
   if (!functionName) {
     throw new ConfigurationError(
-      'consumer.target.function is not set; name the Lambda function that receives the batches.',
-      'consumer.target.function',
+      `${CONSUMER_SETTINGS.targetFunction.key} is not set; name the Lambda function that receives the batches.`,
+      CONSUMER_SETTINGS.targetFunction.key,
     );
   }
   const target = lambdaTargetDelivery(new AwsClientFactory(toAwsSettings(config.aws)), functionName);
@@ -177,7 +177,7 @@ function buildHandler<T>(
       throw new ConfigurationError(
         `The invocation has ${remaining} ms left and a time budget of ${config.timeBudgetMillis} ms: after the ` +
           `${settleMillis} ms lease settle delay and the ${reserveMillis} ms kept for the last checkpoint, ` +
-          'there is too little to read. Raise consumer.timebudgetmillis and the function timeout (below the ' +
+          `there is too little to read. Raise ${CONSUMER_SETTINGS.timeBudgetMillis.key} and the function timeout (below the ` +
           'schedule period).',
         'timeout',
       );

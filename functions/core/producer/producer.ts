@@ -11,7 +11,7 @@ import {
   type ParsedRecord,
   type ProducerMessage,
 } from './message-contract';
-import type { ProducerConfig } from '../config/producer-settings';
+import { PRODUCER_SETTINGS, type ProducerConfig } from '../config/producer-settings';
 import { resolveProducerOptions, runtimeOptionsFromConfig, type ProducerRuntimeOptions } from './options';
 import { ShardRateLimiter } from './rate-limiter';
 import {
@@ -199,7 +199,7 @@ export class Producer {
       if (explicitHashKey !== undefined) record.explicitHashKey = explicitHashKey;
       if (message.messageGroupId !== undefined) record.group = message.messageGroupId;
       if (record.expiresAt <= now) {
-        const reason = `RecordTtl (${recordTtlMillis} ms) had passed when the message arrived, ${now - sentAt} ms after it was sent.`;
+        const reason = `${PRODUCER_SETTINGS.recordTtlMillis.key} (${recordTtlMillis} ms) had passed when the message arrived, ${now - sentAt} ms after it was sent.`;
         failures.set(index, { kind: 'expired', reason });
         failedBefore.push({ index, messageId: message.messageId, reason, ...groupOf(message) });
         stats.expiredRecords++;

@@ -1,5 +1,6 @@
 import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import { classifyError, fullJitterDelay, type BackoffSettings, type ErrorClass } from '../aws/retry';
+import { PRODUCER_SETTINGS } from '../config/producer-settings';
 import { describeError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import { buildEntries, RequestCollector, type Entry, type PendingRecord } from './batcher';
@@ -489,7 +490,11 @@ class WriteRun {
       return;
     }
     if (errorClass === 'throttled' && options.failIfThrottled) {
-      this.failWork(work, 'throttled', `The shard was throttled and FailIfThrottled is set: ${error}.`);
+      this.failWork(
+        work,
+        'throttled',
+        `The shard was throttled and ${PRODUCER_SETTINGS.failIfThrottled.key} is set: ${error}.`,
+      );
       return;
     }
     work.attempts++;
@@ -550,7 +555,7 @@ class WriteRun {
       this.fail(
         expired,
         'expired',
-        `RecordTtl passed ${first ? now - first.sentAt : 0} ms after the message was sent, before the record was written ` +
+        `${PRODUCER_SETTINGS.recordTtlMillis.key} passed ${first ? now - first.sentAt : 0} ms after the message was sent, before the record was written ` +
           `(${work.attempts} attempt(s)).${last}`,
       );
       const rest = work.entry.records.filter((r) => !this.outcomes.has(r.index));
