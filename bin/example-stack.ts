@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -19,14 +20,18 @@ export interface ExamplePipelineStackProps extends StackProps {
 }
 
 /**
- * The example pipeline: one stream, the SQS-fronted producer writing to it and the scheduled consumer
- * running the sample processor, with alarms and a dashboard. Built to be deleted again: the stream and
+ * The example pipeline: one stream, the SQS-fronted producer writing to it, the scheduled consumer
+ * running the sample processor, and an exactly-once consumer counting orders per customer per minute
+ * into a table, with alarms and a dashboard. Built to be deleted again: the stream and
  * logs go with the stack.
  */
 export class ExamplePipelineStack extends Stack {
   readonly streams: KinesisStreams;
   readonly producer: KinesisProducer;
   readonly consumer: KinesisConsumer;
+  /** The exactly-once consumer: orders per customer per minute, into `ordersPerMinuteTable`. */
+  readonly ordersPerMinute: KinesisConsumer;
+  readonly ordersPerMinuteTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: ExamplePipelineStackProps = {}) {
     super(scope, id, props);
@@ -51,9 +56,31 @@ export class ExamplePipelineStack extends Stack {
       parallelism: consumer.parallelism,
       alarmAction,
     });
+    const keyed = { name: 'pk', type: dynamodb.AttributeType.STRING };
+    const tableProps = {
+      partitionKey: keyed,
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    };
+    this.ordersPerMinuteTable = new dynamodb.Table(this, 'OrdersPerMinuteTable', tableProps);
+    this.ordersPerMinute = new KinesisConsumer(this, 'OrdersPerMinute', {
+      consumerName: 'orders-per-minute',
+      streams: this.streams.streams,
+      handlerEntry: path.join(__dirname, 'orders-per-minute.ts'),
+      deserializer: 'json',
+      checkpointTable: new dynamodb.Table(this, 'Checkpoints', tableProps),
+      exactlyOnce: {
+        stateTable: new dynamodb.Table(this, 'OrdersPerMinuteState', tableProps),
+        tables: [this.ordersPerMinuteTable],
+      },
+      environment: { ORDERS_PER_MINUTE_TABLE: this.ordersPerMinuteTable.tableName },
+      alarmAction,
+    });
     const dashboard = new ConnectorDashboard(this, 'Dashboard', {
       producers: [this.producer],
-      consumers: [this.consumer],
+      consumers: [this.consumer, this.ordersPerMinute],
     });
 
     new CfnOutput(this, 'StreamName', { value: this.streams.streams[0]?.streamName ?? '' });

@@ -16,6 +16,7 @@ import { TextReader, type TextEntry } from '../functions/core/config/sources';
 import { Problems, read, type Setting } from '../functions/core/config/validate';
 import { toAwsSettings } from '../functions/core/config';
 import { UsageError } from './errors';
+import { PROPERTIES_VARIABLE, defaultPropertiesFile } from './local-properties';
 
 /** The options every command takes: where AWS is and how to sign in. */
 export interface GlobalOptions {
@@ -26,7 +27,10 @@ export interface GlobalOptions {
   readonly ssmEndpoint?: string;
   readonly sqsEndpoint?: string;
   readonly dynamodbEndpoint?: string;
-  /** A Flink-style properties file: aws.* keys, credentials, and the consumer's checkpoint settings. */
+  /**
+   * A Flink-style properties file: aws.* keys, credentials, and the consumer's checkpoint settings.
+   * @default - SKC_PROPERTIES, else the local servers' file while `npm start -- --serve` runs
+   */
   readonly properties?: string;
 }
 
@@ -87,18 +91,20 @@ export async function resolveAws(
     set(AWS_ENDPOINT_SETTINGS[service].key, env[variable], variable);
   }
 
-  if (options.properties !== undefined) {
+  const propertiesFile = options.properties ?? defaultPropertiesFile(env);
+  if (propertiesFile !== undefined) {
+    const origin = options.properties !== undefined ? '--properties' : PROPERTIES_VARIABLE;
     let text: string;
     try {
-      text = await readFile(options.properties, 'utf8');
+      text = await readFile(propertiesFile, 'utf8');
     } catch (error) {
       throw new UsageError(
-        `--properties ${options.properties} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); ` +
+        `${origin} ${propertiesFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); ` +
           'give the path of a .properties file.',
       );
     }
-    const fromFile = prefixed(options.properties, () => parseProperties(text));
-    for (const [key, entry] of fromFile) set(key, entry.value, `${key} (${options.properties})`);
+    const fromFile = prefixed(propertiesFile, () => parseProperties(text));
+    for (const [key, entry] of fromFile) set(key, entry.value, `${key} (${propertiesFile})`);
   }
 
   set(AWS_SETTINGS.region.key, options.region, '--region');

@@ -29,7 +29,7 @@ import { uniformShardAssigner } from '../functions/core/consumer/assigner';
 import type { ShardDescription } from '../functions/core/consumer/types';
 import type { ConfigurationError } from '../functions/core/errors';
 import type { CommandContext } from './context';
-import { UsageError } from './errors';
+import { CliError, UsageError } from './errors';
 import { listStreamShards } from './kinesis';
 
 /**
@@ -196,7 +196,8 @@ export async function loadConsumerView(ctx: CommandContext, options: ConsumerOpt
   for (const value of stored)
     for (const key of value.shards.keys()) streams.add(key.slice(0, key.indexOf('/')));
   if (streams.size === 0) {
-    throw new UsageError(
+    // Nothing found where the consumer was said to be: a missing resource (exit 1), as for a missing stream.
+    throw new CliError(
       `No checkpoints are stored in ${access.description}, and no --streams were given: name the consumer's ` +
         'streams with --streams, or check --consumer-prefix (or --consumer, and --checkpoint-table) and the region.',
     );

@@ -7,8 +7,9 @@ import { resetCommand } from './commands/reset';
 import { sendCommand } from './commands/send';
 import { statusCommand } from './commands/status';
 import { tailCommand } from './commands/tail';
-import { explainError } from './errors';
+import { UsageError, explainError } from './errors';
 import { println, type CliIo } from './io';
+import { commandPath, usageSentence } from './usage-errors';
 
 /** Exit codes: 0 done, 1 failed, 2 the command line was wrong. */
 export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
@@ -36,14 +37,16 @@ export function buildProgram(io: CliIo): Command {
     .option('--dynamodb-endpoint <url>', 'the DynamoDB endpoint alone')
     .option(
       '--properties <file>',
-      `a Flink-style properties file: ${AWS_SETTINGS.region.key}, ${AWS_SETTINGS.endpoint.key}, ${CREDENTIALS_KEY} and its keys, the consumer checkpoint settings`,
+      `a Flink-style properties file: ${AWS_SETTINGS.region.key}, ${AWS_SETTINGS.endpoint.key}, ${CREDENTIALS_KEY} and its keys, ` +
+        'the consumer checkpoint settings (default: SKC_PROPERTIES, else .skc/local.properties while npm start -- --serve runs here)',
     )
-    .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-    })
-    .exitOverride();
+      // `run` prints commander's errors itself, in the CLI's one-sentence form.
+      outputError: () => undefined,
+    });
+  program.exitOverride(usageErrorOf(program));
   for (const command of [
     statusCommand(io),
     resetCommand(io),
@@ -51,9 +54,24 @@ export function buildProgram(io: CliIo): Command {
     putCommand(io),
     sendCommand(io),
   ]) {
-    program.addCommand(command.copyInheritedSettings(program));
+    program.addCommand(command.copyInheritedSettings(program).exitOverride(usageErrorOf(command)));
   }
   return program;
+}
+
+/** A parse error of `command`, to be printed by `run` as `skc: <sentence>` with exit code 2. */
+export class CommandLineError extends UsageError {
+  constructor(readonly commanderError: CommanderError) {
+    super(commanderError.message);
+  }
+}
+
+function usageErrorOf(command: Command): (error: CommanderError) => never {
+  return (error) => {
+    // Help and --version end the parse with exit code 0; they are not errors.
+    if (error.exitCode === 0) throw error;
+    throw new CommandLineError(Object.assign(error, { message: usageSentence(error, commandPath(command)) }));
+  };
 }
 
 /**
@@ -67,8 +85,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has printed the help or the usage error already.
+      // Help or the version, printed already; any other commander error arrives as a CommandLineError.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof CommandLineError) {
+      println(io.stderr, `skc: ${error.commanderError.message}`);
+      return EXIT.usage;
     }
     const { message, exitCode } = explainError(error);
     println(io.stderr, `skc: ${message}`);

@@ -22,6 +22,19 @@ export {
   type ProducerHandlerOptions,
 } from './producer/sqs-adapter';
 
+// Exactly-once mode: the handler factory, the processor's state and table writes, event-time windows.
+export { createExactlyOnceHandler } from './consumer/handler-factory';
+export {
+  tumblingWindows,
+  StateTable,
+  type EffectsContext,
+  type ExactlyOnceProcessor,
+  type KeyedState,
+  type TableWrites,
+  type TumblingWindowOptions,
+  type WindowResult,
+} from './core/exactly-once';
+
 // The consumer: what user code receives and returns.
 export type {
   BatchContext,

@@ -1,6 +1,6 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -38,6 +38,10 @@ import {
   SSM_CHECKPOINT_ACTIONS,
 } from '../functions/core/checkpoints/permissions';
 import { CONSUMER_BACKOFF_KEYS } from '../functions/core/config/consumer-settings';
+import {
+  EXACTLY_ONCE_STATE_ACTIONS,
+  EXACTLY_ONCE_TABLE_ACTIONS,
+} from '../functions/core/exactly-once/permissions';
 import { checkSettingProps, consumerFunctionEnvironment, millis } from './runtime-environment';
 import {
   checkDuration,
@@ -49,6 +53,20 @@ import {
 } from './validation';
 
 const OWNER = 'KinesisConsumer';
+
+/** Exactly-once mode of a KinesisConsumer. */
+export interface ExactlyOnceProps {
+  /**
+   * The keyed state table: string partition key `pk`, string sort key `sk`.
+   * @default - a new table (on demand, encrypted, point-in-time recovery, retained on delete)
+   */
+  readonly stateTable?: dynamodb.ITable;
+  /**
+   * The user's own tables the handler writes to (put, update, delete, condition checks).
+   * @default - none
+   */
+  readonly tables?: readonly dynamodb.ITable[];
+}
 
 /** Props of `KinesisConsumer`. */
 export interface KinesisConsumerProps {
@@ -258,6 +276,13 @@ export interface KinesisConsumerProps {
    * @default - checkpoints in SSM Parameter Store
    */
   readonly checkpointTable?: dynamodb.ITable;
+  /**
+   * Exactly-once mode: the handler's keyed state and writes to DynamoDB tables commit with the shard's
+   * checkpoint in one transaction fenced by the lease (docs/exactly-once.md). Needs `checkpointTable` and a
+   * `handlerEntry` built with `createExactlyOnceHandler`.
+   * @default - at-least-once delivery
+   */
+  readonly exactlyOnce?: ExactlyOnceProps;
 
   /**
    * Function memory in MB.
@@ -346,6 +371,8 @@ export class KinesisConsumer extends Construct {
   readonly checkpointParameterPath?: string;
   /** The table of checkpoints and leases, when they live in DynamoDB. */
   readonly checkpointTable?: dynamodb.ITable;
+  /** Exactly-once mode's keyed state table (given or created). */
+  readonly stateTable?: dynamodb.ITable;
   /** The streams read. */
   readonly streams: readonly kinesis.IStream[];
   /** The alarms created (those not turned off). */
@@ -362,6 +389,7 @@ export class KinesisConsumer extends Construct {
     this.streams = props.streams;
     this.parallelism = props.parallelism ?? CONSUMER_CONSTRUCT_DEFAULTS.parallelism;
     this.checkpointTable = props.checkpointTable;
+    if (props.exactlyOnce) this.stateTable = props.exactlyOnce.stateTable ?? this.createStateTable();
     const path = consumerCheckpointPath(props.consumerName, props.checkpointParameterPrefix);
     if (!props.checkpointTable) this.checkpointParameterPath = path;
 
@@ -375,7 +403,7 @@ export class KinesisConsumer extends Construct {
       memorySizeMb: props.memorySizeMb ?? 512,
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      environment: this.environment(props, timing),
+      environment: this.environment(props, timing, this.stateTable),
       // Only the clients this deployment uses go into the bundle (the on-failure queue always exists).
       define: consumerBundleDefine({
         checkpointTable: props.checkpointTable !== undefined,
@@ -390,6 +418,7 @@ export class KinesisConsumer extends Construct {
 
     this.grantRead(fn.role);
     this.grantCheckpoints(fn.role, path, props.checkpointTable);
+    if (this.stateTable) this.grantExactlyOnce(fn.role, this.stateTable, props.exactlyOnce?.tables ?? []);
     this.grantDelivery(fn.role, props.target);
     // The group holds nothing but these schedules, so it goes with them.
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
@@ -472,10 +501,15 @@ export class KinesisConsumer extends Construct {
     });
   }
 
-  private environment(props: KinesisConsumerProps, timing: Timing): Record<string, string> {
-    const own = consumerFunctionEnvironment(
-      consumerOptions(props, timing, this.checkpointParameterPath, this.onFailureQueue),
-    );
+  private environment(
+    props: KinesisConsumerProps,
+    timing: Timing,
+    stateTable: dynamodb.ITable | undefined,
+  ): Record<string, string> {
+    const own = consumerFunctionEnvironment({
+      ...consumerOptions(props, timing, this.checkpointParameterPath, this.onFailureQueue),
+      ...(stateTable ? { exactlyOnce: { enabled: true, stateTable: stateTable.tableName } } : {}),
+    });
     for (const name of Object.keys(props.environment ?? {})) {
       if (name in own || name.startsWith(ENV_PREFIX)) {
         throw configError(
@@ -512,6 +546,46 @@ export class KinesisConsumer extends Construct {
     );
     for (const key of uniqueKeys(this.streams.map((stream) => stream.encryptionKey))) {
       key.grant(role, 'kms:Decrypt');
+    }
+  }
+
+  /** A state table with the keys the runtime uses, encrypted, with point-in-time recovery, kept on delete. */
+  private createStateTable(): dynamodb.ITable {
+    return new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** Exactly what exactly-once commits need: the state table's reads and writes, and the user's tables' writes. */
+  private grantExactlyOnce(
+    role: iam.IRole,
+    state: dynamodb.ITable,
+    tables: readonly dynamodb.ITable[],
+  ): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...EXACTLY_ONCE_STATE_ACTIONS], resources: [state.tableArn] }),
+    );
+    if (tables.length) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [...EXACTLY_ONCE_TABLE_ACTIONS],
+          resources: tables.map((t) => t.tableArn),
+        }),
+      );
+    }
+    for (const table of [state, ...tables]) {
+      table.encryptionKey?.grant(
+        role,
+        'kms:Decrypt',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'kms:DescribeKey',
+      );
     }
   }
 
@@ -813,6 +887,29 @@ function validate(props: KinesisConsumerProps): void {
   }
   if (props.startingTimestamp && Number.isNaN(props.startingTimestamp.getTime())) {
     throw configError(OWNER, 'startingTimestamp', 'startingTimestamp is an invalid Date; give a valid one.');
+  }
+  if (props.exactlyOnce && !props.checkpointTable) {
+    throw configError(
+      OWNER,
+      'exactlyOnce',
+      'exactlyOnce is set but checkpointTable is not: exactly-once commits the state with the checkpoint in one ' +
+        'DynamoDB transaction fenced by the lease, which SSM checkpoints cannot do. Set checkpointTable.',
+    );
+  }
+  if (props.exactlyOnce && props.target) {
+    throw configError(
+      OWNER,
+      'exactlyOnce',
+      'exactlyOnce is set together with target: a target function cannot commit its effects with the checkpoint. ' +
+        'Drop target and give a handlerEntry built with createExactlyOnceHandler.',
+    );
+  }
+  if (props.exactlyOnce && !props.handlerEntry) {
+    throw configError(
+      OWNER,
+      'exactlyOnce',
+      'exactlyOnce is set without handlerEntry: give the module whose handler is built with createExactlyOnceHandler.',
+    );
   }
   if (
     props.checkpointTable &&

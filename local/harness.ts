@@ -2,6 +2,7 @@ import { AwsClientFactory, type AwsSettings, type ServiceName } from '../functio
 import { ConfigurationError } from '../functions/core/errors';
 import { systemClock, type Clock, type Random } from '../functions/core/time/clock';
 import { startDynalite, type DynaliteOptions, type DynaliteServer } from './dynamodb/dynalite';
+import { DynamoDbTransactionProxy } from './dynamodb/transactions';
 import { KinesisFaultProxy } from './kinesis/fault-proxy';
 import { startKinesalite, type KinesaliteOptions, type KinesaliteServer } from './kinesis/kinesalite';
 import type { FaultSwitch } from './shared/faults';
@@ -34,10 +35,16 @@ export interface LocalKinesisOptions extends KinesaliteOptions {
   readonly random?: Random;
 }
 
+export interface LocalDynamoDbOptions extends DynaliteOptions {
+  /** Put DynamoDbTransactionProxy in front of dynalite so the client can run transactions. @default false */
+  readonly transactions?: boolean;
+}
+
 export interface LocalAwsOptions {
   /** Kinesalite behind the Kinesis fault proxy; the client talks to the proxy. */
   readonly kinesis?: boolean | LocalKinesisOptions;
-  readonly dynamodb?: boolean | DynaliteOptions;
+  /** Dynalite; with `transactions`, behind the project's transaction proxy (TransactWriteItems, TransactGetItems). */
+  readonly dynamodb?: boolean | LocalDynamoDbOptions;
   readonly ssm?: boolean | Omit<LocalSsmServerOptions, 'clock' | 'region'>;
   /** The project's own SQS server. @default - not started */
   readonly sqs?: boolean | Omit<LocalSqsServerOptions, 'clock' | 'region'>;
@@ -81,6 +88,7 @@ export class LocalAws {
       readonly kinesalite?: KinesaliteServer;
       readonly kinesis?: KinesisFaultProxy;
       readonly dynamodb?: DynaliteServer;
+      readonly transactions?: DynamoDbTransactionProxy;
       readonly ssm?: LocalSsmServer;
       readonly sqs?: LocalSqsServer;
     },
@@ -93,6 +101,11 @@ export class LocalAws {
 
   get dynamodb(): DynaliteServer {
     return this.need(this.servers.dynamodb, 'dynamodb');
+  }
+
+  /** The transaction proxy in front of dynalite (started with `dynamodb: { transactions: true }`). */
+  get dynamodbTransactions(): DynamoDbTransactionProxy {
+    return this.need(this.servers.transactions, 'dynamodb');
   }
 
   get ssm(): LocalSsmServer {
@@ -115,7 +128,8 @@ export class LocalAws {
     if (this.stopped) return;
     this.stopped = true;
     this.clients.destroy();
-    const { kinesis, kinesalite, dynamodb, ssm, sqs } = this.servers;
+    const { kinesis, kinesalite, dynamodb, transactions, ssm, sqs } = this.servers;
+    await transactions?.close();
     await Promise.all([kinesis?.close(), dynamodb?.close(), ssm?.close(), sqs?.close()]);
     await kinesalite?.close();
   }
@@ -172,10 +186,15 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       );
       await kinesis.listen();
     }
+    let transactions: DynamoDbTransactionProxy | undefined;
+    if (dynamodb && optionsOf(options.dynamodb).transactions) {
+      transactions = track(new DynamoDbTransactionProxy(dynamodb.endpoint));
+      await transactions.listen();
+    }
 
     const endpoints: Partial<Record<ServiceName, string>> = {
       ...(kinesis ? { kinesis: kinesis.endpoint } : {}),
-      ...(dynamodb ? { dynamodb: dynamodb.endpoint } : {}),
+      ...(dynamodb ? { dynamodb: transactions?.endpoint ?? dynamodb.endpoint } : {}),
       ...(ssm ? { ssm: ssm.endpoint } : {}),
       ...(sqs ? { sqs: sqs.endpoint } : {}),
     };
@@ -190,6 +209,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       ...(kinesalite ? { kinesalite } : {}),
       ...(kinesis ? { kinesis } : {}),
       ...(dynamodb ? { dynamodb } : {}),
+      ...(transactions ? { transactions } : {}),
       ...(ssm ? { ssm: ssm.server } : {}),
       ...(sqs ? { sqs: sqs.server } : {}),
     });

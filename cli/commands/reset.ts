@@ -23,7 +23,7 @@ import { CliError, UsageError } from '../errors';
 import { println, type CliIo } from '../io';
 import { normalizeShardId, shardIterator } from '../kinesis';
 import { confirm, renderTable, startProgress } from '../output';
-import { parsePosition, type Position } from '../positions';
+import { looksLikeSequenceNumber, parsePosition, type Position } from '../positions';
 import { addConsumerOptions } from './consumer-options';
 
 interface ResetOptions extends ConsumerOptions {
@@ -162,12 +162,13 @@ function parseTarget(ctx: CommandContext, options: ResetOptions): Target {
     );
   }
   if (options.to !== undefined) {
-    const position = parsePosition(options.to, '--to');
-    if (position.type === 'SEQUENCE') {
+    if (looksLikeSequenceNumber(options.to)) {
       throw new UsageError(
-        `--to ${options.to} is a sequence number, which belongs to one shard: use --to-sequence <shard>=${options.to}.`,
+        `--to ${options.to} is a sequence number, which belongs to one shard: use --to-sequence <shard>=${options.to.trim()}.`,
       );
     }
+    const position = parsePosition(options.to, '--to');
+    if (position.type === 'SEQUENCE') throw new Error('unreachable: --to takes no sequence number');
     if (position.type === 'AT_TIMESTAMP' && position.timestampMillis > ctx.clock.now()) {
       throw new UsageError(
         `--to ${options.to} is in the future; Kinesis refuses a start time after now. Use LATEST to skip to the tip.`,
@@ -187,9 +188,16 @@ function parseTarget(ctx: CommandContext, options: ResetOptions): Target {
           `--to-sequence must be <shard>=<sequence number>[:<sub-sequence number>]; got ${JSON.stringify(entry)}.`,
         );
       }
+      const value = entry.slice(eq + 1);
+      if (!looksLikeSequenceNumber(value)) {
+        throw new UsageError(
+          `--to-sequence ${entry.slice(0, eq)} takes a sequence number (with :<sub-sequence number> inside an ` +
+            `aggregated record); got ${JSON.stringify(value)}. For a position of every shard, use --to.`,
+        );
+      }
       return {
         ref: entry.slice(0, eq),
-        position: parsePosition(entry.slice(eq + 1), `--to-sequence ${entry.slice(0, eq)}`, true),
+        position: parsePosition(value, `--to-sequence ${entry.slice(0, eq)}`, 'sub-sequence'),
       };
     }),
   };
@@ -441,7 +449,7 @@ function printPlan(
   for (const r of running) {
     println(
       out,
-      `Running: ${describeRunning(r)}; ${options.force ? 'its lease is taken and it stops at its next checkpoint without writing' : 'reset waits for it (or --force)'}.`,
+      `Running: ${describeRunning(r)}; ${options.force ? 'its lease is taken and it stops at its next checkpoint without writing' : 'reset writes nothing while it runs: run reset again once it has ended, or pass --force'}.`,
     );
   }
 }

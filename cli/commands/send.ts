@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { Command, Option } from 'commander';
 import {
   ProducerClient,
@@ -14,7 +14,8 @@ import { println, type CliIo } from '../io';
 import { startProgress } from '../output';
 
 interface SendOptions {
-  readonly queueUrl: string;
+  readonly queueUrl?: string;
+  readonly queue?: string;
   readonly file?: string;
   readonly stream?: string;
   readonly partitionKey?: string;
@@ -34,7 +35,8 @@ export function sendCommand(io: CliIo): Command {
         'argument is a record, else each line of --file or of stdin.',
     )
     .argument('[data...]', 'records, one per argument')
-    .requiredOption('--queue-url <url>', "the producer's queue")
+    .option('--queue-url <url>', "the producer's queue")
+    .option('--queue <name>', "the producer's queue by name, in the region (instead of --queue-url)")
     .option('--file <path>', 'one record per line; - reads stdin')
     .option('--stream <name>', "the target stream (default: the producer's default stream)")
     .option('--partition-key <key>', 'the partition key of every record (default: the producer chooses)')
@@ -47,13 +49,32 @@ export function sendCommand(io: CliIo): Command {
     .action(withContext<SendOptions>(io, send));
 }
 
+/** The queue's URL: --queue-url as given, or --queue's name looked up (GetQueueUrl). */
+async function resolveQueueUrl(ctx: CommandContext, options: SendOptions): Promise<string> {
+  if ((options.queueUrl === undefined) === (options.queue === undefined)) {
+    throw new UsageError("Give the producer's queue with either --queue-url <url> or --queue <name>.");
+  }
+  if (options.queueUrl !== undefined) return options.queueUrl;
+  try {
+    const { QueueUrl } = await ctx.sqs().send(new GetQueueUrlCommand({ QueueName: options.queue }));
+    if (QueueUrl) return QueueUrl;
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name !== 'QueueDoesNotExist' && name !== 'AWS.SimpleQueueService.NonExistentQueue') throw error;
+  }
+  throw new CliError(
+    `Queue "${options.queue}" does not exist in ${ctx.where('sqs')}; check the name and --region, or give --queue-url.`,
+  );
+}
+
 async function send(ctx: CommandContext, options: SendOptions, args: readonly unknown[]): Promise<void> {
   const inputs = await readInput(ctx.io, (args[0] as string[] | undefined) ?? [], options.file);
   const records = inputs.map((input) => toRecord(input, options));
-  const attributes = await queueAttributes(ctx, options.queueUrl);
+  const queueUrl = await resolveQueueUrl(ctx, options);
+  const attributes = await queueAttributes(ctx, queueUrl);
   const client = new ProducerClient({
     sqs: ctx.sqs(),
-    queueUrl: options.queueUrl,
+    queueUrl,
     fifo: attributes.fifo,
     messageFormat: options.messageFormat,
     ...(attributes.maxMessageBytes ? { maxMessageBytes: attributes.maxMessageBytes } : {}),
@@ -71,7 +92,7 @@ async function send(ctx: CommandContext, options: SendOptions, args: readonly un
   const failed = outcomes.filter((o): o is Extract<SendOutcome, { accepted: false }> => !o.accepted);
   println(
     ctx.io.stdout,
-    `Sent ${records.length} record(s) to ${options.queueUrl}: ${records.length - failed.length} accepted, ${failed.length} failed.`,
+    `Sent ${records.length} record(s) to ${queueUrl}: ${records.length - failed.length} accepted, ${failed.length} failed.`,
   );
   if (failed.length === 0) return;
   for (const f of failed.slice(0, LISTED_FAILURES)) {

@@ -9,7 +9,9 @@ import {
   type ConsumerView,
   type ShardState,
 } from '../checkpoints';
-import { mapLimit, withContext } from '../command';
+import { integerOption, mapLimit, withContext } from '../command';
+import { UsageError } from '../errors';
+import { watchLag, type LagReading } from '../watch';
 import type { CommandContext } from '../context';
 import { println, type CliIo } from '../io';
 import { shardIterator } from '../kinesis';
@@ -19,7 +21,12 @@ import { addConsumerOptions } from './consumer-options';
 interface StatusOptions extends ConsumerOptions {
   readonly lag: boolean;
   readonly output: 'table' | 'json';
+  /** Seconds between refreshes of `--watch`. */
+  readonly watch?: number;
 }
+
+/** Refreshes of `status --watch` when it is given no interval. */
+const DEFAULT_WATCH_SECONDS = 5;
 
 /** Lag probes in flight at once: each is a GetShardIterator and a GetRecords on its own shard. */
 const PROBE_CONCURRENCY = 8;
@@ -30,7 +37,15 @@ export function statusCommand(io: CliIo): Command {
       "Show a consumer's checkpoints per shard: position, lag (MillisBehindLatest at that position), the owning subtask, parent and child shards, and each subtask's lease.",
     )
     .option('--no-lag', 'skip the lag probes (one GetShardIterator and GetRecords per shard)')
-    .addOption(new Option('--output <format>', 'table or json').choices(['table', 'json']).default('table'));
+    .addOption(new Option('--output <format>', 'table or json').choices(['table', 'json']).default('table'))
+    .addOption(
+      new Option(
+        '--watch [seconds]',
+        `measure the lag per shard again every interval (default ${DEFAULT_WATCH_SECONDS} s), redrawn in place with a sparkline of its recent readings, until Ctrl-C`,
+      )
+        .argParser(integerOption(1, 3600))
+        .preset(DEFAULT_WATCH_SECONDS),
+    );
   addConsumerOptions(command);
   return command.action(withContext<StatusOptions>(io, status));
 }
@@ -42,6 +57,36 @@ interface ShardReport {
 }
 
 async function status(ctx: CommandContext, options: StatusOptions): Promise<void> {
+  if (options.watch !== undefined) {
+    if (!options.lag || options.output === 'json') {
+      throw new UsageError('--watch draws the lag: it does not go with --no-lag or --output json.');
+    }
+    const stdout = ctx.io.stdout as NodeJS.WritableStream & { isTTY?: boolean };
+    await watchLag({
+      measure: async () => {
+        // The checkpoints move as the consumer runs: read them again at each refresh.
+        const view = await loadConsumerView(ctx, options);
+        const started = new Set([...view.merged.keys()].map((key) => key.slice(0, key.indexOf('/'))));
+        return mapLimit(view.shards, PROBE_CONCURRENCY, async (state): Promise<LagReading> => {
+          const streamStarted = started.has(state.shard.streamName);
+          try {
+            const lag = await probeLag(ctx, state, streamStarted);
+            if (lag !== undefined) return { key: state.key, millisBehindLatest: lag };
+            const checkpoint = state.checkpoint?.checkpoint;
+            return { key: state.key, note: streamStarted ? describeCheckpoint(checkpoint) : 'not started' };
+          } catch (error) {
+            return { key: state.key, note: `unknown (${describeError(error)})` };
+          }
+        });
+      },
+      intervalMillis: options.watch * 1000,
+      clock: ctx.clock,
+      ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
+      out: stdout,
+      inPlace: ctx.io.isTTY && stdout.isTTY === true,
+    });
+    return;
+  }
   const view = await loadConsumerView(ctx, options);
   const startedStreams = new Set([...view.merged.keys()].map((key) => key.slice(0, key.indexOf('/'))));
   const progress = startProgress(ctx.io, 'Measuring lag', options.lag ? view.shards.length : 0, 20);

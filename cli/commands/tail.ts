@@ -77,7 +77,7 @@ interface ShardCursor {
 }
 
 async function tail(ctx: CommandContext, options: TailOptions): Promise<void> {
-  const position = parsePosition(options.from, '--from', true);
+  const position = parsePosition(options.from, '--from', 'sub-sequence');
   const listed = await listStreamShards(ctx, options.stream);
   const selected = selectShards(options.stream, listed, options.shard);
   if (position.type === 'SEQUENCE' && selected.length !== 1) {

@@ -19,6 +19,9 @@ import {
   type ConsumerMetricsSink,
 } from './metrics';
 import { parseScheduledEvent, type ConsumerLambdaHandler } from './schedule-event';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { exactlyOnceHandler, type ExactlyOnceProcessor } from '../core/exactly-once/processor';
+import { StateTable } from '../core/exactly-once/state-table';
 import {
   dynamoDbCheckpoints,
   lambdaTargetDelivery,
@@ -81,6 +84,13 @@ export function createConsumerHandler<T = string>(
   options: ConsumerHandlerOptions<T> = {},
 ): ConsumerLambdaHandler {
   const config = options.config ?? consumerConfigFromEnv(process.env);
+  if (config.exactlyOnce.enabled) {
+    throw new ConfigurationError(
+      `${CONSUMER_SETTINGS.exactlyOnce.key} is true, but this handler takes a plain batch handler; build it with ` +
+        'createExactlyOnceHandler(processor), whose state and table writes commit with the checkpoint.',
+      CONSUMER_SETTINGS.exactlyOnce.key,
+    );
+  }
   if (config.delivery.targetFunction) {
     throw new ConfigurationError(
       `${CONSUMER_SETTINGS.targetFunction.key} is ${config.delivery.targetFunction}, but this handler runs its own code; ` +
@@ -110,9 +120,43 @@ export function createLambdaTargetHandler(
   return buildHandler<Uint8Array>({ ...options, config, deserializer: 'bytes' }, target);
 }
 
+/**
+ * The consumer's Lambda handler in exactly-once mode (`consumer.exactlyonce`): `build` makes the processor
+ * once per container from the state table and the DynamoDB client; each record's state changes and table
+ * writes commit with the shard's checkpoint in one transaction fenced by the lease (docs/exactly-once.md).
+ *
+ * ```ts
+ * export const handler = createExactlyOnceHandler<string>(() => ({
+ *   async process(record, { state }) {
+ *     state.put(record.partitionKey, ((await state.get<number>(record.partitionKey)) ?? 0) + 1);
+ *   },
+ * }));
+ * ```
+ */
+export function createExactlyOnceHandler<T = string>(
+  build: (tools: { state: StateTable; dynamodb: Pick<DynamoDBClient, 'send'> }) => ExactlyOnceProcessor<T>,
+  options: ConsumerHandlerOptions<T> = {},
+): ConsumerLambdaHandler {
+  const config = options.config ?? consumerConfigFromEnv(process.env);
+  if (!config.exactlyOnce.enabled || !config.exactlyOnce.stateTable) {
+    throw new ConfigurationError(
+      `createExactlyOnceHandler needs ${CONSUMER_SETTINGS.exactlyOnce.key}=true with ${CONSUMER_SETTINGS.stateTable.key} and the ` +
+        'dynamodb checkpoint store; use createConsumerHandler for at-least-once delivery.',
+      CONSUMER_SETTINGS.exactlyOnce.key,
+    );
+  }
+  const stateTable = config.exactlyOnce.stateTable;
+  return buildHandler({ ...options, config }, undefined, (dynamodb) => {
+    const state = new StateTable({ dynamodb, tableName: stateTable, namespace: config.consumerName });
+    return exactlyOnceHandler(build({ state, dynamodb }), state);
+  });
+}
+
 function buildHandler<T>(
   options: ConsumerHandlerOptions<T> & { readonly config: ConsumerConfig },
-  handler: BatchHandler<T>,
+  plain: BatchHandler<T> | undefined,
+  /** Exactly-once mode: makes the handler from the checkpoint store's DynamoDB client. */
+  exactlyOnceFactory?: (dynamodb: Pick<DynamoDBClient, 'send'>) => BatchHandler<T>,
 ): ConsumerLambdaHandler {
   const { config } = options;
   const logger = options.logger ?? new Logger({ serviceName: CONSUMER_SERVICE });
@@ -131,6 +175,21 @@ function buildHandler<T>(
     config.shutdownReserveMillis,
   );
   const aws = new AwsClientFactory(toAwsSettings(config.aws));
+  const wiring = { config, aws, clock, random, logger, leaseSettleMillis: settleMillis };
+  const checkpoints =
+    config.checkpoint.store === 'dynamodb' ? dynamoDbCheckpoints(wiring) : ssmCheckpoints(wiring);
+  const exactlyOnce = config.exactlyOnce.enabled ? checkpoints : undefined;
+  if (exactlyOnce && !(exactlyOnceFactory && exactlyOnce.transactions && exactlyOnce.dynamodb)) {
+    throw new ConfigurationError(
+      `${CONSUMER_SETTINGS.exactlyOnce.key} is true: it needs ${CONSUMER_SETTINGS.checkpointStore.key}=dynamodb and a handler built with ` +
+        'createExactlyOnceHandler (a Lambda target cannot commit its effects with the checkpoint).',
+      CONSUMER_SETTINGS.exactlyOnce.key,
+    );
+  }
+  const handler =
+    exactlyOnce?.dynamodb && exactlyOnceFactory
+      ? exactlyOnceFactory(exactlyOnce.dynamodb)
+      : (plain as BatchHandler<T>);
   const engineOptions = engineOptionsFromConfig(config, {
     handler,
     ...(options.deserializer ? { deserializer: options.deserializer } : {}),
@@ -148,12 +207,9 @@ function buildHandler<T>(
     metrics = options.metrics;
   }
 
-  const wiring = { config, aws, clock, random, logger, leaseSettleMillis: settleMillis };
   const onFailure = config.onFailure.queueUrl
     ? sqsOnFailureQueue(wiring, config.onFailure.queueUrl)
     : undefined;
-  const checkpoints =
-    config.checkpoint.store === 'dynamodb' ? dynamoDbCheckpoints(wiring) : ssmCheckpoints(wiring);
   const engine = new ConsumerEngine<T>(
     {
       kinesis,
@@ -163,6 +219,7 @@ function buildHandler<T>(
       random,
       logger,
       ...(onFailure ? { onFailure } : {}),
+      ...(exactlyOnce?.transactions ? { transactions: exactlyOnce.transactions } : {}),
     },
     engineOptions,
   );

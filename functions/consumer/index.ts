@@ -2,6 +2,7 @@
 export {
   CONSUMER_HANDLER_ENV,
   createConsumerHandler,
+  createExactlyOnceHandler,
   createLambdaTargetHandler,
   type ConsumerHandlerOptions,
 } from './handler-factory';

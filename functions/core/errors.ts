@@ -103,3 +103,28 @@ export class OnFailureSendError extends ConnectorError {
 export class LeaseLostError extends ConnectorError {
   override name = 'LeaseLostError';
 }
+
+/**
+ * Exactly-once mode: a record's state changes and table writes do not fit in one DynamoDB transaction
+ * (100 actions, 4 MB, 400 KB per item), or write one item twice. Nothing of the record is committed; after
+ * its retries it goes to the on-failure destination.
+ */
+export class TransactionLimitError extends ConnectorError {
+  override name = 'TransactionLimitError';
+}
+
+/**
+ * Exactly-once mode: a transaction was cancelled. `reasons[i]` is DynamoDB's code for `actions[i]` of the
+ * effects (the checkpoint's own action left out), `None` for those that would have passed.
+ */
+export class EffectsCancelledError extends ConnectorError {
+  override name = 'EffectsCancelledError';
+
+  constructor(
+    message: string,
+    readonly reasons: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

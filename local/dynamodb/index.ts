@@ -1,1 +1,2 @@
 export * from './dynalite';
+export * from './transactions';

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ITERATOR_PWD_IV, ITERATOR_PWD_KEY } from 'kinesalite/db';
 import { systemClock, type Clock, type Random } from '../../functions/core/time/clock';
 import { FaultSwitch } from '../shared/faults';
+import { DEFAULT_GET_RECORDS_LIMIT, withMillisBehindLatest } from './millis-behind-latest';
 import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server';
 import { KinesaliteRepairs, streamArnToName } from './kinesalite-repairs';
 import { errorReply, JSON_CONTENT_TYPE, jsonReply, TARGET_PREFIX, Upstream, type Reply } from './upstream';
@@ -275,7 +276,13 @@ export class KinesisFaultProxy {
       const partial = this.take(this.putRecordsFaults, call, () => true);
       if (partial) return this.partlyFailedPutRecords(req, call, records, partial);
     }
-    return this.forward(req, rewritten ? Buffer.from(JSON.stringify(input)) : body);
+    const forwarded = this.forward(req, rewritten ? Buffer.from(JSON.stringify(input)) : body);
+    if (operation !== 'GetRecords') return forwarded;
+    // Kinesalite stamps arrivals with the real time, so the lag is measured with it too, not the proxy's clock.
+    const peek = (iterator: string) =>
+      this.upstream.call(req, 'GetRecords', { ShardIterator: iterator, Limit: 1 });
+    const limit = typeof input.Limit === 'number' ? input.Limit : DEFAULT_GET_RECORDS_LIMIT;
+    return withMillisBehindLatest(await forwarded, limit, peek, Date.now);
   }
 
   private takeLatency(call: KinesisCall): number {

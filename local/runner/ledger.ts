@@ -142,6 +142,20 @@ export class RunLedger {
     };
   }
 
+  /** Every record sent, with when it was sent and first delivered (if it was). */
+  *records(): Generator<{ readonly id: string; readonly sentAt: number; readonly deliveredAt?: number }> {
+    for (const [id, sentAt] of this.sentAt) {
+      const deliveredAt = this.firstDelivery.get(id);
+      yield deliveredAt === undefined ? { id, sentAt } : { id, sentAt, deliveredAt };
+    }
+  }
+
+  /** Whether the producer wrote the record to some shard. */
+  isWritten(id: string): boolean {
+    for (const shard of this.shardCounts.values()) if (shard.written.has(id)) return true;
+    return false;
+  }
+
   /** Resolves once `count` distinct records are consumed. */
   whenConsumed(count: number): Promise<void> {
     if (this.firstDelivery.size >= count) return Promise.resolve();

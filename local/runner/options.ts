@@ -38,6 +38,10 @@ export interface RunnerOptions {
   readonly plain: boolean;
   /** Level of the functions' logs (written to files, not the terminal). */
   readonly logLevel: LogLevel;
+  /** After the run, keep the servers and the example's resources up for the CLI until Ctrl-C. */
+  readonly serve: boolean;
+  /** Where the HTML run report goes. @default report.html in the run's log directory */
+  readonly report?: string;
 }
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -66,6 +70,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   progressIntervalSeconds: 5,
   plain: false,
   logLevel: 'WARN',
+  serve: false,
 };
 
 function integer(name: string, min: number, max: number): (value: string) => number {
@@ -132,6 +137,16 @@ export function runnerCommand(): Command {
         .choices(LOG_LEVELS)
         .default(d.logLevel),
     )
+    .option(
+      '--serve',
+      "after the run, keep the local servers and the example's resources up for skc until Ctrl-C " +
+        '(endpoints printed and written to .skc/local.properties, which skc reads)',
+      d.serve,
+    )
+    .option(
+      '--report <path>',
+      'where to write the HTML run report (default: report.html in the log directory)',
+    )
     .exitOverride()
     .allowExcessArguments(false);
 }
@@ -152,6 +167,8 @@ interface ParsedFlags {
   progressInterval: number;
   plain: boolean;
   logLevel: LogLevel;
+  serve: boolean;
+  report?: string;
 }
 
 /**
@@ -185,6 +202,8 @@ export function parseRunnerOptions(
     progressIntervalSeconds: flags.progressInterval,
     plain: flags.plain,
     logLevel: flags.logLevel,
+    serve: flags.serve,
+    ...(flags.report !== undefined ? { report: flags.report } : {}),
   };
   checkCombination(options);
   return options;

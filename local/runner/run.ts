@@ -27,6 +27,7 @@ import { ProgressView, type ProgressOutput, type ProgressSnapshot } from './prog
 import { reshard, type Resharding } from './resharding';
 import { SubtaskSchedule } from './scheduler';
 import type { StartSummary } from './summary';
+import { RunTimeline, type RunTimelineData } from './timeline';
 
 // Lambda starts five pollers for a standard queue before it scales with the queue's depth.
 const INITIAL_POLLERS = 5;
@@ -34,12 +35,32 @@ const INITIAL_POLLERS = 5;
 // would be running before its producers send; a cold start and the lease settle fit well within this.
 const PIN_TIMEOUT_MILLIS = 60_000;
 const MISSING_IDS_SHOWN = 20;
+// How often the run's timeline (for the report) samples the queue, throttling and the records behind.
+const SAMPLE_INTERVAL_MILLIS = 1000;
 
 export interface RunControls {
   /** Progress lines and events. */
   readonly progress: ProgressOutput;
   /** Aborting stops sending and ends the run early, with a summary. */
   readonly signal?: AbortSignal;
+  /** Called once the run is over with what it recorded over its time (for the report). */
+  readonly onTimeline?: (timeline: RunTimelineData) => void;
+  /**
+   * With the summary, before anything stops: the servers and the example's resources stay up (the
+   * producer function running again behind its queue) until the promise it returns settles.
+   * Not called when the run was interrupted.
+   */
+  readonly serve?: (serving: ServingPipeline) => Promise<void>;
+  /** Start a local DynamoDB too (serving keeps a checkpoint table in it). @default false */
+  readonly dynamodb?: boolean;
+}
+
+/** What a served pipeline offers once the run is over. */
+export interface ServingPipeline {
+  readonly summary: StartSummary;
+  readonly aws: LocalAws;
+  readonly pipeline: LocalPipeline;
+  readonly resources: PipelineResources;
 }
 
 /**
@@ -62,6 +83,8 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     timeScale: options.timeScale,
   });
   const ledger = new RunLedger();
+  const timeline = new RunTimeline();
+  timeline.start(startedAt);
   const producerLogger = new FileLogger(
     path.join(logDirectory, 'producer.log'),
     pipeline.producer.producerName,
@@ -74,10 +97,16 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     else controls.progress.write(`[${(elapsed() / 1000).toFixed(1)} s] ${message}\n`);
   };
 
-  const aws = await startLocalAws({ kinesis: true, ssm: true, sqs: true });
+  const aws = await startLocalAws({
+    kinesis: true,
+    ssm: true,
+    sqs: true,
+    dynamodb: controls.dynamodb ?? false,
+  });
   let consumer: ConsumerFunction | undefined;
   let schedule: SubtaskSchedule | undefined;
   let mapping: SqsEventSourceMapping | undefined;
+  let sampler: NodeJS.Timeout | undefined;
   let destroyProducer: (() => void) | undefined;
   try {
     const resources = await createPipelineResources(aws, pipeline);
@@ -94,18 +123,20 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     });
     destroyProducer = producer.destroy;
     const sqs = aws.clients.client('sqs', SQSClient);
-    mapping = new SqsEventSourceMapping({
-      sqs,
-      queueUrl: resources.queueUrl,
-      handler: producer.handler,
-      batchSize: pipeline.producer.batchSize,
-      maxBatchingWindowMillis: pipeline.producer.maxBatchingWindowMillis,
-      functionTimeoutMillis: pipeline.producer.functionTimeoutMillis,
-      concurrency: Math.min(INITIAL_POLLERS, pipeline.producer.maxConcurrency),
-      functionName: pipeline.producer.producerName,
-      region: aws.region,
-      clock,
-    });
+    const newMapping = () =>
+      new SqsEventSourceMapping({
+        sqs,
+        queueUrl: resources.queueUrl,
+        handler: producer.handler,
+        batchSize: pipeline.producer.batchSize,
+        maxBatchingWindowMillis: pipeline.producer.maxBatchingWindowMillis,
+        functionTimeoutMillis: pipeline.producer.functionTimeoutMillis,
+        concurrency: Math.min(INITIAL_POLLERS, pipeline.producer.maxConcurrency),
+        functionName: pipeline.producer.producerName,
+        region: aws.region,
+        clock,
+      });
+    mapping = newMapping();
 
     consumer = new ConsumerFunction({
       environment: consumerFunctionEnvironment(pipeline, resources, local),
@@ -123,7 +154,12 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     schedule = new SubtaskSchedule({
       periodMillis: pipeline.consumer.schedulePeriodMillis,
       parallelism: pipeline.consumer.parallelism,
-      invoke: (subtask) => consumerFunction.invoke(subtask),
+      invoke: (subtask) =>
+        timeline.invocation(
+          subtask.subtaskIndex,
+          () => clock.now(),
+          () => consumerFunction.invoke(subtask),
+        ),
       clock,
     });
 
@@ -147,6 +183,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
       resharding = reshard(kinesis, firstStream, reshardKind).then(
         (result) => {
           reshardResult = { ...result, atSeconds: at / 1000 };
+          timeline.event(startedAt + at, 'reshard', `${result.kind} ${result.parents.join(' + ')}`);
           ledger.closed(result.stream, result.parents);
           event(
             `resharding: ${result.kind} ${result.stream} ${result.parents.join(' + ')} -> ${result.children.join(' + ')}`,
@@ -164,6 +201,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
         })
         .then((batch) => {
           crash = { atSeconds: elapsed() / 1000, recordsInBatch: batch.records.length };
+          timeline.event(clock.now(), 'crash', `crash in a batch of ${batch.records.length}`);
           event(
             `consumer crashed inside a batch of ${batch.records.length} from ${batch.stream}/${batch.shardId} ` +
               '(SIGKILL); the next tick starts a new sandbox from the checkpoints',
@@ -189,6 +227,22 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
       options.progressIntervalSeconds * 1000,
     );
     view.start();
+    sampler = setInterval(() => {
+      const now = snapshot(aws, pipeline, resources, {
+        elapsedMillis: elapsed(),
+        phase,
+        planned: options.records,
+        ledger,
+        producerInvocations: 0,
+        batchItemFailures: 0,
+        consumerInvocations: 0,
+      });
+      timeline.sample(clock.now(), {
+        queued: now.queued,
+        throttledEntries: producer.metrics.get('ThrottledEntries'),
+        recordsBehind: Object.fromEntries(now.shards.map((s) => [`${s.stream}/${s.shardId}`, s.lag])),
+      });
+    }, SAMPLE_INTERVAL_MILLIS);
 
     const generator = new OrderGenerator({
       count: options.records,
@@ -228,16 +282,20 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
           : `drain timeout: ${options.drainTimeoutSeconds} s passed with records still unconsumed`,
       );
     }
+    const interrupted = controls.signal?.aborted === true;
+    if (interrupted) timeline.event(clock.now(), 'interrupted', 'interrupted (Ctrl-C)');
     stop.abort();
     controls.signal?.removeEventListener('abort', onAbort);
 
     phase = 'stopping';
     view.stop();
-    await schedule.stop();
+    clearInterval(sampler);
+    // A served pipeline lets the running invocations end, so they release their leases for `skc reset`.
+    await schedule.stop(controls.serve !== undefined && !interrupted);
     await consumer.stop();
     await mapping.stop();
     const counts = ledger.counts;
-    const missing = ledger.missing();
+    const unconsumed = ledger.missing();
     const latency = ledger.latency();
     const final = snapshot(aws, pipeline, resources, {
       elapsedMillis: elapsed(),
@@ -249,11 +307,18 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
       consumerInvocations: consumer.stats.invocations,
     });
     const c = consumer.stats;
-    return {
+    const { stillQueued, unread, missing } = interrupted
+      ? classifyUnconsumed(unconsumed, (id) => ledger.isWritten(id), final.queued)
+      : { stillQueued: 0, unread: 0, missing: unconsumed };
+    controls.onTimeline?.(timeline.finish(clock.now(), ledger.records()));
+    const summary: StartSummary = {
       ok: missing.length === 0,
+      interrupted,
       recordsIn: counts.sent,
       recordsOut: counts.consumed,
       missing: missing.length,
+      stillQueued,
+      unread,
       duplicates: counts.duplicates,
       latencyMillis: latency ?? null,
       written: counts.written,
@@ -287,7 +352,19 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
       missingIds: missing.slice(0, MISSING_IDS_SHOWN),
       logDirectory,
     };
+    if (controls.serve && !interrupted) {
+      // The producer runs again behind its queue, so records sent with `skc send` reach the stream.
+      const serving = newMapping();
+      serving.start();
+      try {
+        await controls.serve({ summary, aws, pipeline, resources });
+      } finally {
+        await serving.stop();
+      }
+    }
+    return summary;
   } finally {
+    clearInterval(sampler);
     view?.stop();
     await schedule?.stop();
     await consumer?.stop();
@@ -374,5 +451,26 @@ function snapshot(
     batchItemFailures: state.batchItemFailures,
     consumerInvocations: state.consumerInvocations,
     checkpointWrites,
+  };
+}
+
+/**
+ * Splits the records an interrupted run sent but did not see consumed: those the producer never wrote
+ * and that are still messages in its queue (as many as the queue holds), those written to the stream and
+ * not yet read, and the rest, which are missing: lost, or dead-lettered.
+ */
+export function classifyUnconsumed(
+  unconsumed: readonly string[],
+  isWritten: (id: string) => boolean,
+  queuedMessages: number,
+): { stillQueued: number; unread: number; missing: string[] } {
+  const unwritten = unconsumed.filter((id) => !isWritten(id));
+  const stillQueued = Math.min(unwritten.length, queuedMessages);
+  return {
+    stillQueued,
+    unread: unconsumed.length - unwritten.length,
+    // The count is exact; which of the unwritten ids the queue still holds is not known, so the ids named
+    // missing are some of the unwritten ones.
+    missing: unwritten.slice(stillQueued),
   };
 }

@@ -10,8 +10,14 @@ export interface StartSummary {
   readonly recordsIn: number;
   /** Distinct records the consumer delivered. */
   readonly recordsOut: number;
-  /** Records sent and never delivered (must be 0). */
+  /** Records sent and never delivered (must be 0); after an interruption, those neither queued nor written. */
   readonly missing: number;
+  /** The run was stopped early (Ctrl-C): records still on their way are counted apart from missing ones. */
+  readonly interrupted: boolean;
+  /** After an interruption: records still in the producer's queue, not yet written. */
+  readonly stillQueued: number;
+  /** After an interruption: records written to a stream and not yet read by the consumer. */
+  readonly unread: number;
   /** Deliveries beyond the first of a record (a crash or a retried write makes some). */
   readonly duplicates: number;
   /** Send to first delivery; null when nothing was delivered. */
@@ -61,21 +67,31 @@ export interface StartSummary {
 
 const number = (n: number) => n.toLocaleString('en-US');
 
-/** The one line a script or test can look for: `RESULT ok in=... out=... missing=... duplicates=... p50=...ms p99=...ms`. */
+/**
+ * The one line a script or test can look for: `RESULT ok in=... out=... missing=... duplicates=... p50=...ms
+ * p99=...ms`; after Ctrl-C, `RESULT interrupted in=... out=... queued=... unread=... missing=...` (FAILED
+ * whenever a record is missing).
+ */
 export function resultLine(s: StartSummary): string {
   const latency = s.latencyMillis
     ? `p50=${s.latencyMillis.p50}ms p99=${s.latencyMillis.p99}ms`
     : 'p50=- p99=-';
-  return `RESULT ${s.ok ? 'ok' : 'FAILED'} in=${s.recordsIn} out=${s.recordsOut} missing=${s.missing} duplicates=${s.duplicates} ${latency}`;
+  const verdict = !s.ok ? 'FAILED' : s.interrupted ? 'interrupted' : 'ok';
+  const onTheirWay = s.interrupted ? ` queued=${s.stillQueued} unread=${s.unread}` : '';
+  return `RESULT ${verdict} in=${s.recordsIn} out=${s.recordsOut}${onTheirWay} missing=${s.missing} duplicates=${s.duplicates} ${latency}`;
 }
 
 /** The summary as text: the figures that judge the run first, then what happened along the way. */
-export function formatSummary(s: StartSummary): string {
+export function formatSummary(s: StartSummary, extra: readonly (readonly [string, string])[] = []): string {
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(22)} ${value}`);
   lines.push('', 'Summary');
   row('records in', number(s.recordsIn));
   row('records out', number(s.recordsOut));
+  if (s.interrupted) {
+    row('still queued', `${number(s.stillQueued)} (stopped early: in the producer's queue, not yet written)`);
+    row('written, not yet read', number(s.unread));
+  }
   row('missing', `${number(s.missing)}${s.missing === 0 ? '' : '  <- must be 0'}`);
   row('duplicates', number(s.duplicates));
   row('latency p50', s.latencyMillis ? `${number(s.latencyMillis.p50)} ms` : '-');
@@ -118,6 +134,7 @@ export function formatSummary(s: StartSummary): string {
   if (s.missingIds.length > 0) row('first missing', s.missingIds.join(', '));
   row('duration', `${s.durationSeconds.toFixed(1)} s`);
   row('logs', s.logDirectory);
+  for (const [label, value] of extra) row(label, value);
   lines.push('', resultLine(s));
   return `${lines.join('\n')}\n`;
 }

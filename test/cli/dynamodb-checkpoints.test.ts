@@ -127,7 +127,7 @@ describe('skc status with a DynamoDB checkpoint table', () => {
   it('sees only the named consumer’s items in a shared table', async () => {
     const { table } = await consumed(4);
     const result = await runCli([...flags(), 'status', '--checkpoint-table', table, '--consumer', 'other']);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toContain(`No checkpoints are stored in DynamoDB table ${table}, consumer other`);
   });
 

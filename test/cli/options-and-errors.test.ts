@@ -131,11 +131,48 @@ describe('errors', () => {
   it('exits 2 on an unknown option or command, and 0 for help', async () => {
     const unknown = await runCli(['tail', '--stream', 's', '--bogus']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe("error: unknown option '--bogus'\n(run with --help for usage)\n");
-    expect((await runCli(['frobnicate'])).code).toBe(2);
+    expect(unknown.stderr).toBe("skc: Unknown option '--bogus'; see skc tail --help.\n");
+    expect(await runCli(['frobnicate'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "skc: Unknown command 'frobnicate'; see skc --help.\n",
+    });
     const help = await runCli(['reset', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: skc reset [options]');
+  });
+
+  it("gives the argument parser's errors as one skc: sentence naming the command, with exit code 2", async () => {
+    const cases: [string[], string][] = [
+      [['tail'], "skc: Required option '--stream <name>' not specified; see skc tail --help.\n"],
+      [
+        ['tail', '--stream', 's', '--format', 'xml'],
+        "skc: Option '--format <format>' does not take 'xml': allowed choices are text, json, base64; see skc tail --help.\n",
+      ],
+      [
+        ['tail', '--stream', 's', '--limit', 'x'],
+        "skc: Option '--limit <n>' does not take 'x': it must be an integer from 1 up; see skc tail --help.\n",
+      ],
+      [['--regoin', 'x'], "skc: Unknown option '--regoin'; see skc --help (did you mean --region?).\n"],
+      [['status', '--output'], "skc: Option '--output <format>' argument missing; see skc status --help.\n"],
+    ];
+    for (const [argv, stderr] of cases) {
+      expect({ argv, ...(await runCli(argv)) }).toEqual({ argv, code: 2, stdout: '', stderr });
+    }
+  });
+
+  it('refuses an impossible date in --from and --to instead of rolling it over', async () => {
+    const tail = await runCli([
+      ...localFlags(aws(), properties.path),
+      'tail',
+      '--stream',
+      'options-stream',
+      '--from',
+      '2024-02-30T00:00:00Z',
+    ]);
+    expect(tail.code).toBe(2);
+    expect(tail.stderr).toMatch(/^skc: --from "2024-02-30T00:00:00Z" is not a time that exists/);
+    expect(tail.stdout).toBe('');
   });
 
   it('runs as a program: npx tsx bin/cli.ts --help lists every command', async () => {

@@ -1,6 +1,6 @@
 import { explainError } from '../../cli/errors';
 import { formatDuration, formatLag } from '../../cli/output';
-import { parsePosition } from '../../cli/positions';
+import { parsePosition, positionForms } from '../../cli/positions';
 import { RetriesExhaustedError } from '../../functions/core/errors';
 
 describe('formatDuration and formatLag', () => {
@@ -34,24 +34,66 @@ describe('parsePosition', () => {
       type: 'AT_TIMESTAMP',
       timestampMillis: Date.UTC(2024, 4, 1, 8),
     });
+    expect(parsePosition('2024-05-01T10:00:00.123456789-0130', '--from')).toEqual({
+      type: 'AT_TIMESTAMP',
+      timestampMillis: Date.UTC(2024, 4, 1, 11, 30, 0, 123),
+    });
+    expect(parsePosition('2024-02-29T23:59Z', '--from')).toEqual({
+      type: 'AT_TIMESTAMP',
+      timestampMillis: Date.UTC(2024, 1, 29, 23, 59),
+    });
     expect(parsePosition('2024-05-01', '--from')).toEqual({
       type: 'AT_TIMESTAMP',
       timestampMillis: Date.UTC(2024, 4, 1),
     });
-    expect(parsePosition('49590', '--from')).toEqual({ type: 'SEQUENCE', sequenceNumber: '49590' });
-    expect(parsePosition('49590:3', '--from', true)).toEqual({
+    expect(parsePosition('49590', '--from', 'sequence')).toEqual({
+      type: 'SEQUENCE',
+      sequenceNumber: '49590',
+    });
+    expect(parsePosition('49590:3', '--from', 'sub-sequence')).toEqual({
       type: 'SEQUENCE',
       sequenceNumber: '49590',
       subSequenceNumber: 3,
     });
   });
 
-  it('refuses a time without its zone, a sub-sequence where none is allowed, and words', () => {
-    for (const text of ['2024-05-01T10:00:00', '49590:3', 'yesterday', '0049']) {
+  it('refuses impossible dates and hours instead of rolling them over', () => {
+    for (const text of [
+      '2024-02-30T00:00:00Z',
+      '2023-02-29',
+      '2024-04-31T10:00:00Z',
+      '2024-05-01T25:00:00Z',
+      '2024-05-01T10:60:00Z',
+      '2024-13-01',
+    ]) {
       expect(() => parsePosition(text, '--to')).toThrow(
-        `--to must be TRIM_HORIZON, LATEST, an ISO 8601 time`,
+        `--to ${JSON.stringify(text)} is not a time that exists (a day, hour, minute or second out of range); --to takes ${positionForms('none')}.`,
       );
     }
+  });
+
+  it('refuses a time without its zone, a form the option does not take, and words, listing only what it takes', () => {
+    const cases: [string, 'none' | 'sequence'][] = [
+      ['49590', 'none'],
+      ['49590:3', 'sequence'],
+      ['yesterday', 'sequence'],
+      ['0049', 'sequence'],
+    ];
+    for (const [text, sequences] of cases) {
+      const error = (() => {
+        try {
+          parsePosition(text, '--to', sequences);
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return 'accepted';
+      })();
+      expect(error).toBe(`--to must be ${positionForms(sequences)}; got ${JSON.stringify(text)}.`);
+      expect(error.includes('sequence number')).toBe(sequences !== 'none');
+    }
+    expect(() => parsePosition('2024-05-01T10:00:00', '--to')).toThrow(
+      `--to must be ${positionForms('none')}; got "2024-05-01T10:00:00".`,
+    );
   });
 });
 

@@ -208,6 +208,11 @@ describe('skc reset', () => {
     expect(refused.stderr).toMatch(
       /The consumer is running: subtask 0 is held by .* pass --force to take its lease/,
     );
+    // The plan printed before the refusal says what reset does (writes nothing), not that it waits.
+    expect(refused.stdout).toMatch(
+      /Running: subtask 0 is held by .*; reset writes nothing while it runs: run reset again once it has ended, or pass --force\./,
+    );
+    expect(refused.stdout).not.toContain('waits');
 
     const forced = await reset(path, '--to', 'TRIM_HORIZON', '--yes', '--force');
     expect(forced.code).toBe(0);
@@ -255,7 +260,13 @@ describe('skc reset', () => {
   it('names the option, the value and what is allowed for a bad position, and exits 2', async () => {
     const path = uniquePath();
     const cases: [string[], RegExp][] = [
-      [['--to', 'yesterday'], /--to must be TRIM_HORIZON, LATEST, an ISO 8601 time .*; got "yesterday"/],
+      // The forms listed are exactly those --to takes: no sequence number (that is --to-sequence).
+      [
+        ['--to', 'yesterday'],
+        /^skc: --to must be TRIM_HORIZON, LATEST, or an ISO 8601 time [^;]*\); got "yesterday"\.$/m,
+      ],
+      [['--to', '2024-02-30T00:00:00Z'], /--to "2024-02-30T00:00:00Z" is not a time that exists/],
+      [['--to-sequence', '3=2024-05-01'], /--to-sequence 3 takes a sequence number .*; got "2024-05-01"/],
       [
         ['--to', '4959'],
         /--to 4959 is a sequence number, which belongs to one shard: use --to-sequence <shard>=4959/,

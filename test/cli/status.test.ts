@@ -117,9 +117,9 @@ describe('skc status', () => {
     }
   });
 
-  it('says a consumer without checkpoints and without --streams has nothing to show, and exits 2', async () => {
+  it('says a consumer without checkpoints and without --streams has nothing to show, and exits 1 (not found)', async () => {
     const result = await runCli([...flags(), 'status', '--consumer-prefix', uniquePath()]);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /No checkpoints are stored in SSM parameters under \/e2e\/consumer-\d+\/checkpoints .*name the consumer's streams with --streams/,
     );

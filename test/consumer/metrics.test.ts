@@ -6,6 +6,9 @@ import {
   putRunMetrics,
   type ConsumerMetricsSink,
 } from '../../functions/consumer/metrics';
+import { usePowertoolsMetrics } from '../support/powertools-metrics';
+
+usePowertoolsMetrics();
 
 function shard(stream: string, shardId: string, figures: Partial<ShardRunSummary>): ShardRunSummary {
   return {

@@ -1,13 +1,19 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { reportDataOf } from '../../local/report/html';
+import { renderRunReport, runReportData, type RunReportData } from '../../local/report/run-report';
+import { percentile } from '../../local/runner/ledger';
 import { DEFAULT_RUNNER_OPTIONS } from '../../local/runner/options';
 import { runLocalPipeline } from '../../local/runner/run';
 import { formatSummary, type StartSummary } from '../../local/runner/summary';
+import type { RunTimelineData } from '../../local/runner/timeline';
 
 const ROOT = path.join(__dirname, '..', '..');
 
 describe('npm start in-process, non-interactive', () => {
   let summary: StartSummary;
+  let timeline: RunTimelineData | undefined;
   let output = '';
 
   beforeAll(async () => {
@@ -22,9 +28,16 @@ describe('npm start in-process, non-interactive', () => {
         drainTimeoutSeconds: 40,
         progressIntervalSeconds: 1,
       },
-      { progress: { write: (text) => (output += text), interactive: false } },
+      {
+        progress: { write: (text) => (output += text), interactive: false },
+        onTimeline: (recorded) => (timeline = recorded),
+      },
     );
   }, 90_000);
+
+  afterAll(() => {
+    if (summary) rmSync(summary.logDirectory, { recursive: true, force: true });
+  });
 
   it('gets every record out through a resharding and a consumer crash: none missing', () => {
     expect(summary).toMatchObject({
@@ -72,6 +85,44 @@ describe('npm start in-process, non-interactive', () => {
     expect(latency?.p99).toBeLessThanOrEqual(latency?.max ?? 0);
   });
 
+  it('recorded a timeline whose report agrees with the ledger: counts, latencies, invocations, events', async () => {
+    if (!timeline) throw new Error('No timeline was recorded.');
+    const data = runReportData(timeline);
+    expect({ sent: data.sent, delivered: data.delivered }).toEqual({
+      sent: summary.recordsIn,
+      delivered: summary.recordsOut,
+    });
+    const total = (series: string) =>
+      data.throughput.filter((row) => row.series === series).reduce((sum, row) => sum + row.records, 0);
+    expect(total('in (sent)')).toBe(summary.recordsIn);
+    expect(total('out (delivered)')).toBe(summary.recordsOut);
+    const sorted = [...data.latencies].sort((a, b) => a - b);
+    expect({
+      p50: percentile(sorted, 0.5),
+      p99: percentile(sorted, 0.99),
+      max: sorted.at(-1),
+    }).toEqual(summary.latencyMillis);
+    // Each second's p50 <= p90 <= p99.
+    for (const second of new Set(data.latencyOverTime.map((row) => row.second))) {
+      const at = data.latencyOverTime.filter((row) => row.second === second).map((row) => row.millis);
+      expect(at).toEqual([...at].sort((a, b) => a - b));
+    }
+    expect(data.invocations).toHaveLength(summary.consumer.invocations);
+    expect(data.invocations.filter((i) => i.status === 'crashed')).toHaveLength(summary.consumer.crashed);
+    expect(data.events.map((e) => e.kind).sort()).toEqual(['crash', 'reshard']);
+    const shards = new Set(data.recordsBehind.map((row) => row.shard));
+    expect(shards.size).toBe(summary.shards.length);
+    // The last sample of each shard's backlog matches the ledger's lag at the end (0: all consumed).
+    expect(data.recordsBehind.filter((row) => row.records < 0)).toEqual([]);
+    expect(data.backlog.length).toBeGreaterThan(5);
+
+    const html = await renderRunReport(timeline, { title: 'test run', summary: [['records', '2000']] });
+    expect(reportDataOf(html) as RunReportData).toEqual(JSON.parse(JSON.stringify(data)));
+    expect(html.match(/<svg[\s>]/g)).toHaveLength(7);
+    // Self-contained: nothing to fetch, no script to run.
+    expect(html).not.toMatch(/<script(?![^>]*type="application\/json")|<link|<img|src=|@import/);
+  });
+
   it('printed plain progress lines and the events, with no terminal control codes', () => {
     expect(output).not.toContain('\x1b[');
     expect(output).toMatch(/^\[\d+\.\d s\] sending: sent \d+\/2000 written \d+ consumed \d+/m);
@@ -92,15 +143,35 @@ interface Run {
   readonly stderr: string;
 }
 
-function run(command: string, args: string[]): Promise<Run> {
+// Each spawned run's log directory (which holds its report), from its summary; removed after the tests.
+const logDirectories: string[] = [];
+afterAll(() => {
+  for (const directory of logDirectories) rmSync(directory, { recursive: true, force: true });
+});
+
+function run(
+  command: string,
+  args: string[],
+  onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, CI: 'true' } });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, CI: 'true' },
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onStdout?.(stdout, child);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      const logs = /^ {2}logs {18}(.+)$/m.exec(stdout)?.[1] ?? /"logDirectory": "([^"]+)"/.exec(stdout)?.[1];
+      if (logs !== undefined) logDirectories.push(logs);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -113,7 +184,45 @@ describe('npm start as a command', () => {
     });
     expect(result.stdout).toMatch(/^RESULT ok in=200 out=200 missing=0 duplicates=\d+ p50=\d+ms p99=\d+ms$/m);
     expect(result.stdout).toMatch(/^ {2}missing {16}0$/m);
+    // The report's path is printed, and the file is one page with its charts.
+    const report = /^ {2}report {17}(.+)$/m.exec(result.stdout)?.[1] as string;
+    expect(path.dirname(report)).toBe(logDirectories.at(-1));
+    expect(readFileSync(report, 'utf8')).toMatch(/^<!doctype html>[\s\S]*<svg[\s\S]*<\/html>\n$/);
   }, 60_000);
+
+  it('on Ctrl-C counts the records still queued or unread apart from missing ones, and does not fail for them', async () => {
+    let interrupted = false;
+    // node itself (not npx) gets the SIGINT, as the terminal would send it to the foreground process.
+    const result = await run(
+      process.execPath,
+      ['--import', 'tsx', 'local/start.ts', '--records', '100000', '--rate', '500', '--plain'],
+      (stdout, child) => {
+        if (!interrupted && /sending: sent [1-9]/.test(stdout)) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      },
+    );
+    const line = /^RESULT (\w+) in=(\d+) out=(\d+) queued=(\d+) unread=(\d+) missing=(\d+) /m.exec(
+      result.stdout,
+    );
+    expect({ code: result.code, verdict: line?.[1], missing: line?.[6] }).toEqual({
+      code: 130,
+      verdict: 'interrupted',
+      missing: '0',
+    });
+    const [sent, out, queued, unread] = [2, 3, 4, 5].map((i) => Number(line?.[i]));
+    expect((out as number) + (queued as number) + (unread as number)).toBe(sent);
+    expect(result.stdout).toMatch(/^ {2}still queued {11}[\d,]+ \(stopped early/m);
+  }, 90_000);
+
+  it('printed where each run left its logs, so the tests remove them', () => {
+    expect(logDirectories.length).toBeGreaterThanOrEqual(2);
+    for (const directory of logDirectories) {
+      expect(path.basename(directory)).toMatch(/^skc-start-/);
+      expect(existsSync(directory)).toBe(true);
+    }
+  });
 
   it('prints only the summary as JSON on stdout with --json, progress on stderr', async () => {
     const result = await run('npx', ['tsx', 'local/start.ts', '--records', '100', '--json']);

@@ -49,13 +49,15 @@ describe('npx cdk synth of the example app', () => {
       JSON.parse(readFileSync(path.join(outdir, `${STACK}.template.json`), 'utf8')),
     );
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    // The producer, the at-least-once consumer and the exactly-once orders-per-minute consumer.
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.resourceCountIs('AWS::DynamoDB::Table', 3);
     template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x' });
-    template.resourceCountIs('AWS::SQS::Queue', 3);
+    template.resourceCountIs('AWS::SQS::Queue', 4);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
   });
 
   it('passes cdk-nag and the bundled CloudFormation validation with nothing reported', () => {
@@ -66,7 +68,7 @@ describe('npx cdk synth of the example app', () => {
 
   it('bundles each function with esbuild into one file with the AWS SDK inside and no CDK code', () => {
     const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
-    expect(assets).toHaveLength(2);
+    expect(assets).toHaveLength(3);
     for (const asset of assets) {
       const bundle = path.join(outdir, asset, 'index.js');
       expect(existsSync(bundle)).toBe(true);
@@ -88,7 +90,7 @@ describe('npx cdk synth of the example app', () => {
 });
 
 describe('the example stack with alarm email', () => {
-  // Bundling is skipped here: the synth above bundled and checked the same two functions, and these
+  // Bundling is skipped here: the synth above bundled and checked the same three functions, and these
   // tests read only the template.
   const app = new App({ context: { ...STRICT_VALIDATION_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -103,7 +105,7 @@ describe('the example stack with alarm email', () => {
       TopicArn: { Ref: topic },
     });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(9);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0] as string;
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });

@@ -19,6 +19,9 @@ import {
   METRICS_NAMESPACE,
   PRODUCER_METRIC_UNITS,
 } from '../../lib';
+import { usePowertoolsMetrics } from '../support/powertools-metrics';
+
+usePowertoolsMetrics();
 
 // Every custom metric the constructs chart or alarm on must be a series the handlers really publish:
 // the same namespace, metric name and full dimension set (Powertools' `service` included), and the

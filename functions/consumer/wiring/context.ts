@@ -1,6 +1,11 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AwsClientFactory } from '../../core/aws/clients';
-import type { CheckpointStore, SubtaskLease } from '../../core/checkpoints/checkpoint-store';
+import type {
+  CheckpointStore,
+  SubtaskLease,
+  TransactionalCheckpoints,
+} from '../../core/checkpoints/checkpoint-store';
 import type { ConsumerConfig } from '../../core/config';
 import type { Clock, Random } from '../../core/time/clock';
 
@@ -19,4 +24,8 @@ export interface WiringContext {
 export interface CheckpointWiring {
   readonly store: CheckpointStore;
   readonly lease: (subtaskIndex: number, owner: string) => SubtaskLease;
+  /** Commits with effects, for exactly-once mode; only the DynamoDB store has it. */
+  readonly transactions?: TransactionalCheckpoints;
+  /** The DynamoDB client, where the store has one (exactly-once mode's state table shares it). */
+  readonly dynamodb?: Pick<DynamoDBClient, 'send'>;
 }

@@ -1,3 +1,5 @@
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+
 /**
  * How far one shard has been consumed.
  * - `sequence` without `subSequenceNumber`: the record with that sequence number, all of it, is delivered
@@ -84,4 +86,30 @@ export interface OperatorLease extends SubtaskLease {
   holder(): Promise<LeaseHolder | undefined>;
   /** Like `acquire`, but a live holder does not stop it. */
   takeOver(expiresAt: number): Promise<void>;
+}
+
+/**
+ * A store that commits a subtask's checkpoint together with other DynamoDB writes in one transaction,
+ * conditional on the lease's fencing token (exactly-once mode). Throws LeaseLostError when a newer
+ * invocation holds the lease, and EffectsCancelledError when another action's condition failed.
+ */
+export interface TransactionalCheckpoints {
+  saveWith(
+    subtaskIndex: number,
+    value: CheckpointValue,
+    lease: SubtaskLease,
+    actions: readonly TransactWriteItem[],
+    shard?: ShardMove,
+  ): Promise<{ writes: number }>;
+}
+
+/**
+ * The shard a transactional commit moves, from where this invocation last had it to the batch's end: the
+ * commit also holds the shard's own position, on condition that no other invocation (of any subtask) has
+ * moved it past `from`, so two owners of one shard (old and new parallelism overlapping) never both commit.
+ */
+export interface ShardMove {
+  readonly key: ShardKey;
+  readonly from: ShardCheckpoint | undefined;
+  readonly to: ShardCheckpoint;
 }

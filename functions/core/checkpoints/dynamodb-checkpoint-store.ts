@@ -111,21 +111,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     try {
       await this.retrying('UpdateItem', () =>
         this.options.dynamodb.send(
-          new UpdateItemCommand({
-            TableName: this.options.tableName,
-            Key: this.key(CHECKPOINT_PREFIX, subtaskIndex),
-            UpdateExpression:
-              token === undefined ? 'SET #v = :v, writtenAt = :w' : 'SET #v = :v, writtenAt = :w, fence = :t',
-            ...(token === undefined
-              ? {}
-              : { ConditionExpression: 'attribute_not_exists(fence) OR fence <= :t' }),
-            ExpressionAttributeNames: { '#v': 'value' },
-            ExpressionAttributeValues: {
-              ':v': { S: text },
-              ':w': { N: String(Math.round(value.writtenAt)) },
-              ...(token === undefined ? {} : { ':t': { N: String(token) } }),
-            },
-          }),
+          new UpdateItemCommand(this.checkpointUpdate(subtaskIndex, text, value, token)),
         ),
       );
     } catch (error) {
@@ -138,6 +124,26 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
       throw error;
     }
     return { writes: 1 };
+  }
+
+  /**
+   * The write of a subtask's checkpoint item: conditional on the item's fence not being newer than
+   * `token`, the same as a plain save or inside a transaction. @internal
+   */
+  checkpointUpdate(subtaskIndex: number, text: string, value: CheckpointValue, token: number | undefined) {
+    return {
+      TableName: this.options.tableName,
+      Key: this.key(CHECKPOINT_PREFIX, subtaskIndex),
+      UpdateExpression:
+        token === undefined ? 'SET #v = :v, writtenAt = :w' : 'SET #v = :v, writtenAt = :w, fence = :t',
+      ...(token === undefined ? {} : { ConditionExpression: 'attribute_not_exists(fence) OR fence <= :t' }),
+      ExpressionAttributeNames: { '#v': 'value' },
+      ExpressionAttributeValues: {
+        ':v': { S: text },
+        ':w': { N: String(Math.round(value.writtenAt)) },
+        ...(token === undefined ? {} : { ':t': { N: String(token) } }),
+      },
+    };
   }
 
   /** The lease of one subtask for one invocation. */
@@ -310,6 +316,6 @@ export class DynamoDbSubtaskLease implements OperatorLease {
   }
 }
 
-function isConditionFailed(error: unknown): boolean {
+export function isConditionFailed(error: unknown): boolean {
   return (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 }

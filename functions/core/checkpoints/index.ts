@@ -9,6 +9,7 @@ export {
   type ShardKey,
   type StoredCheckpoint,
   type SubtaskLease,
+  type TransactionalCheckpoints,
 } from './checkpoint-store';
 export { decodeCheckpointValue, encodeCheckpointParts, encodeCheckpointValue } from './encoding';
 export { compareCheckpoints, compareSequenceNumbers, mergeCheckpoints, type MergedCheckpoint } from './merge';
@@ -28,3 +29,4 @@ export {
   type DynamoDbCheckpointStoreOptions,
 } from './dynamodb-checkpoint-store';
 export { DYNAMODB_CHECKPOINT_ACTIONS, SSM_CHECKPOINT_ACTIONS } from './permissions';
+export { DynamoDbTransactionalCheckpoints } from './dynamodb-transactions';

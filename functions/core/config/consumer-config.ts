@@ -97,9 +97,37 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
     },
     costMode: r(S.costMode),
     idleReturnMillis: r(S.idleReturnMillis),
+    exactlyOnce: readExactlyOnce(reader, problems),
     leaseSettleMillis: r(S.leaseSettleMillis),
     shutdownReserveMillis: r(S.shutdownReserveMillis),
   };
+}
+
+/** Exactly-once mode needs the DynamoDB checkpoint store (its lease's fencing token) and a state table. */
+function readExactlyOnce(reader: Reader, problems: Problems): ConsumerConfig['exactlyOnce'] {
+  const S = CONSUMER_SETTINGS;
+  const enabled = read(S.exactlyOnce, reader, problems);
+  const table = read(S.stateTable, reader, problems);
+  const modeName = reader.nameOf(S.exactlyOnce.key, S.exactlyOnce.path);
+  if (!enabled) {
+    const given = reader.get(S.stateTable.key, S.stateTable.path);
+    if (given) problems.add(given.name, `${given.name} is only used when ${modeName} is true.`);
+    return { enabled: false };
+  }
+  const store = read(S.checkpointStore, reader, problems);
+  if (store !== 'dynamodb') {
+    const storeName = reader.nameOf(S.checkpointStore.key, S.checkpointStore.path);
+    problems.add(
+      S.exactlyOnce.key,
+      `${modeName} is true but ${storeName} is ${store}: exactly-once commits the state with the checkpoint in one ` +
+        `DynamoDB transaction fenced by the lease, which SSM cannot do. Set ${storeName} to dynamodb.`,
+    );
+  }
+  if (table === undefined && !reader.get(S.stateTable.key, S.stateTable.path)) {
+    const name = reader.nameOf(S.stateTable.key, S.stateTable.path);
+    problems.add(S.stateTable.key, `${name} is required when ${modeName} is true: name the state table.`);
+  }
+  return { enabled: true, ...(table !== undefined ? { stateTable: table } : {}) };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

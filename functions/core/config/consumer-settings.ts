@@ -63,6 +63,12 @@ export interface ConsumerConfig {
   readonly onFailure: { readonly queueUrl?: string; readonly maxMessageBytes: number };
   readonly costMode: boolean;
   readonly idleReturnMillis: number;
+  /** Exactly-once mode: keyed state and table writes committed with the checkpoint (DynamoDB store only). */
+  readonly exactlyOnce: {
+    readonly enabled: boolean;
+    /** Set exactly when `enabled`. */
+    readonly stateTable?: string;
+  };
   /** The SSM lease's settle delay. */
   readonly leaseSettleMillis: number;
   /** Time kept back from the function's remaining time for the last delivery, checkpoint and lease release. */
@@ -136,6 +142,12 @@ export interface ConsumerOptions {
     /** @default 262144 */
     readonly maxMessageBytes?: number;
   };
+  readonly exactlyOnce?: {
+    /** Needs the dynamodb checkpoint store. @default false */
+    readonly enabled?: boolean;
+    /** Required when enabled: a table with string keys `pk` and `sk`. */
+    readonly stateTable?: string;
+  };
   /** @default false */
   readonly costMode?: boolean;
   /** @default 5000 */
@@ -199,6 +211,7 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   onFailure: Object.freeze({ maxMessageBytes: 262144 }),
   costMode: false,
   idleReturnMillis: 5000,
+  exactlyOnce: Object.freeze({ enabled: false }),
   leaseSettleMillis: 2000,
   shutdownReserveMillis: 5000,
 });
@@ -434,6 +447,28 @@ export const CONSUMER_SETTINGS = {
       'return early, after checkpointing, once every shard has been caught up for consumer.idlereturnmillis ' +
       '(lower cost, higher latency)',
   }),
+  exactlyOnce: setting({
+    key: 'consumer.exactlyonce',
+    path: ['exactlyOnce', 'enabled'],
+    kind: boolean,
+    default: D.exactlyOnce.enabled,
+    description:
+      "exactly-once mode: the processor's keyed state and DynamoDB table writes commit with the checkpoint in one " +
+      'transaction (needs consumer.checkpoint.store=dynamodb and consumer.state.dynamodb.table)',
+  }),
+  stateTable: setting({
+    key: 'consumer.state.dynamodb.table',
+    path: ['exactlyOnce', 'stateTable'],
+    kind: text(
+      'a DynamoDB table name (3 to 255 letters, digits, "_", "." or "-")',
+      /^[a-zA-Z0-9_.-]+$/,
+      3,
+      255,
+    ),
+    defaultText: '- required in exactly-once mode',
+    description:
+      'the keyed state table of exactly-once mode, with a string partition key `pk` and a string sort key `sk`',
+  }),
   idleReturnMillis: setting({
     key: 'consumer.idlereturnmillis',
     path: ['idleReturnMillis'],
@@ -535,5 +570,7 @@ export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
   CONSUMER_SETTINGS.dynamoDbTable,
   CONSUMER_SETTINGS.costMode,
   CONSUMER_SETTINGS.idleReturnMillis,
+  CONSUMER_SETTINGS.exactlyOnce,
+  CONSUMER_SETTINGS.stateTable,
   CONSUMER_SETTINGS.deserializer,
 ] as readonly Setting<unknown>[];

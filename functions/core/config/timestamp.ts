@@ -42,19 +42,66 @@ export function parseTimestamp(value: string, pattern: string = DEFAULT_TIMESTAM
   } catch (error) {
     return { ok: false, badPattern: pattern, reason: (error as Error).message };
   }
+  const parsed = strictParse(parser, trimmed, format);
+  if ('error' in parsed) return { ok: false, badPattern: pattern, reason: parsed.error };
+  if (parsed.date) return { ok: true, date: parsed.date };
+  if (epochSeconds) return fromEpochSeconds(trimmed);
+  return { ok: false, reason: `a date in the pattern ${pattern} or epoch seconds such as 1459799926.480` };
+}
+
+/** What `parseIsoTime` accepts, for messages. */
+export const ISO_TIME_FORMS =
+  'an ISO 8601 time with its zone (2024-05-01T10:00:00Z, 2024-05-01T12:00:00.250+02:00) or a date (2024-05-01, UTC midnight)';
+
+// The shapes of ISO 8601 an operator types: a date, or a date and time with seconds, a fraction and a
+// zone optional in that order (the zone required once there is a time: an hour off is worse than an error).
+const ISO_TIME =
+  /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2})(:\d{2})?(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2}|[+-]\d{4}))?$/;
+
+/**
+ * Reads an ISO 8601 time (the CLI's `--from` and `--to`) with the same strict parser as
+ * `flink.stream.initpos.timestamp`: every field must be in range for its month and year, so
+ * `2024-02-30` and hour 25 are refused rather than rolled over into the next day or month.
+ */
+export function parseIsoTime(value: string): IsoTimeResult {
+  const text = value.trim().toUpperCase();
+  const shape = ISO_TIME.exec(text);
+  if (!shape) return { ok: false, problem: 'form' };
+  const [, , hourMinute, seconds, fraction, zone] = shape;
+  if (hourMinute !== undefined && zone === undefined) return { ok: false, problem: 'form' };
+  const format =
+    'yyyy-MM-dd' +
+    (hourMinute !== undefined ? "'T'HH:mm" : '') +
+    (seconds !== undefined ? ':ss' : '') +
+    (fraction !== undefined ? `.${'S'.repeat(fraction.length)}` : '') +
+    (zone === undefined ? '' : zone === 'Z' || zone.includes(':') ? 'XXX' : 'XX');
+  const parser = datePatternParser();
+  if (!parser) return { ok: false, problem: 'form' };
+  const parsed = strictParse(parser, text, format);
+  return 'date' in parsed && parsed.date ? { ok: true, date: parsed.date } : { ok: false, problem: 'range' };
+}
+
+/** A time `parseIsoTime` read, or why not: not of an accepted form, or a field out of range (2024-02-30). */
+export type IsoTimeResult =
+  { readonly ok: true; readonly date: Date } | { readonly ok: false; readonly problem: 'form' | 'range' };
+
+/** date-fns's parse against a UTC reference date: a Date, undefined for a value out of range, or an error. */
+function strictParse(
+  parser: typeof DateParsing,
+  text: string,
+  format: string,
+): { date?: Date } | { error: string } {
   let parsed: Date;
   try {
-    parsed = parser.parse(trimmed, format, new parser.UTCDateMini(0), {
+    parsed = parser.parse(text, format, new parser.UTCDateMini(0), {
       useAdditionalDayOfYearTokens: true,
       useAdditionalWeekYearTokens: true,
     });
   } catch (error) {
     // date-fns refuses some token combinations (e.g. `u` with `yyyy`) when parsing, not before.
-    return { ok: false, badPattern: pattern, reason: (error as Error).message };
+    return { error: (error as Error).message };
   }
-  if (parser.isValid(parsed)) return { ok: true, date: new Date(parsed.getTime()) };
-  if (epochSeconds) return fromEpochSeconds(trimmed);
-  return { ok: false, reason: `a date in the pattern ${pattern} or epoch seconds such as 1459799926.480` };
+  return parser.isValid(parsed) ? { date: new Date(parsed.getTime()) } : {};
 }
 
 function fromEpochSeconds(text: string): TimestampResult {

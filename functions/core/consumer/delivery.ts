@@ -1,11 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { fullJitterDelay, type BackoffSettings } from '../aws/retry';
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { ShardCheckpoint } from '../checkpoints/checkpoint-store';
 import { CONSUMER_SETTINGS } from '../config/consumer-settings';
-import { DeliveryFailedError, describeError, OnFailureSendError } from '../errors';
+import { DeliveryFailedError, describeError, LeaseLostError, OnFailureSendError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import type { FailedRecord, OnFailureDestination } from './on-failure';
-import type { BatchHandler, BatchResult, ConsumerRecord } from './types';
+import type { BatchContext, BatchHandler, BatchResult, ConsumerRecord } from './types';
 
 export interface DeliverySettings {
   /** Most records in one batch. */
@@ -35,6 +36,33 @@ export interface ShardDeliveryOptions<T> {
   readonly onFailure?: OnFailureDestination;
   /** The subtask's watermark now, for the batch context. */
   readonly watermark?: () => number | undefined;
+  /**
+   * Counts a record's event time once it is delivered (or reported), never when it is only read: a
+   * record still waiting in a batch or a retry must hold the watermark back.
+   */
+  readonly observe?: (eventTimeMillis: number) => void;
+  /**
+   * Exactly-once mode: commits `actions` together with the shard's checkpoint at `position`, atomically,
+   * and calls `mark` once committed (under the same lock as every checkpoint write). The handler commits
+   * through `TransactionalBatchContext.commit`; records count as delivered only once committed.
+   */
+  readonly commit?: (
+    position: ShardCheckpoint,
+    actions: readonly TransactWriteItem[],
+    mark: () => void,
+  ) => Promise<void>;
+  /** The shard's hash range (decimal strings, inclusive), for handlers that need to know which keys it holds. */
+  readonly hashRange?: { readonly start: string; readonly end: string };
+}
+
+/** The batch context in exactly-once mode: what a transactional handler adds to BatchContext. */
+export interface TransactionalBatchContext extends BatchContext {
+  /**
+   * Commits `actions` with the shard's checkpoint just after `records[count - 1]` of this call, in one
+   * transaction; those records then count as delivered. A later failure of the call retries from there.
+   */
+  readonly commit: (count: number, actions: readonly TransactWriteItem[]) => Promise<void>;
+  readonly hashRange?: { readonly start: string; readonly end: string };
 }
 
 /** A record's identity and bytes, for the on-failure message of a record that failed to deserialize. */
@@ -260,6 +288,7 @@ export class ShardDelivery<T> {
       error: describeError(outcome.error),
     });
     this.recordsSentToOnFailure += failed.length;
+    this.observeThrough(batch, hi);
     batch.done = hi;
     this.committedPosition = batch.positions[hi - 1];
   }
@@ -285,27 +314,42 @@ export class ShardDelivery<T> {
     const { handler, settings, clock, random, logger, stream, shardId, subtaskIndex, signal, watermark } =
       this.options;
     let from = lo;
+    const transactional = this.options.commit;
     for (let attempt = 0; ; attempt++) {
+      // A transactional handler may have committed part of the batch before it failed.
+      from = Math.max(from, batch.done);
+      if (from >= hi) return { ok: true };
       let error: unknown;
       let named = false;
       // A copy per attempt: a handler that mutates its array must not change what a retry delivers.
       const records = batch.records.slice(from, hi);
       this.handlerCalls++;
       try {
-        const result = await handler(records, {
+        const start = from;
+        const context: BatchContext = {
           stream,
           shardId,
           subtaskIndex,
           attempt,
           signal,
           ...(watermark ? optionalWatermark(watermark()) : {}),
-        });
+          ...(transactional
+            ? {
+                commit: (count: number, actions: readonly TransactWriteItem[]) =>
+                  this.commitWith(batch, start + count, actions),
+                ...(this.options.hashRange ? { hashRange: this.options.hashRange } : {}),
+              }
+            : {}),
+        };
+        const result = await handler(records, context);
         const failure = firstFailure(result, records);
         if (!failure) {
-          this.commit(batch, hi);
+          if (transactional) await this.commitWith(batch, hi, []);
+          else this.commit(batch, hi);
           return { ok: true };
         }
-        if (failure.index > 0) {
+        // In exactly-once mode only what the handler committed counts: a partial answer fails the rest.
+        if (failure.index > 0 && !transactional) {
           from += failure.index;
           this.commit(batch, from);
         }
@@ -314,8 +358,12 @@ export class ShardDelivery<T> {
           `The handler reported record ${(batch.records[from] as ConsumerRecord<T>).sequenceNumber} as failed.`,
         );
       } catch (thrown) {
+        // A fenced invocation stops here: its records are neither retried nor reported.
+        if (thrown instanceof LeaseLostError) throw thrown;
         error = thrown;
       }
+      from = Math.max(from, batch.done);
+      if (from >= hi) return { ok: true };
       if (attempt >= retries) return { ok: false, error, attempts: attempt + 1, from, named };
       const delayMillis = fullJitterDelay(attempt, settings.backoff, random);
       logger.warn('The handler failed a batch; retrying', {
@@ -331,11 +379,35 @@ export class ShardDelivery<T> {
     }
   }
 
+  /** Exactly-once: commits `actions` with the position after record `end - 1`, then marks them delivered. */
+  private async commitWith(
+    batch: Batch<T>,
+    end: number,
+    actions: readonly TransactWriteItem[],
+  ): Promise<void> {
+    if (end <= batch.done && !actions.length) return;
+    if (end <= batch.done || end > batch.records.length) {
+      throw new Error(
+        `commit(${end}) is outside the uncommitted records of the batch (${batch.done} committed).`,
+      );
+    }
+    const commit = this.options.commit as NonNullable<ShardDeliveryOptions<T>['commit']>;
+    await commit(batch.positions[end - 1] as ShardCheckpoint, actions, () => this.commit(batch, end));
+  }
+
   private commit(batch: Batch<T>, end: number): void {
     if (end <= batch.done) return;
     this.recordsDelivered += end - batch.done;
+    this.observeThrough(batch, end);
     batch.done = end;
     this.committedPosition = batch.positions[end - 1];
+  }
+
+  private observeThrough(batch: Batch<T>, end: number): void {
+    const observe = this.options.observe;
+    if (!observe) return;
+    for (let i = batch.done; i < end; i++)
+      observe((batch.records[i] as ConsumerRecord<T>).eventTime.getTime());
   }
 }
 

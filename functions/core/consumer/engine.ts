@@ -1,11 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BackoffSettings } from '../aws/retry';
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import {
   shardKey,
   type CheckpointStore,
   type ShardCheckpoint,
   type ShardKey,
   type SubtaskLease,
+  type TransactionalCheckpoints,
 } from '../checkpoints/checkpoint-store';
 import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../config/consumer-settings';
 import { streamName, type Setting } from '../config/validate';
@@ -107,6 +109,11 @@ export interface ConsumerEngineDependencies {
   readonly logger: Logger;
   /** Where records that keep failing go. @default - none: such a record stops its shard */
   readonly onFailure?: OnFailureDestination;
+  /**
+   * Exactly-once mode: the handler's effects commit with the checkpoint through this, in one transaction
+   * fenced by the lease (see core/exactly-once). @default - at-least-once: checkpoints only
+   */
+  readonly transactions?: TransactionalCheckpoints;
 }
 
 export interface RunRequest {
@@ -209,6 +216,8 @@ class SubtaskRun<T> {
   private readonly owned = new Map<ShardKey, OwnedShard<T>>();
   private writing: Promise<void> | undefined;
   private writeAgain = false;
+  /** Every write of the subtask's checkpoint item, plain or transactional, one at a time. */
+  private itemLock: Promise<void> = Promise.resolve();
   private checkpointWrites = 0;
   private readonly watermarks: WatermarkTracker;
   /** Each shard's stop signal, so the run's carries one listener whatever the shard count. */
@@ -385,6 +394,14 @@ class SubtaskRun<T> {
         logger: this.logger,
         signal: shardStop.signal,
         watermark: () => this.watermarks.current(),
+        observe: (eventTime) => watermark.observe(eventTime),
+        ...(deps.transactions
+          ? {
+              commit: (position: ShardCheckpoint, actions: readonly TransactWriteItem[], mark: () => void) =>
+                this.commitWith(owned, position, actions, mark),
+              hashRange: { start: shard.startingHashKey, end: shard.endingHashKey },
+            }
+          : {}),
         ...(deps.onFailure ? { onFailure: deps.onFailure } : {}),
       },
       checkpoint,
@@ -527,7 +544,7 @@ class SubtaskRun<T> {
       try {
         do {
           this.writeAgain = false;
-          await this.writeCheckpoint();
+          await this.exclusive(() => this.writeCheckpoint());
         } while (this.writeAgain && !this.leaseLost);
       } finally {
         this.writing = undefined;
@@ -566,6 +583,56 @@ class SubtaskRun<T> {
     this.checkpointWrites += writes;
     book.markDurable(value);
     this.startEligible();
+  }
+
+  /**
+   * Exactly-once: commits a batch's effects with the subtask's checkpoint, this shard at `position` and
+   * every other shard where it stands, in one transaction fenced by the lease; `mark` then moves the
+   * shard's delivery on. Serialised with the plain checkpoint writes, so no write ever puts a shard back.
+   */
+  private commitWith(
+    owned: OwnedShard<T>,
+    position: ShardCheckpoint,
+    actions: readonly TransactWriteItem[],
+    mark: () => void,
+  ): Promise<void> {
+    return this.exclusive(async () => {
+      const book = this.book as CheckpointBook;
+      if (this.leaseLost) throw this.failure ?? new LeaseLostError('The subtask lease was lost.');
+      const positions = new Map<ShardKey, ShardCheckpoint | undefined>();
+      for (const o of this.owned.values())
+        positions.set(o.key, o === owned ? position : o.delivery?.committed);
+      const value = book.valueToWrite(positions, (key) => this.isListed(key), this.deps.clock.now());
+      const transactions = this.deps.transactions as TransactionalCheckpoints;
+      try {
+        const { writes } = await transactions.saveWith(
+          this.request.subtaskIndex,
+          value,
+          this.lease,
+          actions,
+          {
+            key: owned.key,
+            from: owned.delivery?.committed,
+            to: position,
+          },
+        );
+        this.checkpointWrites += writes;
+      } catch (error) {
+        if (error instanceof LeaseLostError) this.loseLease(error);
+        throw error;
+      }
+      book.markDurable(value);
+      mark();
+    });
+  }
+
+  private exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.itemLock.then(fn);
+    this.itemLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   private loseLease(error: LeaseLostError): void {

@@ -5,6 +5,7 @@ import type { ShardCheckpoint } from '../checkpoints/checkpoint-store';
 import {
   DeliveryFailedError,
   describeError,
+  LeaseLostError,
   OnFailureSendError,
   RetriesExhaustedError,
   ValidationError,
@@ -41,7 +42,7 @@ export interface ShardReaderOptions<T> {
   readonly deserializer: RecordDeserializer<T>;
   /** Gives each record its event time; the arrival time when absent. */
   readonly timestampAssigner?: TimestampAssigner<T>;
-  /** Where the shard's event-time progress goes. */
+  /** Where the shard's activity goes (its event times are counted by delivery, once delivered). */
   readonly watermark?: ShardWatermark;
   readonly settings: ShardReaderSettings;
   readonly clock: Clock;
@@ -162,7 +163,11 @@ export class ShardReader<T> {
       }
       // Deliver what was read before a read or deserializer failure, so the checkpoint keeps it; a
       // failed delivery is not tried again here.
-      if (!(error instanceof DeliveryFailedError || error instanceof OnFailureSendError))
+      if (!(
+        error instanceof DeliveryFailedError ||
+        error instanceof OnFailureSendError ||
+        error instanceof LeaseLostError
+      ))
         await delivery.flush();
       throw error;
     }
@@ -225,7 +230,6 @@ export class ShardReader<T> {
             if (sub !== undefined) delivered.subSequenceNumber = sub;
             if (user.explicitHashKey) delivered.explicitHashKey = user.explicitHashKey;
             if (timestampAssigner) delivered.eventTime = eventTimeOf(timestampAssigner(delivered));
-            watermark?.observe(delivered.eventTime.getTime());
           }
         } catch (error) {
           await delivery.reject(

@@ -122,6 +122,8 @@ const ROWS: Row[] = [
 const SPECIAL_KEYS = [
   'consumer.checkpoint.store',
   'consumer.checkpoint.dynamodb.table',
+  'consumer.exactlyonce',
+  'consumer.state.dynamodb.table',
   'aws.region',
   'streams',
   'flink.stream.initpos.timestamp',

@@ -27,7 +27,7 @@ describe('npm start options', () => {
   it('read every option', () => {
     expect(
       parseRunnerOptions(
-        '--records 5000 --record-size 512 --rate 250 --streams 2 --shards 4 --parallelism 3 --reshard merge --crash --json --seed 9 --time-scale 5 --drain-timeout 30 --progress-interval 2 --plain --log-level DEBUG'.split(
+        '--records 5000 --record-size 512 --rate 250 --streams 2 --shards 4 --parallelism 3 --reshard merge --crash --json --seed 9 --time-scale 5 --drain-timeout 30 --progress-interval 2 --plain --log-level DEBUG --serve --report out/run.html'.split(
           ' ',
         ),
       ),
@@ -47,6 +47,8 @@ describe('npm start options', () => {
       progressIntervalSeconds: 2,
       plain: true,
       logLevel: 'DEBUG',
+      serve: true,
+      report: 'out/run.html',
     });
   });
 
