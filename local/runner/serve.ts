@@ -35,7 +35,8 @@ export function servedProperties(serving: ServingPipeline, pid: number): string 
     `aws.credentials.provider=${LOCAL_CREDENTIALS.provider}`,
     `aws.credentials.provider.basic.accesskeyid=${LOCAL_CREDENTIALS.accessKeyId}`,
     `aws.credentials.provider.basic.secretkey=${LOCAL_CREDENTIALS.secretAccessKey}`,
-    ...Object.entries(aws.endpoints).map(([service, endpoint]) => `${AWS_ENDPOINT_SETTINGS[service as ServiceName].key}=${endpoint}`,
+    ...Object.entries(aws.endpoints).map(
+      ([service, endpoint]) => `${AWS_ENDPOINT_SETTINGS[service as ServiceName].key}=${endpoint}`,
     ),
     `${CONSUMER_SETTINGS.streams.key}=${pipeline.streams.map((s) => s.name).join(',')}`,
     `${CONSUMER_SETTINGS.parallelism.key}=${pipeline.consumer.parallelism}`,
