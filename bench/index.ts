@@ -19,12 +19,14 @@ const sections: Readonly<Record<string, () => Promise<{ run: () => Promise<Bench
   consumer: () => import('./consumer.bench'),
   'consumer/bundle': () => import('./consumer-bundle.bench'),
   'exactly-once': () => import('./exactly-once.bench'),
+  efo: () => import('./efo.bench'),
   'read-path': () => import('./read-path.bench'),
   'read-path/put-records': () => import('./read-path.bench').then((m) => ({ run: m.putRecords })),
   'producer/throughput': () => import('./producer.bench').then((m) => ({ run: m.throughput })),
   'producer/calls': () => import('./producer.bench').then((m) => ({ run: m.calls })),
   'producer/rate-limit': () => import('./producer.bench').then((m) => ({ run: m.rateLimit })),
   'producer/bundle': () => import('./producer.bench').then((m) => ({ run: m.bundle })),
+  'producer-scale': () => import('./producer-scale.bench'),
 };
 
 async function main(): Promise<void> {

@@ -18,6 +18,8 @@ export interface ExampleProducer {
   readonly producerName: string;
   /** @default false */
   readonly fifo?: boolean;
+  /** The producer's handler file, beside this one (the built-in handler plus the example's routing). */
+  readonly handlerFile: string;
 }
 
 /** The example's consumer: the settings it gives `KinesisConsumer`. */
@@ -41,7 +43,7 @@ export interface ExamplePipeline {
 export const EXAMPLE_PIPELINE: ExamplePipeline = {
   stackName: 'ServerlessKinesisConnectorExample',
   streams: [{ id: 'Orders', localName: 'orders', shardCount: 1 }],
-  producer: { producerName: 'orders-producer' },
+  producer: { producerName: 'orders-producer', handlerFile: 'order-producer.ts' },
   consumer: { consumerName: 'orders-consumer', deserializer: 'json', handlerFile: 'sample-processor.ts' },
 };
 

@@ -46,6 +46,8 @@ export class ExamplePipelineStack extends Stack {
       producerName: producer.producerName,
       fifo: producer.fifo,
       streams: this.streams.streams,
+      // The example's own producer handler: the built-in one plus a custom partitioner.
+      handlerEntry: path.join(__dirname, producer.handlerFile),
       alarmAction,
     });
     this.consumer = new KinesisConsumer(this, 'Consumer', {

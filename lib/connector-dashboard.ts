@@ -125,10 +125,12 @@ export class ConnectorDashboard extends Construct {
           ),
         ),
         ...producers.flatMap((producer) => [
-          producer.metricRuntime(ProducerMetricName.THROTTLED_ENTRIES, {
-            ...withPeriod,
-            label: `producer ${producer.producerName} throttled entries (retried)`,
-          }),
+          ...producer.streams.map((stream) =>
+            producer.metricThrottledEntries(stream, {
+              ...withPeriod,
+              label: `producer ${producer.producerName} throttled entries on ${stream.streamName} (retried)`,
+            }),
+          ),
           producer.metricRuntime(ProducerMetricName.EXPIRED_RECORDS, {
             ...withPeriod,
             label: `producer ${producer.producerName} records past their TTL`,

@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm, queueDepthMetric } from './alarms';
 import { PRODUCER_BUNDLE_DEFINE } from './bundling';
-import { producerMetric, type ProducerMetricName } from './metrics';
+import { ProducerMetricName, producerMetric, producerStreamMetric } from './metrics';
 import { ConnectorFunction, builtInEntry } from './connector-function';
 import {
   PRODUCER_CONSTRUCT_DEFAULTS as DEFAULTS,
@@ -44,6 +44,18 @@ export interface KinesisProducerProps {
    * @default - the construct's id
    */
   readonly producerName?: string;
+  /**
+   * Your handler file, built with the runtime's `createProducerHandler({ partitioner, targetStream })`,
+   * for a custom partitioner or target-stream selector; esbuild bundles it as it bundles the built-in
+   * handler, and it reads the same settings.
+   * @default - the built-in handler: routing from the settings and the messages alone
+   */
+  readonly handlerEntry?: string;
+  /**
+   * The export of `handlerEntry` to run.
+   * @default 'handler'
+   */
+  readonly handlerName?: string;
 
   /**
    * Whether the queue is FIFO (ordered per message group, batches of at most 10, no batching window).
@@ -291,8 +303,8 @@ export class KinesisProducer extends Construct {
     });
 
     const fn = new ConnectorFunction(this, 'Producer', {
-      entry: builtInEntry('producer'),
-      handler: 'handler',
+      entry: props.handlerEntry ?? builtInEntry('producer'),
+      handler: props.handlerEntry ? (props.handlerName ?? 'handler') : 'handler',
       description: `Kinesis producer ${this.producerName}: SQS messages to Kinesis records`,
       timeout: functionTimeout,
       memorySizeMb: props.memorySizeMb ?? 512,
@@ -302,6 +314,11 @@ export class KinesisProducer extends Construct {
         ...producerOptions(props, defaultStream as kinesis.IStream),
         producerName: this.producerName,
         deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+        // Each container's share of a shard's budget comes from this queue's in-flight count (the
+        // event source's grant includes sqs:GetQueueAttributes), and a message failing at its last
+        // receive is dead-lettered by the producer with its reason.
+        sourceQueueUrl: this.queue.queueUrl,
+        maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
       }),
       define: PRODUCER_BUNDLE_DEFINE,
     });
@@ -352,6 +369,17 @@ export class KinesisProducer extends Construct {
    */
   metricRuntime(metricName: ProducerMetricName, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return producerMetric(metricName, this.producerName, { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * PutRecords entries this producer had throttled on one stream (sum per period): its shards are short
+   * of room for what the deployment sends (each entry is retried).
+   */
+  metricThrottledEntries(stream: kinesis.IStream, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return producerStreamMetric(ProducerMetricName.THROTTLED_ENTRIES, this.producerName, stream.streamName, {
+      statistic: 'Sum',
+      ...props,
+    });
   }
 
   /** Failed invocations of the producer function (sum per period). */
@@ -518,6 +546,13 @@ function validateRuntimeSettings(props: KinesisProducerProps): void {
 
 function validate(props: KinesisProducerProps, fifo: boolean): void {
   validateRuntimeSettings(props);
+  if (props.handlerName !== undefined && !props.handlerEntry) {
+    throw configError(
+      OWNER,
+      'handlerName',
+      'handlerName is set without handlerEntry; it names an export of handlerEntry.',
+    );
+  }
   if (props.streams.length === 0) {
     throw configError(
       OWNER,

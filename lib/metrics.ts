@@ -70,6 +70,24 @@ export function consumerStreamMetric(
   );
 }
 
+/** The producer's throttled entries on one stream, as the producer handler publishes them. */
+export function producerStreamMetric(
+  metricName: typeof ProducerMetricName.THROTTLED_ENTRIES,
+  producerName: string,
+  streamName: string,
+  props?: cloudwatch.MetricOptions,
+): cloudwatch.Metric {
+  return runtimeMetric(
+    metricName,
+    {
+      [MetricDimension.SERVICE]: PRODUCER_SERVICE,
+      [MetricDimension.PRODUCER_NAME]: producerName,
+      [MetricDimension.STREAM_NAME]: streamName,
+    },
+    props,
+  );
+}
+
 /** A producer metric, as the producer handler publishes it for one producer name. */
 export function producerMetric(
   metricName: ProducerMetricName,

@@ -3,8 +3,10 @@ import { ConfigurationError } from '../functions/core/errors';
 import { systemClock, type Clock, type Random } from '../functions/core/time/clock';
 import { startDynalite, type DynaliteOptions, type DynaliteServer } from './dynamodb/dynalite';
 import { DynamoDbTransactionProxy } from './dynamodb/transactions';
+import { KinesisEfoServer, type KinesisEfoServerOptions } from './kinesis/efo/server';
 import { KinesisFaultProxy } from './kinesis/fault-proxy';
 import { startKinesalite, type KinesaliteOptions, type KinesaliteServer } from './kinesis/kinesalite';
+import { ShardWriteLimits, type ShardWriteLimitsOptions } from './kinesis/write-limits';
 import type { FaultSwitch } from './shared/faults';
 import { LocalSqsServer, type LocalSqsServerOptions } from './sqs';
 import { LocalSsmServer, type LocalSsmServerOptions } from './ssm/server';
@@ -33,6 +35,17 @@ export interface LocalKinesisOptions extends KinesaliteOptions {
   readonly listShardsPageSize?: number;
   /** Random source of the proxy's fault switch. @default Math.random */
   readonly random?: Random;
+  /**
+   * Our EFO server in front of the proxy (consumer operations and SubscribeToShard over HTTP/2,
+   * everything else forwarded), and the Kinesis endpoint becomes it.
+   * @default - not started: the endpoint is the proxy's
+   */
+  readonly enhancedFanOut?: boolean | Omit<KinesisEfoServerOptions, 'upstream' | 'clock' | 'region'>;
+  /**
+   * Enforce Kinesis's per-shard write limits (1,000 records/s and 1 MiB/s) on the harness's clock;
+   * an object changes the limits. @default false
+   */
+  readonly writeLimits?: boolean | Omit<ShardWriteLimitsOptions, 'clock'>;
 }
 
 export interface LocalDynamoDbOptions extends DynaliteOptions {
@@ -87,6 +100,7 @@ export class LocalAws {
     private readonly servers: {
       readonly kinesalite?: KinesaliteServer;
       readonly kinesis?: KinesisFaultProxy;
+      readonly efo?: KinesisEfoServer;
       readonly dynamodb?: DynaliteServer;
       readonly transactions?: DynamoDbTransactionProxy;
       readonly ssm?: LocalSsmServer;
@@ -97,6 +111,11 @@ export class LocalAws {
   /** The Kinesis fault proxy (kinesalite behind it). */
   get kinesis(): KinesisFaultProxy {
     return this.need(this.servers.kinesis, 'kinesis');
+  }
+
+  /** The EFO server in front of the proxy (started with `kinesis: { enhancedFanOut: true }`). */
+  get efo(): KinesisEfoServer {
+    return this.need(this.servers.efo, 'kinesis');
   }
 
   get dynamodb(): DynaliteServer {
@@ -128,7 +147,8 @@ export class LocalAws {
     if (this.stopped) return;
     this.stopped = true;
     this.clients.destroy();
-    const { kinesis, kinesalite, dynamodb, transactions, ssm, sqs } = this.servers;
+    const { efo, kinesis, kinesalite, dynamodb, transactions, ssm, sqs } = this.servers;
+    await efo?.close();
     await transactions?.close();
     await Promise.all([kinesis?.close(), dynamodb?.close(), ssm?.close(), sqs?.close()]);
     await kinesalite?.close();
@@ -172,6 +192,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         : undefined,
     ]);
     let kinesis: KinesisFaultProxy | undefined;
+    let efo: KinesisEfoServer | undefined;
     if (kinesalite) {
       const kinesisOptions = optionsOf(options.kinesis);
       kinesis = track(
@@ -182,9 +203,25 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
             ? { listShardsPageSize: kinesisOptions.listShardsPageSize }
             : {}),
           ...(kinesisOptions.random ? { random: kinesisOptions.random } : {}),
+          ...(kinesisOptions.writeLimits
+            ? { writeLimits: new ShardWriteLimits({ ...optionsOf(kinesisOptions.writeLimits), clock }) }
+            : {}),
         }),
       );
       await kinesis.listen();
+      if (kinesisOptions.enhancedFanOut) {
+        const proxy = kinesis;
+        efo = track(
+          new KinesisEfoServer({
+            ...optionsOf(kinesisOptions.enhancedFanOut),
+            upstream: proxy.endpoint,
+            clock,
+            region,
+          }),
+        );
+        proxy.onWrite(() => efo?.writes.notify());
+        await efo.listen();
+      }
     }
     let transactions: DynamoDbTransactionProxy | undefined;
     if (dynamodb && optionsOf(options.dynamodb).transactions) {
@@ -193,7 +230,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     }
 
     const endpoints: Partial<Record<ServiceName, string>> = {
-      ...(kinesis ? { kinesis: kinesis.endpoint } : {}),
+      ...(kinesis ? { kinesis: (efo ?? kinesis).endpoint } : {}),
       ...(dynamodb ? { dynamodb: transactions?.endpoint ?? dynamodb.endpoint } : {}),
       ...(ssm ? { ssm: ssm.endpoint } : {}),
       ...(sqs ? { sqs: sqs.endpoint } : {}),
@@ -208,6 +245,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     return new LocalAws(region, clock, endpoints, awsSettings, new AwsClientFactory(awsSettings), {
       ...(kinesalite ? { kinesalite } : {}),
       ...(kinesis ? { kinesis } : {}),
+      ...(efo ? { efo } : {}),
       ...(dynamodb ? { dynamodb } : {}),
       ...(transactions ? { transactions } : {}),
       ...(ssm ? { ssm: ssm.server } : {}),

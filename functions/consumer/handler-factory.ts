@@ -6,6 +6,7 @@ import { consumerConfigFromEnv } from '../core/config/consumer-config';
 import { CONSUMER_SETTINGS, type ConsumerConfig } from '../core/config/consumer-settings';
 import { invalidMessage, type Setting } from '../core/config/validate';
 import { ConsumerEngine } from '../core/consumer/engine';
+import { enhancedFanOut } from '../core/consumer/efo/enhanced-fan-out';
 import { engineOptionsFromConfig, type ConsumerCode } from '../core/consumer/engine-config';
 import { kinesisReadApi } from '../core/consumer/kinesis-api';
 import { CONSUMER_SERVICE } from '../core/consumer/metrics';
@@ -220,6 +221,18 @@ function buildHandler<T>(
       logger,
       ...(onFailure ? { onFailure } : {}),
       ...(exactlyOnce?.transactions ? { transactions: exactlyOnce.transactions } : {}),
+      ...(config.recordPublisher === 'EFO'
+        ? {
+            shardSource: enhancedFanOut({
+              subscriber: aws.http2Client('kinesis', KinesisClient),
+              control: aws.client('kinesis', KinesisClient),
+              efo: config.efo,
+              clock,
+              random,
+              logger,
+            }),
+          }
+        : {}),
     },
     engineOptions,
   );

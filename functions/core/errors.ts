@@ -61,6 +61,11 @@ export class RetriesExhaustedError extends ConnectorError {
   }
 }
 
+/** The enhanced fan-out stream consumer is missing, not ACTIVE in time, or was deregistered. */
+export class StreamConsumerError extends ConnectorError {
+  override name = 'StreamConsumerError';
+}
+
 /** Another invocation already holds the lease this one needs; it must not run. */
 export class LeaseHeldError extends ConnectorError {
   override name = 'LeaseHeldError';

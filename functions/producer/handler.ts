@@ -1,34 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { AwsClientFactory } from '../core/aws/clients';
-import { toAwsSettings } from '../core/config/aws-config';
-import { producerConfigFromEnv } from '../core/config/producer-config';
-import { SqsDeadLetterQueue } from '../core/producer/dead-letter';
-import { kinesisApi } from '../core/producer/kinesis-api';
-import { PRODUCER_SERVICE } from '../core/producer/metrics';
-import { Producer, producerSettingsFromConfig } from '../core/producer/producer';
-import { producerPowertoolsMetrics } from './metrics';
 import { createProducerHandler } from './sqs-adapter';
 
-// Module scope: built once per container, so shard maps and rate limiters outlive a single batch.
-// Everything comes from the `SKC_*` settings, the CDK construct's included (producer.name and
-// producer.deadletterqueueurl).
-const config = producerConfigFromEnv(process.env);
-const logger = new Logger({ serviceName: PRODUCER_SERVICE });
-const metrics = producerPowertoolsMetrics(config.producerName);
-const aws = new AwsClientFactory(toAwsSettings(config.aws));
-const producer = new Producer(producerSettingsFromConfig(config), {
-  kinesis: kinesisApi(aws.client('kinesis', KinesisClient)),
-  ...(config.deadLetterQueueUrl
-    ? {
-        deadLetters: new SqsDeadLetterQueue({
-          sqs: aws.client('sqs', SQSClient),
-          queueUrl: config.deadLetterQueueUrl,
-        }),
-      }
-    : {}),
-  logger,
-});
-
-export const handler = createProducerHandler({ producer, logger, metrics, failOnError: config.failOnError });
+// The built-in producer: routing from the `SKC_*` settings alone (the CDK construct's included). A
+// custom partitioner or target-stream selector goes in a handler file of your own that calls
+// createProducerHandler({ partitioner, targetStream }), given to KinesisProducer as handlerEntry.
+export const handler = createProducerHandler();

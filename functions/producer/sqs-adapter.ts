@@ -1,10 +1,11 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ConnectorError } from '../core/errors';
+import { ConfigurationError, ConnectorError } from '../core/errors';
 import type { MetricUnit } from '../core/metrics';
 import type { ProducerLogger } from '../core/producer/logger';
 import type { ProducerMessage } from '../core/producer/message-contract';
-import { PRODUCER_METRIC_UNITS, ProducerMetricName } from '../core/producer/metrics';
+import { PRODUCER_METRIC_UNITS, ProducerMetricDimension, ProducerMetricName } from '../core/producer/metrics';
 import type { ProcessResult, Producer } from '../core/producer/producer';
+import { producerFromEnvironment, type ProducerRouting } from './environment';
 
 /** The part of Powertools' Metrics the adapter uses (`producerPowertoolsMetrics` gives one). */
 export interface MetricsSink {
@@ -12,6 +13,11 @@ export interface MetricsSink {
   addMetric(name: string, unit: MetricUnit, value: number): unknown;
   /** Writes the batch's metrics out (Powertools: one EMF document in the log). */
   publishStoredMetrics(): void;
+  /** A metric with dimensions of its own, published at once (Powertools' singleMetric). @default - none published */
+  singleMetric?(): {
+    addDimension(name: string, value: string): unknown;
+    addMetric(name: string, unit: MetricUnit, value: number): unknown;
+  };
 }
 
 /** Thrown with `failOnError` when any record was not written, so the whole batch comes back. */
@@ -30,14 +36,20 @@ export class ProducerBatchError extends ConnectorError {
 }
 
 /** Options of `createProducerHandler`. */
-export interface ProducerHandlerOptions {
-  /** The producer core, built once per container (module scope) so shard maps and rate limits last. */
-  readonly producer: Producer;
-  /** Where each batch's summary and failures are logged (a Powertools Logger fits). */
-  readonly logger: ProducerLogger;
-  /** Where each batch's metrics go. @default - none are published */
+export interface ProducerHandlerOptions extends ProducerRouting {
+  /**
+   * The producer core. @default - built from the `SKC_*` environment (as the built-in handler is), with
+   * `partitioner` and `targetStream`; give those only when the producer is not given
+   */
+  readonly producer?: Producer;
+  /** @default - Powertools' Logger, when the producer is built from the environment */
+  readonly logger?: ProducerLogger;
+  /** @default - Powertools' Metrics, when the producer is built from the environment */
   readonly metrics?: MetricsSink;
-  /** Fail the whole batch instead of reporting batch item failures (the reference's setFailOnError). @default false */
+  /**
+   * Fail the whole batch instead of reporting batch item failures (the reference's setFailOnError).
+   * @default - producer.failonerror when the producer is built from the environment, else false
+   */
   readonly failOnError?: boolean;
   /** Time kept back from the invocation's remaining time for reporting. @default 500 */
   readonly safetyMarginMillis?: number;
@@ -49,30 +61,24 @@ export interface ProducerHandlerOptions {
  * records to a handler one at a time, while the producer aggregates across the whole batch and learns
  * each message's fate only when the aggregated records it shares with others are written.
  *
- * The built-in producer function is this handler over a producer built from its `SKC_*` settings. Build
- * your own for routing only code can do, the reference connector's custom partitioner and target-stream
- * selector:
+ * The built-in producer function is this handler over a producer built from its `SKC_*` settings. For
+ * routing only code can do, the reference connector's custom partitioner and target-stream selector,
+ * call it in a handler file of your own (KinesisProducer's `handlerEntry`):
  *
  * ```ts
- * const config = producerConfigFromEnv(process.env);
- * const logger = new Logger({ serviceName: PRODUCER_SERVICE });
- * const producer = new Producer(
- *   producerSettingsFromConfig(config, { partitioner: (r) => ({ partitionKey: customerOf(r.data) }) }),
- *   { kinesis: kinesisApi(new KinesisClient({})), logger },
- * );
  * export const handler = createProducerHandler({
- *   producer,
- *   logger,
- *   metrics: producerPowertoolsMetrics(config.producerName),
- *   failOnError: config.failOnError,
+ *   partitioner: (record) => ({ partitionKey: customerOf(record.value) }),
  * });
  * ```
+ *
+ * Code that builds its own `Producer` gives `{ producer, logger }` (and `metrics`) instead.
  */
 export function createProducerHandler(
-  options: ProducerHandlerOptions,
+  handlerOptions: ProducerHandlerOptions = {},
 ): (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse> {
+  const options = resolveHandlerOptions(handlerOptions);
   const clock = options.producer.clock;
-  const margin = options.safetyMarginMillis ?? 500;
+  const margin = handlerOptions.safetyMarginMillis ?? 500;
   return async (event, context) => {
     const deadline = clock.now() + context.getRemainingTimeInMillis() - margin;
     const result = await options.producer.process(event.Records.map(toProducerMessage), { deadline });
@@ -99,6 +105,46 @@ export function createProducerHandler(
   };
 }
 
+function resolveHandlerOptions(options: ProducerHandlerOptions): {
+  producer: Producer;
+  logger: ProducerLogger;
+  metrics?: MetricsSink;
+  failOnError: boolean;
+} {
+  const { producer, partitioner, targetStream } = options;
+  if (producer) {
+    if (partitioner || targetStream) {
+      throw new ConfigurationError(
+        'createProducerHandler was given a producer and a partitioner or targetStream; give the routing to the ' +
+          'Producer you build, or give no producer and let the handler build one from its environment.',
+        partitioner ? 'partitioner' : 'targetStream',
+      );
+    }
+    if (!options.logger) {
+      throw new ConfigurationError(
+        'createProducerHandler was given a producer without a logger; give both.',
+        'logger',
+      );
+    }
+    return {
+      producer,
+      logger: options.logger,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      failOnError: options.failOnError ?? false,
+    };
+  }
+  const built = producerFromEnvironment(process.env, {
+    ...(partitioner ? { partitioner } : {}),
+    ...(targetStream ? { targetStream } : {}),
+  });
+  return {
+    producer: built.producer,
+    logger: options.logger ?? built.logger,
+    metrics: options.metrics ?? built.metrics,
+    failOnError: options.failOnError ?? built.failOnError,
+  };
+}
+
 /** One SQS record of a Lambda event as the producer core sees it. */
 export function toProducerMessage(record: SQSRecord): ProducerMessage {
   const attributes: Record<string, { dataType: string; stringValue?: string; binaryValue?: Uint8Array }> = {};
@@ -110,12 +156,14 @@ export function toProducerMessage(record: SQSRecord): ProducerMessage {
     };
   }
   const sent = Number(record.attributes?.SentTimestamp);
+  const receives = Number(record.attributes?.ApproximateReceiveCount);
   return {
     messageId: record.messageId,
     body: record.body,
     attributes,
     ...(Number.isFinite(sent) ? { sentTimestamp: sent } : {}),
     ...(record.attributes?.MessageGroupId ? { messageGroupId: record.attributes.MessageGroupId } : {}),
+    ...(Number.isInteger(receives) && receives > 0 ? { receiveCount: receives } : {}),
   };
 }
 
@@ -138,6 +186,13 @@ export function recordMetrics(metrics: MetricsSink, result: ProcessResult): void
   put(N.DEAD_LETTERED, s.deadLettered);
   put(N.BATCH_ITEM_FAILURES, result.failures.length);
   put(N.BYTES_PUT, s.bytesPut);
+  // Per stream, so a dashboard shows which stream's shards are short of room.
+  for (const [stream, count] of Object.entries(s.throttledEntriesByStream)) {
+    const single = metrics.singleMetric?.();
+    if (!single) break;
+    single.addDimension(ProducerMetricDimension.STREAM_NAME, stream);
+    single.addMetric(N.THROTTLED_ENTRIES, PRODUCER_METRIC_UNITS[N.THROTTLED_ENTRIES], count);
+  }
   if (s.userRecordsPut > 0) {
     put(N.BUFFERED_TIME_AVERAGE, s.bufferedMillisTotal / s.userRecordsPut);
     put(N.BUFFERED_TIME_MAXIMUM, s.bufferedMillisMax);

@@ -6,8 +6,18 @@ import { FaultSwitch } from '../shared/faults';
 import { DEFAULT_GET_RECORDS_LIMIT, withMillisBehindLatest } from './millis-behind-latest';
 import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server';
 import { KinesaliteRepairs, streamArnToName } from './kinesalite-repairs';
-import { errorReply, JSON_CONTENT_TYPE, jsonReply, TARGET_PREFIX, Upstream, type Reply } from './upstream';
+import {
+  errorReply,
+  JSON_CONTENT_TYPE,
+  jsonReply,
+  parseJson,
+  TARGET_PREFIX,
+  Upstream,
+  type Reply,
+} from './upstream';
+import type { ShardWriteLimits } from './write-limits';
 
+const WRITE_TARGETS = new Set([`${TARGET_PREFIX}PutRecord`, `${TARGET_PREFIX}PutRecords`]);
 const ITERATOR_LIFETIME_MILLIS = 300_000;
 /** Kinesalite's own request limit. */
 const MAX_REQUEST_BYTES = 7 * 1024 * 1024;
@@ -83,6 +93,8 @@ export interface KinesisFaultProxyOptions {
   readonly random?: Random;
   /** @see KinesaliteRepairsOptions.listShardsPageSize */
   readonly listShardsPageSize?: number;
+  /** Enforce Kinesis's per-shard write limits on PutRecords and PutRecord. @default - not enforced */
+  readonly writeLimits?: ShardWriteLimits;
 }
 
 type Armed<T> = T & { remaining: number };
@@ -99,6 +111,8 @@ export class KinesisFaultProxy {
   readonly faults: FaultSwitch;
   /** Kinesalite's own endpoint, behind the proxy. */
   readonly targetEndpoint: string;
+  /** The per-shard write limits, when enforced. */
+  readonly writeLimits: ShardWriteLimits | undefined;
   private readonly upstream: Upstream;
   private readonly repairs: KinesaliteRepairs;
   private readonly clock: Clock;
@@ -109,11 +123,13 @@ export class KinesisFaultProxy {
   private latencyFaults: Armed<LatencyFault>[] = [];
   private readonly calls = new Map<string, number>();
   private readonly injected = new Map<string, number>();
+  private readonly writeListeners = new Set<() => void>();
 
   constructor(options: KinesisFaultProxyOptions) {
     this.targetEndpoint = options.target;
     this.clock = options.clock ?? systemClock;
     this.faults = new FaultSwitch(options.random);
+    this.writeLimits = options.writeLimits;
     this.upstream = new Upstream(options.target);
     this.repairs = new KinesaliteRepairs(this.upstream, {
       clock: this.clock,
@@ -193,6 +209,15 @@ export class KinesisFaultProxy {
     this.faults.clear();
   }
 
+  /**
+   * Calls `listener` after each PutRecord or PutRecords that kinesalite accepted, so a server that
+   * pushes records (the EFO server) reads them at once instead of polling. Returns the unsubscribe.
+   */
+  onWrite(listener: () => void): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
+  }
+
   /** Calls of `operation` the proxy received. */
   callCount(operation: string): number {
     return this.calls.get(operation) ?? 0;
@@ -213,6 +238,9 @@ export class KinesisFaultProxy {
       }
       const reply = await this.route(req, body);
       send(res, reply);
+      if (reply.status === 200 && WRITE_TARGETS.has(String(req.headers['x-amz-target'] ?? ''))) {
+        for (const listener of this.writeListeners) listener();
+      }
     } catch (error) {
       send(
         res,
@@ -274,15 +302,37 @@ export class KinesisFaultProxy {
       records.length <= 500
     ) {
       const partial = this.take(this.putRecordsFaults, call, () => true);
-      if (partial) return this.partlyFailedPutRecords(req, call, records, partial);
+      const limited = await this.writeLimits?.admitEntries(input.StreamName, records, (stream) =>
+        this.listAllShards(req, stream),
+      );
+      if (partial || limited?.includes(false)) {
+        return this.partlyFailedPutRecords(req, call, records, withWriteLimits(partial, limited));
+      }
+    }
+    if (operation === 'PutRecord' && this.writeLimits) {
+      const admitted = await this.writeLimits.admitEntries(input.StreamName, [input], (stream) =>
+        this.listAllShards(req, stream),
+      );
+      if (admitted?.[0] === false) return this.errorReply(call, 'ProvisionedThroughputExceededException');
     }
     const forwarded = this.forward(req, rewritten ? Buffer.from(JSON.stringify(input)) : body);
-    if (operation !== 'GetRecords') return forwarded;
+    if (operation !== 'GetRecords') {
+      const reply = await forwarded;
+      this.writeLimits?.observe(operation, input);
+      return reply;
+    }
     // Kinesalite stamps arrivals with the real time, so the lag is measured with it too, not the proxy's clock.
     const peek = (iterator: string) =>
       this.upstream.call(req, 'GetRecords', { ShardIterator: iterator, Limit: 1 });
     const limit = typeof input.Limit === 'number' ? input.Limit : DEFAULT_GET_RECORDS_LIMIT;
     return withMillisBehindLatest(await forwarded, limit, peek, Date.now);
+  }
+
+  /** Every shard of a stream, from kinesalite's ListShards (which does not page). */
+  private async listAllShards(req: IncomingMessage, stream: string): Promise<Record<string, unknown>[]> {
+    const reply = await this.upstream.call(req, 'ListShards', { StreamName: stream });
+    if (reply.status !== 200) throw new Error(`ListShards answered ${reply.status}.`);
+    return (parseJson(reply.body) as { Shards?: Record<string, unknown>[] }).Shards ?? [];
   }
 
   private takeLatency(call: KinesisCall): number {
@@ -436,6 +486,18 @@ export function describeIterator(iterator: string): IteratorPosition | undefined
   } catch {
     return undefined;
   }
+}
+
+/** An injected partial fault and the write limits' decisions as one: the fault's error wins. */
+function withWriteLimits(
+  fault: PutRecordsFault | undefined,
+  admitted: readonly boolean[] | undefined,
+): PutRecordsFault {
+  return {
+    failEntry: (entry, index) =>
+      fault?.failEntry(entry, index) ??
+      (admitted?.[index] === false ? 'ProvisionedThroughputExceededException' : undefined),
+  };
 }
 
 function opt(when: CallPredicate | undefined): { when?: CallPredicate } {

@@ -1,3 +1,4 @@
 export * from './kinesalite';
 export * from './fault-proxy';
 export * from './streams';
+export * from './write-limits';

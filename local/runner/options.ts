@@ -24,6 +24,8 @@ export interface RunnerOptions {
   readonly reshard?: ReshardKind;
   /** Kill the consumer's process inside a batch once half the records are consumed, then start it again. */
   readonly crash: boolean;
+  /** Read with enhanced fan-out (SubscribeToShard on the local EFO server) instead of polling. */
+  readonly efo: boolean;
   /** Print the summary as JSON (progress goes to stderr). */
   readonly json: boolean;
   /** Seed of the generator's random choices (amounts, customers, streams). */
@@ -42,6 +44,8 @@ export interface RunnerOptions {
   readonly serve: boolean;
   /** Where the HTML run report goes. @default report.html in the run's log directory */
   readonly report?: string;
+  /** The local Kinesis enforces Kinesis's per-shard write limits (1,000 records/s, 1 MiB/s). */
+  readonly writeLimits: boolean;
 }
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -63,6 +67,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   shards: example.streams[0]?.shardCount ?? 1,
   parallelism: example.consumer.parallelism ?? CONSUMER_CONSTRUCT_DEFAULTS.parallelism,
   crash: false,
+  efo: false,
   json: false,
   seed: 1,
   timeScale: 10,
@@ -71,6 +76,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   plain: false,
   logLevel: 'WARN',
   serve: false,
+  writeLimits: true,
 };
 
 function integer(name: string, min: number, max: number): (value: string) => number {
@@ -111,6 +117,7 @@ export function runnerCommand(): Command {
         .preset('split'),
     )
     .option('--crash', 'kill the consumer inside a batch halfway through, then start it again', d.crash)
+    .option('--efo', 'read with enhanced fan-out (SubscribeToShard) instead of polling', d.efo)
     .option('--json', 'print the summary as JSON on stdout (progress goes to stderr)', d.json)
     .option('--seed <n>', 'seed of the generator', integer('--seed', 0, 2 ** 32 - 1), d.seed)
     .option(
@@ -147,6 +154,10 @@ export function runnerCommand(): Command {
       '--report <path>',
       'where to write the HTML run report (default: report.html in the log directory)',
     )
+    .option(
+      '--no-write-limits',
+      "let the local Kinesis take writes beyond a shard's limits (1,000 records/s, 1 MiB/s), as kinesalite alone does",
+    )
     .exitOverride()
     .allowExcessArguments(false);
 }
@@ -160,6 +171,7 @@ interface ParsedFlags {
   parallelism: number;
   reshard?: ReshardKind;
   crash: boolean;
+  efo: boolean;
   json: boolean;
   seed: number;
   timeScale: number;
@@ -169,6 +181,7 @@ interface ParsedFlags {
   logLevel: LogLevel;
   serve: boolean;
   report?: string;
+  writeLimits: boolean;
 }
 
 /**
@@ -195,6 +208,7 @@ export function parseRunnerOptions(
     parallelism: flags.parallelism,
     ...(flags.reshard ? { reshard: flags.reshard } : {}),
     crash: flags.crash,
+    efo: flags.efo,
     json: flags.json,
     seed: flags.seed,
     timeScale: flags.timeScale,
@@ -204,6 +218,7 @@ export function parseRunnerOptions(
     logLevel: flags.logLevel,
     serve: flags.serve,
     ...(flags.report !== undefined ? { report: flags.report } : {}),
+    writeLimits: flags.writeLimits,
   };
   checkCombination(options);
   return options;

@@ -250,6 +250,8 @@ export function producerFunctionEnvironment(
       allowedStreams: resources.streamNames,
       producerName: pipeline.producer.producerName,
       deadLetterQueueUrl: resources.deadLetterQueueUrl,
+      sourceQueueUrl: resources.queueUrl,
+      maxReceiveCount: pipeline.producer.maxReceiveCount,
     }),
     ...credentialVariables(),
   };
@@ -264,10 +266,15 @@ export function consumerFunctionEnvironment(
   pipeline: LocalPipeline,
   resources: PipelineResources,
   local: LocalEndpoints,
+  reading: { readonly efo?: boolean } = {},
 ): Record<string, string> {
   const { consumer } = pipeline;
   return {
     ...consumerEnvironment({
+      // With EFO the consumer registers its stream consumer (LAZY) under its own name.
+      ...(reading.efo
+        ? { recordPublisher: 'EFO' as const, efo: { consumerName: consumer.consumerName } }
+        : {}),
       aws: { region: local.region, ...(local.endpoints ? { endpoints: local.endpoints } : {}) },
       streams: resources.streamNames,
       parallelism: consumer.parallelism,

@@ -4,6 +4,7 @@ import { AwsClientFactory } from '../../functions/core/aws/clients';
 import { producerConfigFromEnv, toAwsSettings } from '../../functions/core/config';
 import {
   Producer,
+  QueueInFlightShare,
   SqsDeadLetterQueue,
   kinesisApi,
   producerSettingsFromConfig,
@@ -11,6 +12,7 @@ import {
   type ProducerLogger,
 } from '../../functions/core/producer';
 import { deaggregate } from '../../functions/core/record-format';
+import type { ProducerRouting } from '../../functions/producer/environment';
 import { createProducerHandler, type MetricsSink } from '../../functions/producer/sqs-adapter';
 import type { SqsFunction } from './event-source-mapping';
 
@@ -77,13 +79,27 @@ export interface LocalProducerFunction {
  */
 export function createLocalProducerFunction(
   environment: Readonly<Record<string, string>>,
-  options: { readonly logger: ProducerLogger; readonly onWritten: WriteObserver },
+  options: {
+    readonly logger: ProducerLogger;
+    readonly onWritten: WriteObserver;
+    /** The routing the function's handler file gives createProducerHandler. @default - none */
+    readonly routing?: ProducerRouting;
+  },
 ): LocalProducerFunction {
   const config = producerConfigFromEnv(environment);
   const deadLetterQueueUrl = config.deadLetterQueueUrl;
   const aws = new AwsClientFactory(toAwsSettings(config.aws));
-  const producer = new Producer(producerSettingsFromConfig(config), {
+  const producer = new Producer(producerSettingsFromConfig(config, options.routing), {
     kinesis: observeWrites(kinesisApi(aws.client('kinesis', KinesisClient)), options.onWritten),
+    ...(config.sourceQueueUrl
+      ? {
+          budgetShare: new QueueInFlightShare({
+            sqs: aws.client('sqs', SQSClient),
+            queueUrl: config.sourceQueueUrl,
+            logger: options.logger,
+          }),
+        }
+      : {}),
     ...(deadLetterQueueUrl
       ? {
           deadLetters: new SqsDeadLetterQueue({

@@ -4,10 +4,12 @@ import * as path from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { EXAMPLE_PIPELINE, type Order } from '../../bin/example-pipeline';
+import { ORDER_ROUTING } from '../../bin/order-routing';
 import { describeError } from '../../functions/core/errors';
 import { ProducerClient } from '../../functions/core/producer';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
 import { startLocalAws, type LocalAws } from '../harness';
+import { shardUtilisation, type ShardWriteLimits } from '../kinesis/write-limits';
 import { ConsumerFunction } from './consumer-function';
 import { SqsEventSourceMapping } from './event-source-mapping';
 import { FileLogger } from './file-logger';
@@ -28,6 +30,7 @@ import { reshard, type Resharding } from './resharding';
 import { SubtaskSchedule } from './scheduler';
 import type { StartSummary } from './summary';
 import { RunTimeline, type RunTimelineData } from './timeline';
+import type { WriteLimitsSummary } from './summary';
 
 // Lambda starts five pollers for a standard queue before it scales with the queue's depth.
 const INITIAL_POLLERS = 5;
@@ -98,7 +101,9 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
   };
 
   const aws = await startLocalAws({
-    kinesis: true,
+    kinesis: options.efo
+      ? { enhancedFanOut: true, writeLimits: options.writeLimits }
+      : { writeLimits: options.writeLimits },
     ssm: true,
     sqs: true,
     dynamodb: controls.dynamodb ?? false,
@@ -120,6 +125,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     const producer = createLocalProducerFunction(producerFunctionEnvironment(pipeline, resources, local), {
       logger: producerLogger,
       onWritten: (stream, shardId, records) => ledger.written(stream, shardId, records.map(orderIdOf)),
+      routing: ORDER_ROUTING,
     });
     destroyProducer = producer.destroy;
     const sqs = aws.clients.client('sqs', SQSClient);
@@ -139,7 +145,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     mapping = newMapping();
 
     consumer = new ConsumerFunction({
-      environment: consumerFunctionEnvironment(pipeline, resources, local),
+      environment: consumerFunctionEnvironment(pipeline, resources, local, { efo: options.efo }),
       settings: {
         leaseSettleMillis: pipeline.consumer.leaseSettleMillis,
         shutdownReserveMillis: pipeline.consumer.shutdownReserveMillis,
@@ -351,6 +357,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
       shards: ledger.shards(),
       missingIds: missing.slice(0, MISSING_IDS_SHOWN),
       logDirectory,
+      ...(aws.kinesis.writeLimits ? { writeLimits: writeLimitsSummary(aws.kinesis.writeLimits) } : {}),
     };
     if (controls.serve && !interrupted) {
       // The producer runs again behind its queue, so records sent with `skc send` reach the stream.
@@ -373,6 +380,20 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     await producerLogger.close();
     await aws.stop();
   }
+}
+
+/** Throttled entries and each written shard's use of its limits between its first and last write. */
+function writeLimitsSummary(limits: ShardWriteLimits): WriteLimitsSummary {
+  const usage = limits.usage();
+  return {
+    throttledEntries: usage.reduce((n, u) => n + u.entriesThrottled, 0),
+    acceptedEntries: usage.reduce((n, u) => n + u.recordsAccepted, 0),
+    shards: usage.map((u) => ({
+      stream: u.stream,
+      shardId: u.shardId,
+      utilisation: shardUtilisation([u], limits, { from: u.firstAt, to: u.lastAt, shardCount: 1 }),
+    })),
+  };
 }
 
 /** `1 shard`, `2 shards`. */

@@ -63,6 +63,25 @@ export interface StartSummary {
   readonly missingIds: readonly string[];
   /** Where the functions' logs are. */
   readonly logDirectory: string;
+  /** What the local Kinesis's write limits did; absent when they were off. */
+  readonly writeLimits?: WriteLimitsSummary;
+}
+
+/** Entries the shards' write limits refused, and how much of each shard's limits the run used. */
+export interface WriteLimitsSummary {
+  /** PutRecords entries (and PutRecord calls) failed with ProvisionedThroughputExceededException. */
+  readonly throttledEntries: number;
+  /** Entries the shards accepted. */
+  readonly acceptedEntries: number;
+  /**
+   * Per shard written: the larger of its records and bytes shares of the limits, from its first
+   * write to its last.
+   */
+  readonly shards: readonly {
+    readonly stream: string;
+    readonly shardId: string;
+    readonly utilisation: number;
+  }[];
 }
 
 const number = (n: number) => n.toLocaleString('en-US');
@@ -115,6 +134,17 @@ export function formatSummary(s: StartSummary, extra: readonly (readonly [string
     `${c.coldStarts} (${c.coldStartMillis.map((ms) => `${number(ms)} ms`).join(', ') || '-'})`,
   );
   row('checkpoints written', number(s.checkpointWrites));
+  if (s.writeLimits) {
+    const w = s.writeLimits;
+    const attempted = w.throttledEntries + w.acceptedEntries;
+    const share =
+      attempted > 0 ? ` (${((100 * w.throttledEntries) / attempted).toFixed(1)} % of entries)` : '';
+    row('throttled entries', `${number(w.throttledEntries)}${share}`);
+    row(
+      'shard utilisation',
+      w.shards.map((u) => `${u.stream}/${u.shardId} ${(100 * u.utilisation).toFixed(0)} %`).join(', ') || '-',
+    );
+  }
   if (s.reshard) {
     const r = s.reshard;
     row(

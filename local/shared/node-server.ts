@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 
 /** Starts `server` on 127.0.0.1 (port 0 picks a free port) and returns its endpoint URL. */
-export async function listenOnLoopback(server: Server, port = 0): Promise<string> {
+export async function listenOnLoopback(server: NetServer, port = 0): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
@@ -14,7 +14,7 @@ export async function listenOnLoopback(server: Server, port = 0): Promise<string
 }
 
 /** The endpoint URL of a listening server. */
-export function endpointOf(server: Server): string {
+export function endpointOf(server: NetServer): string {
   const address = server.address() as AddressInfo | string | null;
   if (!address || typeof address === 'string') {
     throw new Error('The server is not listening on a TCP port; call listen() first.');

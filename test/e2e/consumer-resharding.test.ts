@@ -9,16 +9,18 @@ import {
   putRecords,
   runSubtasksUntil,
   splitShard,
+  READER_KINDS,
   ssmStore,
   testConsumer,
 } from './consumer-support';
 
-const aws = useLocalAws({ kinesis: true, ssm: true });
+// The EFO server in front serves polling readers as well (it forwards GetRecords to the proxy).
+const aws = useLocalAws({ kinesis: { enhancedFanOut: true }, ssm: true });
 const kinesis = () => aws().clients.client('kinesis', KinesisClient);
 
-describe('consumer across resharding', () => {
+describe.each(READER_KINDS)('consumer across resharding (%s)', (readerKind) => {
   it('reads parents before children after a split and a merge of a backlog, keeping per-key order', async () => {
-    const stream = 'reshard-backlog';
+    const stream = `reshard-backlog-${readerKind}`;
     await createStream(kinesis(), stream, 2);
     const sent = await putRecords(kinesis(), stream, 1500, { keys: 30 });
     await splitShard(kinesis(), stream, 'shardId-000000000000');
@@ -32,7 +34,7 @@ describe('consumer across resharding', () => {
       const collector = new Collector();
       const store = ssmStore(aws());
       const summaries = await runSubtasksUntil(
-        testConsumer({ aws: aws(), store, collector, streams: [stream] }),
+        testConsumer({ aws: aws(), store, collector, streams: [stream], readerKind }),
         collector,
         sent.length,
         parallelism,
@@ -48,7 +50,7 @@ describe('consumer across resharding', () => {
   });
 
   it('finds shards created while it runs and reads them from their start after their parents', async () => {
-    const stream = 'reshard-live';
+    const stream = `reshard-live-${readerKind}`;
     await createStream(kinesis(), stream, 2);
     const collector = new Collector();
     const sent = await putRecords(kinesis(), stream, 3000, { keys: 20 });
@@ -58,6 +60,7 @@ describe('consumer across resharding', () => {
       store: ssmStore(aws()),
       collector,
       streams: [stream],
+      readerKind,
       reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 50, maxRecordsPerCall: 300 },
     });
     const run = runSubtasksUntil(consumer, collector, 4800, 3);

@@ -19,6 +19,8 @@ import {
   type RunSummary,
 } from '../../functions/core/consumer/engine';
 import { kinesisReadApi, type KinesisReadApi } from '../../functions/core/consumer/kinesis-api';
+import { enhancedFanOut } from '../../functions/core/consumer/efo/enhanced-fan-out';
+import type { EfoConfig } from '../../functions/core/config/consumer-settings';
 import { seededRandom, systemClock, type Clock } from '../../functions/core/time/clock';
 import { silentLogger, uncontendedLease } from '../core/consumer/helpers';
 import type { ConsumerRecord } from '../../functions/core/consumer/types';
@@ -164,6 +166,35 @@ export interface TestConsumerOptions extends Partial<ConsumerEngineOptions<strin
   readonly clock?: Clock;
   readonly api?: KinesisReadApi;
   readonly onFailure?: OnFailureDestination;
+  /**
+   * EFO reads through SubscribeToShard (the local stack needs `kinesis: { enhancedFanOut: true }`), as
+   * the named stream consumer, registered lazily.
+   * @default 'POLLING'
+   */
+  readonly readerKind?: ReaderKind;
+  /** With EFO: the stream consumer's name. @default a fresh name per consumer */
+  readonly efoConsumerName?: string;
+  /** With EFO: the configuration's EFO section over test defaults (short backoffs). */
+  readonly efo?: Partial<EfoConfig>;
+}
+
+export type ReaderKind = 'POLLING' | 'EFO';
+
+/** The reader kinds end-to-end tests run over. */
+export const READER_KINDS: readonly ReaderKind[] = ['POLLING', 'EFO'];
+
+/** EFO with the reference's settings but quick retries, for tests on the local stack. */
+export function testEfoConfig(consumerName: string, overrides: Partial<EfoConfig> = {}): EfoConfig {
+  const quick = { maxRetries: 10, baseMillis: 20, maxMillis: 200, expConst: 1.5 };
+  return {
+    consumerName,
+    registration: 'LAZY',
+    consumerArns: {},
+    subscribeToShard: { backoff: quick, timeoutMillis: 10_000 },
+    registerStreamConsumer: { backoff: quick, timeoutMillis: 10_000 },
+    describeStreamConsumer: { backoff: quick },
+    ...overrides,
+  };
 }
 
 /**
@@ -171,7 +202,19 @@ export interface TestConsumerOptions extends Partial<ConsumerEngineOptions<strin
  * leases in the local SSM server; records go to the collector.
  */
 export function testConsumer(options: TestConsumerOptions): ConsumerEngine<string> {
-  const { aws, collector, lease, clock, api, store: given, onFailure, ...engineOptions } = options;
+  const {
+    aws,
+    collector,
+    lease,
+    clock,
+    api,
+    store: given,
+    onFailure,
+    readerKind,
+    efoConsumerName,
+    efo,
+    ...engineOptions
+  } = options;
   const store = given ?? ssmStore(aws);
   const leases = lease ?? (store instanceof SsmCheckpointStore ? ssmLeases(aws, store) : uncontendedLease);
   return new ConsumerEngine<string>(
@@ -184,6 +227,18 @@ export function testConsumer(options: TestConsumerOptions): ConsumerEngine<strin
       random: seededRandom(7),
       logger: silentLogger(),
       ...(onFailure ? { onFailure } : {}),
+      ...(readerKind === 'EFO'
+        ? {
+            shardSource: enhancedFanOut({
+              subscriber: aws.clients.http2Client('kinesis', KinesisClient),
+              control: aws.clients.client('kinesis', KinesisClient),
+              efo: testEfoConfig(efoConsumerName ?? `consumer-${++consumers}`, efo),
+              clock: clock ?? systemClock,
+              random: seededRandom(8),
+              logger: silentLogger(),
+            }),
+          }
+        : {}),
     },
     {
       ...DEFAULT_ENGINE_SETTINGS,

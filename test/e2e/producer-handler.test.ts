@@ -1,13 +1,9 @@
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  CreateQueueCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { REJECTION_ATTRIBUTE } from '../../functions/core/producer/dead-letter';
 import { deaggregate } from '../../functions/core/record-format';
+import { expectDeadLettersWithReasons } from '../support/dead-letters';
 import { readLikeKcl } from '../support/kcl-reader';
 import { useLocalAws } from '../support/local-aws';
 import { EventSourceMappingEmulator, readStream } from '../support/producer-e2e';
@@ -20,14 +16,18 @@ type Handler = (
 const aws = useLocalAws({ kinesis: true, sqs: true });
 
 /** Loads functions/producer/handler.ts afresh with `env` as its environment, as a cold start does. */
-function loadHandler(env: Record<string, string>): Handler {
+function loadHandler(
+  env: Record<string, string>,
+  module = '../../functions/producer/handler',
+  exportName = 'handler',
+): Handler {
   const saved = { ...process.env };
   Object.assign(process.env, env, { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' });
   try {
     let handler: Handler | undefined;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      handler = (require('../../functions/producer/handler') as { handler: Handler }).handler;
+      handler = (require(module) as Record<string, Handler>)[exportName];
     });
     if (!handler) throw new Error('the handler module exported no handler');
     return handler;
@@ -90,12 +90,60 @@ describe('the producer Lambda handler, configured from its environment', () => {
     );
     expect(Math.max(...perKinesisRecord)).toBeLessThanOrEqual(50);
     expect(perKinesisRecord.reduce((a, b) => a + b, 0)).toBe(120);
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MessageAttributeNames: ['All'] }),
-    );
+    const Messages = await expectDeadLettersWithReasons(sqs, dlqUrl);
     expect(Messages.map((m) => [m.Body, m.MessageAttributes?.[REJECTION_ATTRIBUTE]?.StringValue])).toEqual([
       ['{"data": oops}', expect.stringMatching(/not valid JSON/)],
     ]);
+  });
+
+  it('runs a custom partitioner and target-stream selector given to the exported createProducerHandler', async () => {
+    const kinesis = aws().clients.client('kinesis', KinesisClient);
+    const sqs = aws().clients.client('sqs', SQSClient);
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'routed-orders', ShardCount: 1 }));
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'priority-orders', ShardCount: 1 }));
+    const { QueueUrl: queueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'routed-queue' }));
+    const handler = loadHandler(
+      {
+        SKC_AWS_REGION: 'us-east-1',
+        SKC_AWS_ENDPOINT_KINESIS: aws().endpoints.kinesis ?? '',
+        SKC_AWS_ENDPOINT_SQS: aws().endpoints.sqs ?? '',
+        SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
+        SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+        SKC_PRODUCER_DEFAULTSTREAM: 'routed-orders',
+        SKC_PRODUCER_ALLOWEDSTREAMS: 'routed-orders,priority-orders',
+        SKC_PRODUCER_NAME: 'routing-test',
+      },
+      '../lib/fixtures/producer-routing',
+      'routeOrders',
+    );
+    const orders = [
+      { data: { customer: 'ann', n: 1 } },
+      { data: { customer: 'bob', n: 2, priority: true } },
+      // What the message says wins over the functions.
+      { data: { customer: 'cid', n: 3, priority: true }, stream: 'routed-orders', partitionKey: 'given' },
+    ];
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: orders.map((o, i) => ({ Id: `m${i}`, MessageBody: JSON.stringify(o) })),
+      }),
+    );
+    const esm = new EventSourceMappingEmulator({
+      sqs,
+      queueUrl,
+      handler: (event) => handler(event, { getRemainingTimeInMillis: () => 30000 }),
+    });
+    await esm.drain();
+    expect(esm.responses).toEqual([{ batchItemFailures: [] }]);
+    const keysIn = async (stream: string) =>
+      readLikeKcl(await readStream(kinesis, stream))
+        .records.map((r) => [r.partitionKey, (JSON.parse(r.data.toString()) as { n: number }).n])
+        .sort();
+    expect(await keysIn('routed-orders')).toEqual([
+      ['given', 3],
+      ['routing-fixture:customer-ann', 1],
+    ]);
+    expect(await keysIn('priority-orders')).toEqual([['routing-fixture:customer-bob', 2]]);
   });
 
   it('refuses to start on a bad setting, naming it', () => {

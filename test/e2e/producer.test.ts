@@ -12,12 +12,20 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { REJECTION_ATTRIBUTE, SqsDeadLetterQueue } from '../../functions/core/producer/dead-letter';
+import {
+  FAILURE_ATTEMPTS_ATTRIBUTE,
+  FAILURE_KIND_ATTRIBUTE,
+  FAILURE_SHARD_ATTRIBUTE,
+  FAILURE_STREAM_ATTRIBUTE,
+  REJECTION_ATTRIBUTE,
+  SqsDeadLetterQueue,
+} from '../../functions/core/producer/dead-letter';
 import { kinesisApi } from '../../functions/core/producer/kinesis-api';
 import { Producer, type ProducerSettings } from '../../functions/core/producer/producer';
 import { ProducerClient } from '../../functions/core/producer/producer-client';
 import { FakeClock, seededRandom, systemClock, type Clock } from '../../functions/core/time/clock';
 import { createProducerHandler } from '../../functions/producer/sqs-adapter';
+import { expectDeadLettersWithReasons } from '../support/dead-letters';
 import { readLikeKcl } from '../support/kcl-reader';
 import { useLocalAws } from '../support/local-aws';
 import { EventSourceMappingEmulator, readStream } from '../support/producer-e2e';
@@ -268,13 +276,7 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
       'fine-2',
     ]);
 
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: dlq.url,
-        MaxNumberOfMessages: 10,
-        MessageAttributeNames: ['All'],
-      }),
-    );
+    const Messages = await expectDeadLettersWithReasons(sqs, dlq.url);
     expect(Messages.map((m) => m.Body).sort()).toEqual(bodies.slice(1, 8).sort());
     const reasons = Object.fromEntries(
       Messages.map((m) => [m.Body, m.MessageAttributes?.[REJECTION_ATTRIBUTE]?.StringValue]),
@@ -313,8 +315,10 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
     const byBody = new Map(
       Messages.map((m) => [m.Body?.[0], m.MessageAttributes?.[REJECTION_ATTRIBUTE]?.StringValue]),
     );
-    // 1,024 - 900 body bytes - 32 for the field attribute - 23 for this one's name and type: 69 bytes of reason.
-    expect(byBody.get('a')).toBe(reason.slice(0, 69));
+    // The reason comes first: 1,024 - 900 body bytes - 23 for its name and type leaves 101 bytes of it,
+    // and no room for the field attribute after.
+    expect(byBody.get('a')).toBe(reason.slice(0, 101));
+    // The one message a reason cannot ride on: its body alone is within 23 bytes of the queue's limit.
     expect(byBody.has('b')).toBe(true);
     expect(byBody.get('b')).toBeUndefined();
   });
@@ -362,23 +366,68 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
     expect(Messages.map((m) => [m.Body, m.Attributes?.MessageGroupId])).toEqual([['{"oops"', 'g1']]);
   });
 
-  it('reports a record it could not write in time, which SQS delivers again and then dead-letters', async () => {
-    const stream = name('ttl');
+  it('writes a backlog that waited in the queue past RecordTtl, dead-lettering nothing', async () => {
+    const stream = name('backlog');
     await createStream(stream, 1);
     const dlq = await createQueue(name('producer-dlq'));
     const queue = await createQueue(name('producer'), { dlqArn: dlq.arn, maxReceiveCount: 3 });
-    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: '{"data":"late"}' }));
-    // The producer sees it 40 s after it was sent: past the 30 s RecordTtl.
-    const esm = mapping(queue.url, producerFor({ defaultStream: stream }, undefined, linkedClock(40000)));
-    for (let receive = 1; receive <= 3; receive++) {
+    const bodies = Array.from({ length: 30 }, (_, n) => JSON.stringify({ data: { n } }));
+    for (let i = 0; i < bodies.length; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queue.url,
+          Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: `m${j}`, MessageBody })),
+        }),
+      );
+    }
+    // The producer sees the backlog 10 minutes after it was sent: far past the 30 s RecordTtl, which
+    // counts from the invocation now, so the queue's wait does not use it up.
+    const esm = mapping(
+      queue.url,
+      producerFor(
+        { defaultStream: stream, recordTtlMillis: 30000, maxReceiveCount: 3 },
+        dlq.url,
+        linkedClock(600_000),
+      ),
+    );
+    await esm.drain();
+    expect(esm.responses.every((r) => !(r instanceof Error) && r.batchItemFailures.length === 0)).toBe(true);
+    expect((await userRecords(stream)).records).toHaveLength(30);
+    expect(await expectDeadLettersWithReasons(sqs, dlq.url)).toHaveLength(0);
+  });
+
+  it('dead-letters a message not written by its last receive itself, with the reason, stream, shard and attempts', async () => {
+    const stream = name('last-receive');
+    await createStream(stream, 1);
+    const dlq = await createQueue(name('producer-dlq'));
+    const queue = await createQueue(name('producer'), { dlqArn: dlq.arn, maxReceiveCount: 3 });
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: '{"data":"stuck"}' }));
+    aws().kinesis.failPutRecordsEntries({ failEntry: () => 'InternalFailure', times: Infinity });
+    const esm = mapping(
+      queue.url,
+      producerFor({ defaultStream: stream, recordTtlMillis: 300, maxReceiveCount: 3 }, dlq.url),
+    );
+    for (let receive = 1; receive <= 2; receive++) {
       expect(await esm.pollOnce()).toBe(true);
       expect(esm.responses.at(-1)).toEqual({ batchItemFailures: [{ itemIdentifier: expect.any(String) }] });
       await sqsClock.advance(30000);
     }
-    // The fourth receive moves it to the DLQ instead of delivering it.
-    expect(await esm.pollOnce()).toBe(false);
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.url }));
-    expect(Messages.map((m) => m.Body)).toEqual(['{"data":"late"}']);
+    // The third receive is the last: the producer sends it to the DLQ and reports it done.
+    expect(await esm.pollOnce()).toBe(true);
+    expect(esm.responses.at(-1)).toEqual({ batchItemFailures: [] });
+    await sqsClock.advance(30000);
+    expect(await visibleCount(queue.url)).toBe(0);
+    const letters = await expectDeadLettersWithReasons(sqs, dlq.url);
+    expect(letters).toHaveLength(1);
+    const attributes = letters[0]?.MessageAttributes ?? {};
+    expect(letters[0]?.Body).toBe('{"data":"stuck"}');
+    expect(attributes[REJECTION_ATTRIBUTE]?.StringValue).toMatch(
+      /^Not written by receive 3 of 3 \(\d+ PutRecords attempt\(s\) in the last\): RecordTtl \(300 ms\) ran out .*InternalFailure/,
+    );
+    expect(attributes[FAILURE_KIND_ATTRIBUTE]?.StringValue).toBe('expired');
+    expect(attributes[FAILURE_STREAM_ATTRIBUTE]?.StringValue).toBe(stream);
+    expect(attributes[FAILURE_SHARD_ATTRIBUTE]?.StringValue).toBe('shardId-000000000000');
+    expect(attributes[FAILURE_ATTEMPTS_ATTRIBUTE]).toMatchObject({ DataType: 'Number', StringValue: '3' });
     expect((await userRecords(stream)).records).toHaveLength(0);
   });
 
@@ -390,7 +439,8 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
       Array.from({ length: 200 }, (_, n) => ({ data: { n }, partitionKey: `k${n}` })),
     );
     // Without aggregation, so entries are user records; every third entry throttled, every third failed,
-    // on the first four calls.
+    // on the first four calls. Counted from here: the proxy's count runs over the whole file.
+    const injectedBefore = aws().kinesis.injectedCount('PutRecords');
     aws().kinesis.failPutRecordsEntries({
       failEntry: (_entry, index) =>
         index % 3 === 0
@@ -403,7 +453,7 @@ describe('the producer behind an SQS queue, on kinesalite', () => {
     const esm = mapping(queue.url, producerFor({ defaultStream: stream, aggregationEnabled: false }), 200);
     await esm.drain();
     expect(esm.responses).toEqual([{ batchItemFailures: [] }]);
-    expect(aws().kinesis.injectedCount('PutRecords')).toBe(4);
+    expect(aws().kinesis.injectedCount('PutRecords') - injectedBefore).toBe(4);
     const ns = (await userRecords(stream)).records.map(
       (r) => (JSON.parse(r.data.toString()) as { n: number }).n,
     );

@@ -77,6 +77,20 @@ describe('npm start in-process, non-interactive', () => {
     expect(summary.checkpointWrites).toBeGreaterThan(0);
   });
 
+  it("ran the local Kinesis with Kinesis's write limits and reported throttled entries and shard utilisation", () => {
+    const limits = summary.writeLimits;
+    expect(limits).toBeDefined();
+    expect(limits?.acceptedEntries).toBeGreaterThan(0);
+    expect(limits?.throttledEntries).toBeGreaterThanOrEqual(0);
+    expect(limits?.shards.length).toBeGreaterThanOrEqual(2);
+    for (const shard of limits?.shards ?? []) {
+      expect(shard.utilisation).toBeGreaterThanOrEqual(0);
+      expect(shard.utilisation).toBeLessThanOrEqual(1.01);
+    }
+    expect(formatSummary(summary)).toMatch(/^ {2}throttled entries +\d+/m);
+    expect(formatSummary(summary)).toMatch(/^ {2}shard utilisation +orders\/shardId-\d+ \d+ %/m);
+  });
+
   it('measured end-to-end latency', () => {
     const latency = summary.latencyMillis;
     expect(latency).not.toBeNull();

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, AssetStaging, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExamplePipelineStack } from '../../bin/example-stack';
@@ -86,6 +86,19 @@ describe('npx cdk synth of the example app', () => {
         expect([...SDK_MODULES_UNUSED_IN_LAMBDA, '@aws-sdk/signature-v4-crt']).toContain(name);
       }
     }
+  });
+});
+
+describe("the example's producer", () => {
+  it('ships its custom partitioner: the function runs the handler file the example gives', () => {
+    const app = new App({ context: STRICT_VALIDATION_CONTEXT });
+    const stack = new ExamplePipelineStack(app, 'ExampleRouting');
+    const staging = stack.producer.function.node
+      .findAll()
+      .find((c): c is AssetStaging => c instanceof AssetStaging);
+    const code = readFileSync(path.join(staging?.absoluteStagedPath ?? '', 'index.js'), 'utf8');
+    // The partitioner's key prefix is in the bundle only when bin/order-producer.ts was bundled.
+    expect(code).toContain('`order-${');
   });
 });
 

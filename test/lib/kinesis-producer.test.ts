@@ -104,6 +104,8 @@ describe('KinesisProducer with defaults', () => {
         allowedStreams: [logicalId(streams.stream('Orders')), logicalId(streams.stream('Audit'))],
         producerName: 'Producer',
         deadLetterQueueUrl: queueUrlStandIn(dlqId),
+        sourceQueueUrl: queueUrlStandIn(queueId),
+        maxReceiveCount: 5,
       }),
     );
     expect(Object.keys(env).every((name) => name.startsWith('SKC_'))).toBe(true);
@@ -295,6 +297,8 @@ describe('KinesisProducer on FIFO queues with customer keys and the alarms off',
         failOnError: true,
         producerName: 'orders-producer',
         deadLetterQueueUrl: queueUrlStandIn(logicalId(producer.deadLetterQueue)),
+        sourceQueueUrl: queueUrlStandIn(logicalId(producer.queue)),
+        maxReceiveCount: 8,
       }),
     );
     expect(producerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' }).producerName).toBe('orders-producer');

@@ -124,13 +124,16 @@ const batch: ProcessResult = {
     messages: 3,
     invalidMessages: 0,
     deadLettered: 0,
+    lastReceiveDeadLettered: 0,
+    budgetShare: 1,
     putRecordsCalls: 1,
     kinesisRecordsPut: 1,
     aggregatedRecordsPut: 1,
     userRecordsPut: 2,
     bytesPut: 64,
     failedEntries: 1,
-    throttledEntries: 1,
+    throttledEntries: 2,
+    throttledEntriesByStream: { orders: 1, audit: 1 },
     retries: 1,
     wrongShardPuts: 0,
     reputRecords: 0,
@@ -258,7 +261,8 @@ describe('metrics the constructs use and the runtime publishes', () => {
     const consumerNames = Object.keys(CONSUMER_METRIC_UNITS).length;
     // Per stream (two streams) every consumer metric but CheckpointWrites, which is per subtask.
     expect(runtimeSeries).toHaveLength(
-      (consumerNames - 1) * 2 + 1 + Object.keys(PRODUCER_METRIC_UNITS).length,
+      // ...and the producer's, plus ThrottledEntries per stream (both streams throttled here).
+      (consumerNames - 1) * 2 + 1 + Object.keys(PRODUCER_METRIC_UNITS).length + 2,
     );
     expect(charted.length).toBeGreaterThan(0);
   });
@@ -280,6 +284,7 @@ describe('metrics the constructs use and the runtime publishes', () => {
       consumer.metricDeliveryFailures(audit),
       producer.metricRuntime('UserRecordsPut'),
       producer.metricRuntime('BufferedTimeMaximum'),
+      producer.metricThrottledEntries(orders),
     ].map((m) => {
       const config = m.toMetricConfig().metricStat;
       if (!config) throw new Error('not a single metric');

@@ -124,7 +124,7 @@ describe('a whole pipeline', () => {
     ]);
   });
 
-  it('shows errors of both functions, failed and dead-lettered records, and throttles', () => {
+  it('shows errors of both functions, failed and dead-lettered records, and throttles per stream', () => {
     const errors = rows('Errors and throttles');
     expect(errors).toContainEqual(['AWS/Lambda', 'Errors', 'FunctionName', logicalId(producer.function)]);
     expect(errors).toContainEqual(['AWS/Lambda', 'Errors', 'FunctionName', logicalId(consumer.function)]);
@@ -139,7 +139,20 @@ describe('a whole pipeline', () => {
       'kinesis-consumer',
     ]);
     expect(errors).toContainEqual(['AWS/Kinesis', 'WriteProvisionedThroughputExceeded', 'StreamName', audit]);
-    for (const name of ['ThrottledEntries', 'ExpiredRecords', 'DeadLettered']) {
+    // The producer's throttled entries per stream it writes, beside each stream's own throttled writes.
+    for (const stream of [orders, audit]) {
+      expect(errors).toContainEqual([
+        'ServerlessKinesisConnector',
+        'ThrottledEntries',
+        'ProducerName',
+        'Producer',
+        'StreamName',
+        stream,
+        'service',
+        'kinesis-producer',
+      ]);
+    }
+    for (const name of ['ExpiredRecords', 'DeadLettered']) {
       expect(errors).toContainEqual([
         'ServerlessKinesisConnector',
         name,

@@ -1,4 +1,4 @@
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { credentialsProvider, type CredentialsConfig } from './credentials';
 import { AWS_DEFAULTS } from '../config/aws-settings';
@@ -35,7 +35,7 @@ type SdkClientConfig = {
   credentials?: AwsCredentialIdentityProvider;
   endpoint?: string;
   maxAttempts?: number;
-  requestHandler: NodeHttpHandler;
+  requestHandler: NodeHttpHandler | NodeHttp2Handler;
   /** Kinesis only: the SDK's protocol with the faster GetRecords parser (see kinesis-protocol.ts). */
   protocol?: typeof KinesisReadProtocol;
 };
@@ -54,7 +54,7 @@ const DEFAULT_MAX_ATTEMPTS: Partial<Record<ServiceName, number>> = { kinesis: 1 
  */
 export class AwsClientFactory {
   private readonly credentials: AwsCredentialIdentityProvider | undefined;
-  private readonly created = new Map<ServiceName, { destroy(): void }>();
+  private readonly created = new Map<ServiceName | `${ServiceName}:http2`, { destroy(): void }>();
 
   constructor(readonly settings: AwsSettings) {
     const credentials = settings.credentials ?? { provider: 'AUTO' };
@@ -72,6 +72,31 @@ export class AwsClientFactory {
     if (!client) {
       client = new Client(this.config(service));
       this.created.set(service, client);
+    }
+    return client;
+  }
+
+  /**
+   * A second client for `service` on the SDK's HTTP/2 handler (its default on AWS), for the operations
+   * that need HTTP/2: Kinesis's SubscribeToShard. Each event stream gets a session of its own.
+   */
+  http2Client<T extends { destroy(): void }>(
+    service: ServiceName,
+    Client: new (config: SdkClientConfig) => T,
+  ): T {
+    const key = `${service}:http2` as const;
+    let client = this.created.get(key) as T | undefined;
+    if (!client) {
+      // The SDK's own protocol: the GetRecords fast path has no part in event streams.
+      const { protocol: _protocol, ...config } = this.config(service);
+      client = new Client({
+        ...config,
+        requestHandler: new NodeHttp2Handler({
+          requestTimeout: this.settings.requestTimeoutMillis ?? AWS_DEFAULTS.requestTimeoutMillis,
+          disableConcurrentStreams: true,
+        }),
+      });
+      this.created.set(key, client);
     }
     return client;
   }

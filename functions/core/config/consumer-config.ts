@@ -4,6 +4,7 @@ import {
   CONSUMER_BACKOFF_KEYS,
   CONSUMER_SETTINGS,
   CONSUMER_SETTINGS_LIST,
+  EFO_CONSUMER_ARN_PREFIX,
   timestampInput,
   type ConsumerConfig,
   type ConsumerOptions,
@@ -11,11 +12,9 @@ import {
 } from './consumer-settings';
 import { loadEnv, loadProperties, loadTyped, type PropertiesSource, type Schema } from './loader';
 import type * as ProducerSettings from './producer-settings';
+import { envVarName } from './env';
 import { parseTimestamp } from './timestamp';
 import { invalidMessage, read, type Problems, type Reader, type Setting } from './validate';
-
-const EFO =
-  'configures enhanced fan-out, which this connector does not use (it polls with GetRecords); remove it.';
 
 const CONSUMER_SCHEMA: Schema<ConsumerConfig> = {
   subject: 'consumer',
@@ -28,17 +27,18 @@ const CONSUMER_SCHEMA: Schema<ConsumerConfig> = {
   unsupported: [
     ...AWS_UNSUPPORTED,
     {
-      key: 'flink.stream.recordpublisher',
-      accepted: ['POLLING'],
+      key: 'flink.stream.deregisterstreamconsumer.',
+      prefix: true,
       reason:
-        'selects enhanced fan-out, which this connector does not use (it polls with GetRecords); ' +
-        'remove it or set it to POLLING.',
+        'has no effect: the consumer never deregisters its stream consumer (the construct owns it with EAGER; ' +
+        'with LAZY, deregister it yourself when the application is retired); remove it.',
     },
-    { key: 'flink.stream.efo.', prefix: true, reason: EFO },
-    { key: 'flink.stream.registerstreamconsumer.', prefix: true, reason: EFO },
-    { key: 'flink.stream.deregisterstreamconsumer.', prefix: true, reason: EFO },
-    { key: 'flink.stream.describestreamconsumer.', prefix: true, reason: EFO },
-    { key: 'flink.shard.subscribetoshard.', prefix: true, reason: EFO },
+    {
+      key: 'flink.stream.efo.http-client.',
+      prefix: true,
+      reason:
+        'configures the Java SDK HTTP client; the Node.js HTTP/2 client needs no tuning here; remove it.',
+    },
     {
       key: 'flink.watermark.',
       prefix: true,
@@ -51,6 +51,7 @@ const CONSUMER_SCHEMA: Schema<ConsumerConfig> = {
       reason: 'configures the DynamoDB Streams consumer, which this connector does not provide; remove it.',
     },
   ],
+  perStreamKeys: [EFO_CONSUMER_ARN_PREFIX],
   // Required when first needed (see Schema.otherSettings): a consumer's cold start never builds them.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
   otherSettings: () => (require('./producer-settings') as typeof ProducerSettings).PRODUCER_SETTINGS_LIST,
@@ -62,9 +63,11 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
   const r = <T>(s: Setting<T> & { default: T }) => read(s, reader, problems);
   const initialPosition = r(S.initialPosition);
   const initialTimestamp = readInitialTimestamp(reader, problems, initialPosition);
+  const aws = readAwsConfig(reader, problems);
+  const streams = read(S.streams, reader, problems) ?? [];
   return {
-    aws: readAwsConfig(reader, problems),
-    streams: read(S.streams, reader, problems) ?? [],
+    aws,
+    streams,
     initialPosition,
     ...(initialTimestamp ? { initialTimestamp } : {}),
     getRecords: {
@@ -100,6 +103,7 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
     exactlyOnce: readExactlyOnce(reader, problems),
     leaseSettleMillis: r(S.leaseSettleMillis),
     shutdownReserveMillis: r(S.shutdownReserveMillis),
+    ...readEfo(reader, problems, streams),
   };
 }
 
@@ -128,6 +132,84 @@ function readExactlyOnce(reader: Reader, problems: Problems): ConsumerConfig['ex
     problems.add(S.stateTable.key, `${name} is required when ${modeName} is true: name the state table.`);
   }
   return { enabled: true, ...(table !== undefined ? { stateTable: table } : {}) };
+}
+
+/** The record publisher and, with EFO, the stream consumer: a name to find or register, or an ARN per stream. */
+function readEfo(
+  reader: Reader,
+  problems: Problems,
+  streams: readonly string[],
+): Pick<ConsumerConfig, 'recordPublisher' | 'efo'> {
+  const S = CONSUMER_SETTINGS;
+  const recordPublisher = read(S.recordPublisher, reader, problems);
+  const registration = read(S.efoRegistration, reader, problems);
+  const consumerName = read(S.efoConsumerName, reader, problems);
+  const consumerArns: Record<string, string> = {};
+  const arnSetting = S.efoConsumerArns;
+  const whole = reader.get(arnSetting.key, arnSetting.path);
+  if (whole && typeof whole.value === 'object') {
+    const parsed = read(arnSetting, reader, problems);
+    if (parsed && typeof parsed === 'object') Object.assign(consumerArns, parsed);
+  } else if (whole) {
+    problems.add(arnSetting.key, `${whole.name} needs the stream it is for: ${arnSetting.key}.`);
+  }
+  for (const stream of streams) {
+    const key = `${EFO_CONSUMER_ARN_PREFIX}.${stream}`;
+    const raw = reader.get(key, [...arnSetting.path, stream]) ?? reader.get(envAlias(key), []);
+    if (!raw || typeof raw.value === 'object') continue;
+    const arn = arnSetting.kind.parse(raw.value, raw.fromText);
+    if (typeof arn === 'string') consumerArns[stream] = arn;
+    else problems.add(key, invalidMessage(raw.name, arnSetting.kind.allowed, raw.value));
+  }
+  for (const stream of Object.keys(consumerArns)) {
+    if (!streams.includes(stream)) {
+      problems.add(
+        arnSetting.key,
+        `${EFO_CONSUMER_ARN_PREFIX}.${stream} names a stream the consumer does not read.`,
+      );
+    }
+  }
+  const publisherName = reader.nameOf(S.recordPublisher.key, S.recordPublisher.path);
+  if (recordPublisher === 'EFO') {
+    const unnamed = streams.filter((stream) => !consumerArns[stream]);
+    if (registration === 'NONE' && unnamed.length > 0) {
+      problems.add(
+        arnSetting.key,
+        `${reader.nameOf(S.efoRegistration.key, S.efoRegistration.path)} is NONE, so every stream needs ` +
+          `${arnSetting.key}; missing for ${unnamed.join(', ')}.`,
+      );
+    } else if (unnamed.length > 0 && consumerName === undefined) {
+      problems.add(
+        S.efoConsumerName.key,
+        `${reader.nameOf(S.efoConsumerName.key, S.efoConsumerName.path)} is required when ${publisherName} is ` +
+          `EFO: it names the stream consumer of ${unnamed.join(', ')}.`,
+      );
+    }
+  }
+  return {
+    recordPublisher,
+    efo: {
+      ...optional('consumerName', consumerName),
+      registration,
+      consumerArns,
+      subscribeToShard: {
+        backoff: readBackoff(CONSUMER_BACKOFF_KEYS.subscribeToShard, reader, problems),
+        timeoutMillis: read(S.subscribeToShardTimeoutSeconds, reader, problems) * 1000,
+      },
+      registerStreamConsumer: {
+        backoff: readBackoff(CONSUMER_BACKOFF_KEYS.registerStreamConsumer, reader, problems),
+        timeoutMillis: read(S.registerStreamConsumerTimeoutSeconds, reader, problems) * 1000,
+      },
+      describeStreamConsumer: {
+        backoff: readBackoff(CONSUMER_BACKOFF_KEYS.describeStreamConsumer, reader, problems),
+      },
+    },
+  };
+}
+
+/** The environment's name for a per-stream key, kept by the loader under this alias (see loadEnv). */
+export function envAlias(key: string): string {
+  return `env:${envVarName(key)}`;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -19,6 +19,8 @@ export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 export type Deserializer = 'string' | 'json' | 'bytes';
 export type SsmTier = 'Standard' | 'Advanced' | 'Intelligent-Tiering';
 export type CheckpointStoreKind = 'ssm' | 'dynamodb';
+export type RecordPublisher = 'POLLING' | 'EFO';
+export type EfoRegistration = 'LAZY' | 'EAGER' | 'NONE';
 
 /** The consumer's configuration: validated once, every default filled in, frozen. */
 export interface ConsumerConfig {
@@ -73,6 +75,21 @@ export interface ConsumerConfig {
   readonly leaseSettleMillis: number;
   /** Time kept back from the function's remaining time for the last delivery, checkpoint and lease release. */
   readonly shutdownReserveMillis: number;
+  /** How shards are read: GetRecords polling, or enhanced fan-out (SubscribeToShard). */
+  readonly recordPublisher: RecordPublisher;
+  readonly efo: EfoConfig;
+}
+
+/** Enhanced fan-out: the stream consumer and the retries of its calls. */
+export interface EfoConfig {
+  /** Set when a stream has no consumer ARN below (required then with EFO). */
+  readonly consumerName?: string;
+  readonly registration: EfoRegistration;
+  /** Consumer ARN per stream (`flink.stream.efo.consumerarn.<stream>`); such a stream is never registered. */
+  readonly consumerArns: Readonly<Record<string, string>>;
+  readonly subscribeToShard: { readonly backoff: BackoffSettings; readonly timeoutMillis: number };
+  readonly registerStreamConsumer: { readonly backoff: BackoffSettings; readonly timeoutMillis: number };
+  readonly describeStreamConsumer: { readonly backoff: BackoffSettings };
 }
 
 /** The consumer's settings as typed options; `streams` and `aws.region` are required at load. */
@@ -156,6 +173,29 @@ export interface ConsumerOptions {
   readonly leaseSettleMillis?: number;
   /** @default 5000 */
   readonly shutdownReserveMillis?: number;
+  /** @default 'POLLING' */
+  readonly recordPublisher?: RecordPublisher;
+  /** Enhanced fan-out, with recordPublisher EFO. */
+  readonly efo?: {
+    /** Required with EFO unless every stream has a consumer ARN. */
+    readonly consumerName?: string;
+    /** @default 'LAZY' */
+    readonly registration?: EfoRegistration;
+    /** Consumer ARN by stream; such a stream is never registered. @default - none */
+    readonly consumerArns?: Readonly<Record<string, string>>;
+    /** @default { establishWithinSeconds: 60, backoff: { maxRetries: 10, baseMillis: 1000, maxMillis: 2000, expConst: 1.5 } } */
+    readonly subscribeToShard?: {
+      readonly establishWithinSeconds?: number;
+      readonly backoff?: Partial<BackoffSettings>;
+    };
+    /** @default { activeWithinSeconds: 60, backoff: { maxRetries: 10, baseMillis: 500, maxMillis: 2000, expConst: 1.5 } } */
+    readonly registerStreamConsumer?: {
+      readonly activeWithinSeconds?: number;
+      readonly backoff?: Partial<BackoffSettings>;
+    };
+    /** @default { backoff: { maxRetries: 50, baseMillis: 2000, maxMillis: 5000, expConst: 1.5 } } */
+    readonly describeStreamConsumer?: { readonly backoff?: Partial<BackoffSettings> };
+  };
 }
 
 const GET_RECORDS_BACKOFF: BackoffSettings = {
@@ -214,6 +254,21 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   exactlyOnce: Object.freeze({ enabled: false }),
   leaseSettleMillis: 2000,
   shutdownReserveMillis: 5000,
+  recordPublisher: 'POLLING' as RecordPublisher,
+  efo: Object.freeze({
+    registration: 'LAZY' as EfoRegistration,
+    subscribeToShard: Object.freeze({
+      backoff: Object.freeze({ maxRetries: 10, baseMillis: 1000, maxMillis: 2000, expConst: 1.5 }),
+      establishWithinSeconds: 60,
+    }),
+    registerStreamConsumer: Object.freeze({
+      backoff: Object.freeze({ maxRetries: 10, baseMillis: 500, maxMillis: 2000, expConst: 1.5 }),
+      activeWithinSeconds: 60,
+    }),
+    describeStreamConsumer: Object.freeze({
+      backoff: Object.freeze({ maxRetries: 50, baseMillis: 2000, maxMillis: 5000, expConst: 1.5 }),
+    }),
+  }),
 });
 
 /** How long a shard iterator lives; the GetRecords interval must stay below it. */
@@ -228,6 +283,26 @@ export const timestampInput: Kind<Date | string> = {
     if (typeof value === 'string') return value.trim() === '' ? undefined : value;
     if (!fromText && value instanceof Date && !Number.isNaN(value.getTime())) return value;
     return undefined;
+  },
+};
+
+/** The reference's key of a stream's consumer ARN, followed by `.<stream>`. */
+export const EFO_CONSUMER_ARN_PREFIX = 'flink.stream.efo.consumerarn';
+
+const CONSUMER_ARN =
+  /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}\/consumer\/[a-zA-Z0-9_.-]{1,128}:\d+$/;
+
+/** One stream consumer ARN (from text, per stream), or a map of them by stream (from code). */
+export const consumerArnsByStream: Kind<string | Readonly<Record<string, string>>> = {
+  allowed:
+    'a stream consumer ARN (arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<timestamp>)',
+  parse(value, fromText) {
+    if (typeof value === 'string') return CONSUMER_ARN.test(value.trim()) ? value.trim() : undefined;
+    if (fromText || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const entries = Object.entries(value as Record<string, unknown>);
+    return entries.every(([, arn]) => typeof arn === 'string' && CONSUMER_ARN.test(arn))
+      ? Object.fromEntries(entries as [string, string][])
+      : undefined;
   },
 };
 
@@ -469,6 +544,55 @@ export const CONSUMER_SETTINGS = {
     description:
       'the keyed state table of exactly-once mode, with a string partition key `pk` and a string sort key `sk`',
   }),
+  recordPublisher: setting({
+    key: 'flink.stream.recordpublisher',
+    path: ['recordPublisher'],
+    kind: oneOf<RecordPublisher>(['POLLING', 'EFO']),
+    default: D.recordPublisher,
+    description:
+      "POLLING reads with GetRecords (sharing each shard's 2 MiB/s and 5 reads/s); EFO subscribes with " +
+      'enhanced fan-out (SubscribeToShard over HTTP/2: 2 MiB/s per shard of its own, pushed)',
+  }),
+  efoConsumerName: setting({
+    key: 'flink.stream.efo.consumername',
+    path: ['efo', 'consumerName'],
+    kind: text('1 to 128 letters, digits, "_", "." or "-"', /^[a-zA-Z0-9_.-]+$/, 1, 128),
+    defaultText: '- required with EFO unless every stream has a consumer ARN',
+    description: 'the stream consumer to read as (registered with each stream under this name)',
+  }),
+  efoRegistration: setting({
+    key: 'flink.stream.efo.registration',
+    path: ['efo', 'registration'],
+    kind: oneOf<EfoRegistration>(['LAZY', 'EAGER', 'NONE']),
+    default: D.efo.registration,
+    description:
+      'LAZY: the consumer registers the stream consumer when it finds none; EAGER: it is registered at ' +
+      'deployment (the construct) and the runtime only waits for it to be ACTIVE; NONE: give ' +
+      'flink.stream.efo.consumerarn.<stream> for every stream',
+  }),
+  efoConsumerArns: setting({
+    key: `${EFO_CONSUMER_ARN_PREFIX}.<stream>`,
+    path: ['efo', 'consumerArns'],
+    kind: consumerArnsByStream,
+    defaultText: '- none: found or registered by name',
+    description:
+      'the stream consumer ARN of one stream, which is then never registered (in the environment the stream ' +
+      'name in upper snake case); typed options take { stream: arn }',
+  }),
+  subscribeToShardTimeoutSeconds: setting({
+    key: 'flink.shard.subscribetoshard.timeout',
+    path: ['efo', 'subscribeToShard', 'establishWithinSeconds'],
+    kind: integer(1, 300, 'seconds'),
+    default: D.efo.subscribeToShard.establishWithinSeconds,
+    description: 'longest wait for a subscription to be established (its initial response)',
+  }),
+  registerStreamConsumerTimeoutSeconds: setting({
+    key: 'flink.stream.registerstreamconsumer.timeout',
+    path: ['efo', 'registerStreamConsumer', 'activeWithinSeconds'],
+    kind: integer(1, 900, 'seconds'),
+    default: D.efo.registerStreamConsumer.activeWithinSeconds,
+    description: 'longest wait for a stream consumer to become ACTIVE',
+  }),
   idleReturnMillis: setting({
     key: 'consumer.idlereturnmillis',
     path: ['idleReturnMillis'],
@@ -497,9 +621,33 @@ export const CONSUMER_SETTINGS = {
 };
 
 export const CONSUMER_BACKOFF_KEYS: Record<
-  'getRecords' | 'getShardIterator' | 'listShards' | 'delivery',
+  | 'getRecords'
+  | 'getShardIterator'
+  | 'listShards'
+  | 'delivery'
+  | 'subscribeToShard'
+  | 'registerStreamConsumer'
+  | 'describeStreamConsumer',
   BackoffKeys
 > = {
+  subscribeToShard: backoffSettings(
+    'flink.shard.subscribetoshard',
+    ['efo', 'subscribeToShard', 'backoff'],
+    'SubscribeToShard',
+    D.efo.subscribeToShard.backoff,
+  ),
+  registerStreamConsumer: backoffSettings(
+    'flink.stream.registerstreamconsumer',
+    ['efo', 'registerStreamConsumer', 'backoff'],
+    'RegisterStreamConsumer',
+    D.efo.registerStreamConsumer.backoff,
+  ),
+  describeStreamConsumer: backoffSettings(
+    'flink.stream.describestreamconsumer',
+    ['efo', 'describeStreamConsumer', 'backoff'],
+    'DescribeStreamConsumer',
+    D.efo.describeStreamConsumer.backoff,
+  ),
   getRecords: backoffSettings(
     'flink.shard.getrecords',
     ['getRecords', 'backoff'],
@@ -573,4 +721,13 @@ export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
   CONSUMER_SETTINGS.exactlyOnce,
   CONSUMER_SETTINGS.stateTable,
   CONSUMER_SETTINGS.deserializer,
+  CONSUMER_SETTINGS.recordPublisher,
+  CONSUMER_SETTINGS.efoConsumerName,
+  CONSUMER_SETTINGS.efoRegistration,
+  CONSUMER_SETTINGS.efoConsumerArns,
+  CONSUMER_SETTINGS.subscribeToShardTimeoutSeconds,
+  ...Object.values(CONSUMER_BACKOFF_KEYS.subscribeToShard),
+  CONSUMER_SETTINGS.registerStreamConsumerTimeoutSeconds,
+  ...Object.values(CONSUMER_BACKOFF_KEYS.registerStreamConsumer),
+  ...Object.values(CONSUMER_BACKOFF_KEYS.describeStreamConsumer),
 ] as readonly Setting<unknown>[];

@@ -24,6 +24,8 @@ export interface Schema<T> {
   /** Deprecated reference keys and the key each stands for. */
   readonly aliases: Readonly<Record<string, string>>;
   readonly unsupported: readonly UnsupportedKey[];
+  /** Keys that take a stream name after them, e.g. `flink.stream.efo.consumerarn.<stream>`. */
+  readonly perStreamKeys?: readonly string[];
   /**
    * The other kind's settings, to say "that is a producer setting" rather than "unknown"; asked for
    * only when a key is none of this kind's.
@@ -80,6 +82,13 @@ export function loadEnv<T>(
     const key = keyByName.get(name) ?? otherKey(name);
     if (key !== undefined) {
       entries.set(key, { value, name });
+      continue;
+    }
+    // Per-stream keys (flink.stream.efo.consumerarn.<stream>): the stream cannot be read back from an
+    // upper-snake name, so the entry is kept under the name and matched to a stream when read.
+    const perStream = schema.perStreamKeys?.find((key) => name.startsWith(`${envVarName(key)}_`));
+    if (perStream) {
+      entries.set(`env:${name}`, { value, name });
       continue;
     }
     const unsupported = schema.unsupported.find((u) => u.prefix && name.startsWith(envVarName(u.key)));

@@ -91,6 +91,8 @@ function buildProducerConfig(reader: Reader, problems: Problems): ProducerConfig
   const defaultPartitionKey = read(S.defaultPartitionKey, reader, problems);
   const allowedStreams = read(S.allowedStreams, reader, problems);
   const deadLetterQueueUrl = read(S.deadLetterQueueUrl, reader, problems);
+  const sourceQueueUrl = read(S.sourceQueueUrl, reader, problems);
+  const maxReceiveCount = read(S.maxReceiveCount, reader, problems);
   const config: ProducerConfig = {
     aws: readAwsConfig(reader, problems),
     aggregationEnabled: r(S.aggregationEnabled),
@@ -112,6 +114,8 @@ function buildProducerConfig(reader: Reader, problems: Problems): ProducerConfig
     failOnError: r(S.failOnError),
     producerName: r(S.producerName),
     ...(deadLetterQueueUrl !== undefined ? { deadLetterQueueUrl } : {}),
+    ...(sourceQueueUrl !== undefined ? { sourceQueueUrl } : {}),
+    ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
     retryBaseMillis: r(S.retryBaseMillis),
     retryMaxMillis: r(S.retryMaxMillis),
     retryExpConst: r(S.retryExpConst),

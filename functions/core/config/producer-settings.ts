@@ -40,6 +40,10 @@ export interface ProducerConfig {
   readonly producerName: string;
   /** Where malformed messages go at once; unset means they take the source queue's redrive path. */
   readonly deadLetterQueueUrl?: string;
+  /** The queue the producer is fed from; its in-flight count divides each shard's budget among containers. */
+  readonly sourceQueueUrl?: string;
+  /** The source queue's maxReceiveCount: at the last receive a failed message is dead-lettered with its reason. */
+  readonly maxReceiveCount?: number;
   /** Full-jitter backoff between retries of failed PutRecords entries. */
   readonly retryBaseMillis: number;
   readonly retryMaxMillis: number;
@@ -89,6 +93,10 @@ export interface ProducerOptions {
   readonly producerName?: string;
   /** @default - none: malformed messages take the source queue's redrive path */
   readonly deadLetterQueueUrl?: string;
+  /** @default - none: each container takes the whole RateLimit budget, as if it wrote alone */
+  readonly sourceQueueUrl?: string;
+  /** @default - none: a message failed at its last receive takes the queue's redrive path */
+  readonly maxReceiveCount?: number;
   /** @default 100 */
   readonly retryBaseMillis?: number;
   /** @default 2000 */
@@ -205,7 +213,9 @@ export const PRODUCER_SETTINGS = {
     path: ['recordTtlMillis'],
     kind: longInteger(100, 'milliseconds'),
     default: D.recordTtlMillis,
-    description: 'longest a record may take to be put before it is reported as failed',
+    description:
+      "longest one invocation keeps trying to put a record, counted from the invocation's start, not from " +
+      'when the message was sent (the queue is the buffer); a record not put by then goes back to the queue',
   }),
   requestTimeoutMillis: setting({
     key: 'RequestTimeout',
@@ -219,7 +229,9 @@ export const PRODUCER_SETTINGS = {
     path: ['rateLimitPercent'],
     kind: longInteger(1, 'percent of the 1 MiB/s and 1,000 records/s per shard'),
     default: D.rateLimitPercent,
-    description: "the per-shard limiter's share of a shard's write limits (KPL's default is 150)",
+    description:
+      "the share of each shard's write limits the whole deployment may use, however many containers run " +
+      "(KPL's default is 150)",
   }),
   threadPoolSize: setting({
     key: 'ThreadPoolSize',
@@ -297,6 +309,25 @@ export const PRODUCER_SETTINGS = {
     defaultText: "- none: malformed messages take the source queue's redrive path",
     description:
       "SQS queue that receives malformed messages at once (the CDK construct sets the source queue's DLQ)",
+  }),
+  sourceQueueUrl: setting({
+    key: 'producer.sourcequeueurl',
+    path: ['sourceQueueUrl'],
+    kind: url,
+    defaultText: '- none: each container takes the whole RateLimit budget, as if it wrote alone',
+    description:
+      "the SQS queue the producer is fed from: its in-flight message count divides each shard's budget " +
+      'among the containers running (the CDK construct sets it)',
+  }),
+  maxReceiveCount: setting({
+    key: 'producer.maxreceivecount',
+    path: ['maxReceiveCount'],
+    kind: integer(1, 1000),
+    defaultText:
+      "- none: a message that fails at its last receive takes the queue's redrive path, without a reason",
+    description:
+      "the source queue's maxReceiveCount: a message still not written at that receive goes to the dead-letter " +
+      'queue from the producer, with its reason (the CDK construct sets it)',
   }),
   retryBaseMillis: setting({
     key: 'producer.retry.backoff.base',

@@ -23,6 +23,7 @@ import type { KinesisReadApi } from './kinesis-api';
 import { DEFAULT_SHARD_READ_LIMITS } from './rate-limit';
 import type { OnFailureDestination } from './on-failure';
 import { ShardReader, type ShardReaderSettings, type ShardReaderStats } from './shard-reader';
+import type { ShardSourceFactory } from './shard-source';
 import type { BatchHandler, ShardDescription, StartingPosition, TimestampAssigner } from './types';
 import { WatermarkTracker, type ShardWatermark } from './watermarks';
 
@@ -114,6 +115,8 @@ export interface ConsumerEngineDependencies {
    * fenced by the lease (see core/exactly-once). @default - at-least-once: checkpoints only
    */
   readonly transactions?: TransactionalCheckpoints;
+  /** How each shard is read. @default - polling through `kinesis` */
+  readonly shardSource?: ShardSourceFactory;
 }
 
 export interface RunRequest {
@@ -406,8 +409,15 @@ class SubtaskRun<T> {
       },
       checkpoint,
     );
+    const source = deps.shardSource?.({
+      shard,
+      polling: deps.kinesis,
+      dueAt: () => delivery.dueAt,
+      stop: this.stop.signal,
+      logger: this.logger,
+    });
     const reader = new ShardReader<T>({
-      api: deps.kinesis,
+      api: source?.api ?? deps.kinesis,
       shard,
       start,
       ...(skipThrough ? { skipThrough } : {}),
@@ -415,7 +425,7 @@ class SubtaskRun<T> {
       deserializer: options.deserializer,
       ...(options.timestampAssigner ? { timestampAssigner: options.timestampAssigner } : {}),
       watermark,
-      settings: options.reader,
+      settings: source ? source.settings(options.reader) : options.reader,
       clock: deps.clock,
       random: deps.random,
       logger: this.logger,

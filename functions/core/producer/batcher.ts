@@ -15,7 +15,7 @@ export interface PendingRecord {
   /** The FIFO message group; records of one group reach the stream in batch order. */
   readonly group?: string;
   readonly sentAt: number;
-  /** sentAt + RecordTtl: after this the record is reported failed instead of written. */
+  /** The invocation's start + RecordTtl: after this the record goes back to the queue instead of being written. */
   readonly expiresAt: number;
 }
 

@@ -13,6 +13,14 @@ import {
 export interface DeadLetter {
   readonly message: ProducerMessage;
   readonly rejection: Rejection;
+  /** For a valid message not written by its last receive: where it was going and how often it was tried. */
+  readonly failure?: {
+    readonly kind: string;
+    readonly stream?: string;
+    readonly shardId?: string;
+    /** Receives of the message, the last included. */
+    readonly receives: number;
+  };
 }
 
 /** Where rejected messages go at once, so they do not come back maxReceiveCount times. */
@@ -23,8 +31,13 @@ export interface DeadLetterSink {
 
 /** The attribute that carries the reason on a dead-lettered message. */
 export const REJECTION_ATTRIBUTE = 'ProducerRejection';
-/** The attribute that names the field at fault. */
+/** The attribute that names the field at fault (malformed messages). */
 export const REJECTION_FIELD_ATTRIBUTE = 'ProducerRejectionField';
+/** Attributes of a valid message not written by its last receive: why, where to, and how often tried. */
+export const FAILURE_KIND_ATTRIBUTE = 'ProducerFailureKind';
+export const FAILURE_STREAM_ATTRIBUTE = 'ProducerStream';
+export const FAILURE_SHARD_ATTRIBUTE = 'ProducerShard';
+export const FAILURE_ATTEMPTS_ATTRIBUTE = 'ProducerAttempts';
 
 const MAX_ATTRIBUTES = 10;
 /** Retries of entries SQS did not take: a few quick ones, as the batch waits on them. */
@@ -72,18 +85,22 @@ export class SqsDeadLetterQueue implements DeadLetterSink {
         };
       }
       // The reason rides along when the message has room for it: SQS allows 10 attributes, and a message
-      // near the size limit keeps only as much of the reason as fits. Without room it goes anyway, so
-      // it does not cycle maxReceiveCount times for nothing; the reason is in the producer's log.
-      const room = maxMessageBytes - Buffer.byteLength(letter.message.body) - attributeBytes(attributes);
-      const field = letter.rejection.field.slice(0, 256);
-      const fieldBytes = REJECTION_FIELD_ATTRIBUTE.length + 'String'.length + Buffer.byteLength(field);
-      const reasonRoom = room - fieldBytes - REJECTION_ATTRIBUTE.length - 'String'.length;
-      if (original.length + 2 <= MAX_ATTRIBUTES && reasonRoom > 0) {
-        attributes[REJECTION_ATTRIBUTE] = {
-          DataType: 'String',
-          StringValue: truncateUtf8(letter.rejection.reason, Math.min(1024, reasonRoom)),
-        };
-        attributes[REJECTION_FIELD_ATTRIBUTE] = { DataType: 'String', StringValue: field };
+      // near the size limit keeps only as much of the reason as fits. The reason comes first, then the
+      // details in order while they fit. Without room it goes anyway, so it does not cycle
+      // maxReceiveCount times for nothing; the reason is in the producer's log.
+      const details = detailsOf(letter);
+      let room = maxMessageBytes - Buffer.byteLength(letter.message.body) - attributeBytes(attributes);
+      const reasonRoom = room - REJECTION_ATTRIBUTE.length - 'String'.length;
+      if (original.length + 1 <= MAX_ATTRIBUTES && reasonRoom > 0) {
+        const reason = truncateUtf8(letter.rejection.reason, Math.min(1024, reasonRoom));
+        attributes[REJECTION_ATTRIBUTE] = { DataType: 'String', StringValue: reason };
+        room -= REJECTION_ATTRIBUTE.length + 'String'.length + Buffer.byteLength(reason);
+        for (const [name, value] of details) {
+          const bytes = attributeBytes({ [name]: value });
+          if (Object.keys(attributes).length >= MAX_ATTRIBUTES || bytes > room) break;
+          attributes[name] = value;
+          room -= bytes;
+        }
       }
       const bytes = Buffer.byteLength(letter.message.body) + attributeBytes(attributes);
       if (batch.length === 10 || (batch.length > 0 && batchBytes + bytes > MAX_BATCH_BYTES)) {
@@ -148,6 +165,26 @@ export class SqsDeadLetterQueue implements DeadLetterSink {
       if (remaining.length > 0) await clock.sleep(fullJitterDelay(attempt, backoff, random));
     }
   }
+}
+
+/** The attributes besides the reason, most useful first. */
+function detailsOf(letter: DeadLetter): [string, MessageAttributeValue][] {
+  const text = (value: string): MessageAttributeValue => ({
+    DataType: 'String',
+    StringValue: value.slice(0, 256),
+  });
+  const failure = letter.failure;
+  if (!failure) return [[REJECTION_FIELD_ATTRIBUTE, text(letter.rejection.field)]];
+  return [
+    [FAILURE_KIND_ATTRIBUTE, text(failure.kind)],
+    ...(failure.stream !== undefined
+      ? [[FAILURE_STREAM_ATTRIBUTE, text(failure.stream)] as [string, MessageAttributeValue]]
+      : []),
+    ...(failure.shardId !== undefined
+      ? [[FAILURE_SHARD_ATTRIBUTE, text(failure.shardId)] as [string, MessageAttributeValue]]
+      : []),
+    [FAILURE_ATTEMPTS_ATTRIBUTE, { DataType: 'Number', StringValue: String(failure.receives) }],
+  ];
 }
 
 /** At most `maxBytes` of UTF-8, cut at a character boundary. */

@@ -48,6 +48,10 @@ export {
   type SendResult,
 } from './producer-client';
 export {
+  FAILURE_ATTEMPTS_ATTRIBUTE,
+  FAILURE_KIND_ATTRIBUTE,
+  FAILURE_SHARD_ATTRIBUTE,
+  FAILURE_STREAM_ATTRIBUTE,
   REJECTION_ATTRIBUTE,
   REJECTION_FIELD_ATTRIBUTE,
   SqsDeadLetterQueue,
@@ -68,6 +72,13 @@ export {
   SHARD_RECORDS_PER_SECOND,
 } from './rate-limiter';
 export { ShardMapCache, type StreamShards } from './shard-map-cache';
+export {
+  QueueInFlightShare,
+  BUDGET_SHARE_REFRESH_MILLIS,
+  MIN_BUDGET_SHARE,
+  type BudgetShare,
+  type QueueInFlightShareOptions,
+} from './budget-share';
 export type { FailureKind, RecordOutcome, WriteStats } from './writer';
 export type { ProducerLogger } from './logger';
 export {

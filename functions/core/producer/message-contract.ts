@@ -25,6 +25,8 @@ export interface ProducerMessage {
   readonly sentTimestamp?: number;
   /** Present on FIFO queues: records of one group reach the stream in order. */
   readonly messageGroupId?: string;
+  /** SQS's ApproximateReceiveCount: this delivery's number, from 1. */
+  readonly receiveCount?: number;
 }
 
 export type MessageFormat = 'envelope' | 'raw';

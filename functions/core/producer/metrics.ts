@@ -10,6 +10,8 @@ export const PRODUCER_SERVICE = 'kinesis-producer';
 export const ProducerMetricDimension = {
   /** The producer's name (producer.name), so producers in one account and region stay apart. */
   PRODUCER_NAME: 'ProducerName',
+  /** The stream, on the per-stream series of `ThrottledEntries`. */
+  STREAM_NAME: 'StreamName',
 } as const;
 
 /** What each batch publishes. */
@@ -26,7 +28,10 @@ export const ProducerMetricName = {
   PUT_RECORDS_CALLS: 'PutRecordsCalls',
   /** PutRecords entries Kinesis rejected, for any reason. */
   FAILED_ENTRIES: 'FailedEntries',
-  /** PutRecords entries Kinesis rejected for throughput (each is retried). */
+  /**
+   * PutRecords entries Kinesis rejected for throughput (each is retried); also published per stream,
+   * with the StreamName dimension, for each stream that saw any.
+   */
   THROTTLED_ENTRIES: 'ThrottledEntries',
   /** Retried PutRecords attempts. */
   RETRIES: 'Retries',

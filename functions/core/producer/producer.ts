@@ -2,6 +2,7 @@ import { describeError } from '../errors';
 import { decimalToHashKeyHex, hashKeyHexFor } from '../record-format';
 import { systemClock, type Clock, type Random } from '../time/clock';
 import { buildEntries, planRuns, type Entry, type PendingRecord } from './batcher';
+import type { BudgetShare } from './budget-share';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type { ProducerKinesisApi } from './kinesis-api';
 import type { ProducerLogger } from './logger';
@@ -11,7 +12,7 @@ import {
   type ParsedRecord,
   type ProducerMessage,
 } from './message-contract';
-import { PRODUCER_SETTINGS, type ProducerConfig } from '../config/producer-settings';
+import type { ProducerConfig } from '../config/producer-settings';
 import { resolveProducerOptions, runtimeOptionsFromConfig, type ProducerRuntimeOptions } from './options';
 import { ShardRateLimiter } from './rate-limiter';
 import {
@@ -34,6 +35,11 @@ import {
 export interface ProducerSettings extends Partial<ProducerRuntimeOptions>, RoutingOptions {
   /** How a message body carries its record. @default 'envelope' */
   readonly messageFormat?: MessageFormat;
+  /**
+   * The source queue's maxReceiveCount: a message not written at that receive goes to the dead-letter
+   * sink with its reason, and is reported done. @default - such a message takes the queue's redrive path
+   */
+  readonly maxReceiveCount?: number;
 }
 
 /**
@@ -50,14 +56,23 @@ export function producerSettingsFromConfig(
     ...(config.defaultStream !== undefined ? { defaultStream: config.defaultStream } : {}),
     ...(config.defaultPartitionKey !== undefined ? { defaultPartitionKey: config.defaultPartitionKey } : {}),
     ...(config.allowedStreams !== undefined ? { allowedStreams: config.allowedStreams } : {}),
+    ...(config.maxReceiveCount !== undefined ? { maxReceiveCount: config.maxReceiveCount } : {}),
     ...routing,
   };
 }
 
 export interface ProducerDependencies {
   readonly kinesis: ProducerKinesisApi;
-  /** Where malformed and oversize messages go at once. @default - they are reported failed instead */
+  /**
+   * Where malformed and oversize messages go at once, and messages not written by their last receive.
+   * @default - they are reported failed instead
+   */
   readonly deadLetters?: DeadLetterSink;
+  /**
+   * This container's share of each shard's budget, asked once a batch.
+   * @default - the whole budget: the producer writes as if it were the deployment's only container
+   */
+  readonly budgetShare?: BudgetShare;
   /** @default the system clock */
   readonly clock?: Clock;
   /** @default Math.random */
@@ -85,7 +100,10 @@ export interface ProcessResult {
     readonly kind: MessageFailureKind;
     readonly reason: string;
   }[];
-  /** Malformed or oversize messages sent to the DLQ with the reason; handled, so not failures. */
+  /**
+   * Messages sent to the DLQ with the reason (malformed or oversize ones, and those not written by their
+   * last receive); handled, so not failures.
+   */
   readonly deadLettered: readonly {
     readonly messageId: string;
     readonly field: string;
@@ -100,6 +118,10 @@ export interface ProducerStats extends WriteStats {
   messages: number;
   invalidMessages: number;
   deadLettered: number;
+  /** Of `deadLettered`: valid messages not written by their last receive. */
+  lastReceiveDeadLettered: number;
+  /** The share of each shard's budget this container wrote under. */
+  budgetShare: number;
 }
 
 /**
@@ -119,7 +141,7 @@ export class Producer {
   private readonly format: MessageFormat;
 
   constructor(
-    settings: ProducerSettings,
+    private readonly settings: ProducerSettings,
     private readonly deps: ProducerDependencies,
   ) {
     this.options = resolveProducerOptions(settings);
@@ -157,7 +179,13 @@ export class Producer {
       messages: messages.length,
       invalidMessages: 0,
       deadLettered: 0,
+      lastReceiveDeadLettered: 0,
+      budgetShare: 1,
     };
+    if (this.deps.budgetShare && messages.length > 0) {
+      this.limiter.setShare(await this.deps.budgetShare.shareFor(messages.length));
+    }
+    stats.budgetShare = this.limiter.currentShare;
     const failures = new Map<number, { kind: MessageFailureKind; reason: string }>();
     const failedBefore: PendingFailure[] = [];
     const letters: { index: number; letter: DeadLetter }[] = [];
@@ -184,7 +212,8 @@ export class Producer {
         letters.push({ index, letter: { message, rejection: { field: 'data', reason } } });
         return;
       }
-      const sentAt = message.sentTimestamp ?? now;
+      // RecordTtl counts from this invocation's start, not from the send: the queue is a durable
+      // buffer, and a record that waited in it is as good as a new one.
       // Built field by field: conditional spreads cost more than the rest of this loop.
       const record: { -readonly [K in keyof PendingRecord]: PendingRecord[K] } = {
         index,
@@ -193,18 +222,11 @@ export class Producer {
         partitionKey,
         data,
         size,
-        sentAt,
-        expiresAt: sentAt + recordTtlMillis,
+        sentAt: message.sentTimestamp ?? now,
+        expiresAt: now + recordTtlMillis,
       };
       if (explicitHashKey !== undefined) record.explicitHashKey = explicitHashKey;
       if (message.messageGroupId !== undefined) record.group = message.messageGroupId;
-      if (record.expiresAt <= now) {
-        const reason = `${PRODUCER_SETTINGS.recordTtlMillis.key} (${recordTtlMillis} ms) had passed when the message arrived, ${now - sentAt} ms after it was sent.`;
-        failures.set(index, { kind: 'expired', reason });
-        failedBefore.push({ index, messageId: message.messageId, reason, ...groupOf(message) });
-        stats.expiredRecords++;
-        return;
-      }
       const list = byStream.get(stream) ?? [];
       list.push(record);
       byStream.set(stream, list);
@@ -259,10 +281,30 @@ export class Producer {
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     });
     let written = 0;
+    const where = new Map<number, { stream: string; shardId?: string; attempts?: number }>();
+    for (const entry of entries) for (const r of entry.records) where.set(r.index, { stream: r.stream });
     for (const [index, outcome] of report.outcomes) {
-      if (outcome.written) written++;
-      else failures.set(index, { kind: outcome.kind, reason: outcome.reason });
+      if (outcome.written) {
+        written++;
+        continue;
+      }
+      failures.set(index, { kind: outcome.kind, reason: outcome.reason });
+      const stream = where.get(index)?.stream;
+      if (stream !== undefined) {
+        where.set(index, {
+          stream,
+          ...(outcome.shardId !== undefined ? { shardId: outcome.shardId } : {}),
+          ...(outcome.attempts !== undefined ? { attempts: outcome.attempts } : {}),
+        });
+      }
     }
+    stats.lastReceiveDeadLettered = await this.deadLetterLastReceives(
+      messages,
+      failures,
+      where,
+      deadLettered,
+    );
+    stats.deadLettered = deadLettered.length;
     const failed = [...failures]
       .sort(([a], [b]) => a - b)
       .map(([index, failure]) => ({ messageId: messages[index]?.messageId ?? '', ...failure }));
@@ -277,6 +319,66 @@ export class Producer {
         expiredRecords: stats.expiredRecords + report.stats.expiredRecords,
       },
     };
+  }
+
+  /**
+   * Messages that failed at their last receive (SQS's count at maxReceiveCount) go to the dead-letter
+   * sink with their reason, stream, shard and attempts, and leave `failures`: reported done, SQS deletes
+   * them. One whose send fails stays a failure, and the queue's redrive moves it without a reason.
+   */
+  private async deadLetterLastReceives(
+    messages: readonly ProducerMessage[],
+    failures: Map<number, { kind: MessageFailureKind; reason: string }>,
+    where: ReadonlyMap<number, { stream: string; shardId?: string; attempts?: number }>,
+    deadLettered: { messageId: string; field: string; reason: string }[],
+  ): Promise<number> {
+    const maxReceives = this.settings.maxReceiveCount;
+    if (maxReceives === undefined || !this.deps.deadLetters) return 0;
+    const last: { index: number; letter: DeadLetter }[] = [];
+    for (const [index, failure] of failures) {
+      const message = messages[index];
+      // 'invalid' ones already failed to reach the dead-letter queue.
+      if (!message || failure.kind === 'invalid' || (message.receiveCount ?? 0) < maxReceives) continue;
+      const place = where.get(index);
+      last.push({
+        index,
+        letter: {
+          message,
+          rejection: {
+            field: failure.kind,
+            reason:
+              `Not written by receive ${message.receiveCount} of ${maxReceives}` +
+              (place?.attempts !== undefined
+                ? ` (${place.attempts} PutRecords attempt(s) in the last)`
+                : '') +
+              `: ${failure.reason}`,
+          },
+          failure: {
+            kind: failure.kind,
+            ...(place?.stream !== undefined ? { stream: place.stream } : {}),
+            ...(place?.shardId !== undefined ? { shardId: place.shardId } : {}),
+            receives: message.receiveCount ?? maxReceives,
+          },
+        },
+      });
+    }
+    if (last.length === 0) return 0;
+    const errors = await this.sendDeadLetters(last.map((l) => l.letter));
+    let sent = 0;
+    for (const { index, letter } of last) {
+      if (errors.has(letter.message.messageId)) continue;
+      failures.delete(index);
+      deadLettered.push({ messageId: letter.message.messageId, ...letter.rejection });
+      sent++;
+    }
+    this.deps.logger?.warn('Messages not written by their last receive were sent to the dead-letter queue.', {
+      deadLettered: last
+        .filter(({ letter }) => !errors.has(letter.message.messageId))
+        .slice(0, 20)
+        .map(({ letter }) => ({ messageId: letter.message.messageId, ...letter.rejection })),
+      notSent: errors.size,
+    });
+    return sent;
   }
 
   private async sendDeadLetters(letters: readonly DeadLetter[]): Promise<ReadonlyMap<string, string>> {

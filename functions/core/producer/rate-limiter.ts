@@ -14,12 +14,31 @@ export class TokenBucket {
   private updatedAt: number;
 
   constructor(
-    readonly ratePerSecond: number,
-    readonly capacity: number,
+    private rate: number,
+    private size: number,
     now: number,
   ) {
-    this.tokens = capacity;
+    this.tokens = size;
     this.updatedAt = now;
+  }
+
+  get ratePerSecond(): number {
+    return this.rate;
+  }
+
+  get capacity(): number {
+    return this.size;
+  }
+
+  /**
+   * Changes the rate and capacity from `now` on: tokens earned so far at the old rate are kept, and
+   * cut to the new capacity when it is smaller, so a shrinking share cannot be spent in one burst.
+   */
+  reshape(ratePerSecond: number, capacity: number, now: number): void {
+    this.refill(now);
+    this.rate = ratePerSecond;
+    this.size = capacity;
+    this.tokens = Math.min(this.tokens, capacity);
   }
 
   /** Tokens held at `now`. */
@@ -32,7 +51,7 @@ export class TokenBucket {
   waitMillis(amount: number, now: number): number {
     this.refill(now);
     const needed = Math.min(amount, this.capacity) - this.tokens;
-    return needed <= 0 ? 0 : Math.ceil((needed * 1000) / this.ratePerSecond);
+    return needed <= 0 ? 0 : Math.ceil((needed * 1000) / this.rate);
   }
 
   take(amount: number, now: number): void {
@@ -42,18 +61,25 @@ export class TokenBucket {
 
   private refill(now: number): void {
     if (now > this.updatedAt) {
-      this.tokens = Math.min(
-        this.capacity,
-        this.tokens + ((now - this.updatedAt) * this.ratePerSecond) / 1000,
-      );
+      this.tokens = Math.min(this.size, this.tokens + ((now - this.updatedAt) * this.rate) / 1000);
       this.updatedAt = now;
     }
   }
 }
 
+/** How a throttled shard's rate falls: halved, as congestion control does on loss. */
+export const THROTTLE_RATE_DECREASE = 0.5;
+/** How a throttled shard's rate comes back: this fraction of its budget per second, up to all of it. */
+export const THROTTLE_RATE_RECOVERY_PER_SECOND = 0.05;
+/** The least a shard's rate falls to on throttling, as a fraction of its budget. */
+export const THROTTLE_RATE_FLOOR = 1 / 16;
+
 export interface ShardRateLimiterOptions {
   readonly clock: Clock;
-  /** Percent of the shard limits to allow (the KPL's RateLimit). @default - RateLimit's default */
+  /**
+   * Percent of the shard limits the whole deployment may use (the KPL's RateLimit).
+   * @default - RateLimit's default
+   */
   readonly rateLimitPercent?: number;
   /** @default 1000 */
   readonly recordsPerSecond?: number;
@@ -61,19 +87,54 @@ export interface ShardRateLimiterOptions {
   readonly bytesPerSecond?: number;
 }
 
+interface ShardBuckets {
+  readonly records: TokenBucket;
+  readonly bytes: TokenBucket;
+  usedAt: number;
+  /** The fraction of the budget left after throttles, and when it was last cut. */
+  throttleFactor: number;
+  throttledAt: number;
+  /** The scale the buckets were last shaped to. */
+  scale: number;
+}
+
 /**
- * The KPL's per-shard limiter: a records bucket and a bytes bucket per shard, scaled by RateLimit.
+ * The per-shard limiter: a records bucket and a bytes bucket per shard, each holding one second of its
+ * rate. A shard's rate is its write limits x RateLimit (the deployment's budget) x this container's
+ * share of the deployment (`setShare`) x a throttle factor that halves on each throttled entry and
+ * recovers additively (AIMD), so a share that turned out too large (a stale count) corrects itself.
  * It lives as long as the Lambda container, so consecutive batches share one budget per shard.
  */
 export class ShardRateLimiter {
-  private readonly buckets = new Map<string, { records: TokenBucket; bytes: TokenBucket; usedAt: number }>();
+  private readonly buckets = new Map<string, ShardBuckets>();
   private readonly recordsPerSecond: number;
   private readonly bytesPerSecond: number;
+  private share = 1;
 
   constructor(private readonly options: ShardRateLimiterOptions) {
-    const scale = (options.rateLimitPercent ?? PRODUCER_DEFAULTS.rateLimitPercent) / 100;
-    this.recordsPerSecond = (options.recordsPerSecond ?? SHARD_RECORDS_PER_SECOND) * scale;
-    this.bytesPerSecond = (options.bytesPerSecond ?? SHARD_BYTES_PER_SECOND) * scale;
+    const budget = (options.rateLimitPercent ?? PRODUCER_DEFAULTS.rateLimitPercent) / 100;
+    this.recordsPerSecond = (options.recordsPerSecond ?? SHARD_RECORDS_PER_SECOND) * budget;
+    this.bytesPerSecond = (options.bytesPerSecond ?? SHARD_BYTES_PER_SECOND) * budget;
+  }
+
+  /** This container's share of the deployment's budget, in (0, 1]; 1 when it writes alone. */
+  get currentShare(): number {
+    return this.share;
+  }
+
+  /** Sets this container's share of every shard's budget from now on. */
+  setShare(share: number): void {
+    if (!(share > 0) || share > 1) throw new RangeError(`A budget share must be in (0, 1]; got ${share}.`);
+    this.share = share;
+  }
+
+  /** A shard refused an entry for throughput: its rate is cut at once. */
+  throttled(shardKey: string): void {
+    const now = this.options.clock.now();
+    const bucket = this.bucket(shardKey, now);
+    bucket.throttleFactor = Math.max(THROTTLE_RATE_FLOOR, this.factor(bucket, now) * THROTTLE_RATE_DECREASE);
+    bucket.throttledAt = now;
+    this.shape(bucket, now);
   }
 
   /** Takes `records` and `bytes` from the shard's buckets if both hold enough, all or nothing. */
@@ -93,25 +154,45 @@ export class ShardRateLimiter {
     return Math.max(bucket.records.waitMillis(records, now), bucket.bytes.waitMillis(bytes, now));
   }
 
-  private bucket(shardKey: string, now: number) {
+  private factor(bucket: ShardBuckets, now: number): number {
+    if (bucket.throttleFactor >= 1) return 1;
+    const recovered = ((now - bucket.throttledAt) / 1000) * THROTTLE_RATE_RECOVERY_PER_SECOND;
+    return Math.min(1, bucket.throttleFactor + recovered);
+  }
+
+  private shape(bucket: ShardBuckets, now: number): void {
+    const scale = this.share * this.factor(bucket, now);
+    if (scale === bucket.scale) return;
+    bucket.scale = scale;
+    bucket.records.reshape(this.recordsPerSecond * scale, this.recordsPerSecond * scale, now);
+    bucket.bytes.reshape(this.bytesPerSecond * scale, this.bytesPerSecond * scale, now);
+  }
+
+  private bucket(shardKey: string, now: number): ShardBuckets {
     let bucket = this.buckets.get(shardKey);
     if (!bucket) {
       if (this.buckets.size >= 10000) this.prune(now);
+      const scale = this.share;
       bucket = {
-        records: new TokenBucket(this.recordsPerSecond, this.recordsPerSecond, now),
-        bytes: new TokenBucket(this.bytesPerSecond, this.bytesPerSecond, now),
+        records: new TokenBucket(this.recordsPerSecond * scale, this.recordsPerSecond * scale, now),
+        bytes: new TokenBucket(this.bytesPerSecond * scale, this.bytesPerSecond * scale, now),
         usedAt: now,
+        throttleFactor: 1,
+        throttledAt: now,
+        scale,
       };
       this.buckets.set(shardKey, bucket);
     }
     bucket.usedAt = now;
+    this.shape(bucket, now);
     return bucket;
   }
 
-  // A full bucket is what a new one would be, so forgetting it changes nothing.
+  // A full, unthrottled bucket is what a new one would be, so forgetting it changes nothing.
   private prune(now: number): void {
     for (const [key, bucket] of this.buckets) {
       if (
+        this.factor(bucket, now) >= 1 &&
         bucket.records.available(now) >= bucket.records.capacity &&
         bucket.bytes.available(now) >= bucket.bytes.capacity
       ) {

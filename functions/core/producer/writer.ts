@@ -31,7 +31,15 @@ export type RecordOutcome =
       readonly sequenceNumber: string;
       readonly writtenAt: number;
     }
-  | { readonly written: false; readonly kind: FailureKind; readonly reason: string };
+  | {
+      readonly written: false;
+      readonly kind: FailureKind;
+      readonly reason: string;
+      /** The shard the record was last sent to, when it was sent. */
+      readonly shardId?: string;
+      /** PutRecords attempts of the record in this invocation. */
+      readonly attempts?: number;
+    };
 
 /** What the writer asks of the producer when a prediction turns out stale. */
 export interface Planner {
@@ -68,6 +76,8 @@ export interface WriteStats {
   /** Entries a PutRecords refused (per entry, or all of a failed call). */
   failedEntries: number;
   throttledEntries: number;
+  /** `throttledEntries` by stream name. */
+  throttledEntriesByStream: Record<string, number>;
   /** Entries sent again after a failure. */
   retries: number;
   /** Entries that landed on another shard than predicted. */
@@ -89,6 +99,7 @@ export function emptyWriteStats(): WriteStats {
     bytesPut: 0,
     failedEntries: 0,
     throttledEntries: 0,
+    throttledEntriesByStream: {},
     retries: 0,
     wrongShardPuts: 0,
     reputRecords: 0,
@@ -154,6 +165,11 @@ export const MIN_CALL_WINDOW_MILLIS = 200;
 
 class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
+}
+
+/** PutRecords attempts made for a work item: its failures, plus the one in flight or made last. */
+function attemptsOf(work: Work): number {
+  return work.attempts + (work.inFlight ? 1 : 0);
 }
 
 function shardKey(entry: Entry): string {
@@ -484,7 +500,12 @@ class WriteRun {
   private entryFailed(work: Work, errorClass: ErrorClass, error: string, now: number): void {
     const { options, random } = this.deps;
     this.stats.failedEntries++;
-    if (errorClass === 'throttled') this.stats.throttledEntries++;
+    if (errorClass === 'throttled') {
+      this.stats.throttledEntries++;
+      const stream = work.entry.target.stream;
+      this.stats.throttledEntriesByStream[stream] = (this.stats.throttledEntriesByStream[stream] ?? 0) + 1;
+      this.deps.limiter.throttled(shardKey(work.entry));
+    }
     if (errorClass === 'fatal') {
       this.failWork(work, 'rejected', `Kinesis refused the record: ${error}.`);
       return;
@@ -505,13 +526,14 @@ class WriteRun {
 
   private failWork(work: Work, kind: FailureKind, reason: string): void {
     this.remove(work);
-    this.fail(work.entry.records, kind, reason);
+    this.fail(work.entry.records, kind, reason, work);
   }
 
-  private fail(records: readonly PendingRecord[], kind: FailureKind, reason: string): void {
+  private fail(records: readonly PendingRecord[], kind: FailureKind, reason: string, work?: Work): void {
+    const where = work ? { shardId: work.entry.target.shardId, attempts: attemptsOf(work) } : {};
     for (const record of records) {
       if (this.outcomes.has(record.index)) continue;
-      this.outcomes.set(record.index, { written: false, kind, reason });
+      this.outcomes.set(record.index, { written: false, kind, reason, ...where });
       if (kind === 'expired') this.stats.expiredRecords++;
     }
     for (const record of records) {
@@ -551,12 +573,12 @@ class WriteRun {
       if (now < work.entry.expiresAt) continue;
       this.remove(work);
       const expired = work.entry.records.filter((r) => r.expiresAt <= now);
-      const first = expired[0];
       this.fail(
         expired,
         'expired',
-        `${PRODUCER_SETTINGS.recordTtlMillis.key} passed ${first ? now - first.sentAt : 0} ms after the message was sent, before the record was written ` +
-          `(${work.attempts} attempt(s)).${last}`,
+        `${PRODUCER_SETTINGS.recordTtlMillis.key} (${this.deps.options.recordTtlMillis} ms) ran out in this invocation before the record was ` +
+          `written (${attemptsOf(work)} attempt(s)); it goes back to the queue.${last}`,
+        work,
       );
       const rest = work.entry.records.filter((r) => !this.outcomes.has(r.index));
       if (rest.length > 0) this.enqueue(buildEntries(rest, work.entry.target, this.deps.options), work);

@@ -114,6 +114,94 @@ const ROWS: Row[] = [
   ['consumer.onfailure.maxmessagebytes', (c) => c.onFailure.maxMessageBytes, 262144, '1048576', 1048576],
   ['consumer.costmode', (c) => c.costMode, false, 'true', true],
   ['consumer.idlereturnmillis', (c) => c.idleReturnMillis, 5000, '0', 0],
+  ['flink.stream.efo.registration', (c) => c.efo.registration, 'LAZY', 'EAGER', 'EAGER'],
+  ['flink.stream.efo.consumername', (c) => c.efo.consumerName, undefined, 'orders-app', 'orders-app'],
+  ['flink.shard.subscribetoshard.timeout', (c) => c.efo.subscribeToShard.timeoutMillis, 60000, '30', 30000],
+  ['flink.shard.subscribetoshard.maxretries', (c) => c.efo.subscribeToShard.backoff.maxRetries, 10, '4', 4],
+  [
+    'flink.shard.subscribetoshard.backoff.base',
+    (c) => c.efo.subscribeToShard.backoff.baseMillis,
+    1000,
+    '50',
+    50,
+  ],
+  [
+    'flink.shard.subscribetoshard.backoff.max',
+    (c) => c.efo.subscribeToShard.backoff.maxMillis,
+    2000,
+    '3000',
+    3000,
+  ],
+  [
+    'flink.shard.subscribetoshard.backoff.expconst',
+    (c) => c.efo.subscribeToShard.backoff.expConst,
+    1.5,
+    '2',
+    2,
+  ],
+  [
+    'flink.stream.registerstreamconsumer.timeout',
+    (c) => c.efo.registerStreamConsumer.timeoutMillis,
+    60000,
+    '90',
+    90000,
+  ],
+  [
+    'flink.stream.registerstreamconsumer.maxretries',
+    (c) => c.efo.registerStreamConsumer.backoff.maxRetries,
+    10,
+    '3',
+    3,
+  ],
+  [
+    'flink.stream.registerstreamconsumer.backoff.base',
+    (c) => c.efo.registerStreamConsumer.backoff.baseMillis,
+    500,
+    '100',
+    100,
+  ],
+  [
+    'flink.stream.registerstreamconsumer.backoff.max',
+    (c) => c.efo.registerStreamConsumer.backoff.maxMillis,
+    2000,
+    '900',
+    900,
+  ],
+  [
+    'flink.stream.registerstreamconsumer.backoff.expconst',
+    (c) => c.efo.registerStreamConsumer.backoff.expConst,
+    1.5,
+    '2',
+    2,
+  ],
+  [
+    'flink.stream.describestreamconsumer.maxretries',
+    (c) => c.efo.describeStreamConsumer.backoff.maxRetries,
+    50,
+    '5',
+    5,
+  ],
+  [
+    'flink.stream.describestreamconsumer.backoff.base',
+    (c) => c.efo.describeStreamConsumer.backoff.baseMillis,
+    2000,
+    '100',
+    100,
+  ],
+  [
+    'flink.stream.describestreamconsumer.backoff.max',
+    (c) => c.efo.describeStreamConsumer.backoff.maxMillis,
+    5000,
+    '9000',
+    9000,
+  ],
+  [
+    'flink.stream.describestreamconsumer.backoff.expconst',
+    (c) => c.efo.describeStreamConsumer.backoff.expConst,
+    1.5,
+    '2',
+    2,
+  ],
   ['consumer.lease.settlemillis', (c) => c.leaseSettleMillis, 2000, '500', 500],
   ['consumer.shutdown.reservemillis', (c) => c.shutdownReserveMillis, 5000, '8000', 8000],
 ];
@@ -128,7 +216,70 @@ const SPECIAL_KEYS = [
   'streams',
   'flink.stream.initpos.timestamp',
   'flink.stream.initpos.timestamp.format',
+  'flink.stream.recordpublisher',
+  'flink.stream.efo.consumerarn.<stream>',
 ];
+
+describe('enhanced fan-out settings', () => {
+  const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/orders/consumer/orders-app:1700000000';
+
+  it('polls by default and reads with EFO as the named consumer', () => {
+    expect(fromProps({}).recordPublisher).toBe('POLLING');
+    const config = fromProps({
+      'flink.stream.recordpublisher': 'EFO',
+      'flink.stream.efo.consumername': 'orders-app',
+    });
+    expect(config.recordPublisher).toBe('EFO');
+    expect(config.efo).toMatchObject({ consumerName: 'orders-app', registration: 'LAZY', consumerArns: {} });
+  });
+
+  it('needs a consumer name with EFO unless every stream has a consumer ARN, and every ARN with NONE', () => {
+    expect(problemsOf(() => fromProps({ 'flink.stream.recordpublisher': 'EFO' }))).toEqual([
+      'flink.stream.efo.consumername is required when flink.stream.recordpublisher is EFO: it names the stream ' +
+        'consumer of orders.',
+    ]);
+    expect(
+      problemsOf(() =>
+        fromProps({
+          'flink.stream.recordpublisher': 'EFO',
+          'flink.stream.efo.registration': 'NONE',
+          'flink.stream.efo.consumername': 'orders-app',
+        }),
+      ),
+    ).toEqual([
+      'flink.stream.efo.registration is NONE, so every stream needs flink.stream.efo.consumerarn.<stream>; ' +
+        'missing for orders.',
+    ]);
+  });
+
+  it('reads a consumer ARN per stream from properties, the environment and code', () => {
+    const efo = { 'flink.stream.recordpublisher': 'EFO', 'flink.stream.efo.registration': 'NONE' };
+    expect(fromProps({ ...efo, 'flink.stream.efo.consumerarn.orders': ARN }).efo.consumerArns).toEqual({
+      orders: ARN,
+    });
+    const env = consumerConfigFromEnv({
+      ...BASE_ENV,
+      SKC_FLINK_STREAM_RECORDPUBLISHER: 'EFO',
+      SKC_FLINK_STREAM_EFO_REGISTRATION: 'NONE',
+      SKC_FLINK_STREAM_EFO_CONSUMERARN_ORDERS: ARN,
+    });
+    expect(env.efo.consumerArns).toEqual({ orders: ARN });
+    const typed = consumerConfig({
+      aws: { region: 'us-east-1' },
+      streams: ['orders'],
+      recordPublisher: 'EFO',
+      efo: { registration: 'NONE', consumerArns: { orders: ARN } },
+    });
+    expect(typed.efo.consumerArns).toEqual({ orders: ARN });
+  });
+
+  it('names the key of a consumer ARN that is not one, or is for a stream not read', () => {
+    expect(problemsOf(() => fromProps({ 'flink.stream.efo.consumerarn.orders': 'arn:nope' }))).toEqual([
+      'flink.stream.efo.consumerarn.orders must be a stream consumer ARN ' +
+        '(arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<timestamp>); got "arn:nope".',
+    ]);
+  });
+});
 
 describe('consumer settings: every key and its default', () => {
   const defaults = fromProps({});
@@ -511,17 +662,15 @@ describe('consumer unknown and unsupported keys', () => {
     expect(
       problemsOf(() =>
         fromProps({
-          'flink.stream.recordpublisher': 'EFO',
-          'flink.stream.efo.consumername': 'app',
+          'flink.stream.deregisterstreamconsumer.maxretries': '3',
           'flink.watermark.sync.interval': '30000',
           'aws.trust.all.certificates': 'true',
         }),
       ),
     ).toEqual([
-      'flink.stream.recordpublisher selects enhanced fan-out, which this connector does not use (it polls with ' +
-        'GetRecords); remove it or set it to POLLING.',
-      'flink.stream.efo.consumername configures enhanced fan-out, which this connector does not use (it polls with ' +
-        'GetRecords); remove it.',
+      'flink.stream.deregisterstreamconsumer.maxretries has no effect: the consumer never deregisters its stream ' +
+        'consumer (the construct owns it with EAGER; with LAZY, deregister it yourself when the application is ' +
+        'retired); remove it.',
       'flink.watermark.sync.interval configures Flink watermark alignment across subtasks, which has no ' +
         'equivalent here; remove it.',
       'aws.trust.all.certificates turns off TLS certificate checks, which this connector never does; remove it.',

@@ -72,6 +72,14 @@ const ROWS: Row[] = [
     'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
     'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
   ],
+  [
+    'producer.sourcequeueurl',
+    (c) => c.sourceQueueUrl,
+    undefined,
+    'https://sqs.us-east-1.amazonaws.com/123456789012/orders',
+    'https://sqs.us-east-1.amazonaws.com/123456789012/orders',
+  ],
+  ['producer.maxreceivecount', (c) => c.maxReceiveCount, undefined, '5', 5],
 ];
 
 const SPECIAL_KEYS = ['aws.region', 'producer.raw'];

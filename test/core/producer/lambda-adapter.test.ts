@@ -73,6 +73,7 @@ describe('the producer Lambda adapter', () => {
       },
       sentTimestamp: 1767225600123,
       messageGroupId: 'g',
+      receiveCount: 1,
     });
   });
 

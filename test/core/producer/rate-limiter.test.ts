@@ -1,4 +1,9 @@
-import { ShardRateLimiter, TokenBucket } from '../../../functions/core/producer/rate-limiter';
+import {
+  ShardRateLimiter,
+  THROTTLE_RATE_FLOOR,
+  THROTTLE_RATE_RECOVERY_PER_SECOND,
+  TokenBucket,
+} from '../../../functions/core/producer/rate-limiter';
 import { FakeClock } from '../../../functions/core/time/clock';
 
 describe('TokenBucket', () => {
@@ -43,12 +48,69 @@ describe('ShardRateLimiter', () => {
 
   it('takes from neither bucket when one of them is short', () => {
     const clock = new FakeClock(0);
-    const limiter = new ShardRateLimiter({ clock, recordsPerSecond: 10, bytesPerSecond: 100 });
+    const limiter = new ShardRateLimiter({
+      clock,
+      rateLimitPercent: 100,
+      recordsPerSecond: 10,
+      bytesPerSecond: 100,
+    });
     expect(limiter.tryAcquire('s', 1, 100)).toBe(true);
     expect(limiter.tryAcquire('s', 1, 1)).toBe(false);
     // Nine records are left: the refused request took none.
     let records = 0;
     while (limiter.tryAcquire('s', 1, 0)) records++;
     expect(records).toBe(9);
+  });
+});
+
+describe("ShardRateLimiter's share of the deployment and throttle feedback", () => {
+  it("scales every shard's rate and burst by this container's share", async () => {
+    const clock = new FakeClock(0);
+    const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 100 });
+    limiter.setShare(0.25);
+    let taken = 0;
+    while (limiter.tryAcquire('s', 1, 10)) taken++;
+    expect(taken).toBe(250);
+    // 250 records a second: one every 4 ms.
+    expect(limiter.waitMillis('s', 1, 10)).toBe(4);
+    await clock.advance(1000);
+    taken = 0;
+    while (limiter.tryAcquire('s', 1, 10)) taken++;
+    expect(taken).toBe(250);
+    expect(() => limiter.setShare(0)).toThrow(RangeError);
+    expect(() => limiter.setShare(1.5)).toThrow(RangeError);
+  });
+
+  it('cuts a shrinking share at once, so saved tokens cannot burst past the new share', () => {
+    const clock = new FakeClock(0);
+    const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 100 });
+    expect(limiter.tryAcquire('s', 1, 10)).toBe(true);
+    limiter.setShare(0.1);
+    let taken = 0;
+    while (limiter.tryAcquire('s', 1, 10)) taken++;
+    expect(taken).toBe(100);
+  });
+
+  it("halves a throttled shard's rate, down to a floor, and brings it back additively", async () => {
+    const clock = new FakeClock(0);
+    const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 100 });
+    limiter.throttled('s');
+    // 500 records a second now: 2 ms a record once the (halved) bucket is spent.
+    let taken = 0;
+    while (limiter.tryAcquire('s', 1, 10)) taken++;
+    expect(taken).toBe(500);
+    expect(limiter.waitMillis('s', 1, 10)).toBe(2);
+    for (let i = 0; i < 10; i++) limiter.throttled('s');
+    expect(limiter.waitMillis('s', 1, 10)).toBe(Math.ceil(1000 / (1000 * THROTTLE_RATE_FLOOR)));
+    // Another shard keeps its whole rate.
+    expect(limiter.waitMillis('other', 1, 10)).toBe(0);
+    // Recovery: a share of the budget a second, until the whole rate is back, and no further.
+    await clock.advance(Math.ceil(1000 / THROTTLE_RATE_RECOVERY_PER_SECOND));
+    while (limiter.tryAcquire('s', 1, 10));
+    expect(limiter.waitMillis('s', 1, 10)).toBe(1);
+    await clock.advance(1000);
+    taken = 0;
+    while (limiter.tryAcquire('s', 1, 10)) taken++;
+    expect(taken).toBe(1000);
   });
 });

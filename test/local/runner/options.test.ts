@@ -27,7 +27,7 @@ describe('npm start options', () => {
   it('read every option', () => {
     expect(
       parseRunnerOptions(
-        '--records 5000 --record-size 512 --rate 250 --streams 2 --shards 4 --parallelism 3 --reshard merge --crash --json --seed 9 --time-scale 5 --drain-timeout 30 --progress-interval 2 --plain --log-level DEBUG --serve --report out/run.html'.split(
+        '--records 5000 --record-size 512 --rate 250 --streams 2 --shards 4 --parallelism 3 --reshard merge --crash --efo --json --seed 9 --time-scale 5 --drain-timeout 30 --progress-interval 2 --plain --log-level DEBUG --serve --report out/run.html --no-write-limits'.split(
           ' ',
         ),
       ),
@@ -40,6 +40,7 @@ describe('npm start options', () => {
       parallelism: 3,
       reshard: 'merge',
       crash: true,
+      efo: true,
       json: true,
       seed: 9,
       timeScale: 5,
@@ -49,6 +50,7 @@ describe('npm start options', () => {
       logLevel: 'DEBUG',
       serve: true,
       report: 'out/run.html',
+      writeLimits: false,
     });
   });
 

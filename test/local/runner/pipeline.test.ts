@@ -118,6 +118,13 @@ describe('the local pipeline, from the definition the example stack deploys', ()
       deserializer: 'json',
       checkpoint: { ssmPrefix: stack.consumer.checkpointParameterPath },
     });
+    // npm start -- --efo: the same consumer, reading with enhanced fan-out as a consumer of its own name.
+    const efoEnv = consumerFunctionEnvironment(pipeline, resources, local, { efo: true });
+    expect(consumerConfigFromEnv(efoEnv)).toMatchObject({
+      recordPublisher: 'EFO',
+      efo: { consumerName: consumerConfigFromEnv(consumerEnv).consumerName, registration: 'LAZY' },
+    });
+    expect(consumerConfigFromEnv(consumerEnv).recordPublisher).toBe('POLLING');
   });
 
   it('divides every deployment duration by the time scale, and nothing else', () => {
