@@ -94,7 +94,10 @@ describe('the local pipeline, from the definition the example stack deploys', ()
   it('has the consumer’s timeout, schedule period, subtasks and on-failure queue retention', () => {
     const c = pipeline.consumer;
     expect(functionProps('ConsumerFunction').Timeout * 1000).toBe(c.functionTimeoutMillis);
-    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    // The example stack also deploys an exactly-once consumer of its own; these are the pipeline consumer's.
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter((s) =>
+      String(s.Properties.Description).startsWith(`Consumer ${c.consumerName}:`),
+    );
     expect(schedules).toHaveLength(c.parallelism);
     expect(c.schedulePeriodMillis).toBe(60_000);
     for (const s of schedules) expect(s.Properties.ScheduleExpression).toBe('rate(1 minute)');
