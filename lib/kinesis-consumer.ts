@@ -19,6 +19,7 @@ import {
   CONSUMER_CONSTRUCT_DEFAULTS,
   consumerCheckpointPath,
   consumerFunctionTimeoutSeconds,
+  consumerMinFunctionTimeoutSeconds,
   consumerTimeBudgetMillis,
 } from './construct-defaults';
 import { DEFAULT_STREAM_RETENTION, knownRetention } from './kinesis-streams';
@@ -769,9 +770,14 @@ function resolveTiming(props: KinesisConsumerProps): Timing {
     wholeUnit: 'minutes',
   });
   const functionTimeout = props.functionTimeout ?? defaultTimeout(schedulePeriod);
-  // The handler keeps 9 seconds back for the lease and the last checkpoint, and needs time to read.
+  // The handler keeps the lease settle delay and the shutdown reserve back, and needs time to read.
   checkDuration(OWNER, 'functionTimeout', functionTimeout, {
-    min: Duration.seconds(10),
+    min: Duration.seconds(
+      consumerMinFunctionTimeoutSeconds(
+        resolvedMillis(props.leaseSettleDelay),
+        resolvedMillis(props.shutdownReserve),
+      ),
+    ),
     max: MAX_LAMBDA_TIMEOUT,
     wholeUnit: 'seconds',
   });
@@ -794,6 +800,11 @@ function resolveTiming(props: KinesisConsumerProps): Timing {
     'to leave time for the last delivery and checkpoint',
   );
   return { schedulePeriod, functionTimeout, timeBudget };
+}
+
+/** A Duration's milliseconds, or undefined (the runtime's default) when not given or a Token. */
+function resolvedMillis(duration: Duration | undefined): number | undefined {
+  return duration === undefined || duration.isUnresolved() ? undefined : duration.toMilliseconds();
 }
 
 function defaultTimeout(period: Duration): Duration {

@@ -6,6 +6,7 @@
 import type { OnFailureDestination } from '../../core/consumer/on-failure';
 import type { BatchHandler } from '../../core/consumer/types';
 import type { AwsClientFactory } from '../../core/aws/clients';
+import { CONSUMER_SETTINGS } from '../../core/config/consumer-settings';
 import { BUNDLE_CONSTANTS } from '../../core/bundle-constants';
 import { ConfigurationError } from '../../core/errors';
 import type { CheckpointWiring, WiringContext } from './context';
@@ -21,7 +22,7 @@ export function ssmCheckpoints(context: WiringContext): CheckpointWiring {
   if (process.env.CONNECTOR_BUNDLE_SSM !== 'false') {
     return SsmWiring.ssmCheckpoints(context);
   }
-  throw leftOut('ssm', 'consumer.checkpoint.store', 'ssm, the default');
+  throw leftOut('ssm', CONSUMER_SETTINGS.checkpointStore.key, 'ssm, the default');
 }
 
 /** Checkpoints in DynamoDB (`consumer.checkpoint.store` dynamodb). */
@@ -29,7 +30,7 @@ export function dynamoDbCheckpoints(context: WiringContext): CheckpointWiring {
   if (process.env.CONNECTOR_BUNDLE_DYNAMODB !== 'false') {
     return DynamoDbWiring.dynamoDbCheckpoints(context);
   }
-  throw leftOut('dynamodb', 'consumer.checkpoint.store', 'dynamodb');
+  throw leftOut('dynamodb', CONSUMER_SETTINGS.checkpointStore.key, 'dynamodb');
 }
 
 /** The on-failure queue (`consumer.onfailure.queueurl`). */
@@ -37,7 +38,7 @@ export function sqsOnFailureQueue(context: WiringContext, queueUrl: string): OnF
   if (process.env.CONNECTOR_BUNDLE_SQS !== 'false') {
     return SqsWiring.sqsOnFailureQueue(context, queueUrl);
   }
-  throw leftOut('sqs', 'consumer.onfailure.queueurl', queueUrl);
+  throw leftOut('sqs', CONSUMER_SETTINGS.onFailureQueueUrl.key, queueUrl);
 }
 
 /** Delivery to a target function (`consumer.target.function`). */
@@ -45,7 +46,7 @@ export function lambdaTargetDelivery(aws: AwsClientFactory, functionName: string
   if (process.env.CONNECTOR_BUNDLE_LAMBDA !== 'false') {
     return LambdaWiring.lambdaTargetDelivery(aws, functionName);
   }
-  throw leftOut('lambda', 'consumer.target.function', functionName);
+  throw leftOut('lambda', CONSUMER_SETTINGS.targetFunction.key, functionName);
 }
 
 // Each client's name, and when the KinesisConsumer construct bundles it.
