@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { AwsSettings, ServiceName } from '../functions/core/aws/clients';
-import { AWS_UNSUPPORTED, readAwsConfig } from '../functions/core/config/aws-config';
+import {
+  AWS_ENDPOINT_SETTINGS,
+  AWS_SETTINGS,
+  AWS_UNSUPPORTED,
+  readAwsConfig,
+} from '../functions/core/config/aws-config';
 import {
   CONSUMER_SETTINGS,
   type CheckpointStoreKind,
@@ -76,14 +81,14 @@ export async function resolveAws(
   };
 
   set(
-    'aws.region',
+    AWS_SETTINGS.region.key,
     env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
     env.AWS_REGION ? 'AWS_REGION' : 'AWS_DEFAULT_REGION',
   );
-  set('aws.endpoint', env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL');
+  set(AWS_SETTINGS.endpoint.key, env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL');
   for (const service of SERVICES) {
     const variable = `AWS_ENDPOINT_URL_${service.toUpperCase()}`;
-    set(`aws.endpoint.${service}`, env[variable], variable);
+    set(AWS_ENDPOINT_SETTINGS[service].key, env[variable], variable);
   }
 
   const propertiesFile = options.properties ?? defaultPropertiesFile(env);
@@ -102,10 +107,10 @@ export async function resolveAws(
     for (const [key, entry] of fromFile) set(key, entry.value, `${key} (${propertiesFile})`);
   }
 
-  set('aws.region', options.region, '--region');
-  set('aws.endpoint', options.endpoint, '--endpoint');
+  set(AWS_SETTINGS.region.key, options.region, '--region');
+  set(AWS_SETTINGS.endpoint.key, options.endpoint, '--endpoint');
   for (const [service, flag] of Object.entries(SERVICE_FLAGS)) {
-    set(`aws.endpoint.${service}`, options[flag], `--${service}-endpoint`);
+    set(AWS_ENDPOINT_SETTINGS[service as ServiceName].key, options[flag], `--${service}-endpoint`);
   }
   if (options.profile !== undefined) {
     for (const key of [...entries.keys()]) if (key.startsWith('aws.credentials.')) entries.delete(key);
@@ -114,7 +119,7 @@ export async function resolveAws(
   }
 
   const reader = new TextReader(entries, (key) =>
-    key === 'aws.region' ? '--region (or AWS_REGION, or aws.region in --properties)' : key,
+    key === AWS_SETTINGS.region.key ? `--region (or AWS_REGION, or ${key} in --properties)` : key,
   );
   const problems = new Problems();
   const aws = readAwsConfig(reader, problems);

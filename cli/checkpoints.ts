@@ -20,7 +20,11 @@ import {
 import { SsmSubtaskLease } from '../functions/core/checkpoints/ssm-lease';
 import type { BackoffSettings } from '../functions/core/aws/retry';
 import { consumerCheckpointPath } from '../functions/core/checkpoints/checkpoint-path';
-import { CONSUMER_DEFAULTS, type SsmTier } from '../functions/core/config/consumer-settings';
+import {
+  CONSUMER_DEFAULTS,
+  CONSUMER_SETTINGS,
+  type SsmTier,
+} from '../functions/core/config/consumer-settings';
 import { uniformShardAssigner } from '../functions/core/consumer/assigner';
 import type { ShardDescription } from '../functions/core/consumer/types';
 import type { ConfigurationError } from '../functions/core/errors';
@@ -123,7 +127,7 @@ function openDynamoDbCheckpoints(
   if (consumerName === undefined) {
     throw new UsageError(
       `The DynamoDB checkpoint table ${tableName} holds the items of every consumer that uses it: name this ` +
-        'one with --consumer <name> (its consumer.name).',
+        `one with --consumer <name> (its ${CONSUMER_SETTINGS.consumerName.key}).`,
     );
   }
   const store = new DynamoDbCheckpointStore({
@@ -246,7 +250,10 @@ function chooseParallelism(
 ): { parallelism: number; source: string } {
   if (options.parallelism !== undefined) return { parallelism: options.parallelism, source: '--parallelism' };
   if (ctx.consumer.parallelism !== undefined) {
-    return { parallelism: ctx.consumer.parallelism, source: 'consumer.parallelism in --properties' };
+    return {
+      parallelism: ctx.consumer.parallelism,
+      source: `${CONSUMER_SETTINGS.parallelism.key} in --properties`,
+    };
   }
   if (storedIndices.length > 0) {
     return {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AWS_SETTINGS, CREDENTIALS_KEY } from '../functions/core/config/aws-config';
 import { putCommand } from './commands/put';
 import { resetCommand } from './commands/reset';
 import { sendCommand } from './commands/send';
@@ -23,7 +24,7 @@ export function buildProgram(io: CliIo): Command {
     .version(packageVersion(), '-V, --version')
     .option(
       '--region <region>',
-      'the AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or aws.region in --properties)',
+      `the AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or ${AWS_SETTINGS.region.key} in --properties)`,
     )
     .option('--profile <name>', 'a profile of the shared AWS config and credentials files')
     .option(
@@ -36,8 +37,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--dynamodb-endpoint <url>', 'the DynamoDB endpoint alone')
     .option(
       '--properties <file>',
-      'a Flink-style properties file: aws.region, aws.endpoint, aws.credentials.provider and its keys, the consumer ' +
-        'checkpoint settings (default: SKC_PROPERTIES, else .skc/local.properties while npm start -- --serve runs here)',
+      `a Flink-style properties file: ${AWS_SETTINGS.region.key}, ${AWS_SETTINGS.endpoint.key}, ${CREDENTIALS_KEY} and its keys, ` +
+        'the consumer checkpoint settings (default: SKC_PROPERTIES, else .skc/local.properties while npm start -- --serve runs here)',
     )
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

@@ -30,8 +30,11 @@ export {
   type EffectsContext,
   type ExactlyOnceProcessor,
   type KeyedState,
+  type StateTableOptions,
+  type StateValue,
   type TableWrites,
   type TumblingWindowOptions,
+  type Versioned,
   type WindowResult,
 } from './core/exactly-once';
 
@@ -156,9 +159,13 @@ export type {
   ConsumerConfig,
   ConsumerOptions,
   Deserializer,
+  EfoConfig,
+  EfoRegistration,
   InitialPosition,
+  RecordPublisher,
   SsmTier,
 } from './core/config/consumer-settings';
+export type { BudgetShare } from './core/producer/budget-share';
 export {
   producerConfig,
   producerConfigFromEnv,

@@ -31,6 +31,8 @@ const MAX_LAMBDA_TIMEOUT_SECONDS = 15 * 60;
 const BUDGET_MARGIN_MILLIS = CONSUMER_DEFAULTS.shutdownReserveMillis;
 // Time between the end of one invocation of a subtask and the start of the next.
 const SCHEDULE_MARGIN_SECONDS = 5;
+// The least reading time an invocation is worth starting for, after the settle delay and the reserve.
+const MIN_READ_MILLIS = 3000;
 
 /** The producer queue's visibility timeout for a function timeout: 6 times it. */
 export function producerVisibilityTimeoutSeconds(functionTimeoutSeconds: number): number {
@@ -45,6 +47,18 @@ export function defaultProducerBatchSize(fifo: boolean): number {
 /** The consumer's function timeout for a schedule period: 5 seconds shorter, at most 15 minutes. */
 export function consumerFunctionTimeoutSeconds(schedulePeriodSeconds: number): number {
   return Math.min(schedulePeriodSeconds - SCHEDULE_MARGIN_SECONDS, MAX_LAMBDA_TIMEOUT_SECONDS);
+}
+
+/**
+ * The shortest function timeout the consumer can read in: the lease settle delay, the shutdown reserve
+ * and some reading time, in whole seconds (10 s at the runtime's defaults of 2 s and 5 s). Below it the
+ * handler refuses every invocation, so the construct refuses the timeout at synth.
+ */
+export function consumerMinFunctionTimeoutSeconds(
+  leaseSettleMillis: number = CONSUMER_DEFAULTS.leaseSettleMillis,
+  shutdownReserveMillis: number = CONSUMER_DEFAULTS.shutdownReserveMillis,
+): number {
+  return Math.ceil((leaseSettleMillis + shutdownReserveMillis + MIN_READ_MILLIS) / 1000);
 }
 
 /**

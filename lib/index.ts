@@ -3,7 +3,12 @@
 // and dashboards need. The rest of lib/ is internal; the repository's own code imports it by path.
 export { KinesisStreams, type KinesisStreamsProps, type StreamDefinition } from './kinesis-streams';
 export { KinesisProducer, type KinesisProducerProps } from './kinesis-producer';
-export { KinesisConsumer, type KinesisConsumerProps, type SubtaskEvent } from './kinesis-consumer';
+export {
+  KinesisConsumer,
+  type ExactlyOnceProps,
+  type KinesisConsumerProps,
+  type SubtaskEvent,
+} from './kinesis-consumer';
 export { ConnectorDashboard, type ConnectorDashboardProps } from './connector-dashboard';
 export { CONNECTOR_RUNTIME } from './connector-function';
 export {

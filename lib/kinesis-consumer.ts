@@ -21,6 +21,7 @@ import {
   continuousFunctionTimeoutSeconds,
   consumerCheckpointPath,
   consumerFunctionTimeoutSeconds,
+  consumerMinFunctionTimeoutSeconds,
   consumerTimeBudgetMillis,
 } from './construct-defaults';
 import { DEFAULT_STREAM_RETENTION, knownRetention } from './kinesis-streams';
@@ -886,9 +887,14 @@ function resolveTiming(props: KinesisConsumerProps, continuous: boolean): Timing
   });
   if (continuous) return resolveContinuousTiming(props, schedulePeriod);
   const functionTimeout = props.functionTimeout ?? defaultTimeout(schedulePeriod);
-  // The handler keeps 9 seconds back for the lease and the last checkpoint, and needs time to read.
+  // The handler keeps the lease settle delay and the shutdown reserve back, and needs time to read.
   checkDuration(OWNER, 'functionTimeout', functionTimeout, {
-    min: Duration.seconds(10),
+    min: Duration.seconds(
+      consumerMinFunctionTimeoutSeconds(
+        resolvedMillis(props.leaseSettleDelay),
+        resolvedMillis(props.shutdownReserve),
+      ),
+    ),
     max: MAX_LAMBDA_TIMEOUT,
     wholeUnit: 'seconds',
   });
@@ -933,7 +939,12 @@ function resolveContinuousTiming(props: KinesisConsumerProps, schedulePeriod: Du
     functionTimeout = Duration.seconds(continuousFunctionTimeoutSeconds(timeBudget.toMilliseconds()));
   }
   checkDuration(OWNER, 'functionTimeout', functionTimeout, {
-    min: Duration.seconds(10),
+    min: Duration.seconds(
+      consumerMinFunctionTimeoutSeconds(
+        resolvedMillis(props.leaseSettleDelay),
+        resolvedMillis(props.shutdownReserve),
+      ),
+    ),
     max: MAX_LAMBDA_TIMEOUT,
     wholeUnit: 'seconds',
   });
@@ -946,6 +957,11 @@ function resolveContinuousTiming(props: KinesisConsumerProps, schedulePeriod: Du
     'to leave time for the last delivery and checkpoint',
   );
   return { schedulePeriod, functionTimeout, timeBudget };
+}
+
+/** A Duration's milliseconds, or undefined (the runtime's default) when not given or a Token. */
+function resolvedMillis(duration: Duration | undefined): number | undefined {
+  return duration === undefined || duration.isUnresolved() ? undefined : duration.toMilliseconds();
 }
 
 function defaultTimeout(period: Duration): Duration {

@@ -8,15 +8,15 @@ export function addConsumerOptions(command: Command): Command {
   return command
     .option(
       '--consumer-prefix <path>',
-      `the consumer's SSM checkpoint path (consumer.checkpoint.ssm.prefix; default: from --properties, else ${CONSUMER_DEFAULTS.checkpoint.ssmPrefix})`,
+      `the consumer's SSM checkpoint path (${CONSUMER_SETTINGS.ssmPrefix.key}; default: from --properties, else ${CONSUMER_DEFAULTS.checkpoint.ssmPrefix})`,
     )
     .option(
       '--consumer <name>',
-      `a consumer deployed with the CDK construct: path ${consumerCheckpointPath('<name>')}; with --checkpoint-table, its consumer.name`,
+      `a consumer deployed with the CDK construct: path ${consumerCheckpointPath('<name>')}; with --checkpoint-table, its ${CONSUMER_SETTINGS.consumerName.key}`,
     )
     .option(
       '--checkpoint-table <name>',
-      "the consumer's DynamoDB checkpoint table (consumer.checkpoint.dynamodb.table), instead of SSM; needs --consumer",
+      `the consumer's DynamoDB checkpoint table (${CONSUMER_SETTINGS.dynamoDbTable.key}), instead of SSM; needs --consumer`,
     )
     .option(
       '--streams <names>',
@@ -31,7 +31,7 @@ export function addConsumerOptions(command: Command): Command {
     .addOption(
       new Option(
         '--ssm-tier <tier>',
-        'the tier of the checkpoint parameters (consumer.checkpoint.ssm.tier)',
+        `the tier of the checkpoint parameters (${CONSUMER_SETTINGS.ssmTier.key})`,
       ).choices(['Standard', 'Advanced', 'Intelligent-Tiering']),
     );
 }

@@ -70,7 +70,7 @@ export function resetCommand(io: CliIo): Command {
     .addOption(
       new Option(
         '--lease-settle-millis <ms>',
-        `the lease settle delay (consumer.lease.settlemillis; default: from --properties, else ${CONSUMER_DEFAULTS.leaseSettleMillis})`,
+        `the lease settle delay (${CONSUMER_SETTINGS.leaseSettleMillis.key}; default: from --properties, else ${CONSUMER_DEFAULTS.leaseSettleMillis})`,
       )
         .argParser(settingOption(CONSUMER_SETTINGS.leaseSettleMillis))
         .hideHelp(),

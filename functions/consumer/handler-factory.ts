@@ -94,16 +94,16 @@ export function createConsumerHandler<T = string>(
   const config = options.config ?? consumerConfigFromEnv(process.env);
   if (config.exactlyOnce.enabled) {
     throw new ConfigurationError(
-      'consumer.exactlyonce is true, but this handler takes a plain batch handler; build it with ' +
+      `${CONSUMER_SETTINGS.exactlyOnce.key} is true, but this handler takes a plain batch handler; build it with ` +
         'createExactlyOnceHandler(processor), whose state and table writes commit with the checkpoint.',
-      'consumer.exactlyonce',
+      CONSUMER_SETTINGS.exactlyOnce.key,
     );
   }
   if (config.delivery.targetFunction) {
     throw new ConfigurationError(
-      `consumer.target.function is ${config.delivery.targetFunction}, but this handler runs its own code; ` +
+      `${CONSUMER_SETTINGS.targetFunction.key} is ${config.delivery.targetFunction}, but this handler runs its own code; ` +
         'use createLambdaTargetHandler, or unset the target.',
-      'consumer.target.function',
+      CONSUMER_SETTINGS.targetFunction.key,
     );
   }
   return buildHandler({ ...options, config }, handler);
@@ -120,8 +120,8 @@ export function createLambdaTargetHandler(
   const functionName = config.delivery.targetFunction;
   if (!functionName) {
     throw new ConfigurationError(
-      'consumer.target.function is not set; name the Lambda function that receives the batches.',
-      'consumer.target.function',
+      `${CONSUMER_SETTINGS.targetFunction.key} is not set; name the Lambda function that receives the batches.`,
+      CONSUMER_SETTINGS.targetFunction.key,
     );
   }
   const target = lambdaTargetDelivery(new AwsClientFactory(toAwsSettings(config.aws)), functionName);
@@ -148,9 +148,9 @@ export function createExactlyOnceHandler<T = string>(
   const config = options.config ?? consumerConfigFromEnv(process.env);
   if (!config.exactlyOnce.enabled || !config.exactlyOnce.stateTable) {
     throw new ConfigurationError(
-      'createExactlyOnceHandler needs consumer.exactlyonce=true with consumer.state.dynamodb.table and the ' +
+      `createExactlyOnceHandler needs ${CONSUMER_SETTINGS.exactlyOnce.key}=true with ${CONSUMER_SETTINGS.stateTable.key} and the ` +
         'dynamodb checkpoint store; use createConsumerHandler for at-least-once delivery.',
-      'consumer.exactlyonce',
+      CONSUMER_SETTINGS.exactlyOnce.key,
     );
   }
   const stateTable = config.exactlyOnce.stateTable;
@@ -189,9 +189,9 @@ function buildHandler<T>(
   const exactlyOnce = config.exactlyOnce.enabled ? checkpoints : undefined;
   if (exactlyOnce && !(exactlyOnceFactory && exactlyOnce.transactions && exactlyOnce.dynamodb)) {
     throw new ConfigurationError(
-      'consumer.exactlyonce is true: it needs consumer.checkpoint.store=dynamodb and a handler built with ' +
+      `${CONSUMER_SETTINGS.exactlyOnce.key} is true: it needs ${CONSUMER_SETTINGS.checkpointStore.key}=dynamodb and a handler built with ` +
         'createExactlyOnceHandler (a Lambda target cannot commit its effects with the checkpoint).',
-      'consumer.exactlyonce',
+      CONSUMER_SETTINGS.exactlyOnce.key,
     );
   }
   const handler =
@@ -258,7 +258,7 @@ function buildHandler<T>(
       throw new ConfigurationError(
         `The invocation has ${remaining} ms left and a time budget of ${config.timeBudgetMillis} ms: after the ` +
           `${settleMillis} ms lease settle delay and the ${reserveMillis} ms kept for the last checkpoint, ` +
-          'there is too little to read. Raise consumer.timebudgetmillis and the function timeout (below the ' +
+          `there is too little to read. Raise ${CONSUMER_SETTINGS.timeBudgetMillis.key} and the function timeout (below the ` +
           'schedule period).',
         'timeout',
       );

@@ -1,6 +1,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ServiceName } from '../../functions/core/aws/clients';
+import { AWS_ENDPOINT_SETTINGS, AWS_SETTINGS } from '../../functions/core/config/aws-config';
+import { CONSUMER_SETTINGS } from '../../functions/core/config/consumer-settings';
 import { LOCAL_PROPERTIES_FILE, PROPERTIES_VARIABLE, servedByLine } from '../../cli/local-properties';
 import { LOCAL_CREDENTIALS } from '../harness';
 import type { ServingPipeline } from './run';
@@ -28,14 +31,16 @@ export function servedProperties(serving: ServingPipeline, pid: number): string 
   const { aws, pipeline } = serving;
   const lines = [
     servedByLine(pid),
-    `aws.region=${aws.region}`,
+    `${AWS_SETTINGS.region.key}=${aws.region}`,
     `aws.credentials.provider=${LOCAL_CREDENTIALS.provider}`,
     `aws.credentials.provider.basic.accesskeyid=${LOCAL_CREDENTIALS.accessKeyId}`,
     `aws.credentials.provider.basic.secretkey=${LOCAL_CREDENTIALS.secretAccessKey}`,
-    ...Object.entries(aws.endpoints).map(([service, endpoint]) => `aws.endpoint.${service}=${endpoint}`),
-    `streams=${pipeline.streams.map((s) => s.name).join(',')}`,
-    `consumer.parallelism=${pipeline.consumer.parallelism}`,
-    `consumer.checkpoint.ssm.prefix=${pipeline.consumer.checkpointPath}`,
+    ...Object.entries(aws.endpoints).map(
+      ([service, endpoint]) => `${AWS_ENDPOINT_SETTINGS[service as ServiceName].key}=${endpoint}`,
+    ),
+    `${CONSUMER_SETTINGS.streams.key}=${pipeline.streams.map((s) => s.name).join(',')}`,
+    `${CONSUMER_SETTINGS.parallelism.key}=${pipeline.consumer.parallelism}`,
+    `${CONSUMER_SETTINGS.ssmPrefix.key}=${pipeline.consumer.checkpointPath}`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -2,7 +2,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { RunSummary } from '../../functions/core/consumer/engine';
 import { useLocalAws } from '../support/local-aws';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Collector, createStream, uniquePath, withKinesaliteTimestampFix } from './consumer-support';
+import { Collector, createStream, uniquePath } from './consumer-support';
 import { Chain, skipped, trickle, type ChainOptions, type StoreKind } from '../../local/runner/subtask-chain';
 
 // Continuous mode on the local servers (kinesalite behind the fault proxy, the SSM server, dynalite),
@@ -45,7 +45,6 @@ async function scenario(
     stream,
     onBatch: (records) => collector.add([...records]),
     storeName: store === 'ssm' ? uniquePath() : `continuous-${streams}`,
-    wrapKinesis: withKinesaliteTimestampFix,
     // CHAIN_DEBUG=1 prints every invocation's log.
     ...(process.env.CHAIN_DEBUG
       ? { logger: (id: string) => new Logger({ logLevel: 'DEBUG', persistentKeys: { invocation: id } }) }

@@ -155,44 +155,6 @@ export class Collector {
   }
 }
 
-/**
- * Kinesalite never answers GetShardIterator AT_TIMESTAMP when no record is at or after the timestamp
- * (real Kinesis returns an iterator at the tip). This wrapper answers such calls as Kinesis would: an
- * AT_SEQUENCE_NUMBER iterator at the first record at or after the timestamp, else a LATEST iterator
- * taken before the search (so nothing arriving meanwhile is skipped). Every other call goes through.
- */
-export function withKinesaliteTimestampFix(api: KinesisReadApi): KinesisReadApi {
-  return {
-    listShards: (input, signal) => api.listShards(input, signal),
-    getRecords: (input, signal) => api.getRecords(input, signal),
-    getShardIterator: async (input, signal) => {
-      if (input.ShardIteratorType !== 'AT_TIMESTAMP') return api.getShardIterator(input, signal);
-      const shard = { StreamName: input.StreamName, ShardId: input.ShardId };
-      const latest = await api.getShardIterator({ ...shard, ShardIteratorType: 'LATEST' }, signal);
-      const at = (input.Timestamp as Date).getTime();
-      let iterator = (await api.getShardIterator({ ...shard, ShardIteratorType: 'TRIM_HORIZON' }, signal))
-        .ShardIterator;
-      while (iterator) {
-        const page = await api.getRecords({ ShardIterator: iterator }, signal);
-        const found = page.Records?.find((r) => (r.ApproximateArrivalTimestamp as Date).getTime() >= at);
-        if (found) {
-          return api.getShardIterator(
-            {
-              ...shard,
-              ShardIteratorType: 'AT_SEQUENCE_NUMBER',
-              StartingSequenceNumber: found.SequenceNumber,
-            },
-            signal,
-          );
-        }
-        if (!page.Records?.length) break;
-        iterator = page.NextShardIterator;
-      }
-      return latest;
-    },
-  };
-}
-
 export interface TestConsumerOptions extends Partial<ConsumerEngineOptions<string>> {
   readonly aws: LocalAws;
   readonly streams: string[];
@@ -257,8 +219,8 @@ export function testConsumer(options: TestConsumerOptions): ConsumerEngine<strin
   const leases = lease ?? (store instanceof SsmCheckpointStore ? ssmLeases(aws, store) : uncontendedLease);
   return new ConsumerEngine<string>(
     {
-      kinesis:
-        api ?? withKinesaliteTimestampFix(kinesisReadApi(aws.clients.client('kinesis', KinesisClient))),
+      // The client talks to the fault proxy, whose kinesalite repairs answer AT_TIMESTAMP as Kinesis does.
+      kinesis: api ?? kinesisReadApi(aws.clients.client('kinesis', KinesisClient)),
       checkpoints: store,
       lease: leases,
       clock: clock ?? systemClock,

@@ -574,6 +574,15 @@ describe('KinesisConsumer validation', () => {
       'functionTimeout is 9 seconds; it must be at least 10 seconds and at most 15 minutes in whole seconds.',
     ],
     [
+      'a timeout too short to read after a longer settle delay and reserve',
+      {
+        functionTimeout: Duration.seconds(14),
+        leaseSettleDelay: Duration.seconds(3),
+        shutdownReserve: Duration.seconds(9),
+      },
+      'functionTimeout is 14 seconds; it must be at least 15 seconds and at most 15 minutes in whole seconds.',
+    ],
+    [
       'a budget as long as the timeout',
       { functionTimeout: Duration.seconds(30), timeBudget: Duration.seconds(30) },
       'timeBudget is 30 seconds; it must be shorter than functionTimeout (30 seconds) to leave time for the last delivery and checkpoint.',

@@ -7,6 +7,7 @@ import type { SuccessorStarter } from '../../core/consumer/handover';
 import type { OnFailureDestination } from '../../core/consumer/on-failure';
 import type { BatchHandler } from '../../core/consumer/types';
 import type { AwsClientFactory } from '../../core/aws/clients';
+import { CONSUMER_SETTINGS } from '../../core/config/consumer-settings';
 import { BUNDLE_CONSTANTS } from '../../core/bundle-constants';
 import { ConfigurationError } from '../../core/errors';
 import type { CheckpointWiring, WiringContext } from './context';
@@ -22,7 +23,7 @@ export function ssmCheckpoints(context: WiringContext): CheckpointWiring {
   if (process.env.CONNECTOR_BUNDLE_SSM !== 'false') {
     return SsmWiring.ssmCheckpoints(context);
   }
-  throw leftOut('ssm', 'consumer.checkpoint.store', 'ssm, the default');
+  throw leftOut('ssm', CONSUMER_SETTINGS.checkpointStore.key, 'ssm, the default');
 }
 
 /** Checkpoints in DynamoDB (`consumer.checkpoint.store` dynamodb). */
@@ -30,7 +31,7 @@ export function dynamoDbCheckpoints(context: WiringContext): CheckpointWiring {
   if (process.env.CONNECTOR_BUNDLE_DYNAMODB !== 'false') {
     return DynamoDbWiring.dynamoDbCheckpoints(context);
   }
-  throw leftOut('dynamodb', 'consumer.checkpoint.store', 'dynamodb');
+  throw leftOut('dynamodb', CONSUMER_SETTINGS.checkpointStore.key, 'dynamodb');
 }
 
 /** The on-failure queue (`consumer.onfailure.queueurl`). */
@@ -38,7 +39,7 @@ export function sqsOnFailureQueue(context: WiringContext, queueUrl: string): OnF
   if (process.env.CONNECTOR_BUNDLE_SQS !== 'false') {
     return SqsWiring.sqsOnFailureQueue(context, queueUrl);
   }
-  throw leftOut('sqs', 'consumer.onfailure.queueurl', queueUrl);
+  throw leftOut('sqs', CONSUMER_SETTINGS.onFailureQueueUrl.key, queueUrl);
 }
 
 /** Delivery to a target function (`consumer.target.function`). */
@@ -46,7 +47,7 @@ export function lambdaTargetDelivery(aws: AwsClientFactory, functionName: string
   if (process.env.CONNECTOR_BUNDLE_LAMBDA !== 'false') {
     return LambdaWiring.lambdaTargetDelivery(aws, functionName);
   }
-  throw leftOut('lambda', 'consumer.target.function', functionName);
+  throw leftOut('lambda', CONSUMER_SETTINGS.targetFunction.key, functionName);
 }
 
 /** Continuous mode's successor start (`consumer.continuous`). */

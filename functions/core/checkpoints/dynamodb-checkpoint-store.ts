@@ -7,6 +7,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { warnOnRetry, withRetries, type BackoffSettings } from '../aws/retry';
+import { CONSUMER_SETTINGS } from '../config/consumer-settings';
 import { LeaseHeldError, LeaseLostError, ValidationError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import {
@@ -104,7 +105,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     if (text.length > DYNAMODB_VALUE_LIMIT_BYTES) {
       throw new ValidationError(
         `The checkpoint of subtask ${subtaskIndex} is ${text.length} bytes, more than one DynamoDB item holds ` +
-          `(${DYNAMODB_VALUE_LIMIT_BYTES}); raise consumer.parallelism so each subtask owns fewer shards.`,
+          `(${DYNAMODB_VALUE_LIMIT_BYTES}); raise ${CONSUMER_SETTINGS.parallelism.key} so each subtask owns fewer shards.`,
         'checkpoint',
       );
     }

@@ -1,5 +1,6 @@
 import { TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { fullJitterDelay } from '../aws/retry';
+import { CONSUMER_SETTINGS } from '../config/consumer-settings';
 import { EffectsCancelledError, LeaseLostError, ValidationError } from '../errors';
 import type {
   CheckpointValue,
@@ -41,7 +42,7 @@ export class DynamoDbTransactionalCheckpoints implements TransactionalCheckpoint
     if (text.length > DYNAMODB_VALUE_LIMIT_BYTES) {
       throw new ValidationError(
         `The checkpoint of subtask ${subtaskIndex} is ${text.length} bytes, more than one DynamoDB item holds ` +
-          `(${DYNAMODB_VALUE_LIMIT_BYTES}); raise consumer.parallelism so each subtask owns fewer shards.`,
+          `(${DYNAMODB_VALUE_LIMIT_BYTES}); raise ${CONSUMER_SETTINGS.parallelism.key} so each subtask owns fewer shards.`,
         'checkpoint',
       );
     }

@@ -20,9 +20,9 @@ const CONSUMER_SCHEMA: Schema<ConsumerConfig> = {
   subject: 'consumer',
   settings: CONSUMER_SETTINGS_LIST,
   aliases: {
-    'flink.stream.describe.backoff.base': 'flink.list.shards.backoff.base',
-    'flink.stream.describe.backoff.max': 'flink.list.shards.backoff.max',
-    'flink.stream.describe.backoff.expconst': 'flink.list.shards.backoff.expconst',
+    'flink.stream.describe.backoff.base': CONSUMER_BACKOFF_KEYS.listShards.baseMillis.key,
+    'flink.stream.describe.backoff.max': CONSUMER_BACKOFF_KEYS.listShards.maxMillis.key,
+    'flink.stream.describe.backoff.expconst': CONSUMER_BACKOFF_KEYS.listShards.expConst.key,
   },
   unsupported: [
     ...AWS_UNSUPPORTED,

@@ -1,4 +1,4 @@
-import { CREDENTIAL_FIELDS, credentialKeys, isCredentialPath } from './aws-config';
+import { AWS_SETTINGS, CREDENTIAL_FIELDS, credentialKeys, isCredentialPath } from './aws-config';
 import { connectorVariables, envVarName } from './env';
 import { parseProperties } from './properties';
 import { LayeredReader, TextReader, TypedReader, isPlainObject, type TextEntry } from './sources';
@@ -103,9 +103,10 @@ export function loadEnv<T>(
     : env['AWS_DEFAULT_REGION']
       ? 'AWS_DEFAULT_REGION'
       : undefined;
-  const regionInCode = new TypedReader(overrides).has('aws.region', ['aws', 'region']);
-  if (!entries.has('aws.region') && regionFallback && !regionInCode) {
-    entries.set('aws.region', { value: env[regionFallback] as string, name: regionFallback });
+  const region = AWS_SETTINGS.region;
+  const regionInCode = new TypedReader(overrides).has(region.key, region.path);
+  if (!entries.has(region.key) && regionFallback && !regionInCode) {
+    entries.set(region.key, { value: env[regionFallback] as string, name: regionFallback });
   }
   return loadText(schema, entries, overrides, 'the environment', envVarName, problems);
 }

@@ -1,4 +1,4 @@
-import { AWS_UNSUPPORTED, readAwsConfig } from './aws-config';
+import { AWS_SETTINGS, AWS_UNSUPPORTED, readAwsConfig } from './aws-config';
 import type * as ConsumerSettings from './consumer-settings';
 import {
   loadEnv,
@@ -26,19 +26,22 @@ const KPL_UNSUPPORTED: readonly UnsupportedKey[] = [
     key: 'ThreadingModel',
     accepted: ['POOLED'],
     reason:
-      'PER_REQUEST has no equivalent: the producer keeps at most ThreadPoolSize requests in flight. ' +
+      `PER_REQUEST has no equivalent: the producer keeps at most ${PRODUCER_SETTINGS.threadPoolSize.key} requests in flight. ` +
       'Remove it or set it to POOLED.',
   },
   {
     key: 'MaxConnections',
-    reason: 'has no separate equivalent: ThreadPoolSize bounds concurrent requests; use it.',
+    reason: `has no separate equivalent: ${PRODUCER_SETTINGS.threadPoolSize.key} bounds concurrent requests; use it.`,
   },
-  { key: 'aws.producer.maxConnections', reason: 'has no separate equivalent: use ThreadPoolSize.' },
+  {
+    key: 'aws.producer.maxConnections',
+    reason: `has no separate equivalent: use ${PRODUCER_SETTINGS.threadPoolSize.key}.`,
+  },
   { key: 'MinConnections', reason: 'has no equivalent; remove it.' },
-  { key: 'ConnectTimeout', reason: 'is aws.http-client.connection-timeout here; use that key.' },
-  { key: 'Region', reason: 'is aws.region here; use that key.' },
-  { key: 'KinesisEndpoint', reason: 'is aws.endpoint here (a full URL); use that key.' },
-  { key: 'KinesisPort', reason: 'is part of aws.endpoint here (a full URL); use that key.' },
+  { key: 'ConnectTimeout', reason: `is ${AWS_SETTINGS.connectionTimeoutMillis.key} here; use that key.` },
+  { key: 'Region', reason: `is ${AWS_SETTINGS.region.key} here; use that key.` },
+  { key: 'KinesisEndpoint', reason: `is ${AWS_SETTINGS.endpoint.key} here (a full URL); use that key.` },
+  { key: 'KinesisPort', reason: `is part of ${AWS_SETTINGS.endpoint.key} here (a full URL); use that key.` },
   {
     key: 'StsEndpoint',
     reason: 'is aws.credentials.provider.role.stsEndpoint here (a full URL); use that key.',
@@ -69,9 +72,9 @@ const PRODUCER_SCHEMA: Schema<ProducerConfig> = {
   subject: 'producer',
   settings: PRODUCER_SETTINGS_LIST,
   aliases: {
-    'aws.producer.collectionMaxCount': 'CollectionMaxCount',
-    'aws.producer.aggregationMaxCount': 'AggregationMaxCount',
-    'aws.producer.rateLimit': 'RateLimit',
+    'aws.producer.collectionMaxCount': PRODUCER_SETTINGS.collectionMaxCount.key,
+    'aws.producer.aggregationMaxCount': PRODUCER_SETTINGS.aggregationMaxCount.key,
+    'aws.producer.rateLimit': PRODUCER_SETTINGS.rateLimitPercent.key,
   },
   unsupported: [...AWS_UNSUPPORTED, ...KPL_UNSUPPORTED],
   // Required when first needed (see Schema.otherSettings): a producer's cold start never builds them.

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { fullJitterDelay, type BackoffSettings } from '../aws/retry';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { ShardCheckpoint } from '../checkpoints/checkpoint-store';
+import { CONSUMER_SETTINGS } from '../config/consumer-settings';
 import { DeliveryFailedError, describeError, LeaseLostError, OnFailureSendError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import type { FailedRecord, OnFailureDestination } from './on-failure';
@@ -203,7 +204,7 @@ export class ShardDelivery<T> {
           (batch.records[outcome.from] as ConsumerRecord<T>).sequenceNumber,
           outcome.attempts,
           outcome.error,
-          'consumer.failonerror is set, so the shard stops here instead of reporting the record.',
+          `${CONSUMER_SETTINGS.failOnError.key} is set, so the shard stops here instead of reporting the record.`,
         );
       }
       if (settings.bisect === false) await this.giveUp(batch, outcome.from, end, outcome);
@@ -256,7 +257,7 @@ export class ShardDelivery<T> {
         first.sequenceNumber,
         outcome.attempts,
         outcome.error,
-        'Set consumer.onfailure.queueurl to send such records to a queue and move on.',
+        `Set ${CONSUMER_SETTINGS.onFailureQueueUrl.key} to send such records to a queue and move on.`,
       );
     }
     const failed: FailedRecord[] = [];

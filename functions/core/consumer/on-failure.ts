@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
-import { CONSUMER_DEFAULTS } from '../config/consumer-settings';
+import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../config/consumer-settings';
 import { describeError, OnFailureSendError } from '../errors';
 import { systemClock, type Clock, type Random } from '../time/clock';
 
@@ -102,7 +102,7 @@ export function onFailureMessage(
   if (Buffer.byteLength(text) > options.maxBytes) {
     throw new OnFailureSendError(
       `The on-failure message of ${record.stream}/${record.shardId} record ${record.sequenceNumber} does not fit ` +
-        `${options.maxBytes} bytes even without its data; raise consumer.onfailure.maxmessagebytes.`,
+        `${options.maxBytes} bytes even without its data; raise ${CONSUMER_SETTINGS.onFailureMaxMessageBytes.key}.`,
     );
   }
   return text;

@@ -5,7 +5,7 @@ export {
   type ExactlyOnceOptions,
   type ExactlyOnceProcessor,
 } from './processor';
-export { StateTable, type StateTableOptions, type StateValue } from './state-table';
+export { StateTable, type StateTableOptions, type StateValue, type Versioned } from './state-table';
 export { tumblingWindows, type TumblingWindowOptions, type WindowResult } from './windows';
 export { TRANSACTION_MAX_ACTIONS, TRANSACTION_MAX_BYTES, ITEM_MAX_BYTES } from './limits';
 export { EXACTLY_ONCE_STATE_ACTIONS, EXACTLY_ONCE_TABLE_ACTIONS } from './permissions';

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CONSUMER_SETTINGS } from '../config/consumer-settings';
 import { ConfigurationError, EffectsCancelledError, TransactionLimitError } from '../errors';
 import type { TransactionalBatchContext } from '../consumer/delivery';
 import type { BatchContext, BatchHandler, ConsumerRecord } from '../consumer/types';
@@ -54,8 +55,8 @@ export function exactlyOnceHandler<T>(
     if (!commit) {
       throw new ConfigurationError(
         'The exactly-once handler runs on an engine without transactions; exactly-once mode needs the DynamoDB ' +
-          'checkpoint store (consumer.checkpoint.store=dynamodb).',
-        'consumer.exactlyonce',
+          `checkpoint store (${CONSUMER_SETTINGS.checkpointStore.key}=dynamodb).`,
+        CONSUMER_SETTINGS.exactlyOnce.key,
       );
     }
     let pending = new PendingTransaction();

@@ -1,5 +1,6 @@
 import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import { classifyError, fullJitterDelay, type BackoffSettings, type ErrorClass } from '../aws/retry';
+import { PRODUCER_SETTINGS } from '../config/producer-settings';
 import { describeError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import { buildEntries, RequestCollector, type Entry, type PendingRecord } from './batcher';
@@ -510,7 +511,11 @@ class WriteRun {
       return;
     }
     if (errorClass === 'throttled' && options.failIfThrottled) {
-      this.failWork(work, 'throttled', `The shard was throttled and FailIfThrottled is set: ${error}.`);
+      this.failWork(
+        work,
+        'throttled',
+        `The shard was throttled and ${PRODUCER_SETTINGS.failIfThrottled.key} is set: ${error}.`,
+      );
       return;
     }
     work.attempts++;
@@ -571,7 +576,7 @@ class WriteRun {
       this.fail(
         expired,
         'expired',
-        `RecordTtl (${this.deps.options.recordTtlMillis} ms) ran out in this invocation before the record was ` +
+        `${PRODUCER_SETTINGS.recordTtlMillis.key} (${this.deps.options.recordTtlMillis} ms) ran out in this invocation before the record was ` +
           `written (${attemptsOf(work)} attempt(s)); it goes back to the queue.${last}`,
         work,
       );

@@ -12,6 +12,12 @@
 // 2. Every layer that takes a setting (the engine, the producer options, the handler, the constructs'
 //    defaults, the doc comments of the typed options) is compared with the table: same default, and the
 //    same range, probed at its bounds.
+// 3. A scan of the same source fails on a string literal (or a template's text), outside the tables, that
+//    names a setting: a row's reference key or its SKC_* variable, so a message or a lookup takes the
+//    name from the row (`CONSUMER_SETTINGS.targetFunction.key`) instead of typing it again. Tests and docs
+//    may write the names: they check them. Checked by hand: putting `'consumer.target.function'` back as
+//    the error key in functions/consumer/handler-factory.ts, or `'Set consumer.onfailure.queueurl to ...'`
+//    back into functions/core/consumer/delivery.ts, makes it fail, naming the file, the line and the key.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
@@ -20,6 +26,7 @@ import {
   CONSUMER_SETTINGS,
   CONSUMER_SETTINGS_LIST,
   consumerConfig,
+  envVarName,
   PRODUCER_DEFAULTS,
   PRODUCER_SETTINGS,
   PRODUCER_SETTINGS_LIST,
@@ -175,9 +182,73 @@ function retypedCopies(): string[] {
   return found;
 }
 
+// A key that is a plain word ("streams") is ordinary prose in a message; its SKC_* name is still checked.
+const NAMES: ReadonlyMap<string, string> = new Map(
+  SETTINGS.flatMap((spec) => [
+    ...(/^[a-z]+$/.test(spec.key) ? [] : [[spec.key, spec.key] as const]),
+    [envVarName(spec.key), spec.key] as const,
+  ]),
+);
+
+// Literals that equal a setting's name by coincidence, each with why it is not that setting.
+const NOT_A_NAME: readonly { file: string; text: string; why: string }[] = [
+  {
+    file: 'functions/core/aws/retry.ts',
+    text: 'RequestTimeout',
+    why: 'an AWS error code, not the KPL setting',
+  },
+];
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// A name as a whole word: not inside a longer key (`flink.stream.initpos` in `...initpos.timestamp`).
+const NAME_PATTERNS = [...NAMES.keys()].map(
+  (name) => [name, new RegExp(`(?<![A-Za-z0-9_.])${escape(name)}(?![A-Za-z0-9_]|\\.[A-Za-z0-9])`)] as const,
+);
+
+/** Every string outside the tables that types a setting's key or SKC_* name again. */
+function retypedNames(): string[] {
+  const found: string[] = [];
+  for (const file of SCANNED.flatMap(sourceFiles)) {
+    if (TABLES.test(file)) continue;
+    const text = readFileSync(path.join(ROOT, file), 'utf8');
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+    const visit = (node: ts.Node): void => {
+      if (ts.isStringLiteralLike(node) || ts.isTemplateLiteralToken(node)) {
+        const value = node.text;
+        for (const [name, pattern] of NAME_PATTERNS) {
+          if (!pattern.test(value)) continue;
+          if (NOT_A_NAME.some((n) => n.file === file && n.text === value)) continue;
+          const line = source.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+          found.push(
+            `${file}:${line}: "${name}" names the setting ${NAMES.get(name)}; take it from its row (.key)`,
+          );
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+}
+
 describe('one source for every setting', () => {
   it('writes no default or range of a settings table a second time', () => {
     expect(retypedCopies()).toEqual([]);
+  });
+
+  it('writes no setting name outside the tables', () => {
+    expect(retypedNames()).toEqual([]);
+  });
+
+  it('knows the names it guards', () => {
+    // Guards the guard: a key, an SKC_* name and a PascalCase key are each caught as a whole word only.
+    const caught = (text: string) => NAME_PATTERNS.filter(([, p]) => p.test(text)).map(([n]) => n);
+    expect(caught('Set consumer.onfailure.queueurl to send them.')).toEqual(['consumer.onfailure.queueurl']);
+    expect(caught('SKC_CONSUMER_TARGET_FUNCTION is unset')).toEqual(['SKC_CONSUMER_TARGET_FUNCTION']);
+    expect(caught('RecordTtl (30000 ms) had passed')).toEqual(['RecordTtl']);
+    expect(caught('flink.stream.initpos.timestamp')).toEqual(['flink.stream.initpos.timestamp']);
+    expect(caught('aws.endpoint.')).toEqual(['aws.endpoint']);
+    expect(caught('the streams to read')).toEqual([]);
   });
 
   it('knows the settings it guards', () => {

@@ -6,7 +6,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../../aws/retry';
-import type { EfoConfig } from '../../config/consumer-settings';
+import { CONSUMER_SETTINGS, EFO_CONSUMER_ARN_PREFIX, type EfoConfig } from '../../config/consumer-settings';
 import { describeError, RetriesExhaustedError, StreamConsumerError } from '../../errors';
 import type { Clock, Random } from '../../time/clock';
 import { streamNameOf } from './stream-arn';
@@ -33,7 +33,7 @@ export async function activeConsumerArn(stream: string, context: StreamConsumerC
   const name = efo.consumerName;
   if (!name) {
     throw new StreamConsumerError(
-      `No stream consumer for ${stream}: set flink.stream.efo.consumername, or flink.stream.efo.consumerarn.${stream}.`,
+      `No stream consumer for ${stream}: set ${CONSUMER_SETTINGS.efoConsumerName.key}, or ${EFO_CONSUMER_ARN_PREFIX}.${stream}.`,
     );
   }
   const streamArn = await streamArnOf(stream, context);
@@ -46,8 +46,8 @@ export async function activeConsumerArn(stream: string, context: StreamConsumerC
         throw new StreamConsumerError(
           `Stream consumer ${name} is not registered with ${streamArn}` +
             (efo.registration === 'EAGER'
-              ? ": with EAGER registration the deployment registers it (the construct's AWS::Kinesis::StreamConsumer); deploy it, or set flink.stream.efo.registration to LAZY."
-              : '; it was deregistered while this consumer registered it. Register it again, or set flink.stream.efo.registration to LAZY.'),
+              ? `: with EAGER registration the deployment registers it (the construct's AWS::Kinesis::StreamConsumer); deploy it, or set ${CONSUMER_SETTINGS.efoRegistration.key} to LAZY.`
+              : `; it was deregistered while this consumer registered it. Register it again, or set ${CONSUMER_SETTINGS.efoRegistration.key} to LAZY.`),
         );
       }
       await register(streamArn, name, context);
@@ -57,14 +57,14 @@ export async function activeConsumerArn(stream: string, context: StreamConsumerC
     if (described.status === 'ACTIVE') return described.arn;
     if (described.status === 'DELETING' && efo.registration !== 'LAZY') {
       throw new StreamConsumerError(
-        `Stream consumer ${described.arn} is being deregistered; register it again, or set flink.stream.efo.registration to LAZY.`,
+        `Stream consumer ${described.arn} is being deregistered; register it again, or set ${CONSUMER_SETTINGS.efoRegistration.key} to LAZY.`,
       );
     }
     // CREATING turns ACTIVE; DELETING (with LAZY) turns into nothing, which is then registered again.
     if (context.clock.now() >= deadline) {
       throw new StreamConsumerError(
         `Stream consumer ${described.arn} did not become ACTIVE within ${efo.registerStreamConsumer.timeoutMillis / 1000} s ` +
-          '(flink.stream.registerstreamconsumer.timeout); it is still ' +
+          `(${CONSUMER_SETTINGS.registerStreamConsumerTimeoutSeconds.key}); it is still ` +
           `${described.status}.`,
       );
     }

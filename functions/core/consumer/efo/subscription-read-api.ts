@@ -11,7 +11,7 @@ import {
   type SubscribeToShardEventStream,
 } from '@aws-sdk/client-kinesis';
 import { fullJitterDelay } from '../../aws/retry';
-import type { EfoConfig } from '../../config/consumer-settings';
+import { CONSUMER_SETTINGS, type EfoConfig } from '../../config/consumer-settings';
 import { describeError, RetriesExhaustedError, StreamConsumerError } from '../../errors';
 import type { Clock, Random } from '../../time/clock';
 import type { KinesisReadApi } from '../kinesis-api';
@@ -282,7 +282,7 @@ export class SubscriptionReadApi implements KinesisReadApi {
         throw new StreamConsumerError(
           `SubscribeToShard on ${this.keys.stream}/${this.keys.shardId} was refused as in use for more than ` +
             `${SUBSCRIPTION_LIFETIME_MILLIS / 60_000} minutes: another reader keeps subscribing with the same ` +
-            'consumer. Give each application its own flink.stream.efo.consumername.',
+            `consumer. Give each application its own ${CONSUMER_SETTINGS.efoConsumerName.key}.`,
           { cause: error },
         );
       }
