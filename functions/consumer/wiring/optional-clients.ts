@@ -50,12 +50,12 @@ export function lambdaTargetDelivery(aws: AwsClientFactory, functionName: string
   throw leftOut('lambda', CONSUMER_SETTINGS.targetFunction.key, functionName);
 }
 
-/** Continuous mode's successor start (`consumer.continuous`). */
+/** Continuous mode's successor start. */
 export function lambdaSuccessorStarter(aws: AwsClientFactory): (functionName: string) => SuccessorStarter {
   if (process.env.CONNECTOR_BUNDLE_LAMBDA !== 'false') {
     return LambdaWiring.lambdaSuccessorStarter(aws);
   }
-  throw leftOut('lambda', 'consumer.continuous', 'true');
+  throw leftOut('lambda', CONSUMER_SETTINGS.continuous.key, 'true');
 }
 
 // Each client's name, and when the KinesisConsumer construct bundles it.
