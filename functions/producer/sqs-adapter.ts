@@ -55,6 +55,9 @@ export interface ProducerHandlerOptions extends ProducerRouting {
   readonly safetyMarginMillis?: number;
 }
 
+/** Time kept back from the invocation's remaining time so the batch response is returned before the timeout. */
+const HANDLER_SAFETY_MARGIN_MILLIS = 500;
+
 /**
  * The Lambda handler for an SQS event source mapping with ReportBatchItemFailures: one producer call per
  * batch, its failures mapped to `batchItemFailures`. Powertools' BatchProcessor is not used: it hands
@@ -73,12 +76,13 @@ export interface ProducerHandlerOptions extends ProducerRouting {
  *
  * Code that builds its own `Producer` gives `{ producer, logger }` (and `metrics`) instead.
  */
+
 export function createProducerHandler(
   handlerOptions: ProducerHandlerOptions = {},
 ): (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse> {
   const options = resolveHandlerOptions(handlerOptions);
   const clock = options.producer.clock;
-  const margin = handlerOptions.safetyMarginMillis ?? 500;
+  const margin = handlerOptions.safetyMarginMillis ?? HANDLER_SAFETY_MARGIN_MILLIS;
   return async (event, context) => {
     const deadline = clock.now() + context.getRemainingTimeInMillis() - margin;
     const result = await options.producer.process(event.Records.map(toProducerMessage), { deadline });

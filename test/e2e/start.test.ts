@@ -182,7 +182,7 @@ function run(
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      const logs = /^ {2}logs {18}(.+)$/m.exec(stdout)?.[1] ?? /"logDirectory": "([^"]+)"/.exec(stdout)?.[1];
+      const logs = /^ {2}logs +(\S.*)$/m.exec(stdout)?.[1] ?? /"logDirectory": "([^"]+)"/.exec(stdout)?.[1];
       if (logs !== undefined) logDirectories.push(logs);
       resolve({ code, stdout, stderr });
     });
@@ -199,7 +199,7 @@ describe('npm start as a command', () => {
     expect(result.stdout).toMatch(/^RESULT ok in=200 out=200 missing=0 duplicates=\d+ p50=\d+ms p99=\d+ms$/m);
     expect(result.stdout).toMatch(/^ {2}missing {16}0$/m);
     // The report's path is printed, and the file is one page with its charts.
-    const report = /^ {2}report {17}(.+)$/m.exec(result.stdout)?.[1] as string;
+    const report = /^ {2}report +(\S.*)$/m.exec(result.stdout)?.[1] as string;
     expect(path.dirname(report)).toBe(logDirectories.at(-1));
     expect(readFileSync(report, 'utf8')).toMatch(/^<!doctype html>[\s\S]*<svg[\s\S]*<\/html>\n$/);
   }, 60_000);

@@ -74,6 +74,9 @@ export interface OpenSubscription {
 
 type Respond = (status: number, headers: Record<string, string>, body: Buffer) => void;
 
+/** How often an idle subscription gets an empty event, so the client sees the stream is alive. */
+const EVENT_HEARTBEAT_MILLIS = 5000;
+
 /**
  * A local Kinesis that serves enhanced fan-out. One plain `http://` endpoint speaks HTTP/2 from the
  * first byte (h2c, as SDK v3's stock NodeHttp2Handler does on such an endpoint) and HTTP/1.1 (as
@@ -107,7 +110,7 @@ export class KinesisEfoServer {
   constructor(options: KinesisEfoServerOptions) {
     this.clock = options.clock ?? systemClock;
     this.upstream = new UpstreamKinesis(options.upstream, options.region ?? 'us-east-1');
-    this.heartbeatMillis = options.heartbeatMillis ?? 5000;
+    this.heartbeatMillis = options.heartbeatMillis ?? EVENT_HEARTBEAT_MILLIS;
     this.bytesPerSecond = options.bytesPerSecond ?? EFO_BYTES_PER_SECOND;
     this.consumers = new ConsumerRegistry(this.clock, options.consumerTransitionMillis ?? 0);
     this.http1 = createHttp1Server((req, res) => void this.handle(req, res, 'HTTP/1.1'));
