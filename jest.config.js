@@ -8,5 +8,8 @@ module.exports = {
     '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   testTimeout: 60000,
+  // Per test file, for the few files whose tests run with test.concurrent (real-time waits, each test
+  // on its own resources).
+  maxConcurrency: 4,
   maxWorkers: process.env.CI ? 2 : '50%',
 };

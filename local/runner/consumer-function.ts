@@ -5,13 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { ENV_PREFIX } from '../../functions/core/config';
 import {
   WORKER_SETTINGS_VARIABLE,
+  type ConsumerEvent,
   type DeliveredBatch,
   type FromWorker,
   type InvocationReport,
   type ToWorker,
   type WorkerSettings,
 } from './consumer-protocol';
-import type { SubtaskEvent } from './scheduler';
 
 const ROOT = path.join(__dirname, '..', '..');
 // The worker beside this file: TypeScript run through tsx from the sources, JavaScript once built.
@@ -99,7 +99,7 @@ export class ConsumerFunction {
   }
 
   /** One invocation with the schedule's event; resolves when it returns, times out or dies with its sandbox. */
-  async invoke(event: SubtaskEvent): Promise<InvocationReport | LostInvocation> {
+  async invoke(event: ConsumerEvent): Promise<InvocationReport | LostInvocation> {
     if (this.stopped) throw new Error('The consumer function is stopped.');
     const sandbox = this.live();
     await sandbox.ready;

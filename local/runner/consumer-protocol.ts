@@ -1,5 +1,9 @@
 // What the runner and the consumer's worker process say to each other over the IPC channel.
+import type { HandoffEvent } from '../../functions/core/consumer/handover';
 import type { SubtaskEvent } from './scheduler';
+
+/** A consumer invocation's event: the schedule's, or a predecessor's with its handoff (continuous mode). */
+export type ConsumerEvent = SubtaskEvent & { readonly handoff?: HandoffEvent };
 
 /** The worker's settings that are not `SKC_*` settings: the handler factory's own options, compressed. */
 export interface WorkerSettings {
@@ -39,6 +43,9 @@ export interface InvocationReport {
     readonly status: string;
     readonly recordsDelivered: number;
     readonly millisBehindLatest?: number;
+    /** The shard's first GetRecords sent and last answered in this invocation, epoch ms. */
+    readonly firstReadAt?: number;
+    readonly lastReadAt?: number;
   }[];
 }
 
@@ -46,7 +53,7 @@ export type ToWorker =
   | {
       readonly type: 'invoke';
       readonly id: number;
-      readonly event: SubtaskEvent;
+      readonly event: ConsumerEvent;
       /** Epoch milliseconds at which the function times out. */
       readonly deadline: number;
       readonly requestId: string;

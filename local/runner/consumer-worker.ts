@@ -87,6 +87,8 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<I
         status: s.status,
         recordsDelivered: s.recordsDelivered,
         ...(s.millisBehindLatest !== undefined ? { millisBehindLatest: s.millisBehindLatest } : {}),
+        ...(s.firstReadAt !== undefined ? { firstReadAt: s.firstReadAt } : {}),
+        ...(s.lastReadAt !== undefined ? { lastReadAt: s.lastReadAt } : {}),
       })),
     };
   } catch (error) {

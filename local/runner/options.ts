@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXAMPLE_PIPELINE } from '../../bin/example-pipeline';
 import { ConfigurationError } from '../../functions/core/errors';
-import { CONSUMER_CONSTRUCT_DEFAULTS } from '../../lib/construct-defaults';
+import { CONSUMER_CONSTRUCT_DEFAULTS, CONTINUOUS_TIME_BUDGET_SECONDS } from '../../lib/construct-defaults';
 
 /** What a resharding during the run does: split one shard in two, or merge two adjacent shards. */
 export type ReshardKind = 'split' | 'merge';
@@ -32,6 +32,14 @@ export interface RunnerOptions {
   readonly seed: number;
   /** How many times faster than deployed the schedules and timeouts run. */
   readonly timeScale: number;
+  /**
+   * Real time (time scale 1) with the consumer in continuous mode, as the construct deploys it: each
+   * invocation starts its successor through a local Lambda Invoke endpoint; the summary reports, per
+   * subtask, the time with no reader and put-to-handler latency across the invocations' boundaries.
+   */
+  readonly realTime: boolean;
+  /** In real time, how long each continuous invocation reads (14 minutes deployed). */
+  readonly invocationSeconds: number;
   /** Longest wait, after the last record is sent, for every record to be consumed. */
   readonly drainTimeoutSeconds: number;
   /** Seconds between progress lines when the output is not a terminal. */
@@ -50,6 +58,12 @@ export interface RunnerOptions {
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The shortest continuous invocation a real-time run allows: longer than the handover lead and the
+ * lease's expiry margin together, so each invocation reads before it hands over.
+ */
+export const MIN_INVOCATION_SECONDS = 10;
 
 /** The smallest record the generator can pad to: an order's JSON with its id, amount and send time. */
 export const MIN_RECORD_SIZE_BYTES = 128;
@@ -71,6 +85,8 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   json: false,
   seed: 1,
   timeScale: 10,
+  realTime: false,
+  invocationSeconds: 30,
   drainTimeoutSeconds: 60,
   progressIntervalSeconds: 5,
   plain: false,
@@ -127,6 +143,19 @@ export function runnerCommand(): Command {
       d.timeScale,
     )
     .option(
+      '--real-time',
+      'no time compression, and the consumer continuous as deployed: each invocation starts its successor ' +
+        'through a local Lambda Invoke endpoint; reports per subtask the time with no reader and ' +
+        'put-to-handler latency across the handovers',
+      d.realTime,
+    )
+    .option(
+      '--invocation-seconds <n>',
+      'with --real-time, how long each consumer invocation reads (840, 14 minutes, deployed)',
+      integer('--invocation-seconds', MIN_INVOCATION_SECONDS, CONTINUOUS_TIME_BUDGET_SECONDS),
+      d.invocationSeconds,
+    )
+    .option(
       '--drain-timeout <seconds>',
       'longest wait for every record to be consumed after the last is sent',
       integer('--drain-timeout', 1, 3600),
@@ -175,6 +204,8 @@ interface ParsedFlags {
   json: boolean;
   seed: number;
   timeScale: number;
+  realTime: boolean;
+  invocationSeconds: number;
   drainTimeout: number;
   progressInterval: number;
   plain: boolean;
@@ -199,6 +230,18 @@ export function parseRunnerOptions(
   });
   command.parse([...args], { from: 'user' });
   const flags = command.opts<ParsedFlags>();
+  if (flags.realTime && command.getOptionValueSource('timeScale') === 'cli' && flags.timeScale !== 1) {
+    throw new ConfigurationError(
+      `--real-time runs at time scale 1, but --time-scale is ${flags.timeScale}; drop one of them.`,
+      'timeScale',
+    );
+  }
+  if (!flags.realTime && command.getOptionValueSource('invocationSeconds') === 'cli') {
+    throw new ConfigurationError(
+      `--invocation-seconds ${flags.invocationSeconds} applies to continuous invocations, which run with --real-time only; add --real-time.`,
+      'invocationSeconds',
+    );
+  }
   const options: RunnerOptions = {
     records: flags.records,
     recordSizeBytes: flags.recordSize,
@@ -211,7 +254,9 @@ export function parseRunnerOptions(
     efo: flags.efo,
     json: flags.json,
     seed: flags.seed,
-    timeScale: flags.timeScale,
+    timeScale: flags.realTime ? 1 : flags.timeScale,
+    realTime: flags.realTime,
+    invocationSeconds: flags.invocationSeconds,
     drainTimeoutSeconds: flags.drainTimeout,
     progressIntervalSeconds: flags.progressInterval,
     plain: flags.plain,

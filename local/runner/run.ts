@@ -10,7 +10,10 @@ import { ProducerClient } from '../../functions/core/producer';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
 import { startLocalAws, type LocalAws } from '../harness';
 import { shardUtilisation, type ShardWriteLimits } from '../kinesis/write-limits';
+import { LocalLambdaServer } from '../lambda/invoke-server';
 import { ConsumerFunction } from './consumer-function';
+import type { ConsumerEvent } from './consumer-protocol';
+import { ContinuityRecorder } from './continuity';
 import { SqsEventSourceMapping } from './event-source-mapping';
 import { FileLogger } from './file-logger';
 import { OrderGenerator, feed } from './generator';
@@ -84,7 +87,9 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     shards: options.shards,
     parallelism: options.parallelism,
     timeScale: options.timeScale,
+    ...(options.realTime ? { continuousBudgetMillis: options.invocationSeconds * 1000 } : {}),
   });
+  const continuity = pipeline.consumer.continuous ? new ContinuityRecorder() : undefined;
   const ledger = new RunLedger();
   const timeline = new RunTimeline();
   timeline.start(startedAt);
@@ -109,13 +114,26 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     dynamodb: controls.dynamodb ?? false,
   });
   let consumer: ConsumerFunction | undefined;
+  let lambda: LocalLambdaServer | undefined;
   let schedule: SubtaskSchedule | undefined;
   let mapping: SqsEventSourceMapping | undefined;
   let sampler: NodeJS.Timeout | undefined;
   let destroyProducer: (() => void) | undefined;
   try {
     const resources = await createPipelineResources(aws, pipeline);
-    const local = { region: aws.region, endpoints: aws.endpoints };
+    let stopping = false;
+    // A continuous consumer starts each successor with an asynchronous Invoke of itself, through the
+    // Lambda client as deployed; this endpoint runs it in the consumer's sandbox.
+    lambda = pipeline.consumer.continuous
+      ? new LocalLambdaServer((name, error) => {
+          if (!stopping) event(`asynchronous invoke of ${name} failed: ${describeError(error)}`);
+        })
+      : undefined;
+    const lambdaEndpoint = await lambda?.listen();
+    const local = {
+      region: aws.region,
+      endpoints: { ...aws.endpoints, ...(lambdaEndpoint ? { lambda: lambdaEndpoint } : {}) },
+    };
     event(
       `local servers up; streams ${pipeline.streams.map((s) => `${s.name} (${plural(s.shardCount, 'shard')})`).join(', ')}; ` +
         `producer ${pipeline.producer.producerName}, consumer ${pipeline.consumer.consumerName} x${pipeline.consumer.parallelism}; ` +
@@ -153,19 +171,42 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
       },
       functionTimeoutMillis: pipeline.consumer.functionTimeoutMillis,
       logFile: path.join(logDirectory, 'consumer.log'),
-      onBatch: (batch) => ledger.delivered(batch),
+      onBatch: (batch) => {
+        ledger.delivered(batch);
+        continuity?.delivered(
+          batch.subtaskIndex,
+          batch.deliveredAt,
+          batch.records.map((r) => r[2]),
+        );
+      },
       onColdStart: (millis) => event(`consumer function cold start: ${millis} ms (a new worker process)`),
     });
     const consumerFunction = consumer;
+    const invokeConsumer = (subtask: ConsumerEvent) =>
+      timeline.invocation(
+        subtask.subtaskIndex,
+        () => clock.now(),
+        async () => {
+          const result = await consumerFunction.invoke(subtask);
+          if ('shards' in result) {
+            const first = result.shards.flatMap((s) => (s.firstReadAt !== undefined ? [s.firstReadAt] : []));
+            const last = result.shards.flatMap((s) => (s.lastReadAt !== undefined ? [s.lastReadAt] : []));
+            if (first.length && last.length) {
+              continuity?.read({
+                subtaskIndex: result.subtaskIndex,
+                from: Math.min(...first),
+                to: Math.max(...last),
+              });
+            }
+          }
+          return result;
+        },
+      );
+    lambda?.register(pipeline.consumer.consumerName, (payload) => invokeConsumer(payload as ConsumerEvent));
     schedule = new SubtaskSchedule({
       periodMillis: pipeline.consumer.schedulePeriodMillis,
       parallelism: pipeline.consumer.parallelism,
-      invoke: (subtask) =>
-        timeline.invocation(
-          subtask.subtaskIndex,
-          () => clock.now(),
-          () => consumerFunction.invoke(subtask),
-        ),
+      invoke: invokeConsumer,
       clock,
     });
 
@@ -294,6 +335,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     controls.signal?.removeEventListener('abort', onAbort);
 
     phase = 'stopping';
+    stopping = true;
     view.stop();
     clearInterval(sampler);
     // A served pipeline lets the running invocations end, so they release their leases for `skc reset`.
@@ -352,6 +394,9 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
         coldStartMillis: c.coldStartMillis,
       },
       checkpointWrites: final.checkpointWrites,
+      ...(continuity
+        ? { continuity: continuity.summary(pipeline.consumer.parallelism, options.invocationSeconds) }
+        : {}),
       ...(reshardResult ? { reshard: reshardResult } : {}),
       ...(crash ? { crash } : {}),
       shards: ledger.shards(),
@@ -375,6 +420,7 @@ export async function runLocalPipeline(options: RunnerOptions, controls: RunCont
     view?.stop();
     await schedule?.stop();
     await consumer?.stop();
+    await lambda?.close();
     await mapping?.stop();
     destroyProducer?.();
     await producerLogger.close();

@@ -55,10 +55,12 @@ export interface ChainOptions {
   readonly successor?: (n: number) => SuccessorBehaviour;
   /** Added before every call of the lease. @default 0 */
   readonly slowLeaseMillis?: number;
-  /** SSM settle delay. @default 1500 */
+  /** SSM settle delay. @default the configuration's (2 s) */
   readonly settleMillis?: number;
   /** @default the configuration's default (10 s) */
   readonly checkpointIntervalMillis?: number;
+  /** GetRecords interval per shard. @default 20 (the tests' pace; the configuration's default is 200) */
+  readonly readerIntervalMillis?: number;
   /** Called as a successor is started, before it runs (a test may kill the predecessor here). */
   readonly onSuccessorStart?: (event: SuccessorEvent) => void;
 }
@@ -76,6 +78,14 @@ export interface ChainInvocation {
 // Subtask 0 of a consumer at the default parallelism: all of the stream's shards are its own.
 const ONE_SUBTASK = { subtaskIndex: 0, parallelism: CONSUMER_DEFAULTS.parallelism } as const;
 
+/** One call an invocation made (`end` undefined: it never returned). */
+export interface ChainCall {
+  readonly id: string;
+  readonly call: string;
+  readonly start: number;
+  end?: number;
+}
+
 /** A never-settling promise: what a killed process's calls amount to. */
 const forever = <T>(): Promise<T> => new Promise<T>(() => undefined);
 
@@ -91,6 +101,8 @@ export class Chain {
   /** Checkpoint writes in the order the store took them, with the writer's fencing token (DynamoDB). */
   readonly checkpointWrites: { id: string; token: number | undefined; at: number }[] = [];
   readonly beats: { subtaskIndex: number; at: number }[] = [];
+  /** Every store, lease and Kinesis call of every invocation, with its start and end (to see where a boundary's time goes). */
+  readonly calls: ChainCall[] = [];
   private readonly running = new Set<Promise<unknown>>();
   private readonly runs = new Map<string, Promise<unknown>>();
   private readonly frozen = new Set<string>();
@@ -152,7 +164,10 @@ export class Chain {
         ...DEFAULT_ENGINE_SETTINGS,
         streams: [this.options.stream],
         initialPosition: { type: 'TRIM_HORIZON' },
-        reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 20 },
+        reader: {
+          ...DEFAULT_ENGINE_SETTINGS.reader,
+          intervalMillis: this.options.readerIntervalMillis ?? 20,
+        },
         discoveryIntervalMillis: 1000,
         checkpointIntervalMillis:
           this.options.checkpointIntervalMillis ?? CONSUMER_DEFAULTS.checkpointIntervalMillis,
@@ -240,6 +255,17 @@ export class Chain {
     return spans.slice(1).map((b, i) => b.from - (spans[i] as (typeof spans)[number]).to);
   }
 
+  /** Runs `fn`, noting the call in `calls`. */
+  private async timed<T>(id: string, call: string, fn: () => Promise<T>): Promise<T> {
+    const entry: ChainCall = { id, call, start: Date.now() };
+    this.calls.push(entry);
+    try {
+      return await fn();
+    } finally {
+      if (!this.frozen.has(id)) entry.end = Date.now();
+    }
+  }
+
   private track(promise: Promise<unknown>): void {
     this.running.add(promise);
     void promise.finally(() => this.running.delete(promise));
@@ -296,7 +322,7 @@ export class Chain {
           ssm,
           parameterName: ssmStore.leaseParameterName(subtaskIndex),
           owner,
-          settleMillis: this.options.settleMillis ?? 1500,
+          settleMillis: this.options.settleMillis ?? CONSUMER_DEFAULTS.leaseSettleMillis,
           ...common,
         });
     }
@@ -304,11 +330,11 @@ export class Chain {
     const wrapped: CheckpointStore = {
       loadAll: async () => {
         if (this.frozen.has(id)) return forever();
-        return store.loadAll();
+        return this.timed(id, 'checkpoints.loadAll', () => store.loadAll());
       },
       save: async (subtaskIndex, value, held) => {
         if (this.frozen.has(id)) return forever();
-        const result = await store.save(subtaskIndex, value, held);
+        const result = await this.timed(id, 'checkpoints.save', () => store.save(subtaskIndex, value, held));
         this.checkpointWrites.push({ id, token: held?.fencingToken, at: Date.now() });
         return result;
       },
@@ -326,6 +352,7 @@ export class Chain {
   private lease(id: string, lease: SubtaskLease): SubtaskLease {
     const slow = this.options.slowLeaseMillis ?? 0;
     const frozen = this.frozen;
+    const timed = this.timed.bind(this);
     return new Proxy(lease, {
       get(target, property) {
         const value: unknown = Reflect.get(target, property, target);
@@ -333,7 +360,9 @@ export class Chain {
         return async (...args: unknown[]) => {
           if (slow) await new Promise((resolve) => setTimeout(resolve, slow));
           if (frozen.has(id)) return forever();
-          return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          return timed(id, `lease.${String(property)}`, () =>
+            (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
+          );
         };
       },
     });
@@ -344,8 +373,14 @@ export class Chain {
     const api = this.options.wrapKinesis ? this.options.wrapKinesis(raw) : raw;
     const frozen = () => this.frozen.has(invocation.id);
     return {
-      listShards: async (input, signal) => (frozen() ? forever() : api.listShards(input, signal)),
-      getShardIterator: async (input, signal) => (frozen() ? forever() : api.getShardIterator(input, signal)),
+      listShards: async (input, signal) =>
+        frozen()
+          ? forever()
+          : this.timed(invocation.id, 'kinesis.listShards', () => api.listShards(input, signal)),
+      getShardIterator: async (input, signal) =>
+        frozen()
+          ? forever()
+          : this.timed(invocation.id, 'kinesis.getShardIterator', () => api.getShardIterator(input, signal)),
       getRecords: async (input, signal) => {
         if (frozen()) return forever();
         const read: { start: number; end?: number } = { start: Date.now() };

@@ -1,3 +1,4 @@
+import type { ContinuitySummary } from './continuity';
 import type { LatencyPercentiles, ShardCounts } from './ledger';
 import type { RunnerOptions } from './options';
 import type { Resharding } from './resharding';
@@ -56,6 +57,8 @@ export interface StartSummary {
     readonly coldStartMillis: readonly number[];
   };
   readonly checkpointWrites: number;
+  /** A real-time run's continuous consumer: per subtask, time with no reader and put-to-handler latency. */
+  readonly continuity?: ContinuitySummary;
   readonly reshard?: Resharding & { readonly atSeconds: number };
   readonly crash?: { readonly atSeconds: number; readonly recordsInBatch: number };
   readonly shards: readonly ShardCounts[];
@@ -134,6 +137,22 @@ export function formatSummary(s: StartSummary, extra: readonly (readonly [string
     `${c.coldStarts} (${c.coldStartMillis.map((ms) => `${number(ms)} ms`).join(', ') || '-'})`,
   );
   row('checkpoints written', number(s.checkpointWrites));
+  if (s.continuity) {
+    row('continuous invocations', `read ${s.continuity.invocationSeconds} s each (14 minutes deployed)`);
+    for (const t of s.continuity.subtasks) {
+      const gaps = t.gapMillis
+        ? `gap p50 ${number(t.gapMillis.p50)} ms, max ${number(t.gapMillis.max)} ms`
+        : 'no gap';
+      const latency = t.latencyMillis
+        ? `put-to-handler p50 ${number(t.latencyMillis.p50)} ms, p99 ${number(t.latencyMillis.p99)} ms`
+        : 'nothing delivered';
+      row(
+        `subtask ${t.subtaskIndex} continuity`,
+        `no reader ${(100 * t.noReaderShare).toFixed(2)} % of ${(t.windowMillis / 1000).toFixed(0)} s, ` +
+          `${t.boundaries} reader changes (${gaps}); ${latency}`,
+      );
+    }
+  }
   if (s.writeLimits) {
     const w = s.writeLimits;
     const attempted = w.throttledEntries + w.acceptedEntries;

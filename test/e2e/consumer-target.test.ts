@@ -8,7 +8,7 @@ import type { LambdaTargetEvent } from '../../functions/core/consumer/lambda-tar
 import type { ConsumerMetricName } from '../../functions/core/consumer/metrics';
 import type { ConsumerMetricsSink } from '../../functions/consumer/metrics';
 import type { OnFailureMessage } from '../../functions/core/consumer/on-failure';
-import { LocalLambdaServer } from '../support/local-lambda';
+import { LocalLambdaServer } from '../../local/lambda/invoke-server';
 import { useLocalAws } from '../support/local-aws';
 import { createStream, putRecords } from './consumer-support';
 

@@ -59,6 +59,10 @@ export interface CounterConsumerOptions {
   readonly processor?: ExactlyOnceProcessor<string>;
   readonly onFailure?: OnFailureDestination;
   readonly timestampAssigner?: TimestampAssigner<string>;
+  /** Continuous mode: a heartbeat lease of `expiryMillis` and a handover `leadMillis` before the deadline. */
+  readonly continuous?: { readonly expiryMillis: number; readonly leadMillis: number };
+  /** Once this returns true every DynamoDB and Kinesis call fails: the process is gone. */
+  readonly crashed?: () => boolean;
 }
 
 /**
@@ -71,11 +75,20 @@ export function counterConsumer(options: CounterConsumerOptions): ConsumerEngine
   let calls = 0;
   const dynamodb: Pick<DynamoDBClient, 'send'> = {
     send: ((command: never) => {
-      if (options.crashAfterCalls !== undefined && ++calls > options.crashAfterCalls)
-        return Promise.reject(Object.assign(new Error('this process has crashed'), { name: 'Crashed' }));
+      if (options.crashAfterCalls !== undefined && ++calls > options.crashAfterCalls) return crash();
+      if (options.crashed?.()) return crash();
       return real.send(command);
     }) as DynamoDBClient['send'],
   };
+  const kinesisApi = kinesisReadApi(aws.client('kinesis', KinesisClient));
+  const kinesis: typeof kinesisApi = options.crashed
+    ? {
+        listShards: (input, signal) => (options.crashed?.() ? crash() : kinesisApi.listShards(input, signal)),
+        getShardIterator: (input, signal) =>
+          options.crashed?.() ? crash() : kinesisApi.getShardIterator(input, signal),
+        getRecords: (input, signal) => (options.crashed?.() ? crash() : kinesisApi.getRecords(input, signal)),
+      }
+    : kinesisApi;
   const store = new DynamoDbCheckpointStore({
     dynamodb,
     tableName: CHECKPOINT_TABLE,
@@ -109,7 +122,7 @@ export function counterConsumer(options: CounterConsumerOptions): ConsumerEngine
         };
   return new ConsumerEngine<string>(
     {
-      kinesis: kinesisReadApi(aws.client('kinesis', KinesisClient)),
+      kinesis,
       checkpoints: store,
       lease: (subtaskIndex, owner) => store.lease(subtaskIndex, owner),
       clock: systemClock,
@@ -135,9 +148,20 @@ export function counterConsumer(options: CounterConsumerOptions): ConsumerEngine
       leaseGraceMillis: 300,
       deserializer: stringDeserializer,
       ...(options.timestampAssigner ? { timestampAssigner: options.timestampAssigner } : {}),
+      ...(options.continuous
+        ? {
+            leaseExpiryMillis: options.continuous.expiryMillis,
+            continuous: { leadMillis: options.continuous.leadMillis },
+          }
+        : {}),
       handler,
     },
   );
+}
+
+/** What every call of a crashed process amounts to, as far as the stores can tell. */
+function crash(): Promise<never> {
+  return Promise.reject(Object.assign(new Error('this process has crashed'), { name: 'Crashed' }));
 }
 
 /** Runs one invocation, waiting (on the real clock) while an earlier, crashed one's lease is unexpired. */

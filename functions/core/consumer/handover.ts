@@ -19,8 +19,12 @@ export const LEASE_EXPIRY_MARGIN_MILLIS = 3000;
 /** The holder renews its lease this many times per expiry period (so two renewals may fail in a row). */
 export const LEASE_RENEWALS_PER_EXPIRY = 3;
 
-/** How often a successor looks for its handoff once the predecessor's time budget is over. */
-export const HANDOFF_POLL_MILLIS = 100;
+/**
+ * How often a successor looks for its handoff once the predecessor's time budget is over. The
+ * predecessor's final checkpoint and handoff take a few store calls (tens of ms), so a handover costs
+ * a handful of polls; each poll is one store call, and this delay is added to the boundary's gap.
+ */
+export const HANDOFF_POLL_MILLIS = 25;
 
 /** At most one heartbeat metric per subtask per this period: the heartbeat alarm's period is a minute. */
 export const HEARTBEAT_METRIC_INTERVAL_MILLIS = 20_000;

@@ -65,6 +65,9 @@ export interface ShardReaderStats {
   recordsPerCall: number;
   /** Since when every response came back empty at the tip (MillisBehindLatest 0); unset otherwise. */
   caughtUpSince?: number;
+  /** When the first GetRecords call was sent and the last answered, epoch ms (when the shard had a reader). */
+  firstReadAt?: number;
+  lastReadAt?: number;
 }
 
 /** How often in a row an iterator may expire before the reader gives up (a clock or network fault). */
@@ -274,8 +277,14 @@ export class ShardReader<T> {
     for (;;) {
       this.limiter.callStarted();
       this.stats.getRecordsCalls++;
+      this.stats.firstReadAt ??= this.options.clock.now();
       try {
-        return await api.getRecords({ ShardIterator: this.iterator, Limit: this.stats.recordsPerCall }, stop);
+        const output = await api.getRecords(
+          { ShardIterator: this.iterator, Limit: this.stats.recordsPerCall },
+          stop,
+        );
+        this.stats.lastReadAt = this.options.clock.now();
+        return output;
       } catch (error) {
         if (stop.aborted) throw new Stopped();
         if ((error as Error).name === 'ExpiredIteratorException' && expiries < MAX_CONSECUTIVE_EXPIRIES) {

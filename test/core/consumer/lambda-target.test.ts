@@ -12,11 +12,11 @@ import type { BatchContext, ConsumerRecord } from '../../../functions/core/consu
 import { ValidationError } from '../../../functions/core/errors';
 import { FakeClock } from '../../../functions/core/time/clock';
 import { LOCAL_CREDENTIALS } from '../../../local/harness';
-import { LocalLambdaServer } from '../../support/local-lambda';
+import { LocalLambdaServer } from '../../../local/lambda/invoke-server';
 import { silentLogger } from './helpers';
 
 // The target through the real SDK Lambda client, against a local Invoke server running functions in
-// this process (test/support/local-lambda.ts).
+// this process (local/lambda/invoke-server.ts).
 const server = new LocalLambdaServer();
 let clients: AwsClientFactory;
 let lambda: LambdaClient;

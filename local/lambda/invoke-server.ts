@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback } from '../../local/shared/node-server';
+import { closeServer, listenOnLoopback } from '../shared/node-server';
 
 /** A function the local server runs in this process: its answer is the invocation's payload. */
 export type LocalFunction = (event: unknown) => unknown;
@@ -12,22 +12,28 @@ export interface LocalInvocation {
 }
 
 const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+const ASYNC_PAYLOAD_LIMIT = 256 * 1024;
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 /**
  * A small stand-in for Lambda's Invoke API (REST-JSON, `POST /2015-03-31/functions/{name}/invocations`)
- * that runs registered in-process functions, so the consumer's Lambda target is tested through the
- * unmodified SDK client, request signing and serialization included. No Lambda emulator exists on npm
- * or in Debian. It answers as Lambda does: the function's return value as the payload, a thrown error as
- * 200 with `X-Amz-Function-Error: Unhandled`, an unknown function as 404 ResourceNotFoundException, and a
- * request payload over 6 MB as 413 RequestTooLargeException.
+ * that runs registered in-process functions, so the consumer's Lambda target and continuous mode's
+ * successor start go through the unmodified SDK client, request signing and serialization included. No
+ * Lambda emulator exists on npm or in Debian. It answers as Lambda does: the function's return value as
+ * the payload, a thrown error as 200 with `X-Amz-Function-Error: Unhandled`, an unknown function as 404
+ * ResourceNotFoundException, a request payload over 6 MB (256 KB for an asynchronous one) as 413
+ * RequestTooLargeException, and an asynchronous invoke (`X-Amz-Invocation-Type: Event`) as 202 with no
+ * payload at once, the function running after the answer (its outcome goes to `onEventError` only).
  */
 export class LocalLambdaServer {
   private readonly functions = new Map<string, LocalFunction>();
   private readonly server: Server;
   readonly invocations: LocalInvocation[] = [];
 
-  constructor() {
+  /** @param onEventError called with an asynchronous invocation's error (Lambda would log it). */
+  constructor(
+    private readonly onEventError: (functionName: string, error: unknown) => void = () => undefined,
+  ) {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         send(response, 500, { 'x-amzn-ErrorType': 'ServiceException' }, { message: String(error) });
@@ -72,14 +78,16 @@ export class LocalLambdaServer {
       );
       return;
     }
-    if (body.length > SYNC_PAYLOAD_LIMIT) {
+    const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
+    if (body.length > limit) {
       send(
         response,
         413,
         { 'x-amzn-ErrorType': 'RequestTooLargeException' },
         {
           Type: 'User',
-          message: `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
+          message: `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
         },
       );
       return;
@@ -96,8 +104,17 @@ export class LocalLambdaServer {
       );
       return;
     }
-    const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     this.invocations.push({ functionName, invocationType, payloadBytes: body.length, event });
+    if (invocationType === 'Event') {
+      send(response, 202, {}, null, true);
+      // Lambda queues the event and runs it after answering; nobody waits for the outcome.
+      setImmediate(() => {
+        Promise.resolve()
+          .then(() => fn(event))
+          .catch((error: unknown) => this.onEventError(functionName, error));
+      });
+      return;
+    }
     try {
       const result = await fn(event);
       send(response, 200, { 'X-Amz-Executed-Version': '$LATEST' }, result ?? null);
@@ -134,8 +151,9 @@ function send(
   status: number,
   headers: Record<string, string>,
   body: unknown,
+  empty = false,
 ): void {
-  const text = JSON.stringify(body);
+  const text = empty ? '' : JSON.stringify(body);
   response.writeHead(status, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(text),
