@@ -91,9 +91,10 @@ function kill(invocation: Invocation): void {
 }
 
 async function killedInHandover(store: StoreKind, where: 'mid-read' | 'mid-handover') {
-  const stream = `continuous-kill-${++n}`;
+  const own = ++n;
+  const stream = `continuous-kill-${own}`;
+  const storeName = store === 'ssm' ? uniquePath() : `continuous-kill-${own}`;
   await createStream(aws().clients.client('kinesis', KinesisClient), stream, 1);
-  const storeName = store === 'ssm' ? uniquePath() : `continuous-kill-${n}`;
   if (store === 'dynamodb') await createTable(storeName);
   const producer = trickle(aws(), stream, 100);
   let successor: Invocation | undefined;
