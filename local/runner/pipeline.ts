@@ -307,9 +307,9 @@ export function consumerFunctionEnvironment(
       deserializer: consumer.deserializer,
       consumerName: consumer.consumerName,
       onFailure: { queueUrl: resources.onFailureQueueUrl },
-      // Continuous in a real-time run (successors start through the local Lambda Invoke endpoint),
-      // the scheduled design in a compressed one.
-      continuous: consumer.continuous,
+      // Continuous in a real-time run (successors start through the local Lambda Invoke endpoint), as
+      // deployed (the default, so unset); the scheduled design in a compressed one.
+      ...(consumer.continuous ? {} : { continuous: false }),
       ...(pipeline.timeScale !== 1
         ? {
             checkpointIntervalMillis: consumer.checkpointIntervalMillis,

@@ -44,6 +44,8 @@ describe('npm start options', () => {
       json: true,
       seed: 9,
       timeScale: 5,
+      realTime: false,
+      invocationSeconds: 30,
       drainTimeoutSeconds: 30,
       progressIntervalSeconds: 2,
       plain: true,
@@ -52,6 +54,22 @@ describe('npm start options', () => {
       report: 'out/run.html',
       writeLimits: false,
     });
+  });
+
+  it('run --real-time at time scale 1 with continuous invocations of --invocation-seconds', () => {
+    expect(parseRunnerOptions(['--real-time', '--invocation-seconds', '60'])).toMatchObject({
+      realTime: true,
+      timeScale: 1,
+      invocationSeconds: 60,
+    });
+    expect(parseRunnerOptions(['--real-time', '--time-scale', '1']).timeScale).toBe(1);
+    expect(() => parseRunnerOptions(['--real-time', '--time-scale', '5'])).toThrow(
+      /--real-time runs at time scale 1, but --time-scale is 5/,
+    );
+    expect(() => parseRunnerOptions(['--invocation-seconds', '60'])).toThrow(/add --real-time/);
+    expect(parseError(['--real-time', '--invocation-seconds', '5'])).toMatch(
+      /'5' is invalid.*from 10 to 840/,
+    );
   });
 
   it('take --reshard alone as a split', () => {

@@ -12,6 +12,7 @@ import {
   resolveLocalPipeline,
   type PipelineResources,
 } from '../../../local/runner/pipeline';
+import { CONTINUOUS_TIME_BUDGET_SECONDS } from '../../../lib/construct-defaults';
 import { useLocalAws } from '../../support/local-aws';
 
 // The example stack as `cdk synth` builds it, without bundling the functions (nothing here reads the code).
@@ -61,7 +62,22 @@ function expectSameEnvironment(deployed: Record<string, unknown>, localEnv: Reco
 }
 
 describe('the local pipeline, from the definition the example stack deploys', () => {
-  const pipeline = resolveLocalPipeline(EXAMPLE_PIPELINE);
+  // A real-time run at the deployed invocation length is the deployment's consumer (continuous).
+  const pipeline = resolveLocalPipeline(EXAMPLE_PIPELINE, {
+    continuousBudgetMillis: CONTINUOUS_TIME_BUDGET_SECONDS * 1000,
+  });
+
+  it('runs the consumer continuous in real time, and the scheduled design when time is compressed', () => {
+    expect(pipeline.consumer.continuous).toBe(true);
+    const compressed = resolveLocalPipeline(EXAMPLE_PIPELINE, { timeScale: 10 });
+    expect(compressed.consumer.continuous).toBe(false);
+    expect(consumerConfigFromEnv(consumerFunctionEnvironment(compressed, resources, local)).continuous).toBe(
+      false,
+    );
+    expect(() =>
+      resolveLocalPipeline(EXAMPLE_PIPELINE, { timeScale: 10, continuousBudgetMillis: 30_000 }),
+    ).toThrow(/real time only/);
+  });
 
   it('has the stack’s streams and shard counts', () => {
     expect(only('AWS::Kinesis::Stream').ShardCount).toBe(pipeline.streams[0]?.shardCount);
