@@ -69,6 +69,7 @@ describe.each(READER_KINDS)('a consumer process killed mid-batch (%s)', (readerK
     await createStream(kinesis(), stream, 1);
     const sent = await putRecords(kinesis(), stream, 400);
     const path = uniquePath();
+    const subscribedBefore = aws().efo.callCount('SubscribeToShard');
     const killed = await runAndKill({
       KINESIS_ENDPOINT: aws().endpoints.kinesis as string,
       SSM_ENDPOINT: aws().endpoints.ssm as string,
@@ -81,6 +82,8 @@ describe.each(READER_KINDS)('a consumer process killed mid-batch (%s)', (readerK
       DEADLINE_MILLIS: String(CHILD_DEADLINE_MILLIS),
     });
     expect(killed.checkpoints).toBeGreaterThanOrEqual(1);
+    // The killed process read with the reader asked for.
+    expect(aws().efo.callCount('SubscribeToShard') > subscribedBefore).toBe(readerKind === 'EFO');
 
     const store = ssmStore(aws(), path);
     const stored = mergeCheckpoints(await store.loadAll()).get(`${stream}/shardId-000000000000`)?.checkpoint;
