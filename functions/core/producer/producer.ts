@@ -141,6 +141,12 @@ export class Producer {
   private readonly limiter: ShardRateLimiter;
   private readonly writer: Writer;
   private readonly format: MessageFormat;
+  /**
+   * Messages of the batches this producer is processing now. A Lambda container runs one batch at a
+   * time, but a producer given several at once (the local runner's pollers share one) holds them all,
+   * and its share of the deployment's budget is theirs together.
+   */
+  private heldMessages = 0;
 
   constructor(
     private readonly settings: ProducerSettings,
@@ -177,14 +183,14 @@ export class Producer {
    * batches at different times, so a share fixed at a batch's start would leave the budget of those that
    * finished unspent (and an underestimate would throttle until the next batch). Stopped by the abort.
    */
-  private followShare(held: number): AbortController {
+  private followShare(writing: boolean): AbortController {
     const stop = new AbortController();
     const budgetShare = this.deps.budgetShare;
-    if (!budgetShare || held === 0) return stop;
+    if (!budgetShare || !writing) return stop;
     void (async () => {
       while (!stop.signal.aborted) {
         await this.clock.sleep(BUDGET_SHARE_REFRESH_MILLIS, stop.signal);
-        const share = await budgetShare.shareFor(held);
+        const share = await budgetShare.shareFor(this.heldMessages);
         if (!stop.signal.aborted) this.limiter.setShare(share);
       }
     })().catch(() => undefined);
@@ -193,6 +199,18 @@ export class Producer {
 
   /** Processes one batch; never throws for a bad message or a failed put, it reports them. */
   async process(messages: readonly ProducerMessage[], options: ProcessOptions = {}): Promise<ProcessResult> {
+    this.heldMessages += messages.length;
+    try {
+      return await this.processHeld(messages, options);
+    } finally {
+      this.heldMessages -= messages.length;
+    }
+  }
+
+  private async processHeld(
+    messages: readonly ProducerMessage[],
+    options: ProcessOptions,
+  ): Promise<ProcessResult> {
     const now = this.clock.now();
     const { maxRecordSizeBytes, recordTtlMillis } = this.options;
     const stats: ProducerStats = {
@@ -204,9 +222,9 @@ export class Producer {
       budgetShare: 1,
     };
     if (this.deps.budgetShare && messages.length > 0) {
-      this.limiter.setShare(await this.deps.budgetShare.shareFor(messages.length));
+      this.limiter.setShare(await this.deps.budgetShare.shareFor(this.heldMessages));
     }
-    const shareFollower = this.followShare(messages.length);
+    const shareFollower = this.followShare(messages.length > 0);
     const failures = new Map<number, { kind: MessageFailureKind; reason: string }>();
     const failedBefore: PendingFailure[] = [];
     const letters: { index: number; letter: DeadLetter }[] = [];

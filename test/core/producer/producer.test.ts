@@ -457,4 +457,28 @@ describe('Producer', () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(3400);
     expect(clock.now() - start).toBeLessThan(3700);
   });
+  it('asks for the share of all the batches it holds at once, not of each alone', async () => {
+    const clock = new FakeClock(1_000_000, { autoAdvance: true });
+    const model = new KinesisShardModel({ clock, latencyMillis: 5 });
+    model.createStream('events', 1);
+    // The queue holds these two batches' 200 messages in flight, both in this one producer.
+    const asked: number[] = [];
+    const budgetShare = {
+      shareFor: async (held: number) => {
+        asked.push(held);
+        return Math.min(1, held / 200);
+      },
+    };
+    const producer = new Producer(
+      { defaultStream: 'events', aggregationEnabled: false },
+      { kinesis: model, clock, random: seededRandom(7), budgetShare },
+    );
+    const batch = () =>
+      Array.from({ length: 100 }, (_, n) => message({ data: { n, pad: 'x'.repeat(80) } }, { clock }));
+    const [a, b] = await Promise.all([producer.process(batch()), producer.process(batch())]);
+    expect(a.written + b.written).toBe(200);
+    expect(asked).toContain(200);
+    expect(a.stats.budgetShare).toBe(1);
+    expect(b.stats.budgetShare).toBe(1);
+  });
 });
