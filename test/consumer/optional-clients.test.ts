@@ -81,13 +81,20 @@ describe('a consumer bundle that left a client out', () => {
     leaveOut('CONNECTOR_BUNDLE_DYNAMODB');
     leaveOut('CONNECTOR_BUNDLE_LAMBDA');
     leaveOut('CONNECTOR_BUNDLE_SQS');
-    expect(typeof createConsumerHandler(ignoreRecords, { ...options, config: consumerConfig(base) })).toBe(
-      'function',
-    );
+    // Without the Lambda client a bundle can only be scheduled: continuous mode invokes its successor.
+    const scheduled = { ...base, continuous: false } as const;
+    expect(
+      typeof createConsumerHandler(ignoreRecords, { ...options, config: consumerConfig(scheduled) }),
+    ).toBe('function');
+    expect(
+      configurationError(() =>
+        createConsumerHandler(ignoreRecords, { ...options, config: consumerConfig(base) }),
+      ).key,
+    ).toBe('consumer.continuous');
     leaveOut('CONNECTOR_BUNDLE_SSM');
     delete process.env.CONNECTOR_BUNDLE_DYNAMODB;
     const dynamodb = consumerConfig({
-      ...base,
+      ...scheduled,
       checkpoint: { store: 'dynamodb', dynamoDbTable: 'checkpoints' },
     });
     expect(typeof createConsumerHandler(ignoreRecords, { ...options, config: dynamodb })).toBe('function');

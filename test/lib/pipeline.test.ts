@@ -186,7 +186,9 @@ describe('a whole pipeline', () => {
   it('shows the state of every alarm the producer and consumer created', () => {
     const alarms = byTitle('Alarms').properties.alarms ?? [];
     expect(alarms).toHaveLength(producer.alarms.length + consumer.alarms.length);
-    expect(alarms).toHaveLength(7);
+    // Producer: dead letters, oldest message age, throttled writes per stream (two); consumer: lag,
+    // errors, heartbeat (one subtask), throttles, on-failure queue.
+    expect(alarms).toHaveLength(9);
   });
 
   const constructs = [streams, producer, consumer];

@@ -173,11 +173,11 @@ describe('the packed package, installed and used as a user would', () => {
     expect(bundles).toHaveLength(2);
     // The consumer runs the example's processor, which imports the runtime: bundled from the shipped
     // sources (the constructs' source condition), it holds the clients of its deployment (Kinesis,
-    // SSM checkpoints, the SQS on-failure queue) and not DynamoDB's or Lambda's; the producer the
-    // Kinesis and SQS clients.
+    // SSM checkpoints, the SQS on-failure queue, Lambda for continuous mode's successor invokes) and not
+    // DynamoDB's; the producer the Kinesis and SQS clients.
     const consumer = bundles.find((code) => code.includes('orders:'));
     const producer = bundles.find((code) => !code.includes('orders:'));
-    expect(services(consumer)).toEqual(['kinesis', 'sqs', 'ssm']);
+    expect(services(consumer)).toEqual(['kinesis', 'lambda', 'sqs', 'ssm']);
     expect(services(producer)).toEqual(['kinesis', 'sqs']);
     for (const code of bundles) expect(code).not.toMatch(/aws-cdk-lib/);
   });
