@@ -184,8 +184,8 @@ describe('GetRecords through KinesisReadProtocol', () => {
   });
 
   it('keeps every record of earlier responses intact while later ones decode into the same slabs', async () => {
-    // Sizes around the 64 KiB slab: small records share one, a larger record gets a buffer of its own.
-    const sizes = [1, 100, 30_000, 40_000, 70_000, 5, 65_536, 3];
+    // Small records share 64 KiB slabs, records over 8 KiB get buffers of their own.
+    const sizes = [1, 100, 8_000, 8_192, 8_193, 30_000, 5, 70_000, 3, ...Array<number>(40).fill(3_000)];
     const pages: { ours: GetRecordsOutput; body: string }[] = [];
     for (let page = 0; page < 4; page++) {
       const body = JSON.stringify({
