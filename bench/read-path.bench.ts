@@ -10,7 +10,7 @@ import { kinesisReadApi, type KinesisReadApi } from '../functions/core/consumer/
 import { kinesisApi } from '../functions/core/producer/kinesis-api';
 import { deaggregate } from '../functions/core/record-format/deaggregate';
 import { systemClock } from '../functions/core/time/clock';
-import { median, type BenchRow, type BenchSection } from './harness';
+import { median, NO_LEASE, type BenchRow, type BenchSection } from './harness';
 import { readShape, type ReadShape } from './read-path/shapes';
 
 /**
@@ -141,11 +141,7 @@ async function engineRun(api: KinesisReadApi, shape: ReadShape): Promise<number>
     {
       kinesis: measured,
       checkpoints: { loadAll: async () => [], save: async () => ({ writes: 1 }) },
-      lease: () => ({
-        acquire: async () => undefined,
-        isHeld: async () => true,
-        release: async () => undefined,
-      }),
+      lease: NO_LEASE,
       clock: systemClock,
       random: Math.random,
       logger: silent,
