@@ -1,3 +1,4 @@
+import { streamTarget } from '../functions/core/aws/stream-ref';
 import {
   GetShardIteratorCommand,
   ListShardsCommand,
@@ -12,7 +13,7 @@ import { CliError } from './errors';
 /** The message for a stream that is not there, naming where the CLI looked. */
 export function missingStream(ctx: CommandContext, stream: string): CliError {
   return new CliError(
-    `Stream "${stream}" does not exist in ${ctx.where('kinesis')}; check the stream name and --region.`,
+    `Stream "${stream}" does not exist in ${ctx.where('kinesis')}; check the stream name or ARN and --region (and, for another account's stream, its resource policy).`,
   );
 }
 
@@ -29,12 +30,12 @@ export async function onStream<T>(ctx: CommandContext, stream: string, call: () 
 /** Every shard of a stream, open and closed, in ListShards order (parents before their children). */
 export async function listStreamShards(ctx: CommandContext, stream: string): Promise<ShardDescription[]> {
   const shards: ShardDescription[] = [];
-  let request: ListShardsInput = { StreamName: stream };
+  let request: ListShardsInput = streamTarget(stream);
   for (;;) {
     const page = await onStream(ctx, stream, () => ctx.kinesis().send(new ListShardsCommand(request)));
     for (const shard of page.Shards ?? []) shards.push(describeShard(stream, shard));
     if (!page.NextToken) return shards;
-    // ListShards refuses a NextToken together with the StreamName.
+    // ListShards refuses a NextToken together with the StreamName or StreamARN.
     request = { NextToken: page.NextToken };
   }
 }
@@ -44,7 +45,7 @@ export async function shardIterator(
   ctx: CommandContext,
   input: GetShardIteratorInput,
 ): Promise<string | undefined> {
-  const stream = input.StreamName as string;
+  const stream = (input.StreamARN ?? input.StreamName) as string;
   const output = await onStream(ctx, stream, () => ctx.kinesis().send(new GetShardIteratorCommand(input)));
   return output.ShardIterator;
 }

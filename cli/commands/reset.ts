@@ -1,3 +1,4 @@
+import { streamTarget } from '../../functions/core/aws/stream-ref';
 import { Command, Option } from 'commander';
 import type {
   CheckpointValue,
@@ -298,7 +299,7 @@ async function checkSequenceNumber(
 ): Promise<void> {
   try {
     await shardIterator(ctx, {
-      StreamName: state.shard.streamName,
+      ...streamTarget(state.shard.streamName),
       ShardId: state.shard.shardId,
       ShardIteratorType: 'AT_SEQUENCE_NUMBER',
       StartingSequenceNumber: sequenceNumber,

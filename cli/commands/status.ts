@@ -1,3 +1,4 @@
+import { streamArnField, streamTarget } from '../../functions/core/aws/stream-ref';
 import { GetRecordsCommand, type GetShardIteratorInput } from '@aws-sdk/client-kinesis';
 import { Command, Option } from 'commander';
 import type { ShardCheckpoint } from '../../functions/core/checkpoints/checkpoint-store';
@@ -157,12 +158,16 @@ async function probeLag(
   const start = iteratorStart(state.checkpoint?.checkpoint);
   if (!start) return undefined;
   const iterator = await shardIterator(ctx, {
-    StreamName: state.shard.streamName,
+    ...streamTarget(state.shard.streamName),
     ShardId: state.shard.shardId,
     ...start,
   });
   if (!iterator) return undefined;
-  const page = await ctx.kinesis().send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
+  const page = await ctx
+    .kinesis()
+    .send(
+      new GetRecordsCommand({ ...streamArnField(state.shard.streamName), ShardIterator: iterator, Limit: 1 }),
+    );
   return page.MillisBehindLatest;
 }
 

@@ -1,3 +1,4 @@
+import { streamNameOf } from '../aws/stream-ref';
 import { AWS_UNSUPPORTED, readAwsConfig } from './aws-config';
 import { readBackoff } from './backoff';
 import {
@@ -14,7 +15,14 @@ import { loadEnv, loadProperties, loadTyped, type PropertiesSource, type Schema 
 import type * as ProducerSettings from './producer-settings';
 import { envVarName } from './env';
 import { parseTimestamp } from './timestamp';
-import { invalidMessage, read, type Problems, type Reader, type Setting } from './validate';
+import {
+  checkStreamRegions,
+  invalidMessage,
+  read,
+  type Problems,
+  type Reader,
+  type Setting,
+} from './validate';
 
 const CONSUMER_SCHEMA: Schema<ConsumerConfig> = {
   subject: 'consumer',
@@ -65,6 +73,13 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
   const initialTimestamp = readInitialTimestamp(reader, problems, initialPosition);
   const aws = readAwsConfig(reader, problems);
   const streams = read(S.streams, reader, problems) ?? [];
+  checkStreamRegions(
+    streams,
+    aws.region,
+    reader.nameOf(S.streams.key, S.streams.path),
+    S.streams.key,
+    problems,
+  );
   return {
     aws,
     streams,
@@ -153,16 +168,20 @@ function readEfo(
   } else if (whole) {
     problems.add(arnSetting.key, `${whole.name} needs the stream it is for: ${arnSetting.key}.`);
   }
+  // A stream given by ARN may still have its consumer ARN keyed by the stream's name, as the reference does.
+  const keysOf = (stream: string) => [...new Set([stream, streamNameOf(stream)])];
   for (const stream of streams) {
-    const key = `${EFO_CONSUMER_ARN_PREFIX}.${stream}`;
-    const raw = reader.get(key, [...arnSetting.path, stream]) ?? reader.get(envAlias(key), []);
-    if (!raw || typeof raw.value === 'object') continue;
-    const arn = arnSetting.kind.parse(raw.value, raw.fromText);
-    if (typeof arn === 'string') consumerArns[stream] = arn;
-    else problems.add(key, invalidMessage(raw.name, arnSetting.kind.allowed, raw.value));
+    for (const id of keysOf(stream)) {
+      const key = `${EFO_CONSUMER_ARN_PREFIX}.${id}`;
+      const raw = reader.get(key, [...arnSetting.path, id]) ?? reader.get(envAlias(key), []);
+      if (!raw || typeof raw.value === 'object') continue;
+      const arn = arnSetting.kind.parse(raw.value, raw.fromText);
+      if (typeof arn === 'string') consumerArns[id] = arn;
+      else problems.add(key, invalidMessage(raw.name, arnSetting.kind.allowed, raw.value));
+    }
   }
   for (const stream of Object.keys(consumerArns)) {
-    if (!streams.includes(stream)) {
+    if (!streams.some((s) => keysOf(s).includes(stream))) {
       problems.add(
         arnSetting.key,
         `${EFO_CONSUMER_ARN_PREFIX}.${stream} names a stream the consumer does not read.`,
@@ -171,7 +190,7 @@ function readEfo(
   }
   const publisherName = reader.nameOf(S.recordPublisher.key, S.recordPublisher.path);
   if (recordPublisher === 'EFO') {
-    const unnamed = streams.filter((stream) => !consumerArns[stream]);
+    const unnamed = streams.filter((stream) => !keysOf(stream).some((id) => consumerArns[id]));
     if (registration === 'NONE' && unnamed.length > 0) {
       problems.add(
         arnSetting.key,

@@ -8,7 +8,7 @@ import {
   offOrPositive,
   oneOf,
   setting,
-  streamNames,
+  streamRefs,
   text,
   url,
   type Kind,
@@ -95,7 +95,7 @@ export interface EfoConfig {
 /** The consumer's settings as typed options; `streams` and `aws.region` are required at load. */
 export interface ConsumerOptions {
   readonly aws?: AwsOptions;
-  /** Required: the streams to read, by name. */
+  /** Required: the streams to read, by name or by ARN (another account's stream by ARN). */
   readonly streams?: readonly string[];
   /** @default 'LATEST' */
   readonly initialPosition?: InitialPosition;
@@ -311,9 +311,10 @@ export const CONSUMER_SETTINGS = {
   streams: setting({
     key: 'streams',
     path: ['streams'],
-    kind: streamNames,
+    kind: streamRefs,
     required: true,
-    description: 'the streams to read; a constructor argument in the reference connector',
+    description:
+      "the streams to read, each by name or by ARN (another account's stream, in the client's region); a constructor argument in the reference connector",
   }),
   initialPosition: setting({
     key: 'flink.stream.initpos',

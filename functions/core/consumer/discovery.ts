@@ -1,3 +1,4 @@
+import { streamTarget } from '../aws/stream-ref';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ListShardsInput, Shard } from '@aws-sdk/client-kinesis';
 import { classifyError, type BackoffSettings } from '../aws/retry';
@@ -49,7 +50,7 @@ async function listOnce(
 ): Promise<ShardDescription[]> {
   const shards: ShardDescription[] = [];
   let request: ListShardsInput = {
-    StreamName: streamName,
+    ...streamTarget(streamName),
     ...(options.exclusiveStartShardId ? { ExclusiveStartShardId: options.exclusiveStartShardId } : {}),
   };
   for (;;) {
@@ -61,7 +62,7 @@ async function listOnce(
         } catch (error) {
           if ((error as Error).name === 'ResourceNotFoundException') {
             throw new ConfigurationError(
-              `Stream "${streamName}" was not found (${describeError(error)}); check the stream names and the region.`,
+              `Stream "${streamName}" was not found (${describeError(error)}); check the stream names or ARNs, the region, and (for another account's stream) its resource policy.`,
               'streams',
             );
           }
@@ -79,7 +80,7 @@ async function listOnce(
     );
     for (const shard of page.Shards ?? []) shards.push(describeShard(streamName, shard));
     if (!page.NextToken) return shards;
-    // ListShards rejects a StreamName together with a NextToken.
+    // ListShards rejects a StreamName or StreamARN together with a NextToken.
     request = { NextToken: page.NextToken };
   }
 }

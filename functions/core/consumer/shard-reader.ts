@@ -1,3 +1,4 @@
+import { streamArnField, streamTarget } from '../aws/stream-ref';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { GetRecordsOutput, GetShardIteratorInput, _Record } from '@aws-sdk/client-kinesis';
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
@@ -275,7 +276,14 @@ export class ShardReader<T> {
       this.limiter.callStarted();
       this.stats.getRecordsCalls++;
       try {
-        return await api.getRecords({ ShardIterator: this.iterator, Limit: this.stats.recordsPerCall }, stop);
+        return await api.getRecords(
+          {
+            ...streamArnField(this.keys.stream),
+            ShardIterator: this.iterator,
+            Limit: this.stats.recordsPerCall,
+          },
+          stop,
+        );
       } catch (error) {
         if (stop.aborted) throw new Stopped();
         if ((error as Error).name === 'ExpiredIteratorException' && expiries < MAX_CONSECUTIVE_EXPIRIES) {
@@ -365,7 +373,11 @@ export class ShardReader<T> {
 }
 
 function iteratorRequest(shard: ShardDescription, position: StartingPosition): GetShardIteratorInput {
-  const base = { StreamName: shard.streamName, ShardId: shard.shardId, ShardIteratorType: position.type };
+  const base = {
+    ...streamTarget(shard.streamName),
+    ShardId: shard.shardId,
+    ShardIteratorType: position.type,
+  };
   switch (position.type) {
     case 'AT_TIMESTAMP':
       return { ...base, Timestamp: new Date(position.timestampMillis) };
