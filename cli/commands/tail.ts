@@ -187,15 +187,13 @@ async function readPage(
   cursor.lastCallAt = ctx.clock.now();
   try {
     const page = await onStream(ctx, shard.streamName, () =>
-      ctx
-        .kinesis()
-        .send(
-          new GetRecordsCommand({
-            ...streamArnField(shard.streamName),
-            ShardIterator: cursor.iterator,
-            Limit: limit,
-          }),
-        ),
+      ctx.kinesis().send(
+        new GetRecordsCommand({
+          ...streamArnField(shard.streamName),
+          ShardIterator: cursor.iterator,
+          Limit: limit,
+        }),
+      ),
     );
     return {
       records: page.Records ?? [],
