@@ -1,0 +1,86 @@
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { mergeCheckpoints } from '../../functions/core/checkpoints/merge';
+import { localStreamArn, OTHER_LOCAL_ACCOUNT_ID } from '../../local/kinesis/accounts';
+import {
+  Collector,
+  createStream,
+  runSubtasksUntil,
+  ssmStore,
+  testConsumer,
+  uniquePath,
+} from '../e2e/consumer-support';
+import { useLocalAws } from '../support/local-aws';
+import { localFlags, localProperties, runCli } from './cli-support';
+
+// The CLI on another account's stream, given by ARN, on the local Kinesis (see local/kinesis/accounts.ts).
+const aws = useLocalAws({ kinesis: true, ssm: true });
+const properties = localProperties();
+afterAll(() => properties.remove());
+const cli = (...args: string[]) => runCli([...localFlags(aws(), properties.path), ...args]);
+const lines = (text: string) => text.split('\n').filter((l) => l !== '');
+
+describe('skc on a stream given by ARN', () => {
+  it('puts and tails by ARN, and shows and resets the checkpoints of a consumer that read it by ARN', async () => {
+    const kinesis = aws().clients.client('kinesis', KinesisClient);
+    const arn = localStreamArn('cli-shared', aws().region, OTHER_LOCAL_ACCOUNT_ID);
+    await createStream(kinesis, arn, 1);
+    // The local account's stream of the same name stays empty: the ARN reaches only the other account's.
+    await createStream(kinesis, 'cli-shared', 1);
+
+    const put = await cli('put', '--stream', arn, 'one', 'two', 'three');
+    expect(put).toMatchObject({ code: 0, stderr: '' });
+    expect(lines(put.stdout).at(-1)).toMatch(new RegExp(`^Put 3 record\\(s\\) to stream ${arn} `));
+
+    const tail = await cli('tail', '--stream', arn, '--format', 'json');
+    expect(tail.code).toBe(0);
+    const tailed = lines(tail.stdout).map((l) => JSON.parse(l) as { stream: string; text: string });
+    expect(tailed.map((r) => [r.stream, r.text])).toEqual([
+      [arn, 'one'],
+      [arn, 'two'],
+      [arn, 'three'],
+    ]);
+    const ownTail = await cli('tail', '--stream', 'cli-shared', '--format', 'json');
+    expect(ownTail).toMatchObject({ code: 0, stdout: '' });
+
+    const path = uniquePath();
+    const store = ssmStore(aws(), path);
+    const collector = new Collector();
+    await runSubtasksUntil(testConsumer({ aws: aws(), streams: [arn], collector, store }), collector, 3, 1);
+
+    // No --streams: status finds the stream from its checkpoint key and lists it by ARN.
+    const status = await cli('status', '--consumer-prefix', path, '--output', 'json');
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    const view = JSON.parse(status.stdout) as {
+      streams: string[];
+      shards: { stream: string; checkpoint: { kind: string; sequenceNumber?: string } | null }[];
+    };
+    expect(view.streams).toEqual([arn]);
+    expect(view.shards).toEqual([
+      expect.objectContaining({
+        stream: arn,
+        checkpoint: expect.objectContaining({
+          sequenceNumber: collector.records.at(-1)?.sequenceNumber,
+        }) as unknown,
+      }),
+    ]);
+
+    const reset = await cli(
+      'reset',
+      '--consumer-prefix',
+      path,
+      '--lease-settle-millis',
+      '300',
+      '--to',
+      'TRIM_HORIZON',
+      '--yes',
+    );
+    expect(reset).toMatchObject({ code: 0 });
+    const after = mergeCheckpoints(await store.loadAll());
+    expect([...after.entries()]).toEqual([
+      [
+        `cli-shared@${OTHER_LOCAL_ACCOUNT_ID}/shardId-000000000000`,
+        expect.objectContaining({ generation: 1 }),
+      ],
+    ]);
+  });
+});
