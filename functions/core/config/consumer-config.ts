@@ -1,4 +1,4 @@
-import { streamNameOf } from '../aws/stream-ref';
+import { isArnForm, streamNameOf } from '../aws/stream-ref';
 import { AWS_UNSUPPORTED, readAwsConfig } from './aws-config';
 import { readBackoff } from './backoff';
 import {
@@ -6,6 +6,7 @@ import {
   CONSUMER_SETTINGS,
   CONSUMER_SETTINGS_LIST,
   EFO_CONSUMER_ARN_PREFIX,
+  streamArnOfConsumer,
   timestampInput,
   type ConsumerConfig,
   type ConsumerOptions,
@@ -179,6 +180,14 @@ function readEfo(
       if (typeof arn === 'string') consumerArns[id] = arn;
       else problems.add(key, invalidMessage(raw.name, arnSetting.kind.allowed, raw.value));
     }
+  }
+  for (const arn of read(S.efoConsumerArnList, reader, problems) ?? []) {
+    const streamArn = streamArnOfConsumer(arn);
+    const stream = streams.find((s) => s === streamArn || (!isArnForm(s) && s === streamNameOf(streamArn)));
+    if (stream === undefined) {
+      const name = reader.nameOf(S.efoConsumerArnList.key, S.efoConsumerArnList.path);
+      problems.add(S.efoConsumerArnList.key, `${name} has ${arn}, a consumer of a stream the consumer does not read.`);
+    } else consumerArns[stream] = arn;
   }
   for (const stream of Object.keys(consumerArns)) {
     if (!streams.some((s) => keysOf(s).includes(stream))) {

@@ -5,6 +5,7 @@ import { DEFAULT_TIMESTAMP_FORMAT } from './timestamp';
 import {
   boolean,
   integer,
+  list,
   offOrPositive,
   oneOf,
   setting,
@@ -183,6 +184,8 @@ export interface ConsumerOptions {
     readonly registration?: EfoRegistration;
     /** Consumer ARN by stream; such a stream is never registered. @default - none */
     readonly consumerArns?: Readonly<Record<string, string>>;
+    /** Consumer ARNs, each for the stream its ARN begins with; such a stream is never registered. @default - none */
+    readonly consumerArnList?: readonly string[];
     /** @default { establishWithinSeconds: 60, backoff: { maxRetries: 10, baseMillis: 1000, maxMillis: 2000, expConst: 1.5 } } */
     readonly subscribeToShard?: {
       readonly establishWithinSeconds?: number;
@@ -292,10 +295,17 @@ export const EFO_CONSUMER_ARN_PREFIX = 'flink.stream.efo.consumerarn';
 const CONSUMER_ARN =
   /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}\/consumer\/[a-zA-Z0-9_.-]{1,128}:\d+$/;
 
+/** The stream ARN a stream consumer ARN begins with. */
+export function streamArnOfConsumer(consumerArn: string): string {
+  return consumerArn.slice(0, consumerArn.indexOf('/consumer/'));
+}
+
+const CONSUMER_ARN_ALLOWED =
+  'a stream consumer ARN (arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<timestamp>)';
+
 /** One stream consumer ARN (from text, per stream), or a map of them by stream (from code). */
 export const consumerArnsByStream: Kind<string | Readonly<Record<string, string>>> = {
-  allowed:
-    'a stream consumer ARN (arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<timestamp>)',
+  allowed: CONSUMER_ARN_ALLOWED,
   parse(value, fromText) {
     if (typeof value === 'string') return CONSUMER_ARN.test(value.trim()) ? value.trim() : undefined;
     if (fromText || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
@@ -580,6 +590,15 @@ export const CONSUMER_SETTINGS = {
       'the stream consumer ARN of one stream, which is then never registered (in the environment the stream ' +
       'name in upper snake case); typed options take { stream: arn }',
   }),
+  efoConsumerArnList: setting({
+    key: 'consumer.efo.consumerarns',
+    path: ['efo', 'consumerArnList'],
+    kind: list(text(CONSUMER_ARN_ALLOWED, CONSUMER_ARN), 'stream consumer ARNs'),
+    defaultText: '- none: found or registered by name',
+    description:
+      'stream consumer ARNs, each for the stream its ARN begins with, which is then never registered (an ' +
+      "extension: one setting for every stream, whose names a deployment may not know; the construct's EAGER and NONE)",
+  }),
   subscribeToShardTimeoutSeconds: setting({
     key: 'flink.shard.subscribetoshard.timeout',
     path: ['efo', 'subscribeToShard', 'establishWithinSeconds'],
@@ -726,6 +745,7 @@ export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
   CONSUMER_SETTINGS.efoConsumerName,
   CONSUMER_SETTINGS.efoRegistration,
   CONSUMER_SETTINGS.efoConsumerArns,
+  CONSUMER_SETTINGS.efoConsumerArnList,
   CONSUMER_SETTINGS.subscribeToShardTimeoutSeconds,
   ...Object.values(CONSUMER_BACKOFF_KEYS.subscribeToShard),
   CONSUMER_SETTINGS.registerStreamConsumerTimeoutSeconds,
