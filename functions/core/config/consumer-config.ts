@@ -186,7 +186,10 @@ function readEfo(
     const stream = streams.find((s) => s === streamArn || (!isArnForm(s) && s === streamNameOf(streamArn)));
     if (stream === undefined) {
       const name = reader.nameOf(S.efoConsumerArnList.key, S.efoConsumerArnList.path);
-      problems.add(S.efoConsumerArnList.key, `${name} has ${arn}, a consumer of a stream the consumer does not read.`);
+      problems.add(
+        S.efoConsumerArnList.key,
+        `${name} has ${arn}, a consumer of a stream the consumer does not read.`,
+      );
     } else consumerArns[stream] = arn;
   }
   for (const stream of Object.keys(consumerArns)) {
