@@ -1,4 +1,4 @@
-import { streamTarget } from '../functions/core/aws/stream-ref';
+import { checkStreamRef, isArnForm, streamTarget } from '../functions/core/aws/stream-ref';
 import {
   GetShardIteratorCommand,
   ListShardsCommand,
@@ -8,17 +8,24 @@ import {
 import { describeShard } from '../functions/core/consumer/discovery';
 import type { ShardDescription } from '../functions/core/consumer/types';
 import type { CommandContext } from './context';
-import { CliError } from './errors';
+import { CliError, UsageError } from './errors';
 
 /** The message for a stream that is not there, naming where the CLI looked. */
 export function missingStream(ctx: CommandContext, stream: string): CliError {
   return new CliError(
-    `Stream "${stream}" does not exist in ${ctx.where('kinesis')}; check the stream name or ARN and --region (and, for another account's stream, its resource policy).`,
+    `Stream "${stream}" does not exist in ${ctx.where('kinesis')}; ${
+      isArnForm(stream)
+        ? "check the ARN and --region (the stream's region), and that the owner's resource policy lets this account read or write it."
+        : 'check the stream name and --region.'
+    }`,
   );
 }
 
 /** Runs a call on one stream, turning ResourceNotFoundException into a message that names it. */
 export async function onStream<T>(ctx: CommandContext, stream: string, call: () => Promise<T>): Promise<T> {
+  // A stream in another region or a malformed ARN would only come back as Kinesis's own validation error.
+  const problem = checkStreamRef(stream, 'The stream', ctx.region);
+  if (problem) throw new UsageError(problem);
   try {
     return await call();
   } catch (error) {

@@ -39,6 +39,15 @@ describe('skc on a stream given by ARN', () => {
       [arn, 'two'],
       [arn, 'three'],
     ]);
+    const elsewhere = localStreamArn('cli-shared', 'eu-west-1', OTHER_LOCAL_ACCOUNT_ID);
+    expect(await cli('tail', '--stream', elsewhere)).toMatchObject({
+      code: 2,
+      stderr: `skc: The stream is "${elsewhere}", a stream in eu-west-1, but the client's region is ${aws().region}; Kinesis serves a stream only in its own region: give a stream in that region or set the region to the stream's.\n`,
+    });
+    const missing = localStreamArn('absent', aws().region, OTHER_LOCAL_ACCOUNT_ID);
+    expect((await cli('put', '--stream', missing, 'x')).stderr).toContain(
+      "check the ARN and --region (the stream's region), and that the owner's resource policy lets this account read or write it.",
+    );
     const ownTail = await cli('tail', '--stream', 'cli-shared', '--format', 'json');
     expect(ownTail).toMatchObject({ code: 0, stdout: '' });
 
