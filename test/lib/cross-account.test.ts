@@ -1,8 +1,9 @@
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { consumerConfigFromEnv, producerConfigFromEnv } from '../../functions/core/config';
 import { ConfigurationError } from '../../functions/core/errors';
@@ -121,9 +122,12 @@ describe('a stream in another account, by ARN', () => {
 
   it("the owner's stack attaches the resource policy the docs show, and cdk-nag passes it", () => {
     const owner = new Stack(strictApp(), 'Owner', { env: { account: OWNER_ACCOUNT, region: 'us-east-1' } });
-    const stream = new kinesis.Stream(owner, 'Orders', {
-      streamName: 'orders',
-      encryption: kinesis.StreamEncryption.MANAGED,
+    const key = new kms.Key(owner, 'OrdersKey', { enableKeyRotation: true });
+    const stream = new kinesis.Stream(owner, 'Orders', { streamName: 'orders', encryptionKey: key });
+    key.grantDecrypt(new iam.AccountPrincipal(CALLER_ACCOUNT));
+    Validations.of(stream).acknowledge({
+      id: 'AwsSolutions-KDS3',
+      reason: 'A stream shared with another account cannot use the AWS managed key.',
     });
     const consumer = new kinesis.StreamConsumer(owner, 'Analytics', {
       stream,
