@@ -61,26 +61,34 @@ describe('skc on a stream given by ARN', () => {
     expect(status).toMatchObject({ code: 0, stderr: '' });
     const view = JSON.parse(status.stdout) as {
       streams: string[];
-      shards: { stream: string; checkpoint: { kind: string; sequenceNumber?: string } | null }[];
+      shards: {
+        stream: string;
+        checkpoint: { kind: string; sequenceNumber?: string } | null;
+        millisBehindLatest: number | null;
+      }[];
     };
     expect(view.streams).toEqual([arn]);
     expect(view.shards).toEqual([
       expect.objectContaining({
         stream: arn,
+        // Measured by ARN from the checkpoint: every record read.
+        millisBehindLatest: 0,
         checkpoint: expect.objectContaining({
           sequenceNumber: collector.records.at(-1)?.sequenceNumber,
         }) as unknown,
       }),
     ]);
 
+    // A shard named by the stream's ARN: back to just after the first record.
+    const first = collector.records[0]?.sequenceNumber as string;
     const reset = await cli(
       'reset',
       '--consumer-prefix',
       path,
       '--lease-settle-millis',
       '300',
-      '--to',
-      'TRIM_HORIZON',
+      '--to-sequence',
+      `${arn}/shardId-000000000000=${first}`,
       '--yes',
     );
     expect(reset).toMatchObject({ code: 0 });
@@ -88,7 +96,10 @@ describe('skc on a stream given by ARN', () => {
     expect([...after.entries()]).toEqual([
       [
         `cli-shared@${OTHER_LOCAL_ACCOUNT_ID}/shardId-000000000000`,
-        expect.objectContaining({ generation: 1 }),
+        expect.objectContaining({
+          generation: 1,
+          checkpoint: expect.objectContaining({ sequenceNumber: first }) as unknown,
+        }),
       ],
     ]);
   });
