@@ -98,4 +98,27 @@ describe('streams by ARN', () => {
     });
     expect(config.efo.consumerArns).toEqual({ orders: consumerArn });
   });
+
+  it('matches consumer.efo.consumerarns to streams by the stream ARN each begins with', () => {
+    const own = 'arn:aws:kinesis:us-east-1:444455556666:stream/audit/consumer/app:1700000001';
+    const shared = `${ARN}/consumer/app:1700000000`;
+    const config = consumerConfigFromProperties({
+      'aws.region': 'us-east-1',
+      streams: `audit,${ARN}`,
+      'flink.stream.recordpublisher': 'EFO',
+      'flink.stream.efo.registration': 'NONE',
+      'consumer.efo.consumerarns': `${shared},${own}`,
+    });
+    expect(config.efo.consumerArns).toEqual({ [ARN]: shared, audit: own });
+    const stray = 'arn:aws:kinesis:us-east-1:111122223333:stream/refunds/consumer/app:1';
+    expect(
+      problemsOf(() =>
+        consumerConfigFromProperties({
+          'aws.region': 'us-east-1',
+          streams: ARN,
+          'consumer.efo.consumerarns': stray,
+        }),
+      ),
+    ).toEqual([`consumer.efo.consumerarns has ${stray}, a consumer of a stream the consumer does not read.`]);
+  });
 });

@@ -218,6 +218,8 @@ const SPECIAL_KEYS = [
   'flink.stream.initpos.timestamp.format',
   'flink.stream.recordpublisher',
   'flink.stream.efo.consumerarn.<stream>',
+  // test/core/aws/stream-ref.test.ts
+  'consumer.efo.consumerarns',
 ];
 
 describe('enhanced fan-out settings', () => {
