@@ -1,16 +1,7 @@
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  KinesisClient,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AwsClientFactory } from '../functions/core/aws/clients';
-import type { SubtaskLease } from '../functions/core/checkpoints/checkpoint-store';
 import { SsmCheckpointStore } from '../functions/core/checkpoints/ssm-checkpoint-store';
 import { stringDeserializer } from '../functions/core/consumer/deserializers';
 import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../functions/core/consumer/engine';
@@ -19,7 +10,17 @@ import type { BatchHandler } from '../functions/core/consumer/types';
 import { systemClock } from '../functions/core/time/clock';
 import { startLocalAws } from '../local/harness';
 import { startKinesalite } from '../local/kinesis/kinesalite';
-import { median, type BenchRow, type BenchSection } from './harness';
+import {
+  catchUpRate,
+  median,
+  NO_LEASE,
+  percentile,
+  putBacklog,
+  rawGetRecordsLoop,
+  trickleLatency,
+  type BenchRow,
+  type BenchSection,
+} from './harness';
 
 /**
  * The consumer on local Kinesis (kinesalite in this process, no fault proxy) with checkpoints in the
@@ -39,13 +40,6 @@ const LATENCY_WARMUP_SECONDS = 2;
 
 let checkpointPaths = 0;
 
-// The lease's settle delay is paid once per invocation (a minute), not per record: left out here.
-const lease = (): SubtaskLease => ({
-  acquire: async () => undefined,
-  isHeld: async () => true,
-  release: async () => undefined,
-});
-
 function engine(
   aws: AwsClientFactory,
   stream: string,
@@ -60,7 +54,7 @@ function engine(
         clock: systemClock,
         random: Math.random,
       }),
-      lease,
+      lease: NO_LEASE,
       clock: systemClock,
       random: Math.random,
       logger: new Logger({ logLevel: 'SILENT' }),
@@ -83,111 +77,6 @@ async function createStream(kinesis: KinesisClient, stream: string, shards: numb
   }
 }
 
-async function putBacklog(kinesis: KinesisClient, stream: string): Promise<void> {
-  const padding = 'x'.repeat(RECORD_BYTES - 12);
-  for (let start = 0; start < BACKLOG; start += 2000) {
-    await Promise.all(
-      [0, 500, 1000, 1500].map((offset) =>
-        kinesis.send(
-          new PutRecordsCommand({
-            StreamName: stream,
-            Records: Array.from({ length: 500 }, (_, i) => ({
-              PartitionKey: `k${start + offset + i}`,
-              Data: new TextEncoder().encode(`${String(start + offset + i).padStart(11, '0')}${padding}`),
-            })),
-          }),
-        ),
-      ),
-    );
-  }
-}
-
-/** Drains every shard with back-to-back GetRecords calls; records/s up to the last record read. */
-async function rawLoop(kinesis: KinesisClient, stream: string): Promise<number> {
-  const started = performance.now();
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
-  let total = 0;
-  let last = started;
-  await Promise.all(
-    shards.map(async (shard) => {
-      let iterator = (
-        await kinesis.send(
-          new GetShardIteratorCommand({
-            StreamName: stream,
-            ShardId: shard.ShardId,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        )
-      ).ShardIterator;
-      while (iterator) {
-        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        const count = page.Records?.length ?? 0;
-        if (count === 0) break;
-        total += count;
-        last = performance.now();
-        iterator = page.NextShardIterator;
-      }
-    }),
-  );
-  if (total !== BACKLOG) throw new Error(`raw loop read ${total} records, expected ${BACKLOG}`);
-  return BACKLOG / ((last - started) / 1000);
-}
-
-/** Drains the backlog with the engine; records/s up to the last delivery. */
-async function engineRun(aws: AwsClientFactory, stream: string): Promise<number> {
-  let delivered = 0;
-  const controller = new AbortController();
-  const started = performance.now();
-  let last = started;
-  const summary = await engine(aws, stream, (records) => {
-    delivered += records.length;
-    last = performance.now();
-    if (delivered >= BACKLOG) controller.abort();
-  }).run({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 120_000, signal: controller.signal });
-  if (summary.error) throw summary.error;
-  if (delivered !== BACKLOG) throw new Error(`engine delivered ${delivered} records, expected ${BACKLOG}`);
-  return BACKLOG / ((last - started) / 1000);
-}
-
-async function latency(aws: AwsClientFactory, stream: string): Promise<number[]> {
-  const kinesis = aws.client('kinesis', KinesisClient);
-  const latencies: number[] = [];
-  const controller = new AbortController();
-  const measureFrom = Date.now() + LATENCY_WARMUP_SECONDS * 1000;
-  const run = engine(aws, stream, (records) => {
-    const now = Date.now();
-    for (const record of records) {
-      const sentAt = Number(record.data);
-      if (sentAt >= measureFrom) latencies.push(now - sentAt);
-    }
-  }).run({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 120_000, signal: controller.signal });
-  // About 200 records/s in small batches, as a steady producer would send them.
-  const end = Date.now() + LATENCY_SECONDS * 1000;
-  while (Date.now() < end) {
-    const sentAt = Date.now();
-    await kinesis.send(
-      new PutRecordsCommand({
-        StreamName: stream,
-        Records: Array.from({ length: 4 }, (_, i) => ({
-          PartitionKey: `k${sentAt}-${i}`,
-          Data: new TextEncoder().encode(String(sentAt)),
-        })),
-      }),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  // Let the last puts arrive before stopping.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  controller.abort();
-  const summary = await run;
-  if (summary.error) throw summary.error;
-  return latencies.sort((a, b) => a - b);
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 export async function run(): Promise<BenchSection> {
   const kinesalite = await startKinesalite();
   const local = await startLocalAws({ ssm: true });
@@ -198,15 +87,20 @@ export async function run(): Promise<BenchSection> {
   const kinesis = aws.client('kinesis', KinesisClient);
   try {
     await createStream(kinesis, 'bench-catchup', SHARDS);
-    await putBacklog(kinesis, 'bench-catchup');
+    await putBacklog(kinesis, 'bench-catchup', BACKLOG, RECORD_BYTES);
     const raw: number[] = [];
     const ours: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      raw.push(await rawLoop(kinesis, 'bench-catchup'));
-      ours.push(await engineRun(aws, 'bench-catchup'));
+      raw.push(await rawGetRecordsLoop(kinesis, 'bench-catchup', BACKLOG));
+      ours.push(await catchUpRate((handler) => engine(aws, 'bench-catchup', handler), BACKLOG, 'engine'));
     }
     await createStream(kinesis, 'bench-latency', 2);
-    const latencies = await latency(aws, 'bench-latency');
+    const { engine: latencies } = await trickleLatency(
+      kinesis,
+      'bench-latency',
+      { engine: (handler) => engine(aws, 'bench-latency', handler) },
+      { seconds: LATENCY_SECONDS, warmupSeconds: LATENCY_WARMUP_SECONDS },
+    );
     const rows: BenchRow[] = [
       {
         label: `catch-up, engine, ${SHARDS} shards`,

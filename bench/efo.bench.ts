@@ -1,13 +1,6 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  KinesisClient,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { SubtaskLease } from '../functions/core/checkpoints/checkpoint-store';
 import { SsmCheckpointStore } from '../functions/core/checkpoints/ssm-checkpoint-store';
 import { CONSUMER_DEFAULTS, type EfoConfig } from '../functions/core/config/consumer-settings';
 import { stringDeserializer } from '../functions/core/consumer/deserializers';
@@ -18,7 +11,17 @@ import type { BatchHandler } from '../functions/core/consumer/types';
 import { systemClock } from '../functions/core/time/clock';
 import { startLocalAws, type LocalAws } from '../local/harness';
 import { createStreamAndWait } from '../local/kinesis/streams';
-import { median, type BenchRow, type BenchSection } from './harness';
+import {
+  catchUpRate,
+  median,
+  NO_LEASE,
+  percentile,
+  putBacklog,
+  rawGetRecordsLoop,
+  trickleLatency,
+  type BenchRow,
+  type BenchSection,
+} from './harness';
 
 /**
  * Enhanced fan-out against polling on one local stack (kinesalite behind the fault proxy behind the
@@ -38,12 +41,6 @@ const LATENCY_WARMUP_SECONDS = 2;
 
 type Kind = 'POLLING' | 'EFO';
 let runs = 0;
-
-const lease = (): SubtaskLease => ({
-  acquire: async () => undefined,
-  isHeld: async () => true,
-  release: async () => undefined,
-});
 
 function efoConfig(consumerName: string): EfoConfig {
   const { efo } = CONSUMER_DEFAULTS;
@@ -81,7 +78,7 @@ function engine(
         clock: systemClock,
         random: Math.random,
       }),
-      lease,
+      lease: NO_LEASE,
       clock: systemClock,
       random: Math.random,
       logger,
@@ -108,127 +105,31 @@ function engine(
   );
 }
 
-async function putBacklog(kinesis: KinesisClient, stream: string): Promise<void> {
-  const padding = 'x'.repeat(RECORD_BYTES - 12);
-  for (let start = 0; start < BACKLOG; start += 2000) {
-    await Promise.all(
-      [0, 500, 1000, 1500].map((offset) =>
-        kinesis.send(
-          new PutRecordsCommand({
-            StreamName: stream,
-            Records: Array.from({ length: 500 }, (_, i) => ({
-              PartitionKey: `k${start + offset + i}`,
-              Data: new TextEncoder().encode(`${String(start + offset + i).padStart(11, '0')}${padding}`),
-            })),
-          }),
-        ),
-      ),
-    );
-  }
-}
-
-async function rawLoop(kinesis: KinesisClient, stream: string): Promise<number> {
-  const started = performance.now();
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
-  let total = 0;
-  let last = started;
-  await Promise.all(
-    shards.map(async (shard) => {
-      let iterator = (
-        await kinesis.send(
-          new GetShardIteratorCommand({
-            StreamName: stream,
-            ShardId: shard.ShardId,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        )
-      ).ShardIterator;
-      while (iterator) {
-        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        const count = page.Records?.length ?? 0;
-        if (count === 0) break;
-        total += count;
-        last = performance.now();
-        iterator = page.NextShardIterator;
-      }
-    }),
-  );
-  if (total !== BACKLOG) throw new Error(`raw loop read ${total} records, expected ${BACKLOG}`);
-  return BACKLOG / ((last - started) / 1000);
-}
-
-async function catchUp(local: LocalAws, kind: Kind, stream: string): Promise<number> {
-  let delivered = 0;
-  const controller = new AbortController();
-  const started = performance.now();
-  let last = started;
-  const summary = await engine(local, kind, stream, (records) => {
-    delivered += records.length;
-    last = performance.now();
-    if (delivered >= BACKLOG) controller.abort();
-  }).run({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 120_000, signal: controller.signal });
-  if (summary.error) throw summary.error;
-  if (delivered !== BACKLOG)
-    throw new Error(`${kind} engine delivered ${delivered} records, expected ${BACKLOG}`);
-  return BACKLOG / ((last - started) / 1000);
-}
-
-/** Both engines read one stream while records trickle in; put-to-handler milliseconds per engine. */
-async function latency(local: LocalAws, stream: string): Promise<Record<Kind, number[]>> {
-  const kinesis = local.clients.client('kinesis', KinesisClient);
-  const latencies: Record<Kind, number[]> = { POLLING: [], EFO: [] };
-  const controller = new AbortController();
-  const measureFrom = Date.now() + LATENCY_WARMUP_SECONDS * 1000;
-  const runsOf = (['POLLING', 'EFO'] as const).map((kind) =>
-    engine(local, kind, stream, (records) => {
-      const now = Date.now();
-      for (const record of records) {
-        const sentAt = Number(record.data);
-        if (sentAt >= measureFrom) latencies[kind].push(now - sentAt);
-      }
-    }).run({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 120_000, signal: controller.signal }),
-  );
-  const end = Date.now() + LATENCY_SECONDS * 1000;
-  while (Date.now() < end) {
-    const sentAt = Date.now();
-    await kinesis.send(
-      new PutRecordsCommand({
-        StreamName: stream,
-        Records: Array.from({ length: 4 }, (_, i) => ({
-          PartitionKey: `k${sentAt}-${i}`,
-          Data: new TextEncoder().encode(String(sentAt)),
-        })),
-      }),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  controller.abort();
-  for (const summary of await Promise.all(runsOf)) if (summary.error) throw summary.error;
-  latencies.POLLING.sort((a, b) => a - b);
-  latencies.EFO.sort((a, b) => a - b);
-  return latencies;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 export async function run(): Promise<BenchSection> {
   const local = await startLocalAws({ kinesis: { enhancedFanOut: true }, ssm: true });
   const kinesis = local.clients.client('kinesis', KinesisClient);
   try {
     await createStreamAndWait(kinesis, 'bench-efo-latency', 2);
-    const latencies = await latency(local, 'bench-efo-latency');
+    const reading = (kind: Kind) => (handler: BatchHandler<string>) =>
+      engine(local, kind, 'bench-efo-latency', handler);
+    // Both engines read the same stream at once, so they see the same records under the same load.
+    const latencies = await trickleLatency(
+      kinesis,
+      'bench-efo-latency',
+      { POLLING: reading('POLLING'), EFO: reading('EFO') },
+      { seconds: LATENCY_SECONDS, warmupSeconds: LATENCY_WARMUP_SECONDS },
+    );
     await createStreamAndWait(kinesis, 'bench-efo-catchup', SHARDS);
-    await putBacklog(kinesis, 'bench-efo-catchup');
+    await putBacklog(kinesis, 'bench-efo-catchup', BACKLOG, RECORD_BYTES);
+    const draining = (kind: Kind) => (handler: BatchHandler<string>) =>
+      engine(local, kind, 'bench-efo-catchup', handler);
     const raw: number[] = [];
     const efo: number[] = [];
     const polling: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      raw.push(await rawLoop(kinesis, 'bench-efo-catchup'));
-      efo.push(await catchUp(local, 'EFO', 'bench-efo-catchup'));
-      polling.push(await catchUp(local, 'POLLING', 'bench-efo-catchup'));
+      raw.push(await rawGetRecordsLoop(kinesis, 'bench-efo-catchup', BACKLOG));
+      efo.push(await catchUpRate(draining('EFO'), BACKLOG, 'EFO engine'));
+      polling.push(await catchUpRate(draining('POLLING'), BACKLOG, 'polling engine'));
     }
     const rows: BenchRow[] = [
       {

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
-  CreateTableCommand,
   DynamoDBClient,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -19,6 +18,7 @@ import { systemClock } from '../functions/core/time/clock';
 import { startLocalAws, type LocalAws } from '../local/harness';
 import { createStreamAndWait } from '../local/kinesis/streams';
 import { median, type BenchSection } from './harness';
+import { createKeyedTable } from '../local/dynamodb/tables';
 
 /**
  * Exactly-once beside at-least-once on the same local stack (kinesalite behind the fault proxy, dynalite
@@ -152,20 +152,7 @@ export async function run(): Promise<BenchSection> {
   try {
     const dynamodb = local.clients.client('dynamodb', DynamoDBClient);
     for (const TableName of Object.values(TABLES)) {
-      await dynamodb.send(
-        new CreateTableCommand({
-          TableName,
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createKeyedTable(dynamodb, TableName);
     }
     const kinesis = local.clients.client('kinesis', KinesisClient);
     const stream = 'eo-bench';

@@ -3,6 +3,16 @@
  * (so a noisy neighbour on a shared machine hits all of them alike), medians, and table printing.
  * A section is a module exporting `run(): Promise<BenchSection>`, registered in `bench/index.ts`.
  */
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  PutRecordsCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import type { SubtaskLease } from '../functions/core/checkpoints/checkpoint-store';
+import type { ConsumerEngine } from '../functions/core/consumer/engine';
+import type { BatchHandler } from '../functions/core/consumer/types';
 
 /** A figure compared with another measured in the same run, with an optional pass mark. */
 export interface BenchRow {
@@ -147,4 +157,146 @@ export function printSection(section: BenchSection): void {
   console.log(render(widths.map((width) => '-'.repeat(width))));
   for (const line of lines) console.log(render(line));
   for (const note of section.notes ?? []) console.log(`  * ${note}`);
+}
+
+// The consumer sections' shared parts: a backlog, the raw GetRecords loop it is drained against, the
+// engine's catch-up rate and put-to-handler latency while records trickle in.
+
+/** The lease stands for the whole run: its settle delay is paid once per invocation, not per record. */
+export const NO_LEASE = (): SubtaskLease => ({
+  acquire: async () => undefined,
+  isHeld: async () => true,
+  release: async () => undefined,
+});
+
+/** The value below which `p` percent of `sorted` lie (NaN for none). */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Puts `count` records of `recordBytes` each (a numbered prefix, padded), 2,000 at a time. */
+export async function putBacklog(
+  kinesis: KinesisClient,
+  stream: string,
+  count: number,
+  recordBytes: number,
+): Promise<void> {
+  const padding = 'x'.repeat(recordBytes - 12);
+  for (let start = 0; start < count; start += 2000) {
+    await Promise.all(
+      [0, 500, 1000, 1500]
+        .filter((offset) => start + offset < count)
+        .map((offset) =>
+          kinesis.send(
+            new PutRecordsCommand({
+              StreamName: stream,
+              Records: Array.from({ length: Math.min(500, count - start - offset) }, (_, i) => ({
+                PartitionKey: `k${start + offset + i}`,
+                Data: new TextEncoder().encode(`${String(start + offset + i).padStart(11, '0')}${padding}`),
+              })),
+            }),
+          ),
+        ),
+    );
+  }
+}
+
+/** Drains every shard with back-to-back GetRecords calls; records/s up to the last record read. */
+export async function rawGetRecordsLoop(
+  kinesis: KinesisClient,
+  stream: string,
+  expected: number,
+): Promise<number> {
+  const started = performance.now();
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
+  let total = 0;
+  let last = started;
+  await Promise.all(
+    shards.map(async (shard) => {
+      let iterator = (
+        await kinesis.send(
+          new GetShardIteratorCommand({
+            StreamName: stream,
+            ShardId: shard.ShardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        )
+      ).ShardIterator;
+      while (iterator) {
+        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+        const count = page.Records?.length ?? 0;
+        if (count === 0) break;
+        total += count;
+        last = performance.now();
+        iterator = page.NextShardIterator;
+      }
+    }),
+  );
+  if (total !== expected) throw new Error(`raw loop read ${total} records, expected ${expected}`);
+  return expected / ((last - started) / 1000);
+}
+
+/** An engine over one stream that hands every batch to `handler`. */
+export type BenchEngine = (handler: BatchHandler<string>) => ConsumerEngine<string>;
+
+/** Drains a backlog of `expected` records with the engine; records/s up to the last delivery. */
+export async function catchUpRate(engine: BenchEngine, expected: number, name: string): Promise<number> {
+  let delivered = 0;
+  const controller = new AbortController();
+  const started = performance.now();
+  let last = started;
+  const summary = await engine((records) => {
+    delivered += records.length;
+    last = performance.now();
+    if (delivered >= expected) controller.abort();
+  }).run({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 120_000, signal: controller.signal });
+  if (summary.error) throw summary.error;
+  if (delivered !== expected) throw new Error(`${name} delivered ${delivered} records, expected ${expected}`);
+  return expected / ((last - started) / 1000);
+}
+
+/**
+ * Put-to-handler milliseconds (sorted) of each engine, all reading `stream` at once while about 200
+ * records/s are put in small batches, as a steady producer would send them. Records put in the first
+ * `warmupSeconds` are not counted.
+ */
+export async function trickleLatency<K extends string>(
+  kinesis: KinesisClient,
+  stream: string,
+  engines: Readonly<Record<K, BenchEngine>>,
+  timing: { readonly seconds: number; readonly warmupSeconds: number },
+): Promise<Record<K, number[]>> {
+  const names = Object.keys(engines) as K[];
+  const latencies = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  const controller = new AbortController();
+  const measureFrom = Date.now() + timing.warmupSeconds * 1000;
+  const runs = names.map((name) =>
+    engines[name]((records) => {
+      const now = Date.now();
+      for (const record of records) {
+        const sentAt = Number(record.data);
+        if (sentAt >= measureFrom) latencies[name].push(now - sentAt);
+      }
+    }).run({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 120_000, signal: controller.signal }),
+  );
+  const end = Date.now() + timing.seconds * 1000;
+  while (Date.now() < end) {
+    const sentAt = Date.now();
+    await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: Array.from({ length: 4 }, (_, i) => ({
+          PartitionKey: `k${sentAt}-${i}`,
+          Data: new TextEncoder().encode(String(sentAt)),
+        })),
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  // Let the last puts arrive before stopping.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  controller.abort();
+  for (const summary of await Promise.all(runs)) if (summary.error) throw summary.error;
+  for (const name of names) latencies[name].sort((a, b) => a - b);
+  return latencies;
 }

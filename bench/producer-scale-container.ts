@@ -2,7 +2,7 @@
  * One producer container of the producer-scale bench, in a process of its own as Lambda runs it: the
  * real handler module (functions/producer/handler.ts, configured from the `SKC_*` environment the
  * parent gives it) behind its own local event source mapping poller, taking batches from the shared
- * queue until the parent says stop.
+ * queue from the parent's go until its stop.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AwsClientFactory, type AwsSettings } from '../functions/core/aws/clients';
@@ -24,9 +24,15 @@ async function main(): Promise<void> {
     functionTimeoutMillis: 60_000,
     concurrency: 1,
   });
-  mapping.start();
+  // Loaded and parked until the parent says go: a warm container, as Lambda keeps them, so loading
+  // (compiling TypeScript, here) does not take CPU from the containers already writing.
   process.send?.({ type: 'ready' });
+  let started = false;
   process.on('message', (message: { type?: string }) => {
+    if (message.type === 'go' && !started) {
+      started = true;
+      mapping.start();
+    }
     if (message.type !== 'stop') return;
     void mapping.stop().then(() => {
       process.send?.({ type: 'stopped', stats: mapping.stats });

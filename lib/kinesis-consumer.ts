@@ -37,6 +37,7 @@ import {
   DYNAMODB_CHECKPOINT_ACTIONS,
   SSM_CHECKPOINT_ACTIONS,
 } from '../functions/core/checkpoints/permissions';
+import { TABLE_KEY } from '../functions/core/checkpoints/table-key';
 import {
   CONSUMER_BACKOFF_KEYS,
   type EfoRegistration,
@@ -632,8 +633,8 @@ export class KinesisConsumer extends Construct {
   /** A state table with the keys the runtime uses, encrypted, with point-in-time recovery, kept on delete. */
   private createStateTable(): dynamodb.ITable {
     return new dynamodb.Table(this, 'StateTable', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLE_KEY.partition, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEY.sort, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

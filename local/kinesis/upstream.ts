@@ -1,4 +1,4 @@
-import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 
 // What the fault proxy and the kinesalite repairs share: kinesalite's endpoint behind them, and the shape of
 // a reply on the wire.
@@ -34,7 +34,17 @@ export function parseJson(body: Buffer): unknown {
   }
 }
 
-/** Kinesalite's endpoint, reached over one keep-alive agent. */
+/** What a forwarded request needs of the caller's: an HTTP/1.1 or an HTTP/2 server request. */
+export interface IncomingCall {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** HTTP/2 pseudo-headers and hop-by-hop headers, which do not cross into the upstream's HTTP/1.1. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'http2-settings']);
+
+/** A Kinesis endpoint behind a local server (kinesalite, or the fault proxy), reached over one keep-alive agent. */
 export class Upstream {
   private readonly target: URL;
   private readonly agent = new Agent({ keepAlive: true });
@@ -44,28 +54,32 @@ export class Upstream {
   }
 
   /** The caller's request with `body` in place of its own. */
-  forward(req: IncomingMessage, body: Buffer): Promise<Reply> {
-    return this.send(req.method, req.url, req.headers, body);
+  forward(req: IncomingCall, body: Buffer): Promise<Reply> {
+    const headers: IncomingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (!name.startsWith(':') && !HOP_BY_HOP.has(name)) headers[name] = value;
+    }
+    return this.request(req.method, req.url, headers, body);
   }
 
   /** A request of our own, signed headers copied from the caller's. */
-  call(req: IncomingMessage, operation: string, input: Record<string, unknown>): Promise<Reply> {
+  call(req: IncomingCall, operation: string, input: Record<string, unknown>): Promise<Reply> {
     const headers = { ...req.headers, 'x-amz-target': TARGET_PREFIX + operation };
-    return this.send(req.method, req.url, headers, Buffer.from(JSON.stringify(input)));
+    return this.forward({ method: req.method, url: req.url, headers }, Buffer.from(JSON.stringify(input)));
   }
 
   close(): void {
     this.agent.destroy();
   }
 
-  private send(
+  /** One HTTP/1.1 request, its headers as given (the host is the upstream's when none is given). */
+  request(
     method: string | undefined,
     path: string | undefined,
     requestHeaders: IncomingHttpHeaders,
     body: Buffer,
   ): Promise<Reply> {
     const headers = { ...requestHeaders, 'content-length': String(body.length) };
-    delete headers.connection;
     return new Promise<Reply>((resolve, reject) => {
       const upstream = httpRequest(
         {

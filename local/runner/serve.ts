@@ -1,12 +1,13 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ServiceName } from '../../functions/core/aws/clients';
 import { AWS_ENDPOINT_SETTINGS, AWS_SETTINGS } from '../../functions/core/config/aws-config';
 import { CONSUMER_SETTINGS } from '../../functions/core/config/consumer-settings';
 import { LOCAL_PROPERTIES_FILE, PROPERTIES_VARIABLE, servedByLine } from '../../cli/local-properties';
 import { LOCAL_CREDENTIALS } from '../harness';
 import type { ServingPipeline } from './run';
+import { createKeyedTable } from '../dynamodb/tables';
 
 /** What serving writes and prints. */
 export interface ServeOutput {
@@ -53,20 +54,7 @@ export function servedProperties(serving: ServingPipeline, pid: number): string 
 export async function serveUntilStopped(serving: ServingPipeline, output: ServeOutput): Promise<void> {
   const { aws, pipeline, resources } = serving;
   const table = localCheckpointTable(pipeline.consumer.consumerName);
-  await aws.clients.client('dynamodb', DynamoDBClient).send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createKeyedTable(aws.clients.client('dynamodb', DynamoDBClient), table);
   const file = path.resolve(output.propertiesFile ?? LOCAL_PROPERTIES_FILE);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, servedProperties(serving, process.pid));

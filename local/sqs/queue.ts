@@ -313,6 +313,15 @@ export class LocalQueue {
   counts(): MessageCounts {
     const now = this.env.clock.now();
     this.dropExpired(now);
+    if (!this.fifo) {
+      // Once the due timers are promoted, a standard queue's sets are its states: ready is visible, the
+      // in-flight set is in flight, and the rest wait out a delay. Counted from the sets, not message by
+      // message, since producers ask once a second per container of a queue holding a backlog.
+      this.promote(now);
+      const visible = this.ready.size;
+      const inflight = this.inflight.size;
+      return { visible, inflight, delayed: this.messages.size - visible - inflight };
+    }
     let visible = 0;
     let inflight = 0;
     let delayed = 0;

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { shardKey } from '../../functions/core/checkpoints/checkpoint-store';
 import { DynamoDbCheckpointStore } from '../../functions/core/checkpoints/dynamodb-checkpoint-store';
@@ -8,6 +8,7 @@ import { seededRandom, systemClock } from '../../functions/core/time/clock';
 import { Collector, createStream, runSubtasksUntil, testConsumer } from '../e2e/consumer-support';
 import { useLocalAws } from '../support/local-aws';
 import { localFlags, localProperties, runCli } from './cli-support';
+import { createKeyedTable } from '../../local/dynamodb/tables';
 
 // status and reset on a consumer whose checkpoints and leases live in a DynamoDB table (dynalite).
 const aws = useLocalAws({ kinesis: true, dynamodb: true, maxAttempts: { dynamodb: 1 } });
@@ -19,22 +20,7 @@ let tables = 0;
 
 async function createTable(): Promise<string> {
   const name = `cli-checkpoints-${++tables}`;
-  await aws()
-    .clients.client('dynamodb', DynamoDBClient)
-    .send(
-      new CreateTableCommand({
-        TableName: name,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+  await createKeyedTable(aws().clients.client('dynamodb', DynamoDBClient), name);
   return name;
 }
 

@@ -8,9 +8,20 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { SsmSubtaskLease } from '../../functions/core/checkpoints/ssm-lease';
 import { seededRandom, systemClock, type Clock } from '../../functions/core/time/clock';
 import { useLocalAws } from '../support/local-aws';
-import { Collector, createStream, putRecords, ssmStore, testConsumer, uniquePath } from './consumer-support';
+import {
+  Collector,
+  createStream,
+  putRecords,
+  READER_KINDS,
+  ssmStore,
+  testConsumer,
+  uniquePath,
+} from './consumer-support';
 
-const aws = useLocalAws({ kinesis: true, ssm: true });
+// The EFO server in front serves the polling reader too. Its read rate is scaled down, as GetRecords'
+// five calls a second pace the polling reader, so that both readers are still mid-stream when the
+// first checkpoint lands: about 1 KB/s is some 90 of these records a second.
+const aws = useLocalAws({ kinesis: { enhancedFanOut: { bytesPerSecond: 1000 } }, ssm: true });
 const kinesis = () => aws().clients.client('kinesis', KinesisClient);
 const CHILD_DEADLINE_MILLIS = 40_000;
 
@@ -50,22 +61,29 @@ function runAndKill(env: Record<string, string>): Promise<ChildRun> {
   });
 }
 
-describe('a consumer process killed mid-batch', () => {
+describe.each(READER_KINDS)('a consumer process killed mid-batch (%s)', (readerKind) => {
   it('restarts from its last checkpoint: nothing lost, and only records after that checkpoint repeated', async () => {
-    const stream = 'crash-mid-batch';
+    const stream = `crash-mid-batch-${readerKind}`;
+    // With EFO the restarted consumer subscribes as the same stream consumer the killed one did.
+    const efoConsumerName = `crash-${readerKind}`;
     await createStream(kinesis(), stream, 1);
     const sent = await putRecords(kinesis(), stream, 400);
     const path = uniquePath();
+    const subscribedBefore = aws().efo.callCount('SubscribeToShard');
     const killed = await runAndKill({
       KINESIS_ENDPOINT: aws().endpoints.kinesis as string,
       SSM_ENDPOINT: aws().endpoints.ssm as string,
       CHECKPOINT_PATH: path,
       STREAM: stream,
+      READER: readerKind,
+      EFO_CONSUMER: efoConsumerName,
       // Only a backstop: the child hangs (and is killed) long before, however loaded the machine is. Its
       // lease runs as long, so it still stands when the early invocation below tries to take it.
       DEADLINE_MILLIS: String(CHILD_DEADLINE_MILLIS),
     });
     expect(killed.checkpoints).toBeGreaterThanOrEqual(1);
+    // The killed process read with the reader asked for.
+    expect(aws().efo.callCount('SubscribeToShard') > subscribedBefore).toBe(readerKind === 'EFO');
 
     const store = ssmStore(aws(), path);
     const stored = mergeCheckpoints(await store.loadAll()).get(`${stream}/shardId-000000000000`)?.checkpoint;
@@ -88,23 +106,24 @@ describe('a consumer process killed mid-batch', () => {
         random: seededRandom(5),
       });
     const request = () => ({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 20_000 });
-    const early = testConsumer({
-      aws: aws(),
-      store,
-      collector,
-      streams: [stream],
-      lease: leaseAt(systemClock),
-    }).run(request());
+    const consumer = (leaseClock: Clock) =>
+      testConsumer({
+        aws: aws(),
+        store,
+        collector,
+        streams: [stream],
+        lease: leaseAt(leaseClock),
+        readerKind,
+        efoConsumerName,
+      });
+    const early = consumer(systemClock).run(request());
     await expect(early).rejects.toBeInstanceOf(LeaseHeldError);
     await expect(early).rejects.toThrow(/is held by invocation/);
     const nextTick: Clock = { now: () => Date.now() + 2 * CHILD_DEADLINE_MILLIS, sleep: systemClock.sleep };
     const controller = new AbortController();
     const expected = sent.length - killed.delivered.filter((r) => !after(r.sequenceNumber)).length;
     void collector.whenUnique(expected).then(() => controller.abort());
-    await testConsumer({ aws: aws(), store, collector, streams: [stream], lease: leaseAt(nextTick) }).run({
-      ...request(),
-      signal: controller.signal,
-    });
+    await consumer(nextTick).run({ ...request(), signal: controller.signal });
 
     const everything = new Set([
       ...killed.delivered.map((r) => r.data),

@@ -4,28 +4,18 @@ import { useLocalAws } from '../support/local-aws';
 import {
   Collector,
   createStream,
+  deliveryFaults,
   putRecords,
+  READER_KINDS,
   runSubtasksUntil,
+  shardOwners,
   ssmStore,
   testConsumer,
 } from './consumer-support';
 
-const aws = useLocalAws({ kinesis: true, ssm: true });
+// The EFO server in front serves the polling reader as well (it forwards GetRecords to the proxy).
+const aws = useLocalAws({ kinesis: { enhancedFanOut: true }, ssm: true });
 const kinesis = () => aws().clients.client('kinesis', KinesisClient);
-
-/** Every shard appears in exactly one subtask's summary. */
-function shardOwners(
-  summaries: { subtaskIndex: number; shards: readonly { stream: string; shardId: string }[] }[],
-) {
-  const owners = new Map<string, number[]>();
-  for (const summary of summaries) {
-    for (const shard of summary.shards) {
-      const key = `${shard.stream}/${shard.shardId}`;
-      owners.set(key, [...(owners.get(key) ?? []), summary.subtaskIndex]);
-    }
-  }
-  return owners;
-}
 
 describe('ConsumerEngine on kinesalite', () => {
   it('reads every record in per-key order and resumes after its checkpoint with nothing replayed', async () => {
@@ -120,37 +110,6 @@ describe('ConsumerEngine on kinesalite', () => {
     expect(shardOwners(summaries).size).toBe(4);
   });
 
-  it('moves shards between subtasks across changes of parallelism and assigner with nothing lost or replayed', async () => {
-    const stream = 'engine-reparallel';
-    await createStream(kinesis(), stream, 6);
-    const store = ssmStore(aws());
-    const collector = new Collector();
-    const sent: string[] = [];
-    // The last round swaps in a custom assigner that places shards by their id instead.
-    const byId: ShardAssigner = (shard, parallelism) => Number(shard.shardId.slice(-1)) % parallelism;
-    const rounds: [number, ShardAssigner | undefined][] = [
-      [2, undefined],
-      [3, undefined],
-      [1, undefined],
-      [4, undefined],
-      [3, byId],
-    ];
-    for (const [round, [parallelism, assigner]] of rounds.entries()) {
-      sent.push(
-        ...(await putRecords(kinesis(), stream, 400, { prefix: `round${round}`, from: round * 400 })),
-      );
-      await runSubtasksUntil(
-        testConsumer({ aws: aws(), store, collector, streams: [stream], ...(assigner ? { assigner } : {}) }),
-        collector,
-        sent.length,
-        parallelism,
-      );
-    }
-    expect(collector.missing(sent)).toEqual([]);
-    expect(collector.duplicates).toEqual([]);
-    expect(collector.orderViolations).toEqual([]);
-  });
-
   it('keeps a handed-over shard’s position until its new owner, running later, has stored one', async () => {
     const stream = 'engine-handover';
     await createStream(kinesis(), stream, 6);
@@ -167,5 +126,48 @@ describe('ConsumerEngine on kinesalite', () => {
     }
     expect(collector.missing([...sent, ...more])).toEqual([]);
     expect(collector.duplicates).toEqual([]);
+  });
+});
+
+describe.each(READER_KINDS)('ConsumerEngine changing parallelism (%s)', (readerKind) => {
+  it('moves shards between subtasks as parallelism goes 1, 2, 3, 2 and the assigner changes, with nothing lost or replayed', async () => {
+    const stream = `engine-reparallel-${readerKind}`;
+    await createStream(kinesis(), stream, 6);
+    const store = ssmStore(aws());
+    const collector = new Collector();
+    const sent: string[] = [];
+    // The last round swaps in a custom assigner that places shards by their id instead.
+    const byId: ShardAssigner = (shard, parallelism) => Number(shard.shardId.slice(-1)) % parallelism;
+    const rounds: [number, ShardAssigner | undefined][] = [
+      [1, undefined],
+      [2, undefined],
+      [3, undefined],
+      [2, undefined],
+      [3, byId],
+    ];
+    for (const [round, [parallelism, assigner]] of rounds.entries()) {
+      sent.push(
+        ...(await putRecords(kinesis(), stream, 400, { prefix: `round${round}`, from: round * 400 })),
+      );
+      const summaries = await runSubtasksUntil(
+        testConsumer({
+          aws: aws(),
+          store,
+          collector,
+          streams: [stream],
+          readerKind,
+          // With EFO every round subscribes again as the same stream consumer.
+          efoConsumerName: `reparallel-${readerKind}`,
+          ...(assigner ? { assigner } : {}),
+        }),
+        collector,
+        sent.length,
+        parallelism,
+      );
+      const owners = shardOwners(summaries);
+      expect(owners.size).toBe(6);
+      for (const subtasks of owners.values()) expect(subtasks).toHaveLength(1);
+    }
+    expect(deliveryFaults(collector, sent)).toEqual({ missing: [], duplicates: [], orderViolations: [] });
   });
 });

@@ -3,26 +3,36 @@ import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/c
 import { DEFAULT_ENGINE_SETTINGS } from '../../functions/core/consumer/engine';
 import { SqsOnFailureQueue, type OnFailureMessage } from '../../functions/core/consumer/on-failure';
 import { useLocalAws } from '../support/local-aws';
-import { Collector, createStream, putRecords, runSubtasksUntil, testConsumer } from './consumer-support';
+import {
+  Collector,
+  createStream,
+  putRecords,
+  READER_KINDS,
+  runSubtasksUntil,
+  testConsumer,
+} from './consumer-support';
 
-// Kinesalite, the local SSM server for checkpoints and the local SQS server as the on-failure queue.
-const aws = useLocalAws({ kinesis: true, ssm: true, sqs: true });
+// Kinesalite behind the EFO server (which serves the polling reader too), the local SSM server for
+// checkpoints and the local SQS server as the on-failure queue.
+const aws = useLocalAws({ kinesis: { enhancedFanOut: true }, ssm: true, sqs: true });
 const RETRIES = 3;
 
-describe('a poison record on the local servers', () => {
+describe.each(READER_KINDS)('a poison record on the local servers (%s)', (readerKind) => {
   it('is isolated in a logarithmic number of handler calls and lands in the on-failure queue with its metadata, every other record delivered', async () => {
     const kinesis = aws().clients.client('kinesis', KinesisClient);
     const sqs = aws().clients.client('sqs', SQSClient);
-    await createStream(kinesis, 'poison', 1);
-    const sent = await putRecords(kinesis, 'poison', 3000, { keys: 40 });
+    const stream = `poison-${readerKind}`;
+    await createStream(kinesis, stream, 1);
+    const sent = await putRecords(kinesis, stream, 3000, { keys: 40 });
     const poison = 'r-1777';
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'poison-failures' }));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${stream}-failures` }));
     const collector = new Collector();
     let calls = 0;
     const engine = testConsumer({
       aws: aws(),
-      streams: ['poison'],
+      streams: [stream],
       collector,
+      readerKind,
       reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 20, maxRecordsPerCall: 10_000 },
       delivery: {
         batchSize: 10_000,
@@ -52,7 +62,7 @@ describe('a poison record on the local servers', () => {
     expect(message).toMatchObject({
       source: 'serverless-kinesis-connector',
       consumerName: 'poison-app',
-      stream: 'poison',
+      stream,
       shardId: 'shardId-000000000000',
       partitionKey: `key-${1777 % 40}`,
       stage: 'deliver',

@@ -155,6 +155,32 @@ export class Collector {
   }
 }
 
+/**
+ * What a run got wrong against the records `sent`: records missing, delivered twice, or out of order
+ * within a partition key. A run without a crash gets all three empty.
+ */
+export function deliveryFaults(collector: Collector, sent: readonly string[]) {
+  return {
+    missing: collector.missing(sent),
+    duplicates: collector.duplicates,
+    orderViolations: collector.orderViolations,
+  };
+}
+
+/** The subtasks whose summaries name each shard: one each, where no two readers shared a shard. */
+export function shardOwners(
+  summaries: readonly { subtaskIndex: number; shards: readonly { stream: string; shardId: string }[] }[],
+): Map<string, number[]> {
+  const owners = new Map<string, number[]>();
+  for (const summary of summaries) {
+    for (const shard of summary.shards) {
+      const key = `${shard.stream}/${shard.shardId}`;
+      owners.set(key, [...(owners.get(key) ?? []), summary.subtaskIndex]);
+    }
+  }
+  return owners;
+}
+
 export interface TestConsumerOptions extends Partial<ConsumerEngineOptions<string>> {
   readonly aws: LocalAws;
   readonly streams: string[];

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { consumerConfigFromEnv } from '../../functions/core/config';
@@ -11,6 +11,7 @@ import type { OnFailureMessage } from '../../functions/core/consumer/on-failure'
 import { LocalLambdaServer } from '../support/local-lambda';
 import { useLocalAws } from '../support/local-aws';
 import { createStream, putRecords } from './consumer-support';
+import { createKeyedTable } from '../../local/dynamodb/tables';
 
 // The deployed shape: a handler configured from its environment only, delivering to a target function
 // (local Invoke server), checkpointing in DynamoDB (dynalite), failed records to SQS (local server).
@@ -45,20 +46,7 @@ describe('the consumer handler with a Lambda target, DynamoDB checkpoints and an
     const sqs = local.clients.client('sqs', SQSClient);
     await createStream(kinesis, 'to-target', 2);
     const sent = await putRecords(kinesis, 'to-target', 400);
-    await local.clients.client('dynamodb', DynamoDBClient).send(
-      new CreateTableCommand({
-        TableName: 'consumer-checkpoints',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createKeyedTable(local.clients.client('dynamodb', DynamoDBClient), 'consumer-checkpoints');
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'target-failures' }));
     const received: string[] = [];
     lambda.register('process-orders', (event) => {

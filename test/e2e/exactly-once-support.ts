@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { AwsSettings } from '../../functions/core/aws/clients';
 import { AwsClientFactory } from '../../functions/core/aws/clients';
@@ -18,6 +18,7 @@ import { StateTable } from '../../functions/core/exactly-once/state-table';
 import { LeaseHeldError } from '../../functions/core/errors';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
 import { silentLogger } from '../core/consumer/helpers';
+import { createKeyedTable } from '../../local/dynamodb/tables';
 
 export const CHECKPOINT_TABLE = 'eo-checkpoints';
 export const STATE_TABLE = 'eo-state';
@@ -26,20 +27,7 @@ export const COUNTER_TABLE = 'alo-counters';
 
 export async function createTables(dynamodb: DynamoDBClient): Promise<void> {
   for (const TableName of [CHECKPOINT_TABLE, STATE_TABLE, COUNTER_TABLE]) {
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName,
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createKeyedTable(dynamodb, TableName);
   }
 }
 

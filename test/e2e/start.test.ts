@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { reportDataOf } from '../../local/report/html';
 import { renderRunReport, runReportData, type RunReportData } from '../../local/report/run-report';
@@ -15,8 +15,11 @@ describe('npm start in-process, non-interactive', () => {
   let summary: StartSummary;
   let timeline: RunTimelineData | undefined;
   let output = '';
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
 
   beforeAll(async () => {
+    process.on('warning', onWarning);
     summary = await runLocalPipeline(
       {
         ...DEFAULT_RUNNER_OPTIONS,
@@ -36,7 +39,19 @@ describe('npm start in-process, non-interactive', () => {
   }, 90_000);
 
   afterAll(() => {
+    process.off('warning', onWarning);
     if (summary) rmSync(summary.logDirectory, { recursive: true, force: true });
+  });
+
+  it("left no listener warning in this process or in the functions' logs (a listener per shard or poll once did)", () => {
+    const logs = readdirSync(summary.logDirectory)
+      .filter((name) => name.endsWith('.log'))
+      .map((name) => readFileSync(path.join(summary.logDirectory, name), 'utf8'));
+    expect(logs.length).toBeGreaterThan(0);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual(
+      [],
+    );
+    expect(logs.filter((text) => text.includes('MaxListenersExceededWarning'))).toEqual([]);
   });
 
   it('gets every record out through a resharding and a consumer crash: none missing', () => {

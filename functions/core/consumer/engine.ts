@@ -418,7 +418,7 @@ class SubtaskRun<T> {
       shard,
       polling: deps.kinesis,
       dueAt: () => delivery.dueAt,
-      stop: this.stop.signal,
+      stop: shardStop.signal,
       logger: this.logger,
     });
     const reader = new ShardReader<T>({

@@ -2,7 +2,7 @@ import { describeError } from '../errors';
 import { decimalToHashKeyHex, hashKeyHexFor } from '../record-format';
 import { systemClock, type Clock, type Random } from '../time/clock';
 import { buildEntries, planRuns, type Entry, type PendingRecord } from './batcher';
-import type { BudgetShare } from './budget-share';
+import { BUDGET_SHARE_REFRESH_MILLIS, type BudgetShare } from './budget-share';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type { ProducerKinesisApi } from './kinesis-api';
 import type { ProducerLogger } from './logger';
@@ -29,6 +29,7 @@ import {
   type FailureKind,
   type PendingFailure,
   type Planner,
+  type WriteReport,
   type WriteStats,
 } from './writer';
 
@@ -70,7 +71,8 @@ export interface ProducerDependencies {
    */
   readonly deadLetters?: DeadLetterSink;
   /**
-   * This container's share of each shard's budget, asked once a batch.
+   * This container's share of each shard's budget, asked at a batch's start and again each second while
+   * it is written.
    * @default - the whole budget: the producer writes as if it were the deployment's only container
    */
   readonly budgetShare?: BudgetShare;
@@ -140,6 +142,12 @@ export class Producer {
   private readonly limiter: ShardRateLimiter;
   private readonly writer: Writer;
   private readonly format: MessageFormat;
+  /**
+   * Messages of the batches this producer is processing now. A Lambda container runs one batch at a
+   * time, but a producer given several at once (the local runner's pollers share one) holds them all,
+   * and its share of the deployment's budget is theirs together.
+   */
+  private heldMessages = 0;
 
   constructor(
     private readonly settings: ProducerSettings,
@@ -171,8 +179,39 @@ export class Producer {
     });
   }
 
+  /**
+   * Asks the budget share again each refresh period while the batch is written: containers finish their
+   * batches at different times, so a share fixed at a batch's start would leave the budget of those that
+   * finished unspent (and an underestimate would throttle until the next batch). Stopped by the abort.
+   */
+  private followShare(writing: boolean): AbortController {
+    const stop = new AbortController();
+    const budgetShare = this.deps.budgetShare;
+    if (!budgetShare || !writing) return stop;
+    void (async () => {
+      while (!stop.signal.aborted) {
+        await this.clock.sleep(BUDGET_SHARE_REFRESH_MILLIS, stop.signal);
+        const share = await budgetShare.shareFor(this.heldMessages);
+        if (!stop.signal.aborted) this.limiter.setShare(share);
+      }
+    })().catch(() => undefined);
+    return stop;
+  }
+
   /** Processes one batch; never throws for a bad message or a failed put, it reports them. */
   async process(messages: readonly ProducerMessage[], options: ProcessOptions = {}): Promise<ProcessResult> {
+    this.heldMessages += messages.length;
+    try {
+      return await this.processHeld(messages, options);
+    } finally {
+      this.heldMessages -= messages.length;
+    }
+  }
+
+  private async processHeld(
+    messages: readonly ProducerMessage[],
+    options: ProcessOptions,
+  ): Promise<ProcessResult> {
     const now = this.clock.now();
     const { maxRecordSizeBytes, recordTtlMillis } = this.options;
     const stats: ProducerStats = {
@@ -184,9 +223,9 @@ export class Producer {
       budgetShare: 1,
     };
     if (this.deps.budgetShare && messages.length > 0) {
-      this.limiter.setShare(await this.deps.budgetShare.shareFor(messages.length));
+      this.limiter.setShare(await this.deps.budgetShare.shareFor(this.heldMessages));
     }
-    stats.budgetShare = this.limiter.currentShare;
+    const shareFollower = this.followShare(messages.length > 0);
     const failures = new Map<number, { kind: MessageFailureKind; reason: string }>();
     const failedBefore: PendingFailure[] = [];
     const letters: { index: number; letter: DeadLetter }[] = [];
@@ -276,11 +315,17 @@ export class Producer {
       }),
     );
 
-    const report = await this.writer.write({
-      entries,
-      failedBefore,
-      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
-    });
+    let report: WriteReport;
+    try {
+      report = await this.writer.write({
+        entries,
+        failedBefore,
+        ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+      });
+    } finally {
+      shareFollower.abort();
+    }
+    stats.budgetShare = this.limiter.currentShare;
     let written = 0;
     const where = new Map<number, { stream: string; shardId?: string; attempts?: number }>();
     for (const entry of entries) for (const r of entry.records) where.set(r.index, { stream: r.stream });

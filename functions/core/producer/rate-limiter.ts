@@ -94,6 +94,8 @@ interface ShardBuckets {
   /** The fraction of the budget left after throttles, and when it was last cut. */
   throttleFactor: number;
   throttledAt: number;
+  /** When the rate was last cut: entries sent before it were answered at the old rate. */
+  cutAt: number;
   /** The scale the buckets were last shaped to. */
   scale: number;
 }
@@ -110,6 +112,8 @@ export class ShardRateLimiter {
   private readonly recordsPerSecond: number;
   private readonly bytesPerSecond: number;
   private share = 1;
+  private wakeOnShareChange: () => void = () => undefined;
+  private shareChange = new Promise<void>((resolve) => (this.wakeOnShareChange = resolve));
 
   constructor(private readonly options: ShardRateLimiterOptions) {
     const budget = (options.rateLimitPercent ?? PRODUCER_DEFAULTS.rateLimitPercent) / 100;
@@ -125,13 +129,32 @@ export class ShardRateLimiter {
   /** Sets this container's share of every shard's budget from now on. */
   setShare(share: number): void {
     if (!(share > 0) || share > 1) throw new RangeError(`A budget share must be in (0, 1]; got ${share}.`);
+    if (share === this.share) return;
     this.share = share;
+    const wake = this.wakeOnShareChange;
+    this.shareChange = new Promise((resolve) => (this.wakeOnShareChange = resolve));
+    wake();
   }
 
-  /** A shard refused an entry for throughput: its rate is cut at once. */
-  throttled(shardKey: string): void {
+  /**
+   * Settles when the share next changes: a writer waiting for tokens at the old rate waits on this too,
+   * so a larger share is spent at once rather than when the old rate would have refilled the bucket.
+   */
+  get nextShareChange(): Promise<void> {
+    return this.shareChange;
+  }
+
+  /**
+   * A shard refused an entry for throughput: its rate is cut at once. Given when the entry was sent, a
+   * refusal of an entry sent no later than the last cut is not cut for again: the entries of one call
+   * (or of calls in flight together) were all sent at the old rate, so the first of their refusals says
+   * all they can, as congestion control reacts once per round trip rather than once per lost packet.
+   */
+  throttled(shardKey: string, sentAt?: number): void {
     const now = this.options.clock.now();
     const bucket = this.bucket(shardKey, now);
+    if (sentAt !== undefined && sentAt <= bucket.cutAt) return;
+    bucket.cutAt = now;
     bucket.throttleFactor = Math.max(THROTTLE_RATE_FLOOR, this.factor(bucket, now) * THROTTLE_RATE_DECREASE);
     bucket.throttledAt = now;
     this.shape(bucket, now);
@@ -179,6 +202,7 @@ export class ShardRateLimiter {
         usedAt: now,
         throttleFactor: 1,
         throttledAt: now,
+        cutAt: Number.NEGATIVE_INFINITY,
         scale,
       };
       this.buckets.set(shardKey, bucket);

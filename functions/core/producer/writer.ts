@@ -156,6 +156,8 @@ interface Work {
   retryAt: number;
   inFlight: boolean;
   queued: boolean;
+  /** When its last PutRecords call started. */
+  sentAt?: number;
   lastError?: string;
 }
 
@@ -348,7 +350,11 @@ class WriteRun {
   }
 
   private start(stream: string, works: Work[]): void {
-    for (const work of works) work.inFlight = true;
+    const now = this.deps.clock.now();
+    for (const work of works) {
+      work.inFlight = true;
+      work.sentAt = now;
+    }
     this.stats.putRecordsCalls++;
     const promise: Promise<void> = this.send(stream, works).finally(() => this.inFlight.delete(promise));
     this.inFlight.add(promise);
@@ -505,7 +511,7 @@ class WriteRun {
       this.stats.throttledEntries++;
       const stream = work.entry.target.stream;
       this.stats.throttledEntriesByStream[stream] = (this.stats.throttledEntriesByStream[stream] ?? 0) + 1;
-      this.deps.limiter.throttled(shardKey(work.entry));
+      this.deps.limiter.throttled(shardKey(work.entry), work.sentAt);
     }
     if (errorClass === 'fatal') {
       this.failWork(work, 'rejected', `Kinesis refused the record: ${error}.`);
@@ -613,7 +619,7 @@ class WriteRun {
 
   private async waitFor(now: number, wake: number | undefined): Promise<void> {
     const stop = new AbortController();
-    const waits: Promise<unknown>[] = [...this.inFlight];
+    const waits: Promise<unknown>[] = [...this.inFlight, this.deps.limiter.nextShareChange];
     // Capped: the loop works the next wake out again anyway, and timers overflow past 2^31 - 1 ms.
     if (wake !== undefined) {
       waits.push(

@@ -26,7 +26,8 @@ import {
   WriteSignal,
   type SubscriptionEnd,
 } from './subscription';
-import { JSON_CONTENT_TYPE, TARGET_PREFIX, UpstreamKinesis } from './upstream';
+import { JSON_CONTENT_TYPE, TARGET_PREFIX } from '../upstream';
+import { UpstreamKinesis } from './upstream';
 
 /** One SubscribeToShard per second per consumer and shard. */
 export const SUBSCRIBE_INTERVAL_MILLIS = 1000;
@@ -86,7 +87,10 @@ const EVENT_HEARTBEAT_MILLIS = 5000;
  */
 export class KinesisEfoServer {
   readonly consumers: ConsumerRegistry;
-  /** Notify it when records are written elsewhere, so subscriptions read them at once. */
+  /**
+   * Notify it when records are written to the Kinesis behind (the local harness wires the fault proxy's
+   * write hook to it), so subscriptions read them at once.
+   */
   readonly writes = new WriteSignal();
   private readonly clock: Clock;
   private readonly upstream: UpstreamKinesis;
@@ -202,6 +206,10 @@ export class KinesisEfoServer {
   }
 
   private accept(socket: Socket): void {
+    // Node's HTTP servers turn Nagle's algorithm off on the sockets they accept themselves; these come
+    // from a plain net server. With it on, a reply written in two parts (headers, then body) or an
+    // event behind an unacknowledged one waits for the peer's delayed ACK: some 40 ms a call.
+    socket.setNoDelay(true);
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.once('data', (first: Buffer) => {
@@ -235,9 +243,8 @@ export class KinesisEfoServer {
       if (operation) this.calls.set(operation, this.callCount(operation) + 1);
       const local = operation ? this.localOperations[operation] : undefined;
       if (!local) {
-        const reply = await this.upstream.forward(req.method ?? 'POST', req.url ?? '/', req.headers, body);
-        if (reply.status === 200 && (operation === 'PutRecord' || operation === 'PutRecords'))
-          this.writes.notify();
+        // Writes reach `writes` from the Kinesis behind (the fault proxy's write hook), whoever made them.
+        const reply = await this.upstream.forward(req, body);
         respond(reply.status, responseHeaders(reply.headers), reply.body);
         return;
       }
@@ -278,7 +285,7 @@ export class KinesisEfoServer {
     RegisterStreamConsumer: async (input) => {
       const streamArn = requireString(input, 'StreamARN');
       parseStreamArn(streamArn);
-      await this.upstream.call('DescribeStreamSummary', { StreamARN: streamArn });
+      await this.upstream.json('DescribeStreamSummary', { StreamARN: streamArn });
       return { Consumer: consumerJson(this.consumers.register(streamArn, input.ConsumerName)) };
     },
     DescribeStreamConsumer: async (input) => {
@@ -453,7 +460,7 @@ export class KinesisEfoServer {
           `StartingPosition.Type must be AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP, TRIM_HORIZON or LATEST; got ${String(type)}.`,
         );
     }
-    const { ShardIterator } = await this.upstream.call<{ ShardIterator: string }>(
+    const { ShardIterator } = await this.upstream.json<{ ShardIterator: string }>(
       'GetShardIterator',
       request,
     );

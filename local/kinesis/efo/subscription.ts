@@ -163,7 +163,7 @@ export class Subscription {
         }
         if (this.endReason?.kind === 'expired' || clock.now() >= endsAt) return 'expired';
         const seen = writes.current;
-        const page = await upstream.call<GetRecordsJson>('GetRecords', {
+        const page = await upstream.json<GetRecordsJson>('GetRecords', {
           ShardIterator: iterator,
           Limit: RECORDS_PER_READ,
         });
@@ -257,7 +257,7 @@ export class Subscription {
   }
 
   private async childShards(): Promise<unknown[]> {
-    const { Shards = [] } = await this.options.upstream.call<{ Shards?: ShardJson[] }>('ListShards', {
+    const { Shards = [] } = await this.options.upstream.json<{ Shards?: ShardJson[] }>('ListShards', {
       StreamName: this.options.streamName,
     });
     const id = this.options.shardId;

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { CheckpointValue, ShardCheckpoint } from '../../../functions/core/checkpoints/checkpoint-store';
 import { DynamoDbCheckpointStore } from '../../../functions/core/checkpoints/dynamodb-checkpoint-store';
 import { DYNAMODB_CHECKPOINT_ACTIONS } from '../../../functions/core/checkpoints/permissions';
@@ -9,6 +9,7 @@ import { LeaseHeldError, LeaseLostError } from '../../../functions/core/errors';
 import { FakeKinesis, silentLogger } from '../consumer/helpers';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
 import { useLocalAws } from '../../support/local-aws';
+import { createKeyedTable } from '../../../local/dynamodb/tables';
 
 // The DynamoDB store on dynalite, through the real SDK client.
 const aws = useLocalAws({ dynamodb: true, maxAttempts: { dynamodb: 1 } });
@@ -18,20 +19,7 @@ let tables = 0;
 
 async function table(): Promise<string> {
   const name = `checkpoints-${++tables}`;
-  await dynamodb().send(
-    new CreateTableCommand({
-      TableName: name,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createKeyedTable(dynamodb(), name);
   return name;
 }
 

@@ -19,6 +19,23 @@ function fromProps(extra: Record<string, string>): ConsumerConfig {
 /** key, where it lands, its default, a text value other than the default, and what that reads as. */
 type Row = [string, (c: ConsumerConfig) => unknown, unknown, string, unknown];
 
+type Backoff = ConsumerConfig['getRecords']['backoff'];
+type BackoffValues = Readonly<Record<keyof Backoff, readonly [byDefault: number, other: number]>>;
+
+/** A reference backoff's four keys (`<prefix>.maxretries`, `.backoff.base`, `.max`, `.expconst`) as rows. */
+function backoffRows(prefix: string, backoff: (c: ConsumerConfig) => Backoff, values: BackoffValues): Row[] {
+  const keys = {
+    maxRetries: 'maxretries',
+    baseMillis: 'backoff.base',
+    maxMillis: 'backoff.max',
+    expConst: 'backoff.expconst',
+  };
+  return (Object.keys(keys) as (keyof Backoff)[]).map((field) => {
+    const [byDefault, other] = values[field];
+    return [`${prefix}.${keys[field]}`, (c) => backoff(c)[field], byDefault, String(other), other];
+  });
+}
+
 const ROWS: Row[] = [
   ['aws.endpoint', (c) => c.aws.endpoint, undefined, 'http://localhost:4567', 'http://localhost:4567'],
   [
@@ -61,19 +78,25 @@ const ROWS: Row[] = [
   ['flink.stream.initpos', (c) => c.initialPosition, 'LATEST', 'TRIM_HORIZON', 'TRIM_HORIZON'],
   ['flink.shard.getrecords.maxrecordcount', (c) => c.getRecords.maxRecordCount, 10000, '500', 500],
   ['flink.shard.getrecords.intervalmillis', (c) => c.getRecords.intervalMillis, 200, '1000', 1000],
-  ['flink.shard.getrecords.maxretries', (c) => c.getRecords.backoff.maxRetries, 3, '5', 5],
-  ['flink.shard.getrecords.backoff.base', (c) => c.getRecords.backoff.baseMillis, 300, '100', 100],
-  ['flink.shard.getrecords.backoff.max', (c) => c.getRecords.backoff.maxMillis, 1000, '2000', 2000],
-  ['flink.shard.getrecords.backoff.expconst', (c) => c.getRecords.backoff.expConst, 1.5, '2.5', 2.5],
-  ['flink.shard.getiterator.maxretries', (c) => c.getShardIterator.backoff.maxRetries, 3, '0', 0],
-  ['flink.shard.getiterator.backoff.base', (c) => c.getShardIterator.backoff.baseMillis, 300, '50', 50],
-  ['flink.shard.getiterator.backoff.max', (c) => c.getShardIterator.backoff.maxMillis, 1000, '3000', 3000],
-  ['flink.shard.getiterator.backoff.expconst', (c) => c.getShardIterator.backoff.expConst, 1.5, '2', 2],
+  ...backoffRows('flink.shard.getrecords', (c) => c.getRecords.backoff, {
+    maxRetries: [3, 5],
+    baseMillis: [300, 100],
+    maxMillis: [1000, 2000],
+    expConst: [1.5, 2.5],
+  }),
+  ...backoffRows('flink.shard.getiterator', (c) => c.getShardIterator.backoff, {
+    maxRetries: [3, 0],
+    baseMillis: [300, 50],
+    maxMillis: [1000, 3000],
+    expConst: [1.5, 2],
+  }),
   ['flink.shard.discovery.intervalmillis', (c) => c.discoveryIntervalMillis, 10000, '30000', 30000],
-  ['flink.list.shards.maxretries', (c) => c.listShards.backoff.maxRetries, 10, '4', 4],
-  ['flink.list.shards.backoff.base', (c) => c.listShards.backoff.baseMillis, 1000, '500', 500],
-  ['flink.list.shards.backoff.max', (c) => c.listShards.backoff.maxMillis, 5000, '8000', 8000],
-  ['flink.list.shards.backoff.expconst', (c) => c.listShards.backoff.expConst, 1.5, '1.25', 1.25],
+  ...backoffRows('flink.list.shards', (c) => c.listShards.backoff, {
+    maxRetries: [10, 4],
+    baseMillis: [1000, 500],
+    maxMillis: [5000, 8000],
+    expConst: [1.5, 1.25],
+  }),
   ['flink.shard.adaptivereads', (c) => c.adaptiveReads, false, 'TRUE', true],
   ['flink.shard.idle.interval', (c) => c.shardIdleIntervalMillis, -1, '60000', 60000],
   ['consumer.parallelism', (c) => c.parallelism, 1, '4', 4],
@@ -92,10 +115,12 @@ const ROWS: Row[] = [
   ['consumer.failonerror', (c) => c.failOnError, false, 'true', true],
   ['consumer.deserializer', (c) => c.deserializer, 'string', 'json', 'json'],
   ['consumer.name', (c) => c.consumerName, 'kinesis-consumer', 'orders-app', 'orders-app'],
-  ['consumer.delivery.maxretries', (c) => c.delivery.backoff.maxRetries, 3, '6', 6],
-  ['consumer.delivery.backoff.base', (c) => c.delivery.backoff.baseMillis, 300, '50', 50],
-  ['consumer.delivery.backoff.max', (c) => c.delivery.backoff.maxMillis, 1000, '4000', 4000],
-  ['consumer.delivery.backoff.expconst', (c) => c.delivery.backoff.expConst, 1.5, '3', 3],
+  ...backoffRows('consumer.delivery', (c) => c.delivery.backoff, {
+    maxRetries: [3, 6],
+    baseMillis: [300, 50],
+    maxMillis: [1000, 4000],
+    expConst: [1.5, 3],
+  }),
   ['consumer.delivery.bisect', (c) => c.delivery.bisect, true, 'false', false],
   [
     'consumer.target.function',
@@ -117,28 +142,12 @@ const ROWS: Row[] = [
   ['flink.stream.efo.registration', (c) => c.efo.registration, 'LAZY', 'EAGER', 'EAGER'],
   ['flink.stream.efo.consumername', (c) => c.efo.consumerName, undefined, 'orders-app', 'orders-app'],
   ['flink.shard.subscribetoshard.timeout', (c) => c.efo.subscribeToShard.timeoutMillis, 60000, '30', 30000],
-  ['flink.shard.subscribetoshard.maxretries', (c) => c.efo.subscribeToShard.backoff.maxRetries, 10, '4', 4],
-  [
-    'flink.shard.subscribetoshard.backoff.base',
-    (c) => c.efo.subscribeToShard.backoff.baseMillis,
-    1000,
-    '50',
-    50,
-  ],
-  [
-    'flink.shard.subscribetoshard.backoff.max',
-    (c) => c.efo.subscribeToShard.backoff.maxMillis,
-    2000,
-    '3000',
-    3000,
-  ],
-  [
-    'flink.shard.subscribetoshard.backoff.expconst',
-    (c) => c.efo.subscribeToShard.backoff.expConst,
-    1.5,
-    '2',
-    2,
-  ],
+  ...backoffRows('flink.shard.subscribetoshard', (c) => c.efo.subscribeToShard.backoff, {
+    maxRetries: [10, 4],
+    baseMillis: [1000, 50],
+    maxMillis: [2000, 3000],
+    expConst: [1.5, 2],
+  }),
   [
     'flink.stream.registerstreamconsumer.timeout',
     (c) => c.efo.registerStreamConsumer.timeoutMillis,
@@ -146,62 +155,18 @@ const ROWS: Row[] = [
     '90',
     90000,
   ],
-  [
-    'flink.stream.registerstreamconsumer.maxretries',
-    (c) => c.efo.registerStreamConsumer.backoff.maxRetries,
-    10,
-    '3',
-    3,
-  ],
-  [
-    'flink.stream.registerstreamconsumer.backoff.base',
-    (c) => c.efo.registerStreamConsumer.backoff.baseMillis,
-    500,
-    '100',
-    100,
-  ],
-  [
-    'flink.stream.registerstreamconsumer.backoff.max',
-    (c) => c.efo.registerStreamConsumer.backoff.maxMillis,
-    2000,
-    '900',
-    900,
-  ],
-  [
-    'flink.stream.registerstreamconsumer.backoff.expconst',
-    (c) => c.efo.registerStreamConsumer.backoff.expConst,
-    1.5,
-    '2',
-    2,
-  ],
-  [
-    'flink.stream.describestreamconsumer.maxretries',
-    (c) => c.efo.describeStreamConsumer.backoff.maxRetries,
-    50,
-    '5',
-    5,
-  ],
-  [
-    'flink.stream.describestreamconsumer.backoff.base',
-    (c) => c.efo.describeStreamConsumer.backoff.baseMillis,
-    2000,
-    '100',
-    100,
-  ],
-  [
-    'flink.stream.describestreamconsumer.backoff.max',
-    (c) => c.efo.describeStreamConsumer.backoff.maxMillis,
-    5000,
-    '9000',
-    9000,
-  ],
-  [
-    'flink.stream.describestreamconsumer.backoff.expconst',
-    (c) => c.efo.describeStreamConsumer.backoff.expConst,
-    1.5,
-    '2',
-    2,
-  ],
+  ...backoffRows('flink.stream.registerstreamconsumer', (c) => c.efo.registerStreamConsumer.backoff, {
+    maxRetries: [10, 3],
+    baseMillis: [500, 100],
+    maxMillis: [2000, 900],
+    expConst: [1.5, 2],
+  }),
+  ...backoffRows('flink.stream.describestreamconsumer', (c) => c.efo.describeStreamConsumer.backoff, {
+    maxRetries: [50, 5],
+    baseMillis: [2000, 100],
+    maxMillis: [5000, 9000],
+    expConst: [1.5, 2],
+  }),
   ['consumer.lease.settlemillis', (c) => c.leaseSettleMillis, 2000, '500', 500],
   ['consumer.shutdown.reservemillis', (c) => c.shutdownReserveMillis, 5000, '8000', 8000],
 ];

@@ -425,4 +425,60 @@ describe('Producer', () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(1990);
     expect(clock.now() - start).toBeLessThan(2200);
   });
+  it("follows the deployment's share while a batch is written: a share that grows is spent at once", async () => {
+    const clock = new FakeClock(1_000_000, { autoAdvance: true });
+    const model = new KinesisShardModel({ clock, latencyMillis: 5 });
+    model.createStream('events', 1);
+    // Three other containers hold the queue's messages at first, then finish: a quarter, then all.
+    const asked: number[] = [];
+    const budgetShare = {
+      shareFor: async () => {
+        asked.push(clock.now());
+        return asked.length === 1 ? 0.25 : 1;
+      },
+    };
+    const producer = new Producer(
+      { defaultStream: 'events', aggregationEnabled: false },
+      { kinesis: model, clock, random: seededRandom(42), budgetShare },
+    );
+    const batch = Array.from({ length: 3000 }, (_, n) =>
+      message({ data: { n, pad: 'x'.repeat(80) } }, { clock }),
+    );
+    const start = clock.now();
+    const result = await producer.process(batch);
+    expect(result.written).toBe(3000);
+    expect(model.throttledEntries).toBe(0);
+    expect(result.stats.budgetShare).toBe(1);
+    // Asked at the start and a second later, then each second until the write ended.
+    expect(asked[0]).toBe(start);
+    expect(asked[1]).toBe(start + 1000);
+    // 500 records in the first second at a quarter, the other 2,500 at 1,000 a second: about 3.5 s,
+    // where a share fixed at the start would have taken 11 s.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(3400);
+    expect(clock.now() - start).toBeLessThan(3700);
+  });
+  it('asks for the share of all the batches it holds at once, not of each alone', async () => {
+    const clock = new FakeClock(1_000_000, { autoAdvance: true });
+    const model = new KinesisShardModel({ clock, latencyMillis: 5 });
+    model.createStream('events', 1);
+    // The queue holds these two batches' 200 messages in flight, both in this one producer.
+    const asked: number[] = [];
+    const budgetShare = {
+      shareFor: async (held: number) => {
+        asked.push(held);
+        return Math.min(1, held / 200);
+      },
+    };
+    const producer = new Producer(
+      { defaultStream: 'events', aggregationEnabled: false },
+      { kinesis: model, clock, random: seededRandom(7), budgetShare },
+    );
+    const batch = () =>
+      Array.from({ length: 100 }, (_, n) => message({ data: { n, pad: 'x'.repeat(80) } }, { clock }));
+    const [a, b] = await Promise.all([producer.process(batch()), producer.process(batch())]);
+    expect(a.written + b.written).toBe(200);
+    expect(asked).toContain(200);
+    expect(a.stats.budgetShare).toBe(1);
+    expect(b.stats.budgetShare).toBe(1);
+  });
 });

@@ -114,3 +114,40 @@ describe("ShardRateLimiter's share of the deployment and throttle feedback", () 
     expect(taken).toBe(1000);
   });
 });
+
+describe('ShardRateLimiter: one cut per round trip, and a share that moves during a write', () => {
+  it('cuts once for the refusals of entries sent before the last cut, again for one sent after it', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 100 });
+    // Five entries of one call, sent at 0 and refused together at 40.
+    await clock.advance(40);
+    for (let i = 0; i < 5; i++) limiter.throttled('s', 0);
+    let taken = 0;
+    while (limiter.tryAcquire('s', 1, 10)) taken++;
+    // Halved once (500 a second), not five times.
+    expect(taken).toBe(500);
+    // An entry sent after that cut and refused too: the halved rate was still too much.
+    await clock.advance(10);
+    limiter.throttled('s', 45);
+    while (limiter.tryAcquire('s', 1, 10));
+    // 250 records a second now: one every 4 ms.
+    expect(limiter.waitMillis('s', 1, 10)).toBe(4);
+  });
+
+  it('wakes whoever waits on the next share change when the share changes, and not before', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 100 });
+    let woken = 0;
+    void limiter.nextShareChange.then(() => woken++);
+    limiter.setShare(1);
+    await Promise.resolve();
+    expect(woken).toBe(0);
+    limiter.setShare(0.5);
+    await Promise.resolve();
+    expect(woken).toBe(1);
+    void limiter.nextShareChange.then(() => woken++);
+    limiter.setShare(0.25);
+    await Promise.resolve();
+    expect(woken).toBe(2);
+  });
+});

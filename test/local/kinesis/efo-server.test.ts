@@ -335,4 +335,16 @@ describe('protocols', () => {
     expect(refused.message).toMatch(/needs HTTP\/2/);
     expect(aws().efo.subscriptions()).toHaveLength(0);
   });
+
+  it('wakes its subscriptions once per write, whichever protocol the write came over', async () => {
+    // The server once signalled each put it forwarded, and the fault proxy behind it signalled it again:
+    // every subscription read the shard twice per put.
+    const { stream } = await streamWithConsumer();
+    const http1 = aws().clients.client('kinesis', KinesisClient);
+    for (const client of [http1, kinesis]) {
+      const before = aws().efo.writes.current;
+      await put(client, stream, ['one write']);
+      expect(aws().efo.writes.current - before).toBe(1);
+    }
+  });
 });

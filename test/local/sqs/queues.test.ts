@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
@@ -338,6 +339,24 @@ describe('GetQueueAttributes', () => {
       ApproximateNumberOfMessagesDelayed: '1',
     });
     expect(f.server.messageCounts('counts')).toEqual({ visible: 1, inflight: 2, delayed: 1 });
+    // Counts follow the clock and visibility changes: one message made visible again at once, the other
+    // back when its 30 s timeout ends, the delayed one after its 60 s.
+    const { Messages = [] } = await f.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 5 }),
+    );
+    expect(f.server.messageCounts('counts')).toEqual({ visible: 0, inflight: 3, delayed: 1 });
+    await f.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: Messages[0]?.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    expect(f.server.messageCounts('counts')).toEqual({ visible: 1, inflight: 2, delayed: 1 });
+    await clock.advance(30_000);
+    expect(f.server.messageCounts('counts')).toEqual({ visible: 3, inflight: 0, delayed: 1 });
+    await clock.advance(30_000);
+    expect(f.server.messageCounts('counts')).toEqual({ visible: 4, inflight: 0, delayed: 0 });
   });
 
   it('fails with InvalidAttributeName for an unknown name or a FIFO name on a standard queue', async () => {

@@ -148,6 +148,11 @@ export class SubscriptionReadApi implements KinesisReadApi {
     if (this.open?.token !== token) {
       this.close();
       this.open = await this.subscribe(token);
+      if (this.options.stop.aborted) {
+        // A stop that came while the subscription opened found nothing to close.
+        this.close();
+        throw this.options.stop.reason ?? new Error('Stopped.');
+      }
     }
     const open = this.open;
     const next = await this.next(open);
@@ -229,10 +234,12 @@ export class SubscriptionReadApi implements KinesisReadApi {
         return { token, abort, events: stream[Symbol.asyncIterator]() };
       } catch (error) {
         abort.abort();
-        stop.removeEventListener('abort', onStop);
         await this.failed(error, 'subscribe');
       } finally {
         timeout.abort();
+        // Once open, the subscription is closed on stop by close(); a listener per subscription would
+        // pile up on the stop signal with every renewal.
+        stop.removeEventListener('abort', onStop);
       }
     }
   }
