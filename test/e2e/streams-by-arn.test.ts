@@ -110,4 +110,14 @@ describe('a stream in another account, by ARN', () => {
     expect(reasons).toContain(elsewhere);
     expect(reasons).toContain(`the client's region is ${aws().region}`);
   });
+
+  it("names the ARN and the owner's resource policy when another account's stream is not found", async () => {
+    const absent = localStreamArn('absent', aws().region, OTHER_LOCAL_ACCOUNT_ID);
+    const engine = testConsumer({ aws: aws(), collector: new Collector(), streams: [absent] });
+    const summary = await engine.run({ subtaskIndex: 0, parallelism: 1, deadline: Date.now() + 10_000 });
+    expect(summary.error?.message).toBe(
+      `Stream "${absent}" was not found (ResourceNotFoundException: Stream ${OTHER_LOCAL_ACCOUNT_ID}.absent under account ` +
+        "000000000000 not found.); check the ARN, the region, and that the owner's resource policy lets this account read it.",
+    );
+  });
 });

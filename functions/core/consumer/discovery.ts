@@ -1,4 +1,4 @@
-import { streamTarget } from '../aws/stream-ref';
+import { isArnForm, streamTarget } from '../aws/stream-ref';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ListShardsInput, Shard } from '@aws-sdk/client-kinesis';
 import { classifyError, type BackoffSettings } from '../aws/retry';
@@ -62,7 +62,10 @@ async function listOnce(
         } catch (error) {
           if ((error as Error).name === 'ResourceNotFoundException') {
             throw new ConfigurationError(
-              `Stream "${streamName}" was not found (${describeError(error)}); check the stream names or ARNs, the region, and (for another account's stream) its resource policy.`,
+              `Stream "${streamName}" was not found (${describeError(error)}); ` +
+                (isArnForm(streamName)
+                  ? "check the ARN, the region, and that the owner's resource policy lets this account read it."
+                  : 'check the stream names and the region.'),
               'streams',
             );
           }
