@@ -15,8 +15,12 @@ type SerializeContext = Parameters<AwsJson1_1Protocol['serializeRequest']>[2];
 
 /** Receive buffers kept for reuse: enough for a few shards' calls landing at once. */
 const POOLED_RECEIVE_BUFFERS = 2;
-/** A receive buffer larger than this (a catch-up read of several MiB) is not kept. */
-const MAX_POOLED_RECEIVE_BYTES = 4 * 1024 * 1024;
+/**
+ * The largest receive buffer kept: a full GetRecords page (10 MiB of data, 13.4 MiB as base64, plus
+ * each record's members). A consumer catching up reads such pages call after call, and a fresh buffer
+ * of that size costs its page faults every time.
+ */
+const MAX_POOLED_RECEIVE_BYTES = 16 * 1024 * 1024;
 const INITIAL_RECEIVE_BYTES = 64 * 1024;
 
 /**
