@@ -6,7 +6,8 @@ import type {
   ShardKey,
   StoredCheckpoint,
 } from '../functions/core/checkpoints/checkpoint-store';
-import { shardKey } from '../functions/core/checkpoints/checkpoint-store';
+import { parseShardKey, shardKey } from '../functions/core/checkpoints/checkpoint-store';
+import { streamOfCheckpointKey } from '../functions/core/aws/stream-ref';
 import {
   highestGeneration,
   mergeCheckpoints,
@@ -194,7 +195,8 @@ export async function loadConsumerView(ctx: CommandContext, options: ConsumerOpt
   const merged = mergeCheckpoints(stored);
   const streams = new Set<string>([...(options.streams ?? ctx.consumer.streams ?? [])]);
   for (const value of stored)
-    for (const key of value.shards.keys()) streams.add(key.slice(0, key.indexOf('/')));
+    for (const key of value.shards.keys())
+      streams.add(streamOfCheckpointKey(parseShardKey(key).streamName, ctx.region));
   if (streams.size === 0) {
     // Nothing found where the consumer was said to be: a missing resource (exit 1), as for a missing stream.
     throw new CliError(

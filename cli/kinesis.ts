@@ -1,3 +1,4 @@
+import { checkStreamRef, isArnForm, streamTarget } from '../functions/core/aws/stream-ref';
 import {
   GetShardIteratorCommand,
   ListShardsCommand,
@@ -7,17 +8,24 @@ import {
 import { describeShard } from '../functions/core/consumer/discovery';
 import type { ShardDescription } from '../functions/core/consumer/types';
 import type { CommandContext } from './context';
-import { CliError } from './errors';
+import { CliError, UsageError } from './errors';
 
 /** The message for a stream that is not there, naming where the CLI looked. */
 export function missingStream(ctx: CommandContext, stream: string): CliError {
   return new CliError(
-    `Stream "${stream}" does not exist in ${ctx.where('kinesis')}; check the stream name and --region.`,
+    `Stream "${stream}" does not exist in ${ctx.where('kinesis')}; ${
+      isArnForm(stream)
+        ? "check the ARN and --region (the stream's region), and that the owner's resource policy lets this account read or write it."
+        : 'check the stream name and --region.'
+    }`,
   );
 }
 
 /** Runs a call on one stream, turning ResourceNotFoundException into a message that names it. */
 export async function onStream<T>(ctx: CommandContext, stream: string, call: () => Promise<T>): Promise<T> {
+  // A stream in another region or a malformed ARN would only come back as Kinesis's own validation error.
+  const problem = checkStreamRef(stream, 'The stream', ctx.region);
+  if (problem) throw new UsageError(problem);
   try {
     return await call();
   } catch (error) {
@@ -29,12 +37,12 @@ export async function onStream<T>(ctx: CommandContext, stream: string, call: () 
 /** Every shard of a stream, open and closed, in ListShards order (parents before their children). */
 export async function listStreamShards(ctx: CommandContext, stream: string): Promise<ShardDescription[]> {
   const shards: ShardDescription[] = [];
-  let request: ListShardsInput = { StreamName: stream };
+  let request: ListShardsInput = streamTarget(stream);
   for (;;) {
     const page = await onStream(ctx, stream, () => ctx.kinesis().send(new ListShardsCommand(request)));
     for (const shard of page.Shards ?? []) shards.push(describeShard(stream, shard));
     if (!page.NextToken) return shards;
-    // ListShards refuses a NextToken together with the StreamName.
+    // ListShards refuses a NextToken together with the StreamName or StreamARN.
     request = { NextToken: page.NextToken };
   }
 }
@@ -44,7 +52,7 @@ export async function shardIterator(
   ctx: CommandContext,
   input: GetShardIteratorInput,
 ): Promise<string | undefined> {
-  const stream = input.StreamName as string;
+  const stream = (input.StreamARN ?? input.StreamName) as string;
   const output = await onStream(ctx, stream, () => ctx.kinesis().send(new GetShardIteratorCommand(input)));
   return output.ShardIterator;
 }

@@ -27,6 +27,12 @@ export const RESOURCE_ACKNOWLEDGEMENT_REASONS = {
       'Checkpoint and lease parameters are created at run time, one per stream and subtask, so the ' +
       'SSM actions need a wildcard; it is confined to this consumer’s own parameter path.',
   },
+  lazyStreamConsumer: {
+    rule: 'AwsSolutions-IAM5',
+    reason:
+      'With LAZY registration the function registers its stream consumer, whose ARN ends in the time of ' +
+      'registration; the grant names the stream and the consumer and leaves only that timestamp open.',
+  },
 } as const;
 
 /** An acknowledgement of one IAM5 finding on a resource pattern (as cdk-nag prints it). */

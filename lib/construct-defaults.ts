@@ -2,7 +2,11 @@
 // constructs build their Durations from these, and the local runner (`npm start`) mirrors a deployment
 // with the same rules without loading aws-cdk-lib.
 import { consumerCheckpointPath } from '../functions/core/checkpoints/checkpoint-path';
-import { CHECKPOINT_PATH_ROOT, CONSUMER_DEFAULTS } from '../functions/core/config/consumer-settings';
+import {
+  CHECKPOINT_PATH_ROOT,
+  CONSUMER_DEFAULTS,
+  type EfoRegistration,
+} from '../functions/core/config/consumer-settings';
 
 /** Defaults of `KinesisProducer` that shape its queues and event source mapping. */
 export const PRODUCER_CONSTRUCT_DEFAULTS = {
@@ -24,6 +28,12 @@ export const CONSUMER_CONSTRUCT_DEFAULTS = {
   parallelism: CONSUMER_DEFAULTS.parallelism,
   checkpointParameterPrefix: CHECKPOINT_PATH_ROOT,
   onFailureQueueRetentionDays: 14,
+  /**
+   * With EFO, the construct registers the stream consumer itself (an AWS::Kinesis::StreamConsumer), so the
+   * function needs no RegisterStreamConsumer and its grants name the exact consumer ARN. The runtime's own
+   * default (LAZY, the reference's) is for a consumer run outside a deployment.
+   */
+  efoRegistration: 'EAGER' as EfoRegistration,
 } as const;
 
 const MAX_LAMBDA_TIMEOUT_SECONDS = 15 * 60;

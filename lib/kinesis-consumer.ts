@@ -41,12 +41,23 @@ import {
   SSM_CHECKPOINT_ACTIONS,
 } from '../functions/core/checkpoints/permissions';
 import { TABLE_KEY } from '../functions/core/checkpoints/table-key';
-import { CONSUMER_BACKOFF_KEYS } from '../functions/core/config/consumer-settings';
+import {
+  CONSUMER_BACKOFF_KEYS,
+  type EfoRegistration,
+  type RecordPublisher,
+} from '../functions/core/config/consumer-settings';
 import {
   EXACTLY_ONCE_STATE_ACTIONS,
   EXACTLY_ONCE_TABLE_ACTIONS,
 } from '../functions/core/exactly-once/permissions';
 import { checkSettingProps, consumerFunctionEnvironment, millis } from './runtime-environment';
+import {
+  grantEnhancedFanOut,
+  isOtherAccount,
+  planEnhancedFanOut,
+  streamIdentifier,
+  type EfoSetup,
+} from './stream-access';
 import {
   checkDuration,
   checkNumber,
@@ -76,7 +87,11 @@ export interface ExactlyOnceProps {
 export interface KinesisConsumerProps {
   /** Name of the consumer: its checkpoint path, log and metric dimension. Letters, digits, `_.-`. */
   readonly consumerName: string;
-  /** The streams to read (at least one), created in this app or imported. */
+  /**
+   * The streams to read (at least one), created in this app or imported; one in another account (say
+   * `Stream.fromStreamArn`) is read by its ARN, under the resource policy its owner attached
+   * (docs/cross-account.md). Every stream must be in this stack's region.
+   */
   readonly streams: readonly kinesis.IStream[];
 
   /**
@@ -111,6 +126,31 @@ export interface KinesisConsumerProps {
    * @default 'string'
    */
   readonly deserializer?: Deserializer;
+  /**
+   * How the consumer reads: `'POLLING'` (GetRecords, sharing each shard's 2 MiB/s and 5 reads/s with every
+   * other reader) or `'EFO'` (enhanced fan-out: SubscribeToShard over HTTP/2, 2 MiB/s per shard of its own).
+   * @default 'POLLING'
+   */
+  readonly recordPublisher?: RecordPublisher;
+  /**
+   * With EFO: the stream consumer's name, the same on every stream.
+   * @default - the consumerName
+   */
+  readonly efoConsumerName?: string;
+  /**
+   * With EFO: who registers the stream consumer. `'EAGER'`: this construct, as an
+   * `AWS::Kinesis::StreamConsumer` per stream, deregistered when it is removed; `'LAZY'`: the function,
+   * when it finds none (it is then granted `kinesis:RegisterStreamConsumer`); `'NONE'`: someone else, such
+   * as the owner of a stream in another account: give each in `efoConsumers`.
+   * @default 'EAGER'
+   */
+  readonly efoRegistration?: EfoRegistration;
+  /**
+   * With EFO: stream consumers registered elsewhere, at most one per stream, read as they are (required
+   * for a stream in another account, whose owner registers it).
+   * @default - none: registered as `efoRegistration` says
+   */
+  readonly efoConsumers?: readonly kinesis.IStreamConsumer[];
   /**
    * Where a batch goes (as a reference to its records) when delivery keeps failing.
    * @default - a new SSE-SQS, TLS-only queue that keeps messages 14 days
@@ -343,7 +383,8 @@ export interface KinesisConsumerProps {
   /**
    * Alarm per stream when reads fall `lagAlarmThreshold` behind the tip of the stream, on the
    * stream's `GetRecords.IteratorAgeMilliseconds` (which counts every reader of the stream; if other
-   * applications read it, alarm on `metricMillisBehindLatest()` instead).
+   * applications read it, alarm on `metricMillisBehindLatest()` instead); with EFO, or for a stream in
+   * another account (whose metrics stay in that account), on `metricMillisBehindLatest()`.
    * @default true
    */
   readonly lagAlarm?: boolean;
@@ -421,6 +462,11 @@ export class KinesisConsumer extends Construct {
   readonly stateTable?: dynamodb.ITable;
   /** The streams read. */
   readonly streams: readonly kinesis.IStream[];
+  /** With EFO and EAGER registration: the stream consumers this construct registered, in stream order. */
+  readonly streamConsumers: readonly kinesis.StreamConsumer[];
+  /** What the function is told of each stream, in stream order: its name, or its ARN in another account. */
+  private readonly streamIds: readonly string[];
+  private readonly efo?: EfoSetup;
   /** The alarms created (those not turned off). */
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly consumerName: string;
@@ -437,6 +483,15 @@ export class KinesisConsumer extends Construct {
     validate(props);
     this.consumerName = props.consumerName;
     this.streams = props.streams;
+    this.streamIds = props.streams.map((stream) => streamIdentifier(this, OWNER, 'streams', stream));
+    if (props.recordPublisher === 'EFO') {
+      this.efo = planEnhancedFanOut(this, OWNER, {
+        streams: props.streams,
+        consumerName: props.efoConsumerName ?? props.consumerName,
+        registration: props.efoRegistration ?? CONSUMER_CONSTRUCT_DEFAULTS.efoRegistration,
+        consumers: props.efoConsumers ?? [],
+      });
+    }
     this.parallelism = props.parallelism ?? CONSUMER_CONSTRUCT_DEFAULTS.parallelism;
     this.checkpointTable = props.checkpointTable;
     if (props.exactlyOnce) this.stateTable = props.exactlyOnce.stateTable ?? this.createStateTable();
@@ -463,6 +518,7 @@ export class KinesisConsumer extends Construct {
       }),
     });
     this.function = fn.function;
+    this.streamConsumers = this.efo?.registered ?? [];
     if (this.continuous) {
       // A policy of its own: in the role's default policy, the function's ARN would make the function
       // depend on itself.
@@ -480,7 +536,18 @@ export class KinesisConsumer extends Construct {
     // the rare duplicate, this keeps them rare.
     fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: MAX_EVENT_AGE });
 
-    this.grantRead(fn.role);
+    this.grantRead(fn.role, this.efo !== undefined);
+    if (this.efo) {
+      grantEnhancedFanOut(fn.role, this.efo);
+      for (const resource of this.efo.consumerResources.filter((r) => r.endsWith(':*'))) {
+        Validations.of(fn.role).acknowledge(
+          acknowledgeResource(
+            RESOURCE_ACKNOWLEDGEMENT_REASONS.lazyStreamConsumer,
+            flattenForNag(Stack.of(this).resolve(resource)),
+          ),
+        );
+      }
+    }
     this.grantCheckpoints(fn.role, path, props.checkpointTable);
     if (this.stateTable) this.grantExactlyOnce(fn.role, this.stateTable, props.exactlyOnce?.tables ?? []);
     this.grantDelivery(fn.role, props.target);
@@ -560,7 +627,10 @@ export class KinesisConsumer extends Construct {
     stream: kinesis.IStream,
     props: cloudwatch.MetricOptions,
   ): cloudwatch.Metric {
-    return consumerStreamMetric(name, this.consumerName, stream.streamName, props);
+    const index = this.streams.indexOf(stream);
+    // The runtime's StreamName dimension is what it was told: the ARN of another account's stream.
+    const dimension = index >= 0 ? (this.streamIds[index] as string) : stream.streamName;
+    return consumerStreamMetric(name, this.consumerName, dimension, props);
   }
 
   private acrossStreams(
@@ -589,7 +659,14 @@ export class KinesisConsumer extends Construct {
     stateTable: dynamodb.ITable | undefined,
   ): Record<string, string> {
     const own = consumerFunctionEnvironment({
-      ...consumerOptions(props, timing, this.checkpointParameterPath, this.onFailureQueue),
+      ...consumerOptions(
+        props,
+        timing,
+        this.checkpointParameterPath,
+        this.onFailureQueue,
+        this.streamIds,
+        this.efo,
+      ),
       ...(stateTable ? { exactlyOnce: { enabled: true, stateTable: stateTable.tableName } } : {}),
     });
     for (const name of Object.keys(props.environment ?? {})) {
@@ -614,15 +691,18 @@ export class KinesisConsumer extends Construct {
     return queue;
   }
 
-  private grantRead(role: iam.IRole): void {
+  private grantRead(role: iam.IRole, efo: boolean): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: [
-          'kinesis:ListShards',
-          'kinesis:GetShardIterator',
-          'kinesis:GetRecords',
-          'kinesis:DescribeStreamSummary',
-        ],
+        // Enhanced fan-out reads through the stream consumer (its grants are the EFO set-up's).
+        actions: efo
+          ? ['kinesis:ListShards', 'kinesis:DescribeStreamSummary']
+          : [
+              'kinesis:ListShards',
+              'kinesis:GetShardIterator',
+              'kinesis:GetRecords',
+              'kinesis:DescribeStreamSummary',
+            ],
         resources: this.streams.map((stream) => stream.streamArn),
       }),
     );
@@ -773,11 +853,16 @@ export class KinesisConsumer extends Construct {
             this,
             {
               id: `Lag${index}`,
-              // Published by Kinesis itself for every GetRecords, so the alarm needs nothing from the runtime.
-              metric: stream.metricGetRecordsIteratorAgeMilliseconds({
-                statistic: 'Maximum',
-                period: Duration.minutes(5),
-              }),
+              // Published by Kinesis itself for every GetRecords, so the alarm needs nothing from the runtime;
+              // but not for enhanced fan-out reads, and for another account's stream only in that account,
+              // so those alarm on the consumer's own MillisBehindLatest.
+              metric:
+                this.efo || isOtherAccount(this, stream)
+                  ? this.metricMillisBehindLatest(stream, { period: Duration.minutes(5) })
+                  : stream.metricGetRecordsIteratorAgeMilliseconds({
+                      statistic: 'Maximum',
+                      period: Duration.minutes(5),
+                    }),
               threshold: threshold.toMilliseconds(),
               description: `Records in stream ${stream.streamName} wait ${describeDuration(threshold)} or more to be read (consumer ${this.consumerName}); records older than the retention are lost.`,
             },
@@ -1088,7 +1173,21 @@ function validate(props: KinesisConsumerProps): void {
   }
   const S = CONSUMER_SETTINGS;
   const B = CONSUMER_BACKOFF_KEYS;
+  if (props.recordPublisher !== 'EFO') {
+    for (const prop of ['efoConsumerName', 'efoRegistration', 'efoConsumers'] as const) {
+      if (props[prop] !== undefined) {
+        throw configError(
+          OWNER,
+          prop,
+          `${prop} is only used when recordPublisher is 'EFO'; set that, or remove ${prop}.`,
+        );
+      }
+    }
+  }
   checkSettingProps(OWNER, [
+    { prop: 'recordPublisher', setting: S.recordPublisher, value: props.recordPublisher },
+    { prop: 'efoConsumerName', setting: S.efoConsumerName, value: props.efoConsumerName },
+    { prop: 'efoRegistration', setting: S.efoRegistration, value: props.efoRegistration },
     { prop: 'parallelism', setting: S.parallelism, value: props.parallelism },
     { prop: 'checkpointParameterPrefix', setting: S.ssmPrefix, value: props.checkpointParameterPrefix },
     {
@@ -1190,6 +1289,8 @@ function consumerOptions(
   timing: Timing,
   ssmPath: string | undefined,
   onFailureQueue: sqs.IQueue,
+  streamIds: readonly string[],
+  efo: EfoSetup | undefined,
 ): ConsumerOptions {
   const backoff = (family: 'getRecords' | 'getShardIterator' | 'listShards') => ({
     maxRetries: props[`${family}MaxRetries`],
@@ -1199,7 +1300,18 @@ function consumerOptions(
   });
   return {
     consumerName: props.consumerName,
-    streams: props.streams.map((stream) => stream.streamName),
+    streams: streamIds,
+    ...(efo
+      ? {
+          recordPublisher: 'EFO' as const,
+          efo: {
+            consumerName: props.efoConsumerName ?? props.consumerName,
+            // The construct has done what EAGER and NONE ask of a deployment: the function registers nothing.
+            registration: efo.registerWith.length > 0 ? ('LAZY' as const) : ('NONE' as const),
+            ...(efo.consumerArns.length > 0 ? { consumerArnList: efo.consumerArns } : {}),
+          },
+        }
+      : {}),
     initialPosition: props.startingPosition as InitialPosition | undefined,
     initialTimestamp: props.startingTimestamp,
     getRecords: {
@@ -1247,6 +1359,8 @@ function flattenForNag(resolved: unknown): string {
     if (join) return join[1].map(flattenForNag).join(join[0]);
     const ref = (resolved as { Ref?: string }).Ref;
     if (ref !== undefined) return `<${ref}>`;
+    const getAtt = (resolved as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'];
+    if (getAtt) return `<${getAtt.join('.')}>`;
   }
   return JSON.stringify(resolved);
 }

@@ -19,6 +19,7 @@ import {
 } from './construct-defaults';
 import { PRODUCER_DEFAULTS, PRODUCER_SETTINGS, type ProducerOptions } from '../functions/core/config';
 import { checkSettingProps, millis, producerFunctionEnvironment } from './runtime-environment';
+import { isOtherAccount, streamIdentifier } from './stream-access';
 import {
   checkDuration,
   checkNumber,
@@ -32,7 +33,12 @@ const OWNER = 'KinesisProducer';
 
 /** Props of `KinesisProducer`. */
 export interface KinesisProducerProps {
-  /** The streams the producer may write to (at least one); a message naming any other stream is rejected. */
+  /**
+   * The streams the producer may write to (at least one); a message naming any other stream is rejected.
+   * One in another account (say `Stream.fromStreamArn`) is written by its ARN, under the resource policy
+   * its owner attached (docs/cross-account.md): messages name it by that ARN. Every stream must be in this
+   * stack's region.
+   */
   readonly streams: readonly kinesis.IStream[];
   /**
    * Where a message that names no stream goes; must be one of `streams`.
@@ -259,6 +265,8 @@ export class KinesisProducer extends Construct {
   readonly function: lambda.IFunction;
   /** The streams this producer may write to. */
   readonly streams: readonly kinesis.IStream[];
+  /** What the function is told of each stream, in stream order: its name, or its ARN in another account. */
+  private readonly streamIds: readonly string[];
   /** The alarms created (those not turned off). */
   readonly alarms: readonly cloudwatch.Alarm[];
   /** Name of the producer in logs and metric dimensions. */
@@ -269,6 +277,7 @@ export class KinesisProducer extends Construct {
     const fifo = props.fifo ?? false;
     validate(props, fifo);
     this.streams = props.streams;
+    this.streamIds = props.streams.map((stream) => streamIdentifier(this, OWNER, 'streams', stream));
     this.producerName = props.producerName ?? id;
     // The name becomes the runtime's producer.name (a metric dimension), so it obeys that setting's rule.
     checkSettingProps(OWNER, [
@@ -311,7 +320,7 @@ export class KinesisProducer extends Construct {
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       environment: producerFunctionEnvironment({
-        ...producerOptions(props, defaultStream as kinesis.IStream),
+        ...producerOptions(props, this.streamIds, props.streams.indexOf(defaultStream as kinesis.IStream)),
         producerName: this.producerName,
         deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
         // Each container's share of a shard's budget comes from this queue's in-flight count (the
@@ -376,7 +385,10 @@ export class KinesisProducer extends Construct {
    * of room for what the deployment sends (each entry is retried).
    */
   metricThrottledEntries(stream: kinesis.IStream, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return producerStreamMetric(ProducerMetricName.THROTTLED_ENTRIES, this.producerName, stream.streamName, {
+    // The runtime's StreamName dimension is what it was told: the ARN of another account's stream.
+    const index = this.streams.indexOf(stream);
+    const dimension = index >= 0 ? (this.streamIds[index] as string) : stream.streamName;
+    return producerStreamMetric(ProducerMetricName.THROTTLED_ENTRIES, this.producerName, dimension, {
       statistic: 'Sum',
       ...props,
     });
@@ -450,10 +462,13 @@ export class KinesisProducer extends Construct {
             this,
             {
               id: `ThrottledWrites${index}`,
-              metric: stream.metricWriteProvisionedThroughputExceeded({
-                statistic: 'Sum',
-                period: Duration.minutes(5),
-              }),
+              // Another account's stream publishes its metrics in that account: count our own throttled entries.
+              metric: isOtherAccount(this, stream)
+                ? this.metricThrottledEntries(stream, { period: Duration.minutes(5) })
+                : stream.metricWriteProvisionedThroughputExceeded({
+                    statistic: 'Sum',
+                    period: Duration.minutes(5),
+                  }),
               threshold: props.throttledWritesThreshold ?? 1,
               evaluationPeriods: 3,
               description: `Producer ${this.producerName}: writes to stream ${stream.streamName} were throttled for 15 minutes; add shards or make the stream on-demand.`,
@@ -468,10 +483,14 @@ export class KinesisProducer extends Construct {
 }
 
 /** The runtime settings the props give; unset ones keep the runtime's (KPL) defaults. */
-function producerOptions(props: KinesisProducerProps, defaultStream: kinesis.IStream): ProducerOptions {
+function producerOptions(
+  props: KinesisProducerProps,
+  streamIds: readonly string[],
+  defaultIndex: number,
+): ProducerOptions {
   return {
-    defaultStream: defaultStream.streamName,
-    allowedStreams: props.streams.map((stream) => stream.streamName),
+    defaultStream: streamIds[defaultIndex],
+    allowedStreams: streamIds,
     aggregationEnabled: props.aggregationEnabled,
     aggregationMaxCount: props.aggregationMaxCount,
     aggregationMaxSizeBytes: props.aggregationMaxSizeBytes,

@@ -20,7 +20,7 @@ export function addConsumerOptions(command: Command): Command {
     )
     .option(
       '--streams <names>',
-      "the consumer's streams, comma-separated (default: from --properties and the streams in its checkpoints)",
+      "the consumer's streams, names or ARNs, comma-separated (default: from --properties and the streams in its checkpoints)",
       listOption,
     )
     .option(

@@ -1,3 +1,4 @@
+import { streamTarget } from '../../functions/core/aws/stream-ref';
 import { randomUUID } from 'node:crypto';
 import { PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { Command } from 'commander';
@@ -39,7 +40,10 @@ export function putCommand(io: CliIo): Command {
         'is a record, else each line of --file or of stdin.',
     )
     .argument('[data...]', 'records, one per argument')
-    .requiredOption('--stream <name>', 'the stream to write to')
+    .requiredOption(
+      '--stream <name>',
+      "the stream to write to: its name, or its ARN (another account's stream)",
+    )
     .option('--file <path>', 'one record per line; - reads stdin')
     .option('--partition-key <key>', 'the partition key of every record (default: a random key per record)')
     .option(
@@ -96,7 +100,9 @@ async function put(ctx: CommandContext, options: PutOptions, args: readonly unkn
       const output = await onStream(ctx, options.stream, () =>
         ctx
           .kinesis()
-          .send(new PutRecordsCommand({ StreamName: options.stream, Records: batch.map((p) => p.entry) })),
+          .send(
+            new PutRecordsCommand({ ...streamTarget(options.stream), Records: batch.map((p) => p.entry) }),
+          ),
       );
       let written = 0;
       (output.Records ?? []).forEach((result, i) => {

@@ -1,3 +1,4 @@
+import { streamTarget } from '../../functions/core/aws/stream-ref';
 import { Command, Option } from 'commander';
 import type {
   CheckpointValue,
@@ -205,7 +206,8 @@ function parseTarget(ctx: CommandContext, options: ResetOptions): Target {
 
 /** Finds the shard a reference names: `stream/shardId`, or a shard id (or number) of the only stream. */
 function findShard(view: ConsumerView, ref: string): ShardState {
-  const slash = ref.indexOf('/');
+  // The last slash: a stream given by ARN has its own (`arn:...:stream/orders/shardId-...`).
+  const slash = ref.lastIndexOf('/');
   let stream: string;
   if (slash >= 0) stream = ref.slice(0, slash);
   else if (view.streams.length === 1) stream = view.streams[0] as string;
@@ -298,7 +300,7 @@ async function checkSequenceNumber(
 ): Promise<void> {
   try {
     await shardIterator(ctx, {
-      StreamName: state.shard.streamName,
+      ...streamTarget(state.shard.streamName),
       ShardId: state.shard.shardId,
       ShardIteratorType: 'AT_SEQUENCE_NUMBER',
       StartingSequenceNumber: sequenceNumber,

@@ -38,7 +38,7 @@ export function sendCommand(io: CliIo): Command {
     .option('--queue-url <url>', "the producer's queue")
     .option('--queue <name>', "the producer's queue by name, in the region (instead of --queue-url)")
     .option('--file <path>', 'one record per line; - reads stdin')
-    .option('--stream <name>', "the target stream (default: the producer's default stream)")
+    .option('--stream <name>', "the target stream, a name or an ARN (default: the producer's default stream)")
     .option('--partition-key <key>', 'the partition key of every record (default: the producer chooses)')
     .option('--json', 'each record is JSON, sent as a JSON value rather than as text')
     .addOption(

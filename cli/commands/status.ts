@@ -1,3 +1,4 @@
+import { checkpointStreamKey, streamArnField, streamTarget } from '../../functions/core/aws/stream-ref';
 import { GetRecordsCommand, type GetShardIteratorInput } from '@aws-sdk/client-kinesis';
 import { Command, Option } from 'commander';
 import type { ShardCheckpoint } from '../../functions/core/checkpoints/checkpoint-store';
@@ -68,7 +69,7 @@ async function status(ctx: CommandContext, options: StatusOptions): Promise<void
         const view = await loadConsumerView(ctx, options);
         const started = new Set([...view.merged.keys()].map((key) => key.slice(0, key.indexOf('/'))));
         return mapLimit(view.shards, PROBE_CONCURRENCY, async (state): Promise<LagReading> => {
-          const streamStarted = started.has(state.shard.streamName);
+          const streamStarted = started.has(checkpointStreamKey(state.shard.streamName));
           try {
             const lag = await probeLag(ctx, state, streamStarted);
             if (lag !== undefined) return { key: state.key, millisBehindLatest: lag };
@@ -93,7 +94,7 @@ async function status(ctx: CommandContext, options: StatusOptions): Promise<void
   const reports = await mapLimit(view.shards, PROBE_CONCURRENCY, async (state): Promise<ShardReport> => {
     if (!options.lag) return { state };
     try {
-      const lag = await probeLag(ctx, state, startedStreams.has(state.shard.streamName));
+      const lag = await probeLag(ctx, state, startedStreams.has(checkpointStreamKey(state.shard.streamName)));
       return { state, ...(lag !== undefined ? { millisBehindLatest: lag } : {}) };
     } catch (error) {
       return { state, lagError: describeError(error) };
@@ -157,12 +158,16 @@ async function probeLag(
   const start = iteratorStart(state.checkpoint?.checkpoint);
   if (!start) return undefined;
   const iterator = await shardIterator(ctx, {
-    StreamName: state.shard.streamName,
+    ...streamTarget(state.shard.streamName),
     ShardId: state.shard.shardId,
     ...start,
   });
   if (!iterator) return undefined;
-  const page = await ctx.kinesis().send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
+  const page = await ctx
+    .kinesis()
+    .send(
+      new GetRecordsCommand({ ...streamArnField(state.shard.streamName), ShardIterator: iterator, Limit: 1 }),
+    );
   return page.MillisBehindLatest;
 }
 

@@ -1,3 +1,4 @@
+import { streamArnField, streamTarget } from '../../functions/core/aws/stream-ref';
 import { GetRecordsCommand, type GetShardIteratorInput, type _Record } from '@aws-sdk/client-kinesis';
 import { Command, Option } from 'commander';
 import type { ShardDescription } from '../../functions/core/consumer/types';
@@ -32,7 +33,7 @@ export function tailCommand(io: CliIo): Command {
       'Read a stream from a position and print its records, KPL aggregates split into their user records. ' +
         'Children of a split or merge are read after their parents.',
     )
-    .requiredOption('--stream <name>', 'the stream to read')
+    .requiredOption('--stream <name>', "the stream to read: its name, or its ARN (another account's stream)")
     .option(
       '--from <position>',
       'TRIM_HORIZON, LATEST, an ISO 8601 time (2024-05-01T10:00:00Z), or a sequence number[:sub-sequence] (with one --shard)',
@@ -186,7 +187,13 @@ async function readPage(
   cursor.lastCallAt = ctx.clock.now();
   try {
     const page = await onStream(ctx, shard.streamName, () =>
-      ctx.kinesis().send(new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: limit })),
+      ctx.kinesis().send(
+        new GetRecordsCommand({
+          ...streamArnField(shard.streamName),
+          ShardIterator: cursor.iterator,
+          Limit: limit,
+        }),
+      ),
     );
     return {
       records: page.Records ?? [],
@@ -200,7 +207,7 @@ async function readPage(
       ctx,
       cursor.lastSequenceNumber
         ? {
-            StreamName: shard.streamName,
+            ...streamTarget(shard.streamName),
             ShardId: shard.shardId,
             ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
             StartingSequenceNumber: cursor.lastSequenceNumber,
@@ -212,7 +219,7 @@ async function readPage(
 }
 
 function startOf(shard: ShardDescription, position: Position): GetShardIteratorInput {
-  const base = { StreamName: shard.streamName, ShardId: shard.shardId };
+  const base = { ...streamTarget(shard.streamName), ShardId: shard.shardId };
   switch (position.type) {
     case 'TRIM_HORIZON':
     case 'LATEST':

@@ -1,3 +1,4 @@
+export * from './accounts';
 export * from './kinesalite';
 export * from './fault-proxy';
 export * from './streams';

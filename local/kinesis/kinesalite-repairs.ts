@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ConfigurationError } from '../../functions/core/errors';
 import type { Clock } from '../../functions/core/time/clock';
+import { localStreamName } from './accounts';
 import { errorReply, jsonReply, parseJson, type Reply, type Upstream } from './upstream';
 
 // Where kinesalite answers differently from Kinesis, and consumer code would notice: ListShards without
@@ -188,9 +189,9 @@ export class KinesaliteRepairs {
 export function streamArnToName(input: Record<string, unknown>): boolean {
   const arn = input.StreamARN;
   if (typeof arn !== 'string') return false;
-  const match = /^arn:aws[a-z-]*:kinesis:[^:]*:[^:]*:stream\/(.+)$/.exec(arn);
+  const name = localStreamName(arn);
   delete input.StreamARN;
-  if (match?.[1] && input.StreamName === undefined) input.StreamName = match[1];
+  if (name && input.StreamName === undefined) input.StreamName = name;
   return true;
 }
 

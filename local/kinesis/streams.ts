@@ -3,9 +3,11 @@ import {
   DescribeStreamSummaryCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
+import { localStreamName } from './accounts';
 
 /**
- * Creates a provisioned stream and resolves once it is ACTIVE. The SDK's waiter polls every 10 s at
+ * Creates a provisioned stream (by name, or by ARN for another account's: see accounts.ts) and resolves
+ * once it is ACTIVE. The SDK's waiter polls every 10 s at
  * least; kinesalite in the harness activates a stream at once, so this polls without delay instead.
  */
 export async function createStreamAndWait(
@@ -14,8 +16,10 @@ export async function createStreamAndWait(
   shardCount: number,
   timeoutMillis = 10_000,
 ): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
-  await waitForStreamActive(kinesis, streamName, timeoutMillis);
+  // CreateStream takes no ARN: a stream of another account is created under its local name.
+  const name = localStreamName(streamName) ?? streamName;
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
+  await waitForStreamActive(kinesis, name, timeoutMillis);
 }
 
 /** Resolves once the stream is ACTIVE again, e.g. after SplitShard or MergeShards. */

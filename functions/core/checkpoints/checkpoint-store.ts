@@ -1,3 +1,4 @@
+import { checkpointStreamKey } from '../aws/stream-ref';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 
 /**
@@ -18,12 +19,17 @@ export type ShardCheckpoint =
 /** `stream/shardId`; stream names and shard ids never contain `/`. */
 export type ShardKey = string;
 
-export function shardKey(streamName: string, shardId: string): ShardKey {
-  return `${streamName}/${shardId}`;
+/**
+ * The checkpoint key of a shard of `stream` (a name or an ARN): a stream given by ARN is keyed by its name
+ * and account (see `checkpointStreamKey`), so the key never holds the ARN's `:` and `/`.
+ */
+export function shardKey(stream: string, shardId: string): ShardKey {
+  return `${checkpointStreamKey(stream)}/${shardId}`;
 }
 
+/** A key's checkpoint stream key (`streamName`: a name, or `<name>@<account>`) and shard id. */
 export function parseShardKey(key: ShardKey): { streamName: string; shardId: string } {
-  const slash = key.indexOf('/');
+  const slash = key.lastIndexOf('/');
   return { streamName: key.slice(0, slash), shardId: key.slice(slash + 1) };
 }
 

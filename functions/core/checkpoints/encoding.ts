@@ -11,7 +11,8 @@ import { parseShardKey, shardKey } from './checkpoint-store';
  * - position: `*` shard end; `@<ms base 36>` pinned start time; otherwise the sequence number in
  *   base 64 (URL alphabet, 31 characters for Kinesis's 56 digits), then `.<sub base 36>` when an
  *   aggregated record is partly delivered.
- * Stream names and shard ids are [a-zA-Z0-9_.-], so `|;:=,!*@` never occur inside them.
+ * Stream names and shard ids are [a-zA-Z0-9_.-], so `|;:=,!*` never occur inside them; a stream given
+ * by ARN is stored as `<name>@<account>` (checkpointStreamKey), whose `@` is read only before the `:`.
  */
 
 const FORMAT_VERSION = '1';
@@ -20,6 +21,7 @@ const B64_INDEX = new Map([...B64].map((c, i) => [c, BigInt(i)]));
 const SHORT_SHARD_ID = /^shardId-(\d{12})$/;
 const SEQUENCE_NUMBER = /^(0|[1-9]\d*)$/;
 const NAME = /^[a-zA-Z0-9_.-]+$/;
+const STREAM_KEY = /^[a-zA-Z0-9_.-]+(@\d{12})?$/;
 
 export function encodeCheckpointValue(value: CheckpointValue): string {
   return encodeHeader(value) + encodeBody(value.shards);
@@ -38,7 +40,7 @@ interface EncodedEntry {
 function encodeEntries(shards: ReadonlyMap<ShardKey, ShardCheckpoint>): EncodedEntry[] {
   return [...shards.keys()].sort().map((key) => {
     const { streamName, shardId } = parseShardKey(key);
-    if (!NAME.test(streamName) || !NAME.test(shardId)) {
+    if (!STREAM_KEY.test(streamName) || !NAME.test(shardId)) {
       throw new ValidationError(
         `Cannot store a checkpoint for stream "${streamName}" shard "${shardId}": stream names and shard ids ` +
           'may only contain letters, digits, "_", "." and "-".',
@@ -85,7 +87,8 @@ export function decodeCheckpointValue(text: string, source: string): CheckpointV
   for (const group of streams) {
     const colon = group.indexOf(':');
     const streamName = group.slice(0, colon);
-    if (colon <= 0 || !NAME.test(streamName)) fail(`a stream entry is malformed ("${group.slice(0, 40)}")`);
+    if (colon <= 0 || !STREAM_KEY.test(streamName))
+      fail(`a stream entry is malformed ("${group.slice(0, 40)}")`);
     for (const entry of group.slice(colon + 1).split(',')) {
       const eq = entry.indexOf('=');
       if (eq <= 0) fail(`a shard entry is malformed ("${entry}")`);

@@ -1,3 +1,4 @@
+import { isArnForm, streamNameOf } from '../aws/stream-ref';
 import { AWS_UNSUPPORTED, readAwsConfig } from './aws-config';
 import { readBackoff } from './backoff';
 import {
@@ -5,6 +6,7 @@ import {
   CONSUMER_SETTINGS,
   CONSUMER_SETTINGS_LIST,
   EFO_CONSUMER_ARN_PREFIX,
+  streamArnOfConsumer,
   timestampInput,
   type ConsumerConfig,
   type ConsumerOptions,
@@ -14,7 +16,14 @@ import { loadEnv, loadProperties, loadTyped, type PropertiesSource, type Schema 
 import type * as ProducerSettings from './producer-settings';
 import { envVarName } from './env';
 import { parseTimestamp } from './timestamp';
-import { invalidMessage, read, type Problems, type Reader, type Setting } from './validate';
+import {
+  checkStreamRegions,
+  invalidMessage,
+  read,
+  type Problems,
+  type Reader,
+  type Setting,
+} from './validate';
 
 const CONSUMER_SCHEMA: Schema<ConsumerConfig> = {
   subject: 'consumer',
@@ -65,6 +74,13 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
   const initialTimestamp = readInitialTimestamp(reader, problems, initialPosition);
   const aws = readAwsConfig(reader, problems);
   const streams = read(S.streams, reader, problems) ?? [];
+  checkStreamRegions(
+    streams,
+    aws.region,
+    reader.nameOf(S.streams.key, S.streams.path),
+    S.streams.key,
+    problems,
+  );
   return {
     aws,
     streams,
@@ -156,16 +172,31 @@ function readEfo(
   } else if (whole) {
     problems.add(arnSetting.key, `${whole.name} needs the stream it is for: ${arnSetting.key}.`);
   }
+  // A stream given by ARN may still have its consumer ARN keyed by the stream's name, as the reference does.
+  const keysOf = (stream: string) => [...new Set([stream, streamNameOf(stream)])];
   for (const stream of streams) {
-    const key = `${EFO_CONSUMER_ARN_PREFIX}.${stream}`;
-    const raw = reader.get(key, [...arnSetting.path, stream]) ?? reader.get(envAlias(key), []);
-    if (!raw || typeof raw.value === 'object') continue;
-    const arn = arnSetting.kind.parse(raw.value, raw.fromText);
-    if (typeof arn === 'string') consumerArns[stream] = arn;
-    else problems.add(key, invalidMessage(raw.name, arnSetting.kind.allowed, raw.value));
+    for (const id of keysOf(stream)) {
+      const key = `${EFO_CONSUMER_ARN_PREFIX}.${id}`;
+      const raw = reader.get(key, [...arnSetting.path, id]) ?? reader.get(envAlias(key), []);
+      if (!raw || typeof raw.value === 'object') continue;
+      const arn = arnSetting.kind.parse(raw.value, raw.fromText);
+      if (typeof arn === 'string') consumerArns[id] = arn;
+      else problems.add(key, invalidMessage(raw.name, arnSetting.kind.allowed, raw.value));
+    }
+  }
+  for (const arn of read(S.efoConsumerArnList, reader, problems) ?? []) {
+    const streamArn = streamArnOfConsumer(arn);
+    const stream = streams.find((s) => s === streamArn || (!isArnForm(s) && s === streamNameOf(streamArn)));
+    if (stream === undefined) {
+      const name = reader.nameOf(S.efoConsumerArnList.key, S.efoConsumerArnList.path);
+      problems.add(
+        S.efoConsumerArnList.key,
+        `${name} has ${arn}, a consumer of a stream the consumer does not read.`,
+      );
+    } else consumerArns[stream] = arn;
   }
   for (const stream of Object.keys(consumerArns)) {
-    if (!streams.includes(stream)) {
+    if (!streams.some((s) => keysOf(s).includes(stream))) {
       problems.add(
         arnSetting.key,
         `${EFO_CONSUMER_ARN_PREFIX}.${stream} names a stream the consumer does not read.`,
@@ -174,7 +205,7 @@ function readEfo(
   }
   const publisherName = reader.nameOf(S.recordPublisher.key, S.recordPublisher.path);
   if (recordPublisher === 'EFO') {
-    const unnamed = streams.filter((stream) => !consumerArns[stream]);
+    const unnamed = streams.filter((stream) => !keysOf(stream).some((id) => consumerArns[id]));
     if (registration === 'NONE' && unnamed.length > 0) {
       problems.add(
         arnSetting.key,

@@ -5,10 +5,11 @@ import { DEFAULT_TIMESTAMP_FORMAT } from './timestamp';
 import {
   boolean,
   integer,
+  list,
   offOrPositive,
   oneOf,
   setting,
-  streamNames,
+  streamRefs,
   text,
   url,
   type Kind,
@@ -99,7 +100,7 @@ export interface EfoConfig {
 /** The consumer's settings as typed options; `streams` and `aws.region` are required at load. */
 export interface ConsumerOptions {
   readonly aws?: AwsOptions;
-  /** Required: the streams to read, by name. */
+  /** Required: the streams to read, by name or by ARN (another account's stream by ARN). */
   readonly streams?: readonly string[];
   /** @default 'LATEST' */
   readonly initialPosition?: InitialPosition;
@@ -193,6 +194,8 @@ export interface ConsumerOptions {
     readonly registration?: EfoRegistration;
     /** Consumer ARN by stream; such a stream is never registered. @default - none */
     readonly consumerArns?: Readonly<Record<string, string>>;
+    /** Consumer ARNs, each for the stream its ARN begins with; such a stream is never registered. @default - none */
+    readonly consumerArnList?: readonly string[];
     /** @default { establishWithinSeconds: 60, backoff: { maxRetries: 10, baseMillis: 1000, maxMillis: 2000, expConst: 1.5 } } */
     readonly subscribeToShard?: {
       readonly establishWithinSeconds?: number;
@@ -305,10 +308,17 @@ export const EFO_CONSUMER_ARN_PREFIX = 'flink.stream.efo.consumerarn';
 const CONSUMER_ARN =
   /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}\/consumer\/[a-zA-Z0-9_.-]{1,128}:\d+$/;
 
+/** The stream ARN a stream consumer ARN begins with. */
+export function streamArnOfConsumer(consumerArn: string): string {
+  return consumerArn.slice(0, consumerArn.indexOf('/consumer/'));
+}
+
+const CONSUMER_ARN_ALLOWED =
+  'a stream consumer ARN (arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<timestamp>)';
+
 /** One stream consumer ARN (from text, per stream), or a map of them by stream (from code). */
 export const consumerArnsByStream: Kind<string | Readonly<Record<string, string>>> = {
-  allowed:
-    'a stream consumer ARN (arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<timestamp>)',
+  allowed: CONSUMER_ARN_ALLOWED,
   parse(value, fromText) {
     if (typeof value === 'string') return CONSUMER_ARN.test(value.trim()) ? value.trim() : undefined;
     if (fromText || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
@@ -324,9 +334,10 @@ export const CONSUMER_SETTINGS = {
   streams: setting({
     key: 'streams',
     path: ['streams'],
-    kind: streamNames,
+    kind: streamRefs,
     required: true,
-    description: 'the streams to read; a constructor argument in the reference connector',
+    description:
+      "the streams to read, each by name or by ARN (another account's stream, in the client's region); a constructor argument in the reference connector",
   }),
   initialPosition: setting({
     key: 'flink.stream.initpos',
@@ -592,6 +603,15 @@ export const CONSUMER_SETTINGS = {
       'the stream consumer ARN of one stream, which is then never registered (in the environment the stream ' +
       'name in upper snake case); typed options take { stream: arn }',
   }),
+  efoConsumerArnList: setting({
+    key: 'consumer.efo.consumerarns',
+    path: ['efo', 'consumerArnList'],
+    kind: list(text(CONSUMER_ARN_ALLOWED, CONSUMER_ARN), 'stream consumer ARNs'),
+    defaultText: '- none: found or registered by name',
+    description:
+      'stream consumer ARNs, each for the stream its ARN begins with, which is then never registered (an ' +
+      "extension: one setting for every stream, whose names a deployment may not know; the construct's EAGER and NONE)",
+  }),
   subscribeToShardTimeoutSeconds: setting({
     key: 'flink.shard.subscribetoshard.timeout',
     path: ['efo', 'subscribeToShard', 'establishWithinSeconds'],
@@ -767,6 +787,7 @@ export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
   CONSUMER_SETTINGS.efoConsumerName,
   CONSUMER_SETTINGS.efoRegistration,
   CONSUMER_SETTINGS.efoConsumerArns,
+  CONSUMER_SETTINGS.efoConsumerArnList,
   CONSUMER_SETTINGS.subscribeToShardTimeoutSeconds,
   ...Object.values(CONSUMER_BACKOFF_KEYS.subscribeToShard),
   CONSUMER_SETTINGS.registerStreamConsumerTimeoutSeconds,

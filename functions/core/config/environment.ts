@@ -29,15 +29,35 @@ export function settingVariables(settings: readonly Setting<unknown>[], options:
   const variables: SettingVariable[] = [];
   for (const setting of settings) {
     const value = valueAt(options, setting.path);
-    if (value !== undefined) variables.push({ name: envVarName(setting.key), value, setting });
+    if (value === undefined) continue;
+    if (setting.key.endsWith(PER_STREAM) && isPlainObject(value)) {
+      // A per-stream setting given as { stream: value }: one variable a stream, as the loader reads them.
+      const prefix = setting.key.slice(0, -PER_STREAM.length);
+      for (const [stream, each] of Object.entries(value)) {
+        variables.push({ name: envVarName(`${prefix}.${stream}`), value: each, setting });
+      }
+      continue;
+    }
+    variables.push({ name: envVarName(setting.key), value, setting });
   }
   return variables;
+}
+
+/** How a setting keyed by stream ends its key. */
+const PER_STREAM = '.<stream>';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
 /** A typed value as the text the env loader reads back: lists comma-separated, dates as epoch seconds. */
 export function settingText(value: unknown): string {
   if (Array.isArray(value)) return value.map(settingText).join(',');
   if (value instanceof Date) return (value.getTime() / 1000).toFixed(3);
+  if (isPlainObject(value)) {
+    // Never "[object Object]": a map is only written per stream (above), and nothing else takes one.
+    throw new ConfigurationError(`A map cannot be written as one variable: ${JSON.stringify(value)}.`, '');
+  }
   return String(value);
 }
 

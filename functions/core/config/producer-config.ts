@@ -14,7 +14,7 @@ import {
   type ProducerConfig,
   type ProducerOptions,
 } from './producer-settings';
-import { read, type Problems, type Reader, type Setting } from './validate';
+import { checkStreamRegions, read, type Problems, type Reader, type Setting } from './validate';
 
 const KPL_NATIVE = 'configures the KPL native process, which this producer does not have; remove it.';
 const KPL_METRICS =
@@ -136,6 +136,22 @@ function buildProducerConfig(reader: Reader, problems: Problems): ProducerConfig
         `(${config.maxRecordSizeBytes}), so the largest record fits in a request; got ${config.collectionMaxSizeBytes}.`,
     );
   }
+  if (defaultStream !== undefined)
+    checkStreamRegions(
+      [defaultStream],
+      config.aws.region,
+      name(S.defaultStream),
+      S.defaultStream.key,
+      problems,
+    );
+  if (allowedStreams !== undefined)
+    checkStreamRegions(
+      allowedStreams,
+      config.aws.region,
+      name(S.allowedStreams),
+      S.allowedStreams.key,
+      problems,
+    );
   if (config.raw && defaultStream === undefined) {
     problems.add(
       S.defaultStream.key,

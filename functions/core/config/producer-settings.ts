@@ -5,8 +5,8 @@ import {
   longInteger,
   numberFrom,
   setting,
-  streamName,
-  streamNames,
+  streamRef,
+  streamRefs,
   text,
   url,
   type Kind,
@@ -250,9 +250,10 @@ export const PRODUCER_SETTINGS = {
   defaultStream: setting({
     key: 'producer.defaultstream',
     path: ['defaultStream'],
-    kind: streamName,
+    kind: streamRef,
     defaultText: '- messages must name their stream',
-    description: 'the stream for messages that name none; required in raw mode',
+    description:
+      'the stream (by name, or by ARN for a stream in another account) for messages that name none; required in raw mode',
   }),
   defaultPartitionKey: setting({
     key: 'producer.defaultpartitionkey',
@@ -264,9 +265,10 @@ export const PRODUCER_SETTINGS = {
   allowedStreams: setting({
     key: 'producer.allowedstreams',
     path: ['allowedStreams'],
-    kind: streamNames,
+    kind: streamRefs,
     defaultText: '- any stream',
-    description: 'the only streams messages may name; others fail validation',
+    description:
+      'the only streams (names or ARNs, as messages name them) messages may name; others fail validation',
   }),
   raw: setting({
     key: 'producer.raw',

@@ -1,3 +1,4 @@
+import { checkStreamRef, STREAM_REF_RULE } from '../aws/stream-ref';
 import { ConfigurationError, type ConfigurationProblem } from '../errors';
 
 /**
@@ -316,6 +317,18 @@ export const streamNames: Kind<readonly string[]> = list(
   `Kinesis stream names (${STREAM_NAME_RULE})`,
 );
 
+/** A stream by name (this account) or by ARN (any account; see `aws/stream-ref.ts`). */
+export const streamRef: Kind<string> = {
+  allowed: STREAM_REF_RULE,
+  parse(value, fromText) {
+    const v = fromText && typeof value === 'string' ? value.trim() : value;
+    return typeof v === 'string' && checkStreamRef(v, 'stream') === undefined ? v : undefined;
+  },
+};
+
+/** One or more distinct streams, each by name or by ARN. */
+export const streamRefs: Kind<readonly string[]> = list(streamRef, 'streams, each ' + STREAM_REF_RULE);
+
 /** A region name such as us-east-1. */
 export const regionName: Kind<string> = text(
   'an AWS region name such as us-east-1',
@@ -329,4 +342,22 @@ export function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * Adds a problem for each stream given by ARN in another region than `region`: Kinesis serves a stream
+ * only in its own region, so this fails at start-up rather than at the first call.
+ */
+export function checkStreamRegions(
+  streams: readonly string[],
+  region: string | undefined,
+  name: string,
+  key: string,
+  problems: Problems,
+): void {
+  if (!region) return;
+  for (const stream of streams) {
+    const problem = checkStreamRef(stream, name, region);
+    if (problem) problems.add(key, problem);
+  }
 }

@@ -1,3 +1,4 @@
+import { checkpointStreamKey } from '../aws/stream-ref';
 import type {
   CheckpointValue,
   ShardCheckpoint,
@@ -68,8 +69,8 @@ export class CheckpointBook {
   }
 
   /** Whether any shard of the stream has a stored position (else this is the consumer's first start on it). */
-  hasStream(streamName: string): boolean {
-    const prefix = `${streamName}/`;
+  hasStream(stream: string): boolean {
+    const prefix = `${checkpointStreamKey(stream)}/`;
     for (const key of this.merged.keys()) if (key.startsWith(prefix)) return true;
     for (const key of this.durable.keys()) if (key.startsWith(prefix)) return true;
     return false;

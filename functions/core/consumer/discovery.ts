@@ -1,3 +1,4 @@
+import { isArnForm, streamTarget } from '../aws/stream-ref';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ListShardsInput, Shard } from '@aws-sdk/client-kinesis';
 import { classifyError, type BackoffSettings } from '../aws/retry';
@@ -49,7 +50,7 @@ async function listOnce(
 ): Promise<ShardDescription[]> {
   const shards: ShardDescription[] = [];
   let request: ListShardsInput = {
-    StreamName: streamName,
+    ...streamTarget(streamName),
     ...(options.exclusiveStartShardId ? { ExclusiveStartShardId: options.exclusiveStartShardId } : {}),
   };
   for (;;) {
@@ -61,7 +62,10 @@ async function listOnce(
         } catch (error) {
           if ((error as Error).name === 'ResourceNotFoundException') {
             throw new ConfigurationError(
-              `Stream "${streamName}" was not found (${describeError(error)}); check the stream names and the region.`,
+              `Stream "${streamName}" was not found (${describeError(error)}); ` +
+                (isArnForm(streamName)
+                  ? "check the ARN, the region, and that the owner's resource policy lets this account read it."
+                  : 'check the stream names and the region.'),
               'streams',
             );
           }
@@ -79,7 +83,7 @@ async function listOnce(
     );
     for (const shard of page.Shards ?? []) shards.push(describeShard(streamName, shard));
     if (!page.NextToken) return shards;
-    // ListShards rejects a StreamName together with a NextToken.
+    // ListShards rejects a StreamName or StreamARN together with a NextToken.
     request = { NextToken: page.NextToken };
   }
 }

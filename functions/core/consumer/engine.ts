@@ -1,7 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BackoffSettings } from '../aws/retry';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { checkpointStreamKey } from '../aws/stream-ref';
 import {
+  parseShardKey,
   shardKey,
   type CheckpointValue,
   type CheckpointStore,
@@ -11,7 +13,7 @@ import {
   type TransactionalCheckpoints,
 } from '../checkpoints/checkpoint-store';
 import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../config/consumer-settings';
-import { streamName, type Setting } from '../config/validate';
+import { streamRef, type Setting } from '../config/validate';
 import { ConfigurationError, describeError, LeaseLostError } from '../errors';
 import type { Clock, Random } from '../time/clock';
 import { assignSubtask, uniformShardAssigner, type ShardAssigner } from './assigner';
@@ -255,6 +257,8 @@ class SubtaskRun<T> {
   private leaseLost = false;
   private book: CheckpointBook | undefined;
   private readonly known = new Map<string, Map<string, ShardDescription>>();
+  /** The configured stream (a name or an ARN) of each checkpoint stream key. */
+  private readonly streamOfKey = new Map<string, string>();
   private readonly owned = new Map<ShardKey, OwnedShard<T>>();
   private writing: Promise<void> | undefined;
   private writeAgain = false;
@@ -480,6 +484,7 @@ class SubtaskRun<T> {
     ]);
     this.book = new CheckpointBook(this.request.subtaskIndex, stored);
     this.options.streams.forEach((stream, i) => {
+      this.streamOfKey.set(checkpointStreamKey(stream), stream);
       const shards = listed[i] ?? [];
       this.known.set(stream, new Map(shards.map((s) => [s.shardId, s])));
     });
@@ -836,9 +841,9 @@ class SubtaskRun<T> {
   }
 
   private isListed(key: ShardKey): boolean | undefined {
-    const slash = key.indexOf('/');
-    const shards = this.known.get(key.slice(0, slash));
-    return shards ? shards.has(key.slice(slash + 1)) : undefined;
+    const { streamName, shardId } = parseShardKey(key);
+    const shards = this.known.get(this.streamOfKey.get(streamName) ?? streamName);
+    return shards ? shards.has(shardId) : undefined;
   }
 
   /** Sleeps on the clock; false when the run stopped meanwhile. */
@@ -942,8 +947,7 @@ function validateEngineOptions<T>(options: ConsumerEngineOptions<T>): void {
   };
   if (!options.streams.length) fail('streams', options.streams, 'name at least one stream');
   for (const stream of options.streams) {
-    if (streamName.parse(stream, false) === undefined)
-      fail('streams', stream, 'a stream name is 1 to 128 of a-z, A-Z, 0-9, "_", "." and "-"');
+    if (streamRef.parse(stream, false) === undefined) fail('streams', stream, `give ${streamRef.allowed}`);
   }
   if (new Set(options.streams).size !== options.streams.length)
     fail('streams', options.streams, 'name each stream once');

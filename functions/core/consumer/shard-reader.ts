@@ -1,3 +1,4 @@
+import { streamArnField, streamTarget } from '../aws/stream-ref';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { GetRecordsOutput, GetShardIteratorInput, _Record } from '@aws-sdk/client-kinesis';
 import { classifyError, fullJitterDelay, type BackoffSettings } from '../aws/retry';
@@ -280,7 +281,11 @@ export class ShardReader<T> {
       this.stats.firstReadAt ??= this.options.clock.now();
       try {
         const output = await api.getRecords(
-          { ShardIterator: this.iterator, Limit: this.stats.recordsPerCall },
+          {
+            ...streamArnField(this.keys.stream),
+            ShardIterator: this.iterator,
+            Limit: this.stats.recordsPerCall,
+          },
           stop,
         );
         this.stats.lastReadAt = this.options.clock.now();
@@ -374,7 +379,11 @@ export class ShardReader<T> {
 }
 
 function iteratorRequest(shard: ShardDescription, position: StartingPosition): GetShardIteratorInput {
-  const base = { StreamName: shard.streamName, ShardId: shard.shardId, ShardIteratorType: position.type };
+  const base = {
+    ...streamTarget(shard.streamName),
+    ShardId: shard.shardId,
+    ShardIteratorType: position.type,
+  };
   switch (position.type) {
     case 'AT_TIMESTAMP':
       return { ...base, Timestamp: new Date(position.timestampMillis) };

@@ -1,3 +1,4 @@
+import { streamTarget } from '../aws/stream-ref';
 import {
   ListShardsCommand,
   PutRecordsCommand,
@@ -28,9 +29,9 @@ export function kinesisApi(client: KinesisClient): ProducerKinesisApi {
       const shards: Shard[] = [];
       let nextToken: string | undefined;
       do {
-        // A follow-up page must name only the token: Kinesis rejects StreamName beside NextToken.
+        // A follow-up page must name only the token: Kinesis rejects StreamName or StreamARN beside NextToken.
         const page = await client.send(
-          new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }),
+          new ListShardsCommand(nextToken ? { NextToken: nextToken } : streamTarget(stream)),
         );
         shards.push(...(page.Shards ?? []));
         nextToken = page.NextToken;

@@ -1,3 +1,4 @@
+import { checkStreamRef, STREAM_REF_RULE } from '../aws/stream-ref';
 /**
  * The producer's message contract: one SQS message is one Kinesis user record.
  *
@@ -61,7 +62,6 @@ export const RAW_ATTRIBUTES = ['partitionKey', 'explicitHashKey', 'stream', 'enc
 export const MAX_PARTITION_KEY_LENGTH = 256;
 export const MAX_HASH_KEY = (1n << 128n) - 1n;
 const EXPLICIT_HASH_KEY = /^(0|[1-9][0-9]{0,38})$/;
-const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -233,11 +233,14 @@ export function checkExplicitHashKey(value: unknown, label = 'The explicit hash 
   return undefined;
 }
 
-/** The problem with a stream name, or undefined when it is a valid Kinesis stream name. */
+/**
+ * The problem with a stream, or undefined when it is a valid Kinesis stream name or a well-formed stream
+ * ARN (a stream in another account is written by ARN).
+ */
 export function checkStreamName(value: unknown, label = 'The stream name'): string | undefined {
   if (typeof value !== 'string') return `${label} is ${describeJsonType(value)}; it must be a string.`;
-  if (!STREAM_NAME.test(value)) {
-    return `${label} is ${describeValue(value)}; it must be 1 to 128 letters, digits, underscores, hyphens or periods.`;
+  if (checkStreamRef(value, label) !== undefined) {
+    return `${label} is ${describeValue(value)}; it must be ${STREAM_REF_RULE}.`;
   }
   return undefined;
 }

@@ -54,6 +54,7 @@ export function producerSettingsFromConfig(
   return {
     ...runtimeOptionsFromConfig(config),
     messageFormat: config.raw ? 'raw' : 'envelope',
+    region: config.aws.region,
     ...(config.defaultStream !== undefined ? { defaultStream: config.defaultStream } : {}),
     ...(config.defaultPartitionKey !== undefined ? { defaultPartitionKey: config.defaultPartitionKey } : {}),
     ...(config.allowedStreams !== undefined ? { allowedStreams: config.allowedStreams } : {}),

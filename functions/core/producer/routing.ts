@@ -1,3 +1,4 @@
+import { checkStreamRef } from '../aws/stream-ref';
 import { describeError } from '../errors';
 import type { Random } from '../time/clock';
 import {
@@ -43,6 +44,11 @@ export interface RoutingOptions {
   readonly allowedStreams?: readonly string[];
   /** Source of random partition keys. @default Math.random */
   readonly random?: Random;
+  /**
+   * The Kinesis client's region: a record whose stream is an ARN in another region is rejected, since
+   * Kinesis serves a stream only in its own region. @default - not checked
+   */
+  readonly region?: string;
 }
 
 export type RouteResult =
@@ -80,6 +86,8 @@ export class Router {
         reason: 'The record names no stream, and no default stream or target-stream selector gave one.',
       };
     }
+    const elsewhere = this.options.region && checkStreamRef(stream, 'The stream', this.options.region);
+    if (elsewhere) return { ok: false, field: 'stream', reason: elsewhere };
     if (this.allowed && !this.allowed.has(stream)) {
       return {
         ok: false,

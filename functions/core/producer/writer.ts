@@ -1,3 +1,4 @@
+import { streamTarget } from '../aws/stream-ref';
 import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import { classifyError, fullJitterDelay, type BackoffSettings, type ErrorClass } from '../aws/retry';
 import { PRODUCER_SETTINGS } from '../config/producer-settings';
@@ -378,7 +379,7 @@ class WriteRun {
       let error: unknown;
       try {
         output = await kinesis.putRecords(
-          { StreamName: stream, Records: works.map((w) => w.entry.request) },
+          { ...streamTarget(stream), Records: works.map((w) => w.entry.request) },
           call.signal,
         );
       } catch (thrown) {

@@ -377,7 +377,7 @@ export class KinesisEfoServer {
     this.budgets.set(key, budget);
     const subscription = new Subscription({
       consumerArn,
-      streamName: consumer.streamName,
+      streamArn: consumer.streamArn,
       shardId,
       iterator,
       startingContinuation: continuation,
@@ -429,7 +429,8 @@ export class KinesisEfoServer {
       unknown
     >;
     const type = start.Type;
-    const request: Record<string, unknown> = { StreamName: consumer.streamName, ShardId: shardId };
+    // By ARN, as the consumer was registered: another account's stream is only reachable so.
+    const request: Record<string, unknown> = { StreamARN: consumer.streamArn, ShardId: shardId };
     switch (type) {
       case 'AT_SEQUENCE_NUMBER':
       case 'AFTER_SEQUENCE_NUMBER': {

@@ -100,7 +100,8 @@ export class WriteSignal {
 
 export interface SubscriptionOptions {
   readonly consumerArn: string;
-  readonly streamName: string;
+  /** The consumer's stream, by ARN (another account's stream is reachable no other way). */
+  readonly streamArn: string;
   readonly shardId: string;
   /** The shard iterator the subscription starts from, taken before the response began. */
   readonly iterator: string;
@@ -258,7 +259,7 @@ export class Subscription {
 
   private async childShards(): Promise<unknown[]> {
     const { Shards = [] } = await this.options.upstream.json<{ Shards?: ShardJson[] }>('ListShards', {
-      StreamName: this.options.streamName,
+      StreamARN: this.options.streamArn,
     });
     const id = this.options.shardId;
     return Shards.filter((s) => s.ParentShardId === id || s.AdjacentParentShardId === id).map((s) => ({

@@ -186,6 +186,8 @@ const SPECIAL_KEYS = [
   'flink.stream.initpos.timestamp.format',
   'flink.stream.recordpublisher',
   'flink.stream.efo.consumerarn.<stream>',
+  // test/core/aws/stream-ref.test.ts
+  'consumer.efo.consumerarns',
 ];
 
 describe('enhanced fan-out settings', () => {
@@ -363,7 +365,7 @@ describe('consumerConfig (typed options)', () => {
         }),
       ),
     ).toEqual([
-      'streams must be a list of distinct Kinesis stream names (1 to 128 letters, digits, "_", "." or "-"), ' +
+      'streams must be a list of distinct streams, each a stream name (1 to 128 letters, digits, "_", "." or "-") or a stream ARN (arn:<partition>:kinesis:<region>:<12-digit account>:stream/<name>), ' +
         'comma-separated in text; got "orders".',
       'getRecords.maxRecordCount must be an integer from 1 to 10000; got "100".',
       'getRecords.intervalMillis must be an integer from 0 to 299999 (milliseconds, below the 5-minute shard ' +
@@ -504,15 +506,15 @@ describe('consumer validation messages', () => {
     ],
     [
       { streams: 'orders,,refunds' },
-      'streams must be a list of distinct Kinesis stream names (1 to 128 letters, digits, "_", "." or "-"), comma-separated in text; got "orders,,refunds".',
+      'streams must be a list of distinct streams, each a stream name (1 to 128 letters, digits, "_", "." or "-") or a stream ARN (arn:<partition>:kinesis:<region>:<12-digit account>:stream/<name>), comma-separated in text; got "orders,,refunds".',
     ],
     [
       { streams: 'orders,orders' },
-      'streams must be a list of distinct Kinesis stream names (1 to 128 letters, digits, "_", "." or "-"), comma-separated in text; got "orders,orders".',
+      'streams must be a list of distinct streams, each a stream name (1 to 128 letters, digits, "_", "." or "-") or a stream ARN (arn:<partition>:kinesis:<region>:<12-digit account>:stream/<name>), comma-separated in text; got "orders,orders".',
     ],
     [
       { streams: 'my stream' },
-      'streams must be a list of distinct Kinesis stream names (1 to 128 letters, digits, "_", "." or "-"), comma-separated in text; got "my stream".',
+      'streams must be a list of distinct streams, each a stream name (1 to 128 letters, digits, "_", "." or "-") or a stream ARN (arn:<partition>:kinesis:<region>:<12-digit account>:stream/<name>), comma-separated in text; got "my stream".',
     ],
     [
       { 'aws.region': 'US-EAST-1' },
@@ -586,8 +588,8 @@ describe('consumer validation messages', () => {
       'The consumer configuration has 4 problems:\n' +
         '- aws.region is required (the region of the streams, which signs requests even with aws.endpoint; ' +
         'from the environment, AWS_REGION by default): set it to an AWS region name such as us-east-1.\n' +
-        '- streams is required (the streams to read; a constructor argument in the reference connector): set it ' +
-        'to a list of distinct Kinesis stream names (1 to 128 letters, digits, "_", "." or "-"), comma-separated in text.\n' +
+        "- streams is required (the streams to read, each by name or by ARN (another account's stream, in the client's region); a constructor argument in the reference connector): set it " +
+        'to a list of distinct streams, each a stream name (1 to 128 letters, digits, "_", "." or "-") or a stream ARN (arn:<partition>:kinesis:<region>:<12-digit account>:stream/<name>), comma-separated in text.\n' +
         '- flink.shard.getrecords.maxrecordcount must be an integer from 1 to 10000; got "0".\n' +
         '- flink.shard.adaptivereads must be true or false; got "maybe".',
     );
@@ -755,8 +757,8 @@ describe('consumerConfigFromEnv', () => {
     expect(problemsOf(() => consumerConfigFromEnv({}))).toEqual([
       'SKC_AWS_REGION is required (the region of the streams, which signs requests even with aws.endpoint; from ' +
         'the environment, AWS_REGION by default): set it to an AWS region name such as us-east-1.',
-      'SKC_STREAMS is required (the streams to read; a constructor argument in the reference connector): set it ' +
-        'to a list of distinct Kinesis stream names (1 to 128 letters, digits, "_", "." or "-"), comma-separated in text.',
+      "SKC_STREAMS is required (the streams to read, each by name or by ARN (another account's stream, in the client's region); a constructor argument in the reference connector): set it " +
+        'to a list of distinct streams, each a stream name (1 to 128 letters, digits, "_", "." or "-") or a stream ARN (arn:<partition>:kinesis:<region>:<12-digit account>:stream/<name>), comma-separated in text.',
     ]);
   });
 

@@ -41,6 +41,19 @@ describe('consumerEnvironment', () => {
     expect(consumerConfigFromEnv(consumerEnvironment(options))).toEqual(consumerConfig(options));
   });
 
+  it('writes a per-stream map (EFO consumer ARNs) one variable a stream, loaded back the same', () => {
+    const arn = 'arn:aws:kinesis:eu-west-1:111122223333:stream/orders/consumer/app:1700000000';
+    const withArns: ConsumerOptions = {
+      ...options,
+      streams: ['orders'],
+      efo: { consumerArns: { orders: arn } },
+    };
+    const environment = consumerEnvironment(withArns);
+    expect(Object.values(environment)).not.toContain('[object Object]');
+    expect(environment).toMatchObject({ SKC_FLINK_STREAM_EFO_CONSUMERARN_ORDERS: arn });
+    expect(consumerConfigFromEnv(environment)).toEqual(consumerConfig(withArns));
+  });
+
   it('writes only the settings that are set, under their SKC_ names', () => {
     expect(consumerEnvironment({ streams: ['orders'], batchSize: 10 })).toEqual({
       SKC_STREAMS: 'orders',

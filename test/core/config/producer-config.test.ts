@@ -184,7 +184,8 @@ describe('producer validation messages', () => {
     [{ FailIfThrottled: '' }, 'FailIfThrottled must be true or false; got "".'],
     [
       { 'producer.defaultstream': 'a/b' },
-      'producer.defaultstream must be a Kinesis stream name (1 to 128 letters, digits, "_", "." or "-"); got "a/b".',
+      'producer.defaultstream must be a stream name (1 to 128 letters, digits, "_", "." or "-") or a stream ARN ' +
+        '(arn:<partition>:kinesis:<region>:<12-digit account>:stream/<name>); got "a/b".',
     ],
     [
       { 'producer.defaultpartitionkey': 'k'.repeat(257) },

@@ -206,7 +206,11 @@ describe('ConsumerEngine on a fake clock', () => {
     const w = world();
     const bad: [Partial<ConsumerEngineOptions<string>>, RegExp][] = [
       [{ streams: [] }, /streams is \[\]; name at least one stream/],
-      [{ streams: ['bad name'] }, /streams is "bad name"; a stream name is 1 to 128/],
+      [{ streams: ['bad name'] }, /streams is "bad name"; give a stream name \(1 to 128/],
+      [
+        { streams: ['arn:aws:kinesis:us-east-1:123:stream/orders'] },
+        /streams is "arn:aws:kinesis:us-east-1:123:stream\/orders"; give .* or a stream ARN \(arn:<partition>/,
+      ],
       [{ streams: ['a', 'a'] }, /name each stream once/],
       [
         { reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis: 300_000 } },

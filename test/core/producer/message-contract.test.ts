@@ -108,7 +108,12 @@ describe('parseMessage in envelope mode', () => {
       'explicitHashKey',
       /a number; it must be a decimal string/,
     ],
-    ['a bad stream name', '{"data":"x","stream":"a/b"}', 'stream', /"a\/b"; it must be 1 to 128 letters/],
+    [
+      'a bad stream name',
+      '{"data":"x","stream":"a/b"}',
+      'stream',
+      /"a\/b"; it must be a stream name \(1 to 128 letters.*\) or a stream ARN/,
+    ],
   ])('rejects %s, naming the field', (_name, body, field, reason) => {
     const result = rejection(envelope(body));
     expect(result.field).toBe(field);

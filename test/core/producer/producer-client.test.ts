@@ -91,7 +91,12 @@ describe('ProducerClient.encode', () => {
       'explicitHashKey',
       /"0x10"; it must be a decimal integer/,
     ],
-    ['a bad stream', { data: 'x', stream: 'a b' }, 'stream', /"a b"; it must be 1 to 128 letters/],
+    [
+      'a bad stream',
+      { data: 'x', stream: 'a b' },
+      'stream',
+      /"a b"; it must be a stream name \(1 to 128 letters.*\) or a stream ARN/,
+    ],
   ])('refuses %s, naming the field', (_name, record, field, message) => {
     const attempt = () => client().encode(record as ProducerRecord);
     expect(attempt).toThrow(ValidationError);

@@ -96,4 +96,26 @@ describe('Router', () => {
       reason: 'The partitioner function threw on this record: TypeError: no user field.',
     });
   });
+
+  it('routes to a stream ARN a targetStream function chose, and refuses a malformed ARN or one in another region', () => {
+    const arn = 'arn:aws:kinesis:us-east-1:111122223333:stream/orders';
+    const router = (chosen: string) =>
+      new Router({ region: 'us-east-1', targetStream: () => chosen, allowedStreams: [arn, chosen] });
+    expect(routed(router(arn), record())).toMatchObject({ stream: arn });
+    expect(router('arn:aws:kinesis:us-east-1:1:stream/orders').route(record())).toMatchObject({
+      ok: false,
+      field: 'stream',
+      reason: expect.stringMatching(
+        /^The stream the targetStream function chose is "arn:aws:kinesis:us-east-1:1:stream\/orders"; it must be a stream name .* or a stream ARN/,
+      ) as unknown,
+    });
+    const elsewhere = 'arn:aws:kinesis:eu-west-1:111122223333:stream/orders';
+    expect(router(elsewhere).route(record())).toMatchObject({
+      ok: false,
+      field: 'stream',
+      reason: expect.stringContaining(
+        "a stream in eu-west-1, but the client's region is us-east-1",
+      ) as unknown,
+    });
+  });
 });

@@ -6,6 +6,7 @@ import {
   LimitExceededException,
   ListShardsCommand,
   ListStreamConsumersCommand,
+  PutRecordsCommand,
   RegisterStreamConsumerCommand,
   ResourceInUseException,
   ResourceNotFoundException,
@@ -14,7 +15,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { FakeClock } from '../../../functions/core/time/clock';
 import { SUBSCRIPTION_LIFETIME_MILLIS } from '../../../local/kinesis/efo/subscription';
-import { waitForStreamActive } from '../../../local/kinesis/streams';
+import { localStreamArn, OTHER_LOCAL_ACCOUNT_ID } from '../../../local/kinesis/accounts';
+import { createStreamAndWait, waitForStreamActive } from '../../../local/kinesis/streams';
 import { useLocalAws } from '../../support/local-aws';
 import { createStream, dataOf, put, registerConsumer, stockKinesisClient, subscribe } from './efo-test-kit';
 import { rejectionOf } from './kinesis-test-kit';
@@ -151,6 +153,30 @@ describe('SubscribeToShard', () => {
     expect(dataOf(pushed)).toEqual(['d']);
     expect(pushed.at(-1)?.ContinuationSequenceNumber).toBe(late);
     expect(clock.now()).toBe(before);
+    open.close();
+  });
+
+  it("serves a consumer of another account's stream by ARN: that stream's records, not the same-named local one's", async () => {
+    const stream = `efo-${++streams}`;
+    await createStream(kinesis, stream);
+    const otherArn = localStreamArn(stream, aws().region, OTHER_LOCAL_ACCOUNT_ID);
+    await createStreamAndWait(kinesis, otherArn, 1);
+    await put(kinesis, stream, ['local']);
+    await kinesis.send(
+      new PutRecordsCommand({
+        StreamARN: otherArn,
+        Records: ['x', 'y'].map((d) => ({ Data: Buffer.from(d), PartitionKey: 'k' })),
+      }),
+    );
+    const consumerArn = await registerConsumer(kinesis, otherArn, 'reader');
+    await clock.advance(TRANSITION_MILLIS);
+    const open = await subscribe(kinesis, {
+      ConsumerARN: consumerArn,
+      ShardId: SHARD,
+      StartingPosition: { Type: 'TRIM_HORIZON' },
+    });
+    const events = await open.until((e) => dataOf(e).length >= 2);
+    expect(dataOf(events)).toEqual(['x', 'y']);
     open.close();
   });
 
