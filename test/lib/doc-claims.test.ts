@@ -11,7 +11,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const doc = (file: string) => readFileSync(path.join(ROOT, file), 'utf8').replace(/\s+/g, ' ');
 
 // Bundling is skipped: only the template is read.
-const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const app = new App({ autoSynth: false, context: { 'aws:cdk:bundling-stacks': [] } });
 const template = Template.fromStack(new ExamplePipelineStack(app, 'Example'));
 const resources = (type: string) =>
   Object.values(template.findResources(type)) as {

@@ -15,7 +15,10 @@ import { functionEnvironment, logicalId, roleStatements, STRICT_VALIDATION_CONTE
 
 /** A strict stack (cdk-nag's AwsSolutions pack, CloudFormation validation) that skips bundling: it is not under test here. */
 function strictStack(): Stack {
-  const app = new App({ context: { ...STRICT_VALIDATION_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({
+    autoSynth: false,
+    context: { ...STRICT_VALIDATION_CONTEXT, 'aws:cdk:bundling-stacks': [] },
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return new Stack(app, 'Test');
 }

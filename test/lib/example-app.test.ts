@@ -92,7 +92,7 @@ describe('npx cdk synth of the example app', () => {
 
 describe("the example's producer", () => {
   it('ships its custom partitioner: the function runs the handler file the example gives', () => {
-    const app = new App({ context: STRICT_VALIDATION_CONTEXT });
+    const app = new App({ autoSynth: false, context: STRICT_VALIDATION_CONTEXT });
     const stack = new ExamplePipelineStack(app, 'ExampleRouting');
     const staging = stack.producer.function.node
       .findAll()
@@ -106,7 +106,10 @@ describe("the example's producer", () => {
 describe('the example stack with alarm email', () => {
   // Bundling is skipped here: the synth above bundled and checked the same three functions, and these
   // tests read only the template.
-  const app = new App({ context: { ...STRICT_VALIDATION_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({
+    autoSynth: false,
+    context: { ...STRICT_VALIDATION_CONTEXT, 'aws:cdk:bundling-stacks': [] },
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new ExamplePipelineStack(app, 'Example', { alarmEmail: 'ops@example.com' });
   const template = Template.fromStack(stack);

@@ -17,7 +17,7 @@ export const STRICT_VALIDATION_CONTEXT = {
  * the bundled CloudFormation validation, failing on any unacknowledged finding.
  */
 export function strictApp(): App {
-  const app = new App({ context: STRICT_VALIDATION_CONTEXT });
+  const app = new App({ autoSynth: false, context: STRICT_VALIDATION_CONTEXT });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return app;
 }

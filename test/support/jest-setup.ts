@@ -15,6 +15,8 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 // A CDK App without an outdir synthesizes into a new cdk.out* folder of the temp directory and leaves it
 // there; every App of this test file synthesizes into this one folder, removed after the file's tests.
+// This variable also makes an App synthesize again when the process exits, from a listener of its own
+// (eleven Apps in one file printed a MaxListenersExceededWarning): the tests' Apps say autoSynth: false.
 const cdkOutdir = mkdtempSync(join(tmpdir(), 'skc-test-cdk-out-'));
 process.env.CDK_OUTDIR = cdkOutdir;
 afterAll(() => rmSync(cdkOutdir, { recursive: true, force: true }));

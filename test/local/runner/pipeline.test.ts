@@ -16,7 +16,7 @@ import { CONTINUOUS_TIME_BUDGET_SECONDS } from '../../../lib/construct-defaults'
 import { useLocalAws } from '../../support/local-aws';
 
 // The example stack as `cdk synth` builds it, without bundling the functions (nothing here reads the code).
-const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const app = new App({ autoSynth: false, context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new ExamplePipelineStack(app, 'Example');
 const template = Template.fromStack(stack);
 
