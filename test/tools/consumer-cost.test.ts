@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_COST_ASSUMPTIONS, estimateMonthlyCost } from '../../tools/consumer-cost';
+import { CONTINUOUS_TIME_BUDGET_SECONDS } from '../../lib/construct-defaults';
 import { costAssumptions, costTable } from '../support/cost-docs';
 
 const latency = {
@@ -65,5 +66,30 @@ describe('docs/consumer.md', () => {
   it('holds the cost table and its assumptions as estimateMonthlyCost computes them (regenerate: npx tsx test/support/cost-docs.ts)', () => {
     expect(doc).toContain(costTable());
     expect(doc).toContain(costAssumptions());
+  });
+});
+
+describe("README's comparison table", () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  it('quotes the monthly costs estimateMonthlyCost gives for continuous, scheduled and idle cost mode', () => {
+    const row = readme.split('\n').find((line) => line.startsWith('| cost shape |')) ?? '';
+    const dollars = (settings: Parameters<typeof estimateMonthlyCost>[0]) =>
+      `$${estimateMonthlyCost(settings).total.toFixed(2)}`;
+    const scheduled = {
+      costMode: false,
+      timeBudgetMillis: 50_000,
+      idleReturnMillis: 5000,
+      traffic: 'steady',
+    } as const;
+    const continuous = {
+      ...scheduled,
+      continuous: true,
+      timeBudgetMillis: CONTINUOUS_TIME_BUDGET_SECONDS * 1000,
+    } as const;
+    const idle = (idleReturnMillis: number) =>
+      ({ costMode: true, timeBudgetMillis: 50_000, idleReturnMillis, traffic: 'idle' }) as const;
+    expect(row).toContain(`about ${dollars(continuous)} a month per subtask`);
+    expect(row).toContain(`the scheduled design ${dollars(scheduled)}`);
+    expect(row).toContain(`cost mode ${dollars(idle(0))} to ${dollars(idle(5000))} on an idle stream`);
   });
 });
