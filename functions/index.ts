@@ -15,6 +15,7 @@ export type {
   ScheduledConsumerEvent,
 } from './consumer/schedule-event';
 export type { ConsumerCode } from './core/consumer/engine-config';
+export type { HandoffEvent, SuccessorEvent, SuccessorStarter } from './core/consumer/handover';
 export {
   createProducerHandler,
   ProducerBatchError,
@@ -185,6 +186,7 @@ export type {
   LeaseHolder,
   OperatorLease,
   ShardCheckpoint,
+  HandoverClaim,
   ShardKey,
   StoredCheckpoint,
   SubtaskLease,
