@@ -43,27 +43,28 @@ interface Variant {
   readonly env: Readonly<Record<string, string>>;
 }
 
-// The construct always has an on-failure queue: its own, or the one it is given.
+// The construct always has an on-failure queue: its own, or the one it is given. It deploys continuous
+// mode by default, whose invocations start their successors with the Lambda client.
 const DEFAULT: Variant = {
   name: 'default',
-  label: 'in-process processor, SSM checkpoints, on-failure queue',
-  use: { checkpointTable: false, onFailureQueue: true, target: false },
-  clients: [KINESIS, SSM, SQS],
+  label: 'continuous, in-process processor, SSM checkpoints, on-failure queue',
+  use: { checkpointTable: false, onFailureQueue: true, target: false, continuous: true },
+  clients: [KINESIS, SSM, SQS, LAMBDA],
   env: {},
 };
 const OTHERS: readonly Variant[] = [
   {
     name: 'target',
-    label: 'target function, SSM checkpoints, on-failure queue',
-    use: { checkpointTable: false, onFailureQueue: true, target: true },
+    label: 'continuous, target function, SSM checkpoints, on-failure queue',
+    use: { checkpointTable: false, onFailureQueue: true, target: true, continuous: true },
     clients: [KINESIS, SSM, SQS, LAMBDA],
     env: { SKC_CONSUMER_TARGET_FUNCTION: 'bench-target' },
   },
   {
     name: 'dynamodb',
-    label: 'in-process processor, DynamoDB checkpoints, on-failure queue',
-    use: { checkpointTable: true, onFailureQueue: true, target: false },
-    clients: [KINESIS, DYNAMODB, SQS],
+    label: 'continuous, in-process processor, DynamoDB checkpoints, on-failure queue',
+    use: { checkpointTable: true, onFailureQueue: true, target: false, continuous: true },
+    clients: [KINESIS, DYNAMODB, SQS, LAMBDA],
     env: {
       SKC_CONSUMER_CHECKPOINT_STORE: 'dynamodb',
       SKC_CONSUMER_CHECKPOINT_DYNAMODB_TABLE: 'bench-checkpoints',
