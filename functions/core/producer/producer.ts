@@ -225,7 +225,6 @@ export class Producer {
     if (this.deps.budgetShare && messages.length > 0) {
       this.limiter.setShare(await this.deps.budgetShare.shareFor(this.heldMessages));
     }
-    const shareFollower = this.followShare(messages.length > 0);
     const failures = new Map<number, { kind: MessageFailureKind; reason: string }>();
     const failedBefore: PendingFailure[] = [];
     const letters: { index: number; letter: DeadLetter }[] = [];
@@ -316,6 +315,7 @@ export class Producer {
     );
 
     let report: WriteReport;
+    const shareFollower = this.followShare(entries.length > 0);
     try {
       report = await this.writer.write({
         entries,
