@@ -994,14 +994,7 @@ function resolveTiming(props: KinesisConsumerProps, continuous: boolean): Timing
   );
   const timeBudget = props.timeBudget ?? defaultBudget(functionTimeout, props.shutdownReserve);
   checkDuration(OWNER, 'timeBudget', timeBudget, { min: Duration.seconds(1), max: MAX_LAMBDA_TIMEOUT });
-  checkShorter(
-    OWNER,
-    'timeBudget',
-    timeBudget,
-    'functionTimeout',
-    functionTimeout,
-    'to leave time for the last delivery and checkpoint',
-  );
+  checkBudgetWithinTimeout(timeBudget, functionTimeout);
   return { schedulePeriod, functionTimeout, timeBudget };
 }
 
@@ -1034,6 +1027,12 @@ function resolveContinuousTiming(props: KinesisConsumerProps, schedulePeriod: Du
     max: MAX_LAMBDA_TIMEOUT,
     wholeUnit: 'seconds',
   });
+  checkBudgetWithinTimeout(timeBudget, functionTimeout);
+  return { schedulePeriod, functionTimeout, timeBudget };
+}
+
+/** Both timing designs: the budget ends before the timeout, leaving time for the last delivery and checkpoint. */
+function checkBudgetWithinTimeout(timeBudget: Duration, functionTimeout: Duration): void {
   checkShorter(
     OWNER,
     'timeBudget',
@@ -1042,7 +1041,6 @@ function resolveContinuousTiming(props: KinesisConsumerProps, schedulePeriod: Du
     functionTimeout,
     'to leave time for the last delivery and checkpoint',
   );
-  return { schedulePeriod, functionTimeout, timeBudget };
 }
 
 /** A Duration's milliseconds, or undefined (the runtime's default) when not given or a Token. */

@@ -78,6 +78,10 @@ type Respond = (status: number, headers: Record<string, string>, body: Buffer) =
 /** How often an idle subscription gets an empty event, so the client sees the stream is alive. */
 const EVENT_HEARTBEAT_MILLIS = 5000;
 
+/** ListStreamConsumers' page size when MaxResults is not given, and the most it takes (AWS's API). */
+const LIST_CONSUMERS_DEFAULT_MAX_RESULTS = 100;
+const LIST_CONSUMERS_MAX_RESULTS = 10_000;
+
 /**
  * A local Kinesis that serves enhanced fan-out. One plain `http://` endpoint speaks HTTP/2 from the
  * first byte (h2c, as SDK v3's stock NodeHttp2Handler does on such an endpoint) and HTTP/1.1 (as
@@ -295,11 +299,11 @@ export class KinesisEfoServer {
     ListStreamConsumers: async (input) => {
       const streamArn = requireString(input, 'StreamARN');
       const all = this.consumers.list(streamArn);
-      const max = input.MaxResults ?? 100;
-      if (!Number.isInteger(max) || (max as number) < 1 || (max as number) > 10_000) {
+      const max = input.MaxResults ?? LIST_CONSUMERS_DEFAULT_MAX_RESULTS;
+      if (!Number.isInteger(max) || (max as number) < 1 || (max as number) > LIST_CONSUMERS_MAX_RESULTS) {
         throw new KinesisServiceError(
           'ValidationException',
-          `MaxResults must be an integer from 1 to 10000; got ${String(max)}.`,
+          `MaxResults must be an integer from 1 to ${LIST_CONSUMERS_MAX_RESULTS}; got ${String(max)}.`,
         );
       }
       const start =
