@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { HttpRequest } from '@smithy/core/transport';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { AwsClientFactory } from '../functions/core/aws/clients';
+import { parseGetRecordsJson } from '../functions/core/aws/get-records-json';
 import { jsonDeserializer } from '../functions/core/consumer/deserializers';
 import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../functions/core/consumer/engine';
 import { kinesisReadApi, type KinesisReadApi } from '../functions/core/consumer/kinesis-api';
@@ -209,8 +210,12 @@ function boundRun(shape: ReadShape): number {
   return micros;
 }
 
-/** The parsed response from memory: the engine without any client. */
-function memoryApi(shape: ReadShape): KinesisReadApi {
+/**
+ * The parsed response from memory: the engine without any client. With `parse`, each call parses the
+ * response's JSON afresh with this project's parser (no HTTP, no signing), which splits the client's
+ * cost into parsing and the call itself.
+ */
+function memoryApi(shape: ReadShape, parse = false): KinesisReadApi {
   const response: GetRecordsOutput = {
     Records: shape.records as GetRecordsOutput['Records'],
     NextShardIterator: 'it-1',
@@ -227,7 +232,7 @@ function memoryApi(shape: ReadShape): KinesisReadApi {
       ],
     }),
     getShardIterator: async () => ({ ShardIterator: 'it-0' }),
-    getRecords: async () => response,
+    getRecords: async () => (parse ? parseGetRecordsJson(shape.json)! : response),
   };
 }
 
@@ -368,7 +373,7 @@ export async function run(): Promise<BenchSection> {
           ? spec.recordsPerResponse * spec.recordBytes
           : (spec.shardMiBPerSecond * MiB) / CALLS_PER_SECOND,
       );
-      const samples: Record<string, number[]> = { bound: [], engine: [] };
+      const samples: Record<string, number[]> = { bound: [], engine: [], parsed: [] };
       for (const path of paths) samples[path.name] = [];
       for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
         const keep = round >= WARMUP_ROUNDS;
@@ -376,6 +381,8 @@ export async function run(): Promise<BenchSection> {
         const engine = await engineRun(memoryApi(shape), shape);
         if (keep) samples.bound!.push(bound);
         if (keep) samples.engine!.push(engine);
+        const parsed = await engineRun(memoryApi(shape, true), shape);
+        if (keep) samples.parsed!.push(parsed);
         for (const path of paths) {
           await server.serve(shape.json);
           const micros = await engineRun(path.api, shape);
@@ -404,6 +411,7 @@ export async function run(): Promise<BenchSection> {
         rows.push(
           row('bound (deaggregate + JSON deserializer)', perCall.bound!),
           row('engine alone, records from memory', perCall.engine!, bound),
+          row('engine + this parser, body from memory (no HTTP)', perCall.parsed!, bound),
           row('read path (engine + this client)', perCall['read path']!, bound, 1 / MAX_TIMES_BOUND),
           row('read path vs the SDK stack with this parser', perCall['read path']!, {
             label: STACK_PATH,
