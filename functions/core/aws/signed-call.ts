@@ -82,10 +82,12 @@ export function signedCall<Input extends object, Output extends MetadataBearer>(
   const withHost = hostHeaderMiddleware({ requestHandler: handler })(withLength as never, {});
   const addHeaders = async (args: BuildArgs) => (await withHost(args)).response as IHttpRequest;
   return async (commandInput, signal) => {
+    // On a view of the config, as the SDK passes a copy: an endpoint found in the shared config files
+    // or the environment is written to the config it is given.
     const endpointV2: EndpointV2 = await getEndpointFromInstructions(
       commandInput,
       command,
-      config as Parameters<typeof getEndpointFromInstructions>[2],
+      Object.create(config) as Parameters<typeof getEndpointFromInstructions>[2],
     );
     // The serde context the SDK's middleware builds: the client's config with this call's endpoint.
     const context = Object.assign(Object.create(config) as object, {
@@ -96,11 +98,14 @@ export function signedCall<Input extends object, Output extends MetadataBearer>(
       input: commandInput,
       request: await config.protocol.serializeRequest(operation, commandInput, context),
     });
+    // An endpoint rule may name its own signing region and name; the SDK's endpoint middleware then
+    // signs with those.
+    const authScheme = (endpointV2.properties?.authSchemes as AuthScheme[] | undefined)?.[0];
     const signingProperties = {
       config,
       context,
-      signingName,
-      signingRegion: await config.region(),
+      signingName: authScheme?.signingName ?? signingName,
+      signingRegion: authScheme?.signingRegion ?? (await config.region()),
     };
     const signed = (await signer.sign(request, {} as never, signingProperties)) as IHttpRequest;
     let response: HttpResponse;
@@ -114,7 +119,6 @@ export function signedCall<Input extends object, Output extends MetadataBearer>(
     try {
       parsed = (await config.protocol.deserializeResponse(operation, context, response)) as Output;
     } catch (error) {
-      // The SDK's deserializer middleware keeps the raw response on the error, hidden, for diagnosis.
       // As the SDK's deserializer middleware does: the raw response kept on the error, hidden, and a body
       // the protocol could not read (a proxy's HTML page) still carries the status the classifier needs.
       if (typeof error === 'object' && error !== null) {
@@ -133,3 +137,4 @@ export function signedCall<Input extends object, Output extends MetadataBearer>(
 }
 
 type BuildArgs = { input: object; request: IHttpRequest };
+type AuthScheme = { signingName?: string; signingRegion?: string };

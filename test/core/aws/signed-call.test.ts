@@ -403,6 +403,27 @@ describe('GetRecords as a signed call', () => {
       }
     }
   });
+
+  it('goes to an endpoint set in the environment for Kinesis, as the SDK does, call after call', async () => {
+    const previous = process.env.AWS_ENDPOINT_URL_KINESIS;
+    process.env.AWS_ENDPOINT_URL_KINESIS = endpoint;
+    const aws = new AwsClientFactory({
+      region: 'eu-west-1',
+      credentials: { provider: 'BASIC', ...CREDENTIALS },
+    });
+    try {
+      answer = { status: 200, body: '{"Records":[],"NextShardIterator":"it-1"}' };
+      const reads = kinesisReadApi(aws.client('kinesis', KinesisClient));
+      await reads.getRecords({ ShardIterator: 'it' });
+      await reads.getRecords({ ShardIterator: 'it' });
+      expect(received).toHaveLength(2);
+      expect(received[0]!.headers.host).toBe(new URL(endpoint).host);
+    } finally {
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_KINESIS;
+      else process.env.AWS_ENDPOINT_URL_KINESIS = previous;
+      aws.destroy();
+    }
+  });
 });
 
 async function waitFor(condition: () => boolean): Promise<void> {
