@@ -1,4 +1,4 @@
-import { hostHeaderMiddleware } from '@aws-sdk/core/client';
+import { hostHeaderMiddleware, recursionDetectionMiddleware } from '@aws-sdk/core/client';
 import { AwsSdkSigV4Signer } from '@aws-sdk/core/httpAuthSchemes';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { contentLengthMiddleware } from '@smithy/core/protocols';
@@ -54,8 +54,8 @@ export interface EndpointInstructionsSupplier {
  * hand:
  * - the endpoint from the client's endpoint rules (`getEndpointFromInstructions` with the command's
  *   parameter instructions: a custom endpoint, the region's endpoint, FIPS and dual-stack as configured);
- * - the request built by the client's protocol (`serializeRequest`), with the host and content-length
- *   headers the SDK's host-header and content-length middleware would set;
+ * - the request built by the client's protocol (`serializeRequest`), with the host, content-length and
+ *   X-Ray trace headers the SDK's build-step middleware would set;
  * - signed by the SDK's SigV4 signer (`AwsSdkSigV4Signer` with the client's `signer`, so the client's
  *   credentials provider, its refresh and its clock-skew correction apply);
  * - sent by the client's request handler (keep-alive, its connection and request timeouts, the abort
@@ -75,12 +75,14 @@ export function signedCall<Input extends object, Output extends MetadataBearer>(
   const signer = new AwsSdkSigV4Signer();
   const handler = config.requestHandler as RequestHandler<IHttpRequest, HttpResponse>;
   const signingName = config.signingName ?? config.defaultSigningName;
-  // The `host` and `content-length` headers, by the SDK's own build-step middleware: SigV4 signs the
-  // host, and a body without a length would go chunked.
+  // The headers the SDK's own build-step middleware sets: `host` (SigV4 signs it), `content-length` (a
+  // body without it would go chunked) and, inside Lambda, the X-Ray trace id that links the call to the
+  // invocation's trace.
   const built = async (args: BuildArgs) => ({ output: {} as MetadataBearer, response: args.request });
   const withLength = contentLengthMiddleware(config.bodyLengthChecker)(built as never, {});
   const withHost = hostHeaderMiddleware({ requestHandler: handler })(withLength as never, {});
-  const addHeaders = async (args: BuildArgs) => (await withHost(args)).response as IHttpRequest;
+  const withTrace = recursionDetectionMiddleware()(withHost as never, {});
+  const addHeaders = async (args: BuildArgs) => (await withTrace(args)).response as IHttpRequest;
   return async (commandInput, signal) => {
     // On a view of the config, as the SDK passes a copy: an endpoint found in the shared config files
     // or the environment is written to the config it is given.

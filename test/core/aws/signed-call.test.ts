@@ -305,6 +305,28 @@ describe('GetRecords as a signed call', () => {
     expect(again.headers.authorization).toBe(authorization);
   });
 
+  it("passes the invocation's X-Ray trace id inside Lambda, as the SDK does", async () => {
+    const saved = { name: process.env.AWS_LAMBDA_FUNCTION_NAME, trace: process.env._X_AMZN_TRACE_ID };
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'consumer';
+    process.env._X_AMZN_TRACE_ID =
+      'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    try {
+      answer = { status: 200, body: '{"Records":[]}' };
+      await api.getRecords({ ShardIterator: 'it' });
+      await stock.send(new GetRecordsCommand({ ShardIterator: 'it' }));
+      expect(received[0]!.headers['x-amzn-trace-id']).toBe(process.env._X_AMZN_TRACE_ID);
+      expect(received[0]!.headers['x-amzn-trace-id']).toBe(received[1]!.headers['x-amzn-trace-id']);
+    } finally {
+      for (const [key, value] of [
+        ['AWS_LAMBDA_FUNCTION_NAME', saved.name],
+        ['_X_AMZN_TRACE_ID', saved.trace],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it("takes each call's credentials from the client's provider, so refreshed credentials are used", async () => {
     let issued = 0;
     const client = new KinesisClient({
