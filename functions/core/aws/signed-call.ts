@@ -47,8 +47,8 @@ export interface EndpointInstructionsSupplier {
 /**
  * One operation of an SDK client, sent without the client's middleware stack.
  *
- * The stack costs a fixed share of every call (it measured as the largest part of an empty GetRecords:
- * see bench/results/read-path.md) for work this runtime does not use on its hot path: the SDK's own
+ * The stack costs a fixed share of every call (a third or more of the CPU of an empty GetRecords: see
+ * bench/results/read-path.md) for work this runtime does not use on its hot path: the SDK's own
  * retries (Kinesis gets one attempt; the runtime retries), user-agent assembly, logging. What a call must
  * have is done here with the SDK's own parts, so nothing about where or how a request goes is written by
  * hand:
