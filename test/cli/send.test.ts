@@ -3,23 +3,18 @@ import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/c
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parseMessage } from '../../functions/core/producer/message-contract';
 import { waitForStreamActive } from '../../local/kinesis/streams';
-import { useLocalAws } from '../support/local-aws';
 import { EventSourceMappingEmulator } from '../support/producer-e2e';
-import { localFlags, localProperties, runCli, type RunOptions } from './cli-support';
+import { useLocalCli } from './cli-support';
 
 type Handler = (
   event: SQSEvent,
   context: { getRemainingTimeInMillis(): number },
 ) => Promise<SQSBatchResponse>;
 
-const aws = useLocalAws({ kinesis: true, sqs: true });
-const properties = localProperties();
-afterAll(() => properties.remove());
+const { aws, skc } = useLocalCli({ kinesis: true, sqs: true });
 let queues = 0;
 
 const sqs = () => aws().clients.client('sqs', SQSClient);
-const skc = (args: string[], options?: RunOptions) =>
-  runCli([...localFlags(aws(), properties.path), ...args], options);
 
 async function newQueue(attributes: Record<string, string> = {}): Promise<string> {
   const fifo = attributes.FifoQueue === 'true';

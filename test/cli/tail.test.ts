@@ -1,17 +1,13 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { aggregate } from '../../functions/core/record-format';
 import { createStream, splitShard } from '../e2e/consumer-support';
-import { useLocalAws } from '../support/local-aws';
-import { localFlags, localProperties, runCli, type RunOptions } from './cli-support';
+import { useLocalCli, type RunOptions } from './cli-support';
 
-const aws = useLocalAws({ kinesis: true });
-const properties = localProperties();
-afterAll(() => properties.remove());
+const { aws, skc } = useLocalCli({ kinesis: true });
 let streams = 0;
 
 const kinesis = () => aws().clients.client('kinesis', KinesisClient);
-const tail = (args: string[], options?: RunOptions) =>
-  runCli([...localFlags(aws(), properties.path), 'tail', ...args], options);
+const tail = (args: string[], options?: RunOptions) => skc(['tail', ...args], options);
 
 async function newStream(shards = 1): Promise<string> {
   const name = `tail-${++streams}`;
