@@ -17,7 +17,8 @@ import { seededRandom } from '../../../functions/core/time/clock';
 import { createStreamAndWait, describeIterator } from '../../../local/kinesis';
 import { LOCAL_CREDENTIALS } from '../../../local/harness';
 import { useLocalAws } from '../../support/local-aws';
-import { readAll, rejectionOf } from './kinesis-test-kit';
+import { rejectionOf } from '../../support/rejection-of';
+import { readAll } from './kinesis-test-kit';
 
 const aws = useLocalAws({ kinesis: { random: seededRandom(11) } });
 let kinesis: KinesisClient;

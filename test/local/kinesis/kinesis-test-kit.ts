@@ -26,15 +26,3 @@ export async function readAll(kinesis: KinesisClient, streamName: string): Promi
   }
   return data;
 }
-
-/** The error a promise rejects with; fails the test if it resolves. */
-export async function rejectionOf(
-  promise: Promise<unknown>,
-): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('Expected the call to fail, but it succeeded.');
-}
