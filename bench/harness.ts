@@ -3,13 +3,7 @@
  * (so a noisy neighbour on a shared machine hits all of them alike), medians, and table printing.
  * A section is a module exporting `run(): Promise<BenchSection>`, registered in `bench/index.ts`.
  */
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  KinesisClient,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsClientFactory } from '../functions/core/aws/clients';
@@ -24,6 +18,7 @@ import {
 import { kinesisReadApi } from '../functions/core/consumer/kinesis-api';
 import type { BatchHandler } from '../functions/core/consumer/types';
 import { systemClock } from '../functions/core/time/clock';
+import { shardPagesFromStart } from '../local/kinesis/streams';
 
 /** A figure compared with another measured in the same run, with an optional pass mark. */
 export interface BenchRow {
@@ -291,22 +286,9 @@ export async function rawGetRecordsLoop(
   let last = started;
   await Promise.all(
     shards.map(async (shard) => {
-      let iterator = (
-        await kinesis.send(
-          new GetShardIteratorCommand({
-            StreamName: stream,
-            ShardId: shard.ShardId,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        )
-      ).ShardIterator;
-      while (iterator) {
-        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        const count = page.Records?.length ?? 0;
-        if (count === 0) break;
-        total += count;
+      for await (const records of shardPagesFromStart(kinesis, stream, shard.ShardId)) {
+        total += records.length;
         last = performance.now();
-        iterator = page.NextShardIterator;
       }
     }),
   );

@@ -1,11 +1,7 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  type KinesisClient,
-} from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { shardPagesFromStart } from '../../local/kinesis/streams';
 import { SqsEventSourceMapping } from '../../local/runner/event-source-mapping';
 import type { ShardContent } from './kcl-reader';
 
@@ -56,22 +52,9 @@ export async function readStream(kinesis: KinesisClient, stream: string): Promis
   const contents: ShardContent[] = [];
   for (const shard of Shards) {
     const records: ShardContent['records'][number][] = [];
-    let iterator = (
-      await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: stream,
-          ShardId: shard.ShardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      )
-    ).ShardIterator;
-    while (iterator) {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10000 }));
-      for (const r of page.Records ?? []) {
+    for await (const page of shardPagesFromStart(kinesis, stream, shard.ShardId)) {
+      for (const r of page)
         records.push({ partitionKey: r.PartitionKey ?? '', data: r.Data ?? new Uint8Array() });
-      }
-      if (!page.Records?.length) break;
-      iterator = page.NextShardIterator;
     }
     contents.push({
       shardId: shard.ShardId ?? '',
