@@ -10,6 +10,7 @@ import {
   testConsumer,
   uniquePath,
 } from '../e2e/consumer-support';
+import { nextMillisecond } from '../support/next-millisecond';
 import { runCli, useLocalCli } from './cli-support';
 
 const { aws, flags } = useLocalCli({ kinesis: true, ssm: true });
@@ -284,10 +285,3 @@ describe('skc reset', () => {
     expect(await store.loadAll()).toEqual(before);
   });
 });
-
-/** Kinesalite stamps arrivals with Date.now(): waits for the next millisecond so stamps on either side differ. */
-async function nextMillisecond(): Promise<Date> {
-  const now = Date.now();
-  while (Date.now() === now) await new Promise((resolve) => setImmediate(resolve));
-  return new Date();
-}

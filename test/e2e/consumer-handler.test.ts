@@ -5,6 +5,7 @@ import { createConsumerHandler } from '../../functions/consumer/handler-factory'
 import type { ConsumerRecord } from '../../functions/core/consumer/types';
 import { ConfigurationError, DeliveryFailedError } from '../../functions/core/errors';
 import type { LocalAws } from '../../local/harness';
+import { nextMillisecond } from '../support/next-millisecond';
 import { useLocalAws } from '../support/local-aws';
 import { Collector, createStream, putRecords, uniquePath } from './consumer-support';
 
@@ -38,13 +39,6 @@ let requests = 0;
 function context(remainingMillis: number) {
   const end = Date.now() + remainingMillis;
   return { awsRequestId: `request-${++requests}`, getRemainingTimeInMillis: () => end - Date.now() };
-}
-
-function nextMillisecond(): number {
-  const start = Date.now();
-  let now = start;
-  while (now <= start) now = Date.now();
-  return now;
 }
 
 const handlerOptions = {
@@ -95,7 +89,7 @@ describe('createConsumerHandler', () => {
     const stream = `handler-at-${requests}`;
     await createStream(kinesis(), stream, 1);
     await putRecords(kinesis(), stream, 50, { prefix: 'old' });
-    const at = nextMillisecond();
+    const at = (await nextMillisecond()).getTime();
     const sent = await putRecords(kinesis(), stream, 50, { prefix: 'new', from: 50 });
     const collector = new Collector();
     const handler = createConsumerHandler<string>((records) => collector.add(records), {
