@@ -2,6 +2,7 @@ import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseMessage } from '../../functions/core/producer/message-contract';
 import { waitForStreamActive } from '../../local/kinesis/streams';
+import { localAwsEnv } from '../support/local-aws';
 import { EventSourceMappingEmulator, loadProducerHandler } from '../support/producer-e2e';
 import { useLocalCli } from './cli-support';
 
@@ -48,11 +49,7 @@ describe('skc send', () => {
     expect(sent.stdout).toBe(`Sent 25 record(s) to ${queueUrl}: 25 accepted, 0 failed.\n`);
 
     const handler = loadProducerHandler({
-      SKC_AWS_REGION: 'us-east-1',
-      SKC_AWS_ENDPOINT_KINESIS: aws().endpoints.kinesis ?? '',
-      SKC_AWS_ENDPOINT_SQS: aws().endpoints.sqs ?? '',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+      ...localAwsEnv(aws(), ['kinesis', 'sqs']),
       SKC_PRODUCER_DEFAULTSTREAM: 'send-events',
     });
     await new EventSourceMappingEmulator({

@@ -6,7 +6,7 @@ import type { ConsumerRecord } from '../../functions/core/consumer/types';
 import { ConfigurationError, DeliveryFailedError } from '../../functions/core/errors';
 import type { LocalAws } from '../../local/harness';
 import { nextMillisecond } from '../support/next-millisecond';
-import { useLocalAws } from '../support/local-aws';
+import { localAwsEnv, useLocalAws } from '../support/local-aws';
 import { Collector, createStream, putRecords, uniquePath } from './consumer-support';
 
 const aws = useLocalAws({ kinesis: true, ssm: true });
@@ -21,12 +21,7 @@ function lambdaEnv(
 ): Record<string, string> {
   return {
     SKC_STREAMS: streams,
-    SKC_AWS_REGION: local.region,
-    SKC_AWS_ENDPOINT_KINESIS: local.endpoints.kinesis as string,
-    SKC_AWS_ENDPOINT_SSM: local.endpoints.ssm as string,
-    SKC_AWS_CREDENTIALS_PROVIDER: 'BASIC',
-    SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-    SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+    ...localAwsEnv(local, ['kinesis', 'ssm']),
     SKC_CONSUMER_CHECKPOINT_SSM_PREFIX: uniquePath(),
     SKC_CONSUMER_TIMEBUDGETMILLIS: '1000',
     SKC_FLINK_SHARD_GETRECORDS_INTERVALMILLIS: '20',

@@ -5,7 +5,7 @@ import { REJECTION_ATTRIBUTE } from '../../functions/core/producer/dead-letter';
 import { deaggregate } from '../../functions/core/record-format';
 import { expectDeadLettersWithReasons } from '../support/dead-letters';
 import { readLikeKcl } from '../support/kcl-reader';
-import { useLocalAws } from '../support/local-aws';
+import { localAwsEnv, useLocalAws } from '../support/local-aws';
 import { EventSourceMappingEmulator, loadProducerHandler, readStream } from '../support/producer-e2e';
 
 const aws = useLocalAws({ kinesis: true, sqs: true });
@@ -21,11 +21,7 @@ describe('the producer Lambda handler, configured from its environment', () => {
     );
 
     const handler = loadProducerHandler({
-      SKC_AWS_REGION: 'us-east-1',
-      SKC_AWS_ENDPOINT_KINESIS: aws().endpoints.kinesis ?? '',
-      SKC_AWS_ENDPOINT_SQS: aws().endpoints.sqs ?? '',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+      ...localAwsEnv(aws(), ['kinesis', 'sqs']),
       SKC_PRODUCER_DEFAULTSTREAM: 'handler-events',
       SKC_AGGREGATION_MAX_COUNT: '50',
       SKC_PRODUCER_DEADLETTERQUEUEURL: dlqUrl,
@@ -77,11 +73,7 @@ describe('the producer Lambda handler, configured from its environment', () => {
     const { QueueUrl: queueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'routed-queue' }));
     const handler = loadProducerHandler(
       {
-        SKC_AWS_REGION: 'us-east-1',
-        SKC_AWS_ENDPOINT_KINESIS: aws().endpoints.kinesis ?? '',
-        SKC_AWS_ENDPOINT_SQS: aws().endpoints.sqs ?? '',
-        SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-        SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+        ...localAwsEnv(aws(), ['kinesis', 'sqs']),
         SKC_PRODUCER_DEFAULTSTREAM: 'routed-orders',
         SKC_PRODUCER_ALLOWEDSTREAMS: 'routed-orders,priority-orders',
         SKC_PRODUCER_NAME: 'routing-test',
