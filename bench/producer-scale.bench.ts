@@ -71,6 +71,8 @@ interface Outcome {
   readonly duplicates: number;
   readonly drainSeconds: number;
   readonly drained: boolean;
+  /** Throttled entries per second of the run, [seconds after the first write, entries], where any were. */
+  readonly throttleTimeline: readonly [number, number][];
 }
 
 export async function run(): Promise<BenchSection> {
@@ -158,7 +160,10 @@ function describe(o: Outcome): string {
   return (
     `${(100 * o.utilisation).toFixed(1)} % of the budget, ${o.throttled}/${o.attempted} entries throttled, ` +
     `${o.deadLettered} dead-lettered (${o.deadLettersWithoutReason} without a reason), ${o.lost} lost, ` +
-    `${o.duplicates} duplicates, drained in ${o.drainSeconds.toFixed(1)} s${o.drained ? '' : ' (NOT drained)'}`
+    `${o.duplicates} duplicates, drained in ${o.drainSeconds.toFixed(1)} s${o.drained ? '' : ' (NOT drained)'}` +
+    (o.throttleTimeline.length > 0
+      ? `, throttled entries by second of the run ${o.throttleTimeline.map(([s, n]) => `${s}:${n}`).join(' ')}`
+      : '')
   );
 }
 
@@ -248,6 +253,7 @@ async function runScenario(scenario: Scenario, design: Design): Promise<Outcome>
       duplicates,
       drainSeconds: (lastWrite - firstWrite) / 1000,
       drained,
+      throttleTimeline: aws.kinesis.writeLimits!.throttleTimeline(firstWrite),
     };
   } finally {
     await Promise.all(children.map((c) => stopContainer(c).catch(() => undefined)));

@@ -76,6 +76,8 @@ export class ShardWriteLimits {
   private readonly clock: Clock;
   private readonly shards = new Map<string, ShardState>();
   private readonly maps = new Map<string, ShardMap>();
+  /** Entries throttled in each second of the clock (its milliseconds over 1,000, rounded down). */
+  private readonly throttledBySecond = new Map<number, number>();
 
   constructor(options: ShardWriteLimitsOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -124,6 +126,18 @@ export class ShardWriteLimits {
     return [...this.shards.values()].map((state) => ({ ...state.usage }));
   }
 
+  /**
+   * When the throttled entries were refused: their count per second of the clock since `from`, as
+   * [seconds after `from`, entries] for each second that had any. Says whether throttling came with
+   * a start, a change or the steady state.
+   */
+  throttleTimeline(from: number): [number, number][] {
+    const first = Math.floor(from / 1000);
+    return [...this.throttledBySecond]
+      .sort(([a], [b]) => a - b)
+      .map(([second, count]) => [second - first, count]);
+  }
+
   /** Entries throttled so far across all shards. */
   get throttledEntries(): number {
     let total = 0;
@@ -140,6 +154,8 @@ export class ShardWriteLimits {
     const needBytes = Math.min(bytes, this.bytesPerSecond);
     if (state.records < 1 || state.bytes < needBytes) {
       state.usage.entriesThrottled++;
+      const second = Math.floor(now / 1000);
+      this.throttledBySecond.set(second, (this.throttledBySecond.get(second) ?? 0) + 1);
       return false;
     }
     state.records -= 1;

@@ -167,6 +167,7 @@ export class Producer {
     this.limiter = new ShardRateLimiter({
       clock: this.clock,
       rateLimitPercent: this.options.rateLimitPercent,
+      sharesBudget: deps.budgetShare !== undefined,
     });
     this.writer = new Writer({
       kinesis: deps.kinesis,
@@ -200,11 +201,14 @@ export class Producer {
 
   /** Processes one batch; never throws for a bad message or a failed put, it reports them. */
   async process(messages: readonly ProducerMessage[], options: ProcessOptions = {}): Promise<ProcessResult> {
+    if (this.heldMessages === 0) this.limiter.resume();
     this.heldMessages += messages.length;
     try {
       return await this.processHeld(messages, options);
     } finally {
       this.heldMessages -= messages.length;
+      // Between batches this container's messages are out of the others' count, and they spend its part.
+      if (this.heldMessages === 0) this.limiter.pause();
     }
   }
 

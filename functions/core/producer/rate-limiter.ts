@@ -13,12 +13,14 @@ export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
 
+  /** Starts full, or with `tokens`. */
   constructor(
     private rate: number,
     private size: number,
     now: number,
+    tokens = size,
   ) {
-    this.tokens = size;
+    this.tokens = Math.min(tokens, size);
     this.updatedAt = now;
   }
 
@@ -59,6 +61,12 @@ export class TokenBucket {
     this.tokens -= amount;
   }
 
+  /** Refills up to `from`, then earns nothing from `from` to `now`: time the bucket did not run. */
+  skip(from: number, now: number): void {
+    this.refill(from);
+    if (now > this.updatedAt) this.updatedAt = now;
+  }
+
   private refill(now: number): void {
     if (now > this.updatedAt) {
       this.tokens = Math.min(this.size, this.tokens + ((now - this.updatedAt) * this.rate) / 1000);
@@ -85,6 +93,14 @@ export interface ShardRateLimiterOptions {
   readonly recordsPerSecond?: number;
   /** @default 1 MiB */
   readonly bytesPerSecond?: number;
+  /**
+   * The container shares each shard's budget with others (its share is set with `setShare`). Its
+   * buckets then start empty, since a shard's tokens belong to the containers already writing it, and
+   * earn nothing while it is paused (`pause`, between batches), since its messages are out of the
+   * count the others' shares come from and they spend its part meanwhile.
+   * @default false: buckets start full and refill always, as for a writer alone
+   */
+  readonly sharesBudget?: boolean;
 }
 
 interface ShardBuckets {
@@ -105,6 +121,7 @@ interface ShardBuckets {
  * rate. A shard's rate is its write limits x RateLimit (the deployment's budget) x this container's
  * share of the deployment (`setShare`) x a throttle factor that halves on each throttled entry and
  * recovers additively (AIMD), so a share that turned out too large (a stale count) corrects itself.
+ * Shared, its buckets start empty and stand still between batches (see `sharesBudget`).
  * It lives as long as the Lambda container, so consecutive batches share one budget per shard.
  */
 export class ShardRateLimiter {
@@ -112,6 +129,8 @@ export class ShardRateLimiter {
   private readonly recordsPerSecond: number;
   private readonly bytesPerSecond: number;
   private share = 1;
+  /** When the limiter was paused; undefined while it runs. */
+  private pausedAt: number | undefined;
   private wakeOnShareChange: () => void = () => undefined;
   private shareChange = new Promise<void>((resolve) => (this.wakeOnShareChange = resolve));
 
@@ -134,6 +153,28 @@ export class ShardRateLimiter {
     const wake = this.wakeOnShareChange;
     this.shareChange = new Promise((resolve) => (this.wakeOnShareChange = resolve));
     wake();
+  }
+
+  /**
+   * Stops every bucket refilling until `resume` (or the next use): the container holds no messages, so
+   * its part of the budget is the others' until it holds some again. Only with `sharesBudget`; a writer
+   * alone keeps earning, as the shard does.
+   */
+  pause(): void {
+    if (!this.options.sharesBudget || this.pausedAt !== undefined) return;
+    this.pausedAt = this.options.clock.now();
+  }
+
+  /** Lets the buckets refill again from now, with nothing earned while paused. */
+  resume(): void {
+    const pausedAt = this.pausedAt;
+    if (pausedAt === undefined) return;
+    this.pausedAt = undefined;
+    const now = this.options.clock.now();
+    for (const bucket of this.buckets.values()) {
+      bucket.records.skip(pausedAt, now);
+      bucket.bytes.skip(pausedAt, now);
+    }
   }
 
   /**
@@ -192,13 +233,17 @@ export class ShardRateLimiter {
   }
 
   private bucket(shardKey: string, now: number): ShardBuckets {
+    this.resume();
     let bucket = this.buckets.get(shardKey);
     if (!bucket) {
       if (this.buckets.size >= 10000) this.prune(now);
       const scale = this.share;
+      const records = this.recordsPerSecond * scale;
+      const bytes = this.bytesPerSecond * scale;
+      const empty = this.options.sharesBudget === true;
       bucket = {
-        records: new TokenBucket(this.recordsPerSecond * scale, this.recordsPerSecond * scale, now),
-        bytes: new TokenBucket(this.bytesPerSecond * scale, this.bytesPerSecond * scale, now),
+        records: new TokenBucket(records, records, now, empty ? 0 : records),
+        bytes: new TokenBucket(bytes, bytes, now, empty ? 0 : bytes),
         usedAt: now,
         throttleFactor: 1,
         throttledAt: now,
@@ -212,7 +257,8 @@ export class ShardRateLimiter {
     return bucket;
   }
 
-  // A full, unthrottled bucket is what a new one would be, so forgetting it changes nothing.
+  // A full, unthrottled bucket is what a new one would be (or more, when new ones start empty), so
+  // forgetting it never lets more through.
   private prune(now: number): void {
     for (const [key, bucket] of this.buckets) {
       if (

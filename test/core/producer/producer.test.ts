@@ -452,10 +452,32 @@ describe('Producer', () => {
     // Asked at the start and a second later, then each second until the write ended.
     expect(asked[0]).toBe(start);
     expect(asked[1]).toBe(start + 1000);
-    // 500 records in the first second at a quarter, the other 2,500 at 1,000 a second: about 3.5 s,
-    // where a share fixed at the start would have taken 11 s.
-    expect(clock.now() - start).toBeGreaterThanOrEqual(3400);
-    expect(clock.now() - start).toBeLessThan(3700);
+    // 250 records in the first second at a quarter (the buckets start empty: the shard's tokens are the
+    // other containers'), the other 2,750 at 1,000 a second: about 3.75 s, where a share fixed at the
+    // start would have taken 12 s.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(3650);
+    expect(clock.now() - start).toBeLessThan(3950);
+  });
+  it('earns no tokens between batches when it shares the budget: the others spend its part then', async () => {
+    const clock = new FakeClock(1_000_000, { autoAdvance: true });
+    const model = new KinesisShardModel({ clock, latencyMillis: 5 });
+    model.createStream('events', 1);
+    const producer = new Producer(
+      { defaultStream: 'events', aggregationEnabled: false },
+      { kinesis: model, clock, random: seededRandom(3), budgetShare: { shareFor: async () => 0.5 } },
+    );
+    const batch = () =>
+      Array.from({ length: 500 }, (_, n) => message({ data: { n, pad: 'x'.repeat(80) } }, { clock }));
+    const durationOf = async () => {
+      const start = clock.now();
+      expect((await producer.process(batch())).written).toBe(500);
+      return clock.now() - start;
+    };
+    // 500 records at 500 a second from empty buckets: about a second, each time.
+    expect(await durationOf()).toBeGreaterThanOrEqual(950);
+    await clock.advance(10_000);
+    // Ten idle seconds would have filled the buckets (500 records at once) had they kept refilling.
+    expect(await durationOf()).toBeGreaterThanOrEqual(950);
   });
   it('asks for the share of all the batches it holds at once, not of each alone', async () => {
     const clock = new FakeClock(1_000_000, { autoAdvance: true });

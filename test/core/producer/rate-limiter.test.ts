@@ -151,3 +151,52 @@ describe('ShardRateLimiter: one cut per round trip, and a share that moves durin
     expect(woken).toBe(2);
   });
 });
+
+describe('ShardRateLimiter sharing the budget: tokens only while this container holds messages', () => {
+  it("starts a shard's buckets empty, since the shard's tokens are the other containers'", async () => {
+    const clock = new FakeClock(0);
+    const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 100, sharesBudget: true });
+    limiter.setShare(0.5);
+    expect(limiter.tryAcquire('s', 1, 10)).toBe(false);
+    // 500 records a second at this share: a record every 2 ms, and half a second fills the bucket.
+    expect(limiter.waitMillis('s', 1, 10)).toBe(2);
+    await clock.advance(500);
+    let taken = 0;
+    while (limiter.tryAcquire('s', 1, 10)) taken++;
+    expect(taken).toBe(250);
+    // A writer alone starts full, as the shard does.
+    const alone = new ShardRateLimiter({ clock, rateLimitPercent: 100 });
+    expect(alone.tryAcquire('s', 1000, 10)).toBe(true);
+  });
+
+  it('earns nothing while paused between batches, and refills again once resumed', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 100, sharesBudget: true });
+    await clock.advance(200);
+    expect(limiter.tryAcquire('s', 200, 10)).toBe(false); // the bucket was made at 200, empty
+    await clock.advance(100);
+    expect(limiter.tryAcquire('s', 100, 10)).toBe(true);
+    limiter.pause();
+    await clock.advance(5000);
+    limiter.resume();
+    expect(limiter.tryAcquire('s', 1, 10)).toBe(false);
+    await clock.advance(300);
+    let taken = 0;
+    while (limiter.tryAcquire('s', 1, 10)) taken++;
+    expect(taken).toBe(300);
+    // Using a paused limiter resumes it, with the pause unearned.
+    limiter.pause();
+    await clock.advance(1000);
+    expect(limiter.tryAcquire('s', 1, 10)).toBe(false);
+  });
+
+  it('keeps earning while "paused" when it writes alone', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 100 });
+    expect(limiter.tryAcquire('s', 1000, 10)).toBe(true);
+    limiter.pause();
+    await clock.advance(1000);
+    limiter.resume();
+    expect(limiter.tryAcquire('s', 1000, 10)).toBe(true);
+  });
+});

@@ -123,6 +123,27 @@ describe('per-shard write limits', () => {
     expect(usage).toMatchObject({ recordsAccepted: 1000, bytesAccepted: 1000 * 205, entriesThrottled: 1 });
   });
 
+  it('says in which second of the clock each throttled entry was refused', async () => {
+    const stream = await newStream();
+    // Every earlier test's refusals whole seconds behind, and the start on a whole second.
+    await clock.advance(5000 + 1000 - (clock.now() % 1000));
+    const from = clock.now();
+    const put = (count: number) =>
+      kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: records(count, 10) }));
+    await put(500);
+    await put(500);
+    expect((await put(2)).FailedRecordCount).toBe(2);
+    await clock.advance(2500);
+    await put(500);
+    await put(500);
+    expect((await put(3)).FailedRecordCount).toBe(3);
+    const timeline = aws().kinesis.writeLimits!.throttleTimeline(from);
+    expect(timeline.filter(([second]) => second >= 0)).toEqual([
+      [0, 2],
+      [2, 3],
+    ]);
+  });
+
   it("finds each entry's shard from its ExplicitHashKey or partition key's MD5, so shards have budgets of their own", async () => {
     const stream = await newStream(2);
     const shard1 = records(499, 10, SHARD_1_HASH_KEY);
