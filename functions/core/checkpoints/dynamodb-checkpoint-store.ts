@@ -33,6 +33,22 @@ export const DEFAULT_DYNAMODB_BACKOFF: BackoffSettings = {
 /** Largest checkpoint value kept in one item: DynamoDB items hold 400 KB, keys and attributes included. */
 export const DYNAMODB_VALUE_LIMIT_BYTES = 380_000;
 
+/**
+ * A subtask's checkpoint as the text of its item, refused with the fix when it is more than one item
+ * holds (the plain store and the exactly-once commits write the same item).
+ */
+export function encodeCheckpointItemValue(subtaskIndex: number, value: CheckpointValue): string {
+  const text = encodeCheckpointValue(value);
+  if (text.length > DYNAMODB_VALUE_LIMIT_BYTES) {
+    throw new ValidationError(
+      `The checkpoint of subtask ${subtaskIndex} is ${text.length} bytes, more than one DynamoDB item holds ` +
+        `(${DYNAMODB_VALUE_LIMIT_BYTES}); raise ${CONSUMER_SETTINGS.parallelism.key} so each subtask owns fewer shards.`,
+      'checkpoint',
+    );
+  }
+  return text;
+}
+
 export interface DynamoDbCheckpointStoreOptions {
   readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   /** A table with a string partition key `pk` and a string sort key `sk`. */
@@ -101,14 +117,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     value: CheckpointValue,
     lease?: SubtaskLease,
   ): Promise<{ writes: number }> {
-    const text = encodeCheckpointValue(value);
-    if (text.length > DYNAMODB_VALUE_LIMIT_BYTES) {
-      throw new ValidationError(
-        `The checkpoint of subtask ${subtaskIndex} is ${text.length} bytes, more than one DynamoDB item holds ` +
-          `(${DYNAMODB_VALUE_LIMIT_BYTES}); raise ${CONSUMER_SETTINGS.parallelism.key} so each subtask owns fewer shards.`,
-        'checkpoint',
-      );
-    }
+    const text = encodeCheckpointItemValue(subtaskIndex, value);
     const token = lease?.fencingToken;
     try {
       await this.retrying('UpdateItem', () =>
