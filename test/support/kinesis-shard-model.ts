@@ -52,6 +52,12 @@ export interface ShardModelOptions {
   readonly clock: Clock;
   /** Simulated latency of every call, in clock milliseconds. @default 0 */
   readonly latencyMillis?: number;
+  /**
+   * Up to this much more latency, drawn for each call from `random`: calls that wait for a CPU, as
+   * many containers on few cores do, reach the shard later and bunched. @default 0
+   */
+  readonly latencyJitterMillis?: number;
+  readonly random?: () => number;
   /** Per-shard write limits. @default 1000 records/s and 1 MiB/s */
   readonly recordsPerSecond?: number;
   readonly bytesPerSecond?: number;
@@ -144,7 +150,9 @@ export class KinesisShardModel implements ProducerKinesisApi {
     if (action?.kind === 'hang') {
       await this.options.clock.sleep(Number.MAX_SAFE_INTEGER, signal);
     }
-    if (this.options.latencyMillis) await this.options.clock.sleep(this.options.latencyMillis, signal);
+    const jitter = (this.options.latencyJitterMillis ?? 0) * (this.options.random ?? Math.random)();
+    const latency = (this.options.latencyMillis ?? 0) + Math.round(jitter);
+    if (latency > 0) await this.options.clock.sleep(latency, signal);
     if (action?.kind === 'call-error') {
       throw Object.assign(new Error(`${action.name} (injected)`), {
         name: action.name,

@@ -32,12 +32,20 @@ export interface QueueInFlightShareOptions {
  * however many there are and however fast that changes. One GetQueueAttributes call a second per
  * container keeps the count fresh. When the count cannot be had, the last one is used; before the
  * first, the container takes the whole budget and the limiter's throttle feedback corrects it.
+ *
+ * A new container's first share waits one refresh period: the others' shares come from counts up to a
+ * period old that do not hold its messages yet, so until each has counted again they sum past 1 with
+ * its own. Containers starting together are the worst case: each counts while the others are still
+ * receiving their batches and sees a share several times too large. After the wait its count holds
+ * every container that started with it, and theirs hold it.
  */
 export class QueueInFlightShare implements BudgetShare {
   private readonly clock: Clock;
   private count: number | undefined;
   private countedAt = Number.NEGATIVE_INFINITY;
   private pending: Promise<void> | undefined;
+  private warmUp: Promise<void> | undefined;
+  private warm = false;
   private warned = false;
 
   constructor(private readonly options: QueueInFlightShareOptions) {
@@ -45,6 +53,12 @@ export class QueueInFlightShare implements BudgetShare {
   }
 
   async shareFor(inFlight: number): Promise<number> {
+    if (!this.warm) {
+      this.warmUp ??= this.clock.sleep(BUDGET_SHARE_REFRESH_MILLIS).then(() => {
+        this.warm = true;
+      });
+      await this.warmUp;
+    }
     if (this.clock.now() - this.countedAt >= BUDGET_SHARE_REFRESH_MILLIS) {
       this.pending ??= this.refresh().finally(() => (this.pending = undefined));
       await this.pending;

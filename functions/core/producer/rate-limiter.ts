@@ -75,6 +75,16 @@ export class TokenBucket {
   }
 }
 
+/**
+ * The part of a pause between batches a container sharing the budget earns tokens for. Between two
+ * invocations its poller gathers the next batch, whose messages enter the queue's in-flight count one
+ * receive at a time: on average it held half a batch over the gap, so half the gap's tokens are its own
+ * and the rest were the others', whose shares that count made larger. Earning all of it let containers
+ * spend budget the others had spent too (throttles); earning none left the gathering time's budget
+ * unused.
+ */
+export const PAUSE_CREDIT = 0.5;
+
 /** How a throttled shard's rate falls: halved, as congestion control does on loss. */
 export const THROTTLE_RATE_DECREASE = 0.5;
 /** How a throttled shard's rate comes back: this fraction of its budget per second, up to all of it. */
@@ -96,8 +106,8 @@ export interface ShardRateLimiterOptions {
   /**
    * The container shares each shard's budget with others (its share is set with `setShare`). Its
    * buckets then start empty, since a shard's tokens belong to the containers already writing it, and
-   * earn nothing while it is paused (`pause`, between batches), since its messages are out of the
-   * count the others' shares come from and they spend its part meanwhile.
+   * earn for only PAUSE_CREDIT of the time it is paused (`pause`, between batches), while its next
+   * batch's messages enter the count the others' shares come from.
    * @default false: buckets start full and refill always, as for a writer alone
    */
   readonly sharesBudget?: boolean;
@@ -121,7 +131,7 @@ interface ShardBuckets {
  * rate. A shard's rate is its write limits x RateLimit (the deployment's budget) x this container's
  * share of the deployment (`setShare`) x a throttle factor that halves on each throttled entry and
  * recovers additively (AIMD), so a share that turned out too large (a stale count) corrects itself.
- * Shared, its buckets start empty and stand still between batches (see `sharesBudget`).
+ * Shared, its buckets start empty and earn for half the time between batches (see `sharesBudget`).
  * It lives as long as the Lambda container, so consecutive batches share one budget per shard.
  */
 export class ShardRateLimiter {
@@ -156,24 +166,25 @@ export class ShardRateLimiter {
   }
 
   /**
-   * Stops every bucket refilling until `resume` (or the next use): the container holds no messages, so
-   * its part of the budget is the others' until it holds some again. Only with `sharesBudget`; a writer
-   * alone keeps earning, as the shard does.
+   * The container has finished its batches: until `resume` (or the next use) its buckets earn for only
+   * PAUSE_CREDIT of the time, as its next batch is gathered. Only with `sharesBudget`; a writer alone
+   * keeps earning, as the shard does.
    */
   pause(): void {
     if (!this.options.sharesBudget || this.pausedAt !== undefined) return;
     this.pausedAt = this.options.clock.now();
   }
 
-  /** Lets the buckets refill again from now, with nothing earned while paused. */
+  /** Lets the buckets refill fully again from now, with PAUSE_CREDIT of the pause earned. */
   resume(): void {
     const pausedAt = this.pausedAt;
     if (pausedAt === undefined) return;
     this.pausedAt = undefined;
     const now = this.options.clock.now();
+    const earnedUntil = pausedAt + (now - pausedAt) * PAUSE_CREDIT;
     for (const bucket of this.buckets.values()) {
-      bucket.records.skip(pausedAt, now);
-      bucket.bytes.skip(pausedAt, now);
+      bucket.records.skip(earnedUntil, now);
+      bucket.bytes.skip(earnedUntil, now);
     }
   }
 

@@ -458,7 +458,7 @@ describe('Producer', () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(3650);
     expect(clock.now() - start).toBeLessThan(3950);
   });
-  it('earns no tokens between batches when it shares the budget: the others spend its part then', async () => {
+  it('earns tokens for half the time between batches when it shares the budget: the others spend the rest', async () => {
     const clock = new FakeClock(1_000_000, { autoAdvance: true });
     const model = new KinesisShardModel({ clock, latencyMillis: 5 });
     model.createStream('events', 1);
@@ -473,11 +473,14 @@ describe('Producer', () => {
       expect((await producer.process(batch())).written).toBe(500);
       return clock.now() - start;
     };
-    // 500 records at 500 a second from empty buckets: about a second, each time.
+    // 500 records at 500 a second from empty buckets: about a second.
     expect(await durationOf()).toBeGreaterThanOrEqual(950);
-    await clock.advance(10_000);
-    // Ten idle seconds would have filled the buckets (500 records at once) had they kept refilling.
-    expect(await durationOf()).toBeGreaterThanOrEqual(950);
+    await clock.advance(600);
+    // 600 ms between batches earn 300 ms of tokens (150 records), so the other 350 take 700 ms; all of
+    // the 600 ms would have made it 400 ms, none of it a second.
+    const second = await durationOf();
+    expect(second).toBeGreaterThanOrEqual(650);
+    expect(second).toBeLessThan(800);
   });
   it('asks for the share of all the batches it holds at once, not of each alone', async () => {
     const clock = new FakeClock(1_000_000, { autoAdvance: true });

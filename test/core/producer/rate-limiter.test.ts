@@ -1,4 +1,5 @@
 import {
+  PAUSE_CREDIT,
   ShardRateLimiter,
   THROTTLE_RATE_FLOOR,
   THROTTLE_RATE_RECOVERY_PER_SECOND,
@@ -169,7 +170,7 @@ describe('ShardRateLimiter sharing the budget: tokens only while this container 
     expect(alone.tryAcquire('s', 1000, 10)).toBe(true);
   });
 
-  it('earns nothing while paused between batches, and refills again once resumed', async () => {
+  it('earns for half the time it is paused between batches, and fully again once resumed', async () => {
     const clock = new FakeClock(0);
     const limiter = new ShardRateLimiter({ clock, rateLimitPercent: 100, sharesBudget: true });
     await clock.advance(200);
@@ -177,17 +178,22 @@ describe('ShardRateLimiter sharing the budget: tokens only while this container 
     await clock.advance(100);
     expect(limiter.tryAcquire('s', 100, 10)).toBe(true);
     limiter.pause();
-    await clock.advance(5000);
+    await clock.advance(400);
     limiter.resume();
-    expect(limiter.tryAcquire('s', 1, 10)).toBe(false);
-    await clock.advance(300);
+    // PAUSE_CREDIT of the 400 ms: 200 records, not 400.
     let taken = 0;
     while (limiter.tryAcquire('s', 1, 10)) taken++;
+    expect(taken).toBe(400 * PAUSE_CREDIT);
+    await clock.advance(300);
+    taken = 0;
+    while (limiter.tryAcquire('s', 1, 10)) taken++;
     expect(taken).toBe(300);
-    // Using a paused limiter resumes it, with the pause unearned.
+    // Using a paused limiter resumes it, with the same credit for the pause.
     limiter.pause();
-    await clock.advance(1000);
-    expect(limiter.tryAcquire('s', 1, 10)).toBe(false);
+    await clock.advance(100);
+    taken = 0;
+    while (limiter.tryAcquire('s', 1, 10)) taken++;
+    expect(taken).toBe(100 * PAUSE_CREDIT);
   });
 
   it('keeps earning while "paused" when it writes alone', async () => {
