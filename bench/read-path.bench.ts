@@ -1,9 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { KinesisClient, type GetRecordsOutput } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, KinesisClient, type GetRecordsOutput } from '@aws-sdk/client-kinesis';
 import { randomBytes } from 'node:crypto';
+import { HttpRequest } from '@smithy/core/transport';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { AwsClientFactory } from '../functions/core/aws/clients';
+import { parseGetRecordsJson } from '../functions/core/aws/get-records-json';
 import { jsonDeserializer } from '../functions/core/consumer/deserializers';
 import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../functions/core/consumer/engine';
 import { kinesisReadApi, type KinesisReadApi } from '../functions/core/consumer/kinesis-api';
@@ -20,13 +23,15 @@ import { readShape, type ReadShape } from './read-path/shapes';
  * nothing. Beside it, in the same run:
  * - the bound: `deaggregate` plus the JSON deserializer over the same records, nothing else;
  * - the engine alone, fed the parsed records from memory (no client);
- * - the stock SDK client (its own response parsing).
+ * - the stock SDK client (its own response parsing);
+ * - this project's client through the SDK's middleware stack (`send`), with this project's parser: the
+ *   read path before GetRecords became a signed call, to show what the stack costs.
  * Everything is CPU time of this process (`process.cpuUsage`, user + system), not wall time; the
  * server runs in a child process so its CPU is not counted. Medians of interleaved rounds.
  *
  * For profiling one case (`node --cpu-prof --import tsx ...`): READ_PATH_ONLY=<text> keeps the shapes
  * whose label and rate contain it ("aggregated 1 KiB JSON 2"), READ_PATH_CLIENT=<name> one client
- * ("read path" or "stock SDK"); the ratio rows then need both clients.
+ * ("read path", "SDK stack + parser" or "stock SDK"); the ratio rows then need every client.
  */
 
 const KiB = 1024;
@@ -205,8 +210,12 @@ function boundRun(shape: ReadShape): number {
   return micros;
 }
 
-/** The parsed response from memory: the engine without any client. */
-function memoryApi(shape: ReadShape): KinesisReadApi {
+/**
+ * The parsed response from memory: the engine without any client. With `parse`, each call parses the
+ * response's JSON afresh with this project's parser (no HTTP, no signing), which splits the client's
+ * cost into parsing and the call itself.
+ */
+function memoryApi(shape: ReadShape, parse = false): KinesisReadApi {
   const response: GetRecordsOutput = {
     Records: shape.records as GetRecordsOutput['Records'],
     NextShardIterator: 'it-1',
@@ -223,7 +232,7 @@ function memoryApi(shape: ReadShape): KinesisReadApi {
       ],
     }),
     getShardIterator: async () => ({ ShardIterator: 'it-0' }),
-    getRecords: async () => response,
+    getRecords: async () => (parse ? parseGetRecordsJson(shape.json)! : response),
   };
 }
 
@@ -259,6 +268,82 @@ interface Path {
   readonly api: KinesisReadApi;
 }
 
+/** This project's client through the SDK's middleware stack (the read path before the signed call). */
+const STACK_PATH = 'SDK stack + parser';
+
+function throughStack(client: KinesisClient): KinesisReadApi {
+  const api = kinesisReadApi(client);
+  return {
+    ...api,
+    getRecords: (input, signal) => client.send(new GetRecordsCommand(input), { abortSignal: signal }),
+  };
+}
+
+const EMPTY_RESPONSE = Buffer.from('{"Records":[],"NextShardIterator":"it-1","MillisBehindLatest":0}');
+/** Empty GetRecords calls per round of the fixed-cost rows. */
+const EMPTY_CALLS_PER_ROUND = 200;
+
+/**
+ * What a call costs whatever it returns: CPU per empty GetRecords for each client (no engine), beside a
+ * bare HTTP request of the same size on the same keep-alive handler (no signing, no parsing).
+ */
+async function fixedCostRows(
+  server: BenchServer,
+  paths: readonly Path[],
+  handler: NodeHttpHandler,
+): Promise<BenchRow[]> {
+  await server.serve(EMPTY_RESPONSE);
+  const { hostname, port } = new URL(server.endpoint);
+  const body = '{"ShardIterator":"it-0"}';
+  const bare: Path = {
+    name: 'bare HTTP request (no signing, no parsing)',
+    api: {
+      ...paths[0]!.api,
+      getRecords: async () => {
+        const { response } = await handler.handle(
+          new HttpRequest({
+            protocol: 'http:',
+            hostname,
+            port: Number(port),
+            method: 'POST',
+            path: '/',
+            headers: {
+              host: `${hostname}:${port}`,
+              'content-type': 'application/x-amz-json-1.1',
+              'x-amz-target': 'Kinesis_20131202.GetRecords',
+              'content-length': String(body.length),
+            },
+            body,
+          }),
+        );
+        const stream = response.body as NodeJS.ReadableStream;
+        await new Promise<void>((resolve, reject) => stream.on('error', reject).on('end', resolve).resume());
+        return { Records: [] };
+      },
+    },
+  };
+  const samples: Record<string, number[]> = {};
+  for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
+    for (const path of [...paths, bare]) {
+      const started = cpuMicros();
+      for (let call = 0; call < EMPTY_CALLS_PER_ROUND; call++) {
+        await path.api.getRecords({ ShardIterator: 'it-0' });
+      }
+      if (round >= WARMUP_ROUNDS)
+        (samples[path.name] ??= []).push((cpuMicros() - started) / EMPTY_CALLS_PER_ROUND);
+    }
+  }
+  const stock = median(samples['stock SDK'] ?? []);
+  return [...paths, bare]
+    .filter((path) => path.name !== 'stock SDK')
+    .map((path) => ({
+      label: `empty GetRecords, CPU per call: ${path.name}`,
+      value: median(samples[path.name]!),
+      unit: 'µs/call',
+      anchor: { label: 'stock SDK', value: stock },
+    }));
+}
+
 export async function run(): Promise<BenchSection> {
   const server = await BenchServer.start();
   const settings = {
@@ -270,8 +355,10 @@ export async function run(): Promise<BenchSection> {
   const { protocol: _ours, ...stockConfig } = ours.config('kinesis');
   const stock = new KinesisClient(stockConfig);
   try {
+    const oursClient = ours.client('kinesis', KinesisClient);
     const paths: Path[] = [
-      { name: 'read path', api: kinesisReadApi(ours.client('kinesis', KinesisClient)) },
+      { name: 'read path', api: kinesisReadApi(oursClient) },
+      { name: STACK_PATH, api: throughStack(oursClient) },
       { name: 'stock SDK', api: kinesisReadApi(stock) },
     ].filter((path) => !process.env.READ_PATH_CLIENT || path.name === process.env.READ_PATH_CLIENT);
     const rows: BenchRow[] = [];
@@ -286,7 +373,7 @@ export async function run(): Promise<BenchSection> {
           ? spec.recordsPerResponse * spec.recordBytes
           : (spec.shardMiBPerSecond * MiB) / CALLS_PER_SECOND,
       );
-      const samples: Record<string, number[]> = { bound: [], engine: [] };
+      const samples: Record<string, number[]> = { bound: [], engine: [], parsed: [] };
       for (const path of paths) samples[path.name] = [];
       for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
         const keep = round >= WARMUP_ROUNDS;
@@ -294,6 +381,8 @@ export async function run(): Promise<BenchSection> {
         const engine = await engineRun(memoryApi(shape), shape);
         if (keep) samples.bound!.push(bound);
         if (keep) samples.engine!.push(engine);
+        const parsed = await engineRun(memoryApi(shape, true), shape);
+        if (keep) samples.parsed!.push(parsed);
         for (const path of paths) {
           await server.serve(shape.json);
           const micros = await engineRun(path.api, shape);
@@ -322,7 +411,12 @@ export async function run(): Promise<BenchSection> {
         rows.push(
           row('bound (deaggregate + JSON deserializer)', perCall.bound!),
           row('engine alone, records from memory', perCall.engine!, bound),
+          row('engine + this parser, body from memory (no HTTP)', perCall.parsed!, bound),
           row('read path (engine + this client)', perCall['read path']!, bound, 1 / MAX_TIMES_BOUND),
+          row('read path vs the SDK stack with this parser', perCall['read path']!, {
+            label: STACK_PATH,
+            value: recordsPerCpuSecond(perCall[STACK_PATH]!),
+          }),
           row(
             'read path vs stock SDK client',
             perCall['read path']!,
@@ -345,6 +439,7 @@ export async function run(): Promise<BenchSection> {
           `${(shape.bytes / KiB).toFixed(0)} KiB per response (${(shape.json.length / KiB).toFixed(0)} KiB of JSON)`,
       );
     }
+    rows.push(...(await fixedCostRows(server, paths, oursClient.config.requestHandler as NodeHttpHandler)));
     notes.push(
       `CPU time of this process (process.cpuUsage, user + system), median of ${ROUNDS} interleaved rounds ` +
         `of ${CALLS_PER_ROUND} GetRecords calls each, after ${WARMUP_ROUNDS} warm-up rounds; the server is a ` +

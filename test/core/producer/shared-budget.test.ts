@@ -63,7 +63,9 @@ async function drain({ containers, records, shared, receiveMillis }: Shape): Pro
         kinesis: model,
         clock,
         random: seededRandom(id + 1),
-        ...(shared ? { budgetShare: new QueueInFlightShare({ sqs: sqs as never, queueUrl: 'q', clock }) } : {}),
+        ...(shared
+          ? { budgetShare: new QueueInFlightShare({ sqs: sqs as never, queueUrl: 'q', clock }) }
+          : {}),
       },
     );
     await clock.sleep(id * START_STAGGER_MILLIS);
