@@ -1,19 +1,14 @@
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { AwsClientFactory } from '../functions/core/aws/clients';
-import { SsmCheckpointStore } from '../functions/core/checkpoints/ssm-checkpoint-store';
-import { stringDeserializer } from '../functions/core/consumer/deserializers';
-import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../functions/core/consumer/engine';
-import { kinesisReadApi } from '../functions/core/consumer/kinesis-api';
 import type { BatchHandler } from '../functions/core/consumer/types';
-import { systemClock } from '../functions/core/time/clock';
 import { startLocalAws } from '../local/harness';
 import { startKinesalite } from '../local/kinesis/kinesalite';
+import { createStreamAndWait } from '../local/kinesis/streams';
 import {
+  benchEngine,
   catchUpRate,
+  latencyRows,
   median,
-  NO_LEASE,
   percentile,
   putBacklog,
   rawGetRecordsLoop,
@@ -40,42 +35,8 @@ const LATENCY_WARMUP_SECONDS = 2;
 
 let checkpointPaths = 0;
 
-function engine(
-  aws: AwsClientFactory,
-  stream: string,
-  handler: BatchHandler<string>,
-): ConsumerEngine<string> {
-  return new ConsumerEngine<string>(
-    {
-      kinesis: kinesisReadApi(aws.client('kinesis', KinesisClient)),
-      checkpoints: new SsmCheckpointStore({
-        ssm: aws.client('ssm', SSMClient),
-        parameterPath: `/bench/consumer-${++checkpointPaths}`,
-        clock: systemClock,
-        random: Math.random,
-      }),
-      lease: NO_LEASE,
-      clock: systemClock,
-      random: Math.random,
-      logger: new Logger({ logLevel: 'SILENT' }),
-    },
-    {
-      ...DEFAULT_ENGINE_SETTINGS,
-      streams: [stream],
-      initialPosition: { type: 'TRIM_HORIZON' },
-      deserializer: stringDeserializer,
-      handler,
-    },
-  );
-}
-
-async function createStream(kinesis: KinesisClient, stream: string, shards: number): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: shards }));
-  for (;;) {
-    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-  }
-}
+const engine = (aws: AwsClientFactory, stream: string) => (handler: BatchHandler<string>) =>
+  benchEngine(aws, stream, handler, { checkpointPath: `/bench/consumer-${++checkpointPaths}` });
 
 export async function run(): Promise<BenchSection> {
   const kinesalite = await startKinesalite();
@@ -86,19 +47,19 @@ export async function run(): Promise<BenchSection> {
   });
   const kinesis = aws.client('kinesis', KinesisClient);
   try {
-    await createStream(kinesis, 'bench-catchup', SHARDS);
+    await createStreamAndWait(kinesis, 'bench-catchup', SHARDS);
     await putBacklog(kinesis, 'bench-catchup', BACKLOG, RECORD_BYTES);
     const raw: number[] = [];
     const ours: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       raw.push(await rawGetRecordsLoop(kinesis, 'bench-catchup', BACKLOG));
-      ours.push(await catchUpRate((handler) => engine(aws, 'bench-catchup', handler), BACKLOG, 'engine'));
+      ours.push(await catchUpRate(engine(aws, 'bench-catchup'), BACKLOG, 'engine'));
     }
-    await createStream(kinesis, 'bench-latency', 2);
+    await createStreamAndWait(kinesis, 'bench-latency', 2);
     const { engine: latencies } = await trickleLatency(
       kinesis,
       'bench-latency',
-      { engine: (handler) => engine(aws, 'bench-latency', handler) },
+      { engine: engine(aws, 'bench-latency') },
       { seconds: LATENCY_SECONDS, warmupSeconds: LATENCY_WARMUP_SECONDS },
     );
     const rows: BenchRow[] = [
@@ -109,18 +70,7 @@ export async function run(): Promise<BenchSection> {
         anchor: { label: 'raw GetRecords loop', value: median(raw) },
         target: { minRatio: 0.8 },
       },
-      {
-        label: 'put-to-handler latency p50',
-        value: percentile(latencies, 50),
-        unit: 'ms',
-        target: { maxValue: 500 },
-      },
-      {
-        label: 'put-to-handler latency p99',
-        value: percentile(latencies, 99),
-        unit: 'ms',
-        target: { maxValue: 1500 },
-      },
+      ...latencyRows(latencies, { maxMillis: { p50: 500, p99: 1500 } }),
     ];
     return {
       title: 'Consumer on local Kinesis (kinesalite in process), checkpoints in the local SSM server',

@@ -1,20 +1,16 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { SsmCheckpointStore } from '../functions/core/checkpoints/ssm-checkpoint-store';
 import { CONSUMER_DEFAULTS, type EfoConfig } from '../functions/core/config/consumer-settings';
-import { stringDeserializer } from '../functions/core/consumer/deserializers';
 import { enhancedFanOut } from '../functions/core/consumer/efo/enhanced-fan-out';
-import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../functions/core/consumer/engine';
-import { kinesisReadApi } from '../functions/core/consumer/kinesis-api';
+import type { ConsumerEngine } from '../functions/core/consumer/engine';
 import type { BatchHandler } from '../functions/core/consumer/types';
 import { systemClock } from '../functions/core/time/clock';
 import { startLocalAws, type LocalAws } from '../local/harness';
 import { createStreamAndWait } from '../local/kinesis/streams';
 import {
+  benchEngine,
   catchUpRate,
+  latencyRows,
   median,
-  NO_LEASE,
   percentile,
   putBacklog,
   rawGetRecordsLoop,
@@ -67,24 +63,13 @@ function engine(
   handler: BatchHandler<string>,
 ): ConsumerEngine<string> {
   const aws = local.clients;
-  const logger = new Logger({ logLevel: 'SILENT' });
   const run = ++runs;
-  return new ConsumerEngine<string>(
-    {
-      kinesis: kinesisReadApi(aws.client('kinesis', KinesisClient)),
-      checkpoints: new SsmCheckpointStore({
-        ssm: aws.client('ssm', SSMClient),
-        parameterPath: `/bench/efo-${run}`,
-        clock: systemClock,
-        random: Math.random,
-      }),
-      lease: NO_LEASE,
-      clock: systemClock,
-      random: Math.random,
-      logger,
-      ...(kind === 'EFO'
-        ? {
-            shardSource: enhancedFanOut({
+  return benchEngine(aws, stream, handler, {
+    checkpointPath: `/bench/efo-${run}`,
+    ...(kind === 'EFO'
+      ? {
+          shardSource: (logger) =>
+            enhancedFanOut({
               subscriber: aws.http2Client('kinesis', KinesisClient),
               control: aws.client('kinesis', KinesisClient),
               efo: efoConfig(`bench-${run}`),
@@ -92,17 +77,9 @@ function engine(
               random: Math.random,
               logger,
             }),
-          }
-        : {}),
-    },
-    {
-      ...DEFAULT_ENGINE_SETTINGS,
-      streams: [stream],
-      initialPosition: { type: 'TRIM_HORIZON' },
-      deserializer: stringDeserializer,
-      handler,
-    },
-  );
+        }
+      : {}),
+  });
 }
 
 export async function run(): Promise<BenchSection> {
@@ -132,19 +109,11 @@ export async function run(): Promise<BenchSection> {
       polling.push(await catchUpRate(draining('POLLING'), BACKLOG, 'polling engine'));
     }
     const rows: BenchRow[] = [
-      {
-        label: 'put-to-handler latency p50, EFO',
-        value: percentile(latencies.EFO, 50),
-        unit: 'ms',
-        anchor: { label: 'polling, same records', value: percentile(latencies.POLLING, 50) },
-        target: { maxValue: 100 },
-      },
-      {
-        label: 'put-to-handler latency p99, EFO',
-        value: percentile(latencies.EFO, 99),
-        unit: 'ms',
-        anchor: { label: 'polling, same records', value: percentile(latencies.POLLING, 99) },
-      },
+      ...latencyRows(latencies.EFO, {
+        qualifier: ', EFO',
+        anchor: { label: 'polling, same records', latencies: latencies.POLLING },
+        maxMillis: { p50: 100 },
+      }),
       {
         label: `catch-up, EFO engine, ${SHARDS} shards`,
         value: median(efo),

@@ -3,16 +3,22 @@
  * (so a noisy neighbour on a shared machine hits all of them alike), medians, and table printing.
  * A section is a module exporting `run(): Promise<BenchSection>`, registered in `bench/index.ts`.
  */
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  PutRecordsCommand,
-  type KinesisClient,
-} from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsClientFactory } from '../functions/core/aws/clients';
 import type { SubtaskLease } from '../functions/core/checkpoints/checkpoint-store';
-import type { ConsumerEngine } from '../functions/core/consumer/engine';
+import { SsmCheckpointStore } from '../functions/core/checkpoints/ssm-checkpoint-store';
+import { stringDeserializer } from '../functions/core/consumer/deserializers';
+import {
+  ConsumerEngine,
+  DEFAULT_ENGINE_SETTINGS,
+  type ConsumerEngineDependencies,
+} from '../functions/core/consumer/engine';
+import { kinesisReadApi } from '../functions/core/consumer/kinesis-api';
 import type { BatchHandler } from '../functions/core/consumer/types';
+import { systemClock } from '../functions/core/time/clock';
+import { shardPagesFromStart } from '../local/kinesis/streams';
 
 /** A figure compared with another measured in the same run, with an optional pass mark. */
 export interface BenchRow {
@@ -169,6 +175,47 @@ export const NO_LEASE = (): SubtaskLease => ({
   release: async () => undefined,
 });
 
+/**
+ * An engine at its defaults over one stream from TRIM_HORIZON, handing every batch to `handler`, with
+ * checkpoints in SSM under `checkpointPath`, the lease held for the whole run and a silent logger;
+ * `shardSource` (given that logger) reads the shards instead of polling.
+ */
+export function benchEngine(
+  aws: AwsClientFactory,
+  stream: string,
+  handler: BatchHandler<string>,
+  options: {
+    readonly checkpointPath: string;
+    readonly shardSource?: (logger: Logger) => ConsumerEngineDependencies['shardSource'];
+  },
+): ConsumerEngine<string> {
+  const logger = new Logger({ logLevel: 'SILENT' });
+  const shardSource = options.shardSource?.(logger);
+  return new ConsumerEngine<string>(
+    {
+      kinesis: kinesisReadApi(aws.client('kinesis', KinesisClient)),
+      checkpoints: new SsmCheckpointStore({
+        ssm: aws.client('ssm', SSMClient),
+        parameterPath: options.checkpointPath,
+        clock: systemClock,
+        random: Math.random,
+      }),
+      lease: NO_LEASE,
+      clock: systemClock,
+      random: Math.random,
+      logger,
+      ...(shardSource ? { shardSource } : {}),
+    },
+    {
+      ...DEFAULT_ENGINE_SETTINGS,
+      streams: [stream],
+      initialPosition: { type: 'TRIM_HORIZON' },
+      deserializer: stringDeserializer,
+      handler,
+    },
+  );
+}
+
 /** The value below which `p` percent of `sorted` lie (NaN for none). */
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -201,6 +248,32 @@ export async function putBacklog(
   }
 }
 
+/**
+ * The p50 and p99 put-to-handler latency rows (labels end in `qualifier`), each beside the anchor's
+ * same percentile when there is one, with the targets given.
+ */
+export function latencyRows(
+  latencies: readonly number[],
+  options: {
+    readonly qualifier?: string;
+    readonly anchor?: { readonly label: string; readonly latencies: readonly number[] };
+    readonly maxMillis?: { readonly p50?: number; readonly p99?: number };
+  },
+): BenchRow[] {
+  return ([50, 99] as const).map((p) => {
+    const max = options.maxMillis?.[`p${p}`];
+    return {
+      label: `put-to-handler latency p${p}${options.qualifier ?? ''}`,
+      value: percentile(latencies, p),
+      unit: 'ms',
+      ...(options.anchor
+        ? { anchor: { label: options.anchor.label, value: percentile(options.anchor.latencies, p) } }
+        : {}),
+      ...(max !== undefined ? { target: { maxValue: max } } : {}),
+    };
+  });
+}
+
 /** Drains every shard with back-to-back GetRecords calls; records/s up to the last record read. */
 export async function rawGetRecordsLoop(
   kinesis: KinesisClient,
@@ -213,22 +286,9 @@ export async function rawGetRecordsLoop(
   let last = started;
   await Promise.all(
     shards.map(async (shard) => {
-      let iterator = (
-        await kinesis.send(
-          new GetShardIteratorCommand({
-            StreamName: stream,
-            ShardId: shard.ShardId,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        )
-      ).ShardIterator;
-      while (iterator) {
-        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-        const count = page.Records?.length ?? 0;
-        if (count === 0) break;
-        total += count;
+      for await (const records of shardPagesFromStart(kinesis, stream, shard.ShardId)) {
+        total += records.length;
         last = performance.now();
-        iterator = page.NextShardIterator;
       }
     }),
   );

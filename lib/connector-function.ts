@@ -7,7 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONNECTOR_ESBUILD_OPTIONS, RUNTIME_SOURCE_CONDITIONS } from './bundling';
-import { configError } from './validation';
+import { checkNumber, configError } from './validation';
 
 /**
  * The Lambda runtime of every function the constructs create: the newest GA Node.js runtime in
@@ -57,17 +57,46 @@ export function builtInEntry(handler: 'consumer' | 'producer'): string {
   );
 }
 
+/**
+ * The function props a construct's user chooses, the same in `KinesisConsumerProps` and
+ * `KinesisProducerProps`; `ConnectorFunction` gives the unset ones their defaults.
+ */
+export interface ConnectorFunctionChoices {
+  readonly handlerEntry?: string;
+  readonly handlerName?: string;
+  readonly memorySizeMb?: number;
+  readonly architecture?: lambda.Architecture;
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Defaults of the function props both constructs document. */
+const FUNCTION_DEFAULTS = {
+  handlerName: 'handler',
+  memorySizeMb: 512,
+  architecture: lambda.Architecture.ARM_64,
+  logRetention: logs.RetentionDays.ONE_MONTH,
+} as const;
+
+/** Refuses function props Lambda would refuse at deployment, naming the construct and the prop. */
+export function checkFunctionChoices(owner: string, choices: ConnectorFunctionChoices): void {
+  if (choices.handlerName !== undefined && !choices.handlerEntry) {
+    throw configError(
+      owner,
+      'handlerName',
+      'handlerName is set without handlerEntry; it names an export of handlerEntry.',
+    );
+  }
+  checkNumber(owner, 'memorySizeMb', choices.memorySizeMb, { min: 128, max: 10_240 });
+}
+
 /** Options of a `ConnectorFunction`. */
 export interface ConnectorFunctionProps {
-  /** The handler file that esbuild bundles. */
-  readonly entry: string;
-  /** The exported handler name. */
-  readonly handler: string;
+  /** The built-in handler that runs unless the user's choices give a `handlerEntry`. */
+  readonly builtIn: 'consumer' | 'producer';
+  /** The user's function props (the construct's props). */
+  readonly choices: ConnectorFunctionChoices;
   readonly description: string;
   readonly timeout: Duration;
-  readonly memorySizeMb: number;
-  readonly architecture: lambda.Architecture;
-  readonly logRetention: logs.RetentionDays;
   readonly environment: Record<string, string>;
   /** The esbuild `define` that leaves out the parts of the runtime the function never uses. */
   readonly define: Readonly<Record<string, string>>;
@@ -84,7 +113,10 @@ export class ConnectorFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ConnectorFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    const choices = props.choices;
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: choices.logRetention ?? FUNCTION_DEFAULTS.logRetention,
+    });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of: ${props.description}`,
@@ -96,13 +128,15 @@ export class ConnectorFunction extends Construct {
       }),
     );
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: props.handler,
+      entry: choices.handlerEntry ?? builtInEntry(props.builtIn),
+      handler: choices.handlerEntry
+        ? (choices.handlerName ?? FUNCTION_DEFAULTS.handlerName)
+        : FUNCTION_DEFAULTS.handlerName,
       description: props.description,
       runtime: CONNECTOR_RUNTIME,
-      architecture: props.architecture,
+      architecture: choices.architecture ?? FUNCTION_DEFAULTS.architecture,
       timeout: props.timeout,
-      memorySize: props.memorySizeMb,
+      memorySize: choices.memorySizeMb ?? FUNCTION_DEFAULTS.memorySizeMb,
       environment: props.environment,
       role: this.role,
       logGroup: this.logGroup,

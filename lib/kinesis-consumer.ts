@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { ACKNOWLEDGEMENTS, RESOURCE_ACKNOWLEDGEMENT_REASONS, acknowledgeResource } from './acknowledgements';
 import { createAlarm, queueDepthMetric } from './alarms';
 import { consumerBundleDefine } from './bundling';
-import { ConnectorFunction, builtInEntry } from './connector-function';
+import { ConnectorFunction, checkFunctionChoices } from './connector-function';
 import {
   CONSUMER_CONSTRUCT_DEFAULTS,
   CONTINUOUS_TIME_BUDGET_SECONDS,
@@ -501,13 +501,10 @@ export class KinesisConsumer extends Construct {
     this.onFailureQueue = props.onFailureQueue ?? this.createOnFailureQueue();
 
     const fn = new ConnectorFunction(this, 'Consumer', {
-      entry: props.handlerEntry ?? builtInEntry('consumer'),
-      handler: props.handlerEntry ? (props.handlerName ?? 'handler') : 'handler',
+      builtIn: 'consumer',
+      choices: props,
       description: `Kinesis consumer ${props.consumerName}: scheduled reader of ${props.streams.length} stream(s)`,
       timeout: timing.functionTimeout,
-      memorySizeMb: props.memorySizeMb ?? 512,
-      architecture: props.architecture ?? lambda.Architecture.ARM_64,
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       environment: this.environment(props, timing, this.stateTable),
       // Only the clients this deployment uses go into the bundle (the on-failure queue always exists).
       define: consumerBundleDefine({
@@ -1109,13 +1106,7 @@ function validate(props: KinesisConsumerProps): void {
         : 'neither handlerEntry nor target is set; give your processor’s handler file or a function to invoke.',
     );
   }
-  if (props.handlerName !== undefined && !props.handlerEntry) {
-    throw configError(
-      OWNER,
-      'handlerName',
-      'handlerName is set without handlerEntry; it names an export of handlerEntry.',
-    );
-  }
+  checkFunctionChoices(OWNER, props);
   const atTimestamp = props.startingPosition === lambda.StartingPosition.AT_TIMESTAMP;
   if (atTimestamp !== (props.startingTimestamp !== undefined)) {
     throw configError(
@@ -1257,7 +1248,6 @@ function validate(props: KinesisConsumerProps): void {
       base ?? Duration.millis(defaults.baseMillis),
     );
   }
-  checkNumber(OWNER, 'memorySizeMb', props.memorySizeMb, { min: 128, max: 10_240 });
   checkNumber(OWNER, 'errorsAlarmThreshold', props.errorsAlarmThreshold, {
     min: 1,
     max: Number.MAX_SAFE_INTEGER,

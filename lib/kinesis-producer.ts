@@ -3,15 +3,15 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm, queueDepthMetric } from './alarms';
 import { PRODUCER_BUNDLE_DEFINE } from './bundling';
 import { ProducerMetricName, producerMetric, producerStreamMetric } from './metrics';
-import { ConnectorFunction, builtInEntry } from './connector-function';
+import { ConnectorFunction, checkFunctionChoices } from './connector-function';
 import {
   PRODUCER_CONSTRUCT_DEFAULTS as DEFAULTS,
   defaultProducerBatchSize,
@@ -312,13 +312,10 @@ export class KinesisProducer extends Construct {
     });
 
     const fn = new ConnectorFunction(this, 'Producer', {
-      entry: props.handlerEntry ?? builtInEntry('producer'),
-      handler: props.handlerEntry ? (props.handlerName ?? 'handler') : 'handler',
+      builtIn: 'producer',
+      choices: props,
       description: `Kinesis producer ${this.producerName}: SQS messages to Kinesis records`,
       timeout: functionTimeout,
-      memorySizeMb: props.memorySizeMb ?? 512,
-      architecture: props.architecture ?? lambda.Architecture.ARM_64,
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       environment: producerFunctionEnvironment({
         ...producerOptions(props, this.streamIds, props.streams.indexOf(defaultStream as kinesis.IStream)),
         producerName: this.producerName,
@@ -565,13 +562,7 @@ function validateRuntimeSettings(props: KinesisProducerProps): void {
 
 function validate(props: KinesisProducerProps, fifo: boolean): void {
   validateRuntimeSettings(props);
-  if (props.handlerName !== undefined && !props.handlerEntry) {
-    throw configError(
-      OWNER,
-      'handlerName',
-      'handlerName is set without handlerEntry; it names an export of handlerEntry.',
-    );
-  }
+  checkFunctionChoices(OWNER, props);
   if (props.streams.length === 0) {
     throw configError(
       OWNER,
@@ -598,7 +589,6 @@ function validate(props: KinesisProducerProps, fifo: boolean): void {
   }
   checkNumber(OWNER, 'maxReceiveCount', props.maxReceiveCount, { min: 1, max: 1000 });
   checkNumber(OWNER, 'maxConcurrency', props.maxConcurrency, { min: 2, max: 1000 });
-  checkNumber(OWNER, 'memorySizeMb', props.memorySizeMb, { min: 128, max: 10_240 });
   checkNumber(OWNER, 'throttledWritesThreshold', props.throttledWritesThreshold, {
     min: 1,
     max: Number.MAX_SAFE_INTEGER,

@@ -161,6 +161,7 @@ export function toProducerMessage(record: SQSRecord): ProducerMessage {
   }
   const sent = Number(record.attributes?.SentTimestamp);
   const receives = Number(record.attributes?.ApproximateReceiveCount);
+  const firstReceived = Number(record.attributes?.ApproximateFirstReceiveTimestamp);
   return {
     messageId: record.messageId,
     body: record.body,
@@ -168,6 +169,7 @@ export function toProducerMessage(record: SQSRecord): ProducerMessage {
     ...(Number.isFinite(sent) ? { sentTimestamp: sent } : {}),
     ...(record.attributes?.MessageGroupId ? { messageGroupId: record.attributes.MessageGroupId } : {}),
     ...(Number.isInteger(receives) && receives > 0 ? { receiveCount: receives } : {}),
+    ...(firstReceived > 0 ? { firstReceivedAt: firstReceived } : {}),
   };
 }
 

@@ -1,7 +1,10 @@
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
   type KinesisClient,
+  type _Record,
 } from '@aws-sdk/client-kinesis';
 import { localStreamName } from './accounts';
 
@@ -35,5 +38,31 @@ export async function waitForStreamActive(
     if (Date.now() > deadline) {
       throw new Error(`Stream ${streamName} did not become ACTIVE within ${timeoutMillis} ms.`);
     }
+  }
+}
+
+/**
+ * The records of one shard from TRIM_HORIZON, a GetRecords page at a time (up to 10,000 records each),
+ * back to back until the first empty page: everything a still stream holds.
+ */
+export async function* shardPagesFromStart(
+  kinesis: KinesisClient,
+  streamName: string,
+  shardId: string | undefined,
+): AsyncGenerator<_Record[]> {
+  let iterator = (
+    await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: streamName,
+        ShardId: shardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    )
+  ).ShardIterator;
+  while (iterator) {
+    const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+    if (!page.Records?.length) return;
+    yield page.Records;
+    iterator = page.NextShardIterator;
   }
 }

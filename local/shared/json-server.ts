@@ -5,9 +5,9 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Random } from '../../functions/core/time/clock';
 import { FaultSwitch } from './faults';
+import { closeServer, endpointOf, listenOnLoopback } from './node-server';
 
 /** An error a local service returns, in the shape of the AWS JSON protocol. */
 export class ServiceError extends Error {
@@ -89,25 +89,18 @@ export class JsonServiceServer {
     const server = createServer((req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 1000;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    return this.endpoint;
+    return listenOnLoopback(server, port);
   }
 
   get endpoint(): string {
-    const address = this.server?.address() as AddressInfo | null | undefined;
-    if (!address) throw new Error('The server is not listening; call listen() first.');
-    return `http://127.0.0.1:${address.port}`;
+    if (!this.server) throw new Error('The server is not listening; call listen() first.');
+    return endpointOf(this.server);
   }
 
   async close(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

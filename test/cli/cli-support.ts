@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { run } from '../../cli/program';
 import type { CliIo } from '../../cli/io';
-import type { LocalAws } from '../../local/harness';
+import type { LocalAws, LocalAwsOptions } from '../../local/harness';
+import { useLocalAws } from '../support/local-aws';
 
 export interface CliResult {
   readonly code: number;
@@ -90,4 +91,17 @@ export function localFlags(aws: LocalAws, propertiesPath: string): string[] {
       flags.push(`--${service}-endpoint`, endpoint);
   }
   return flags;
+}
+
+/**
+ * The CLI on the local servers for one test file: starts the servers (`useLocalAws`), writes a
+ * properties file removed after the file's tests, and runs `skc` with the flags that point at both.
+ */
+export function useLocalCli(options: LocalAwsOptions) {
+  const aws = useLocalAws(options);
+  const properties = localProperties();
+  afterAll(() => properties.remove());
+  const flags = () => localFlags(aws(), properties.path);
+  const skc = (args: readonly string[], runOptions?: RunOptions) => runCli([...flags(), ...args], runOptions);
+  return { aws, properties, flags, skc };
 }

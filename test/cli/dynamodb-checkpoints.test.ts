@@ -6,15 +6,11 @@ import { mergeCheckpoints } from '../../functions/core/checkpoints/merge';
 import { LeaseLostError } from '../../functions/core/errors';
 import { seededRandom, systemClock } from '../../functions/core/time/clock';
 import { Collector, createStream, runSubtasksUntil, testConsumer } from '../e2e/consumer-support';
-import { useLocalAws } from '../support/local-aws';
-import { localFlags, localProperties, runCli } from './cli-support';
+import { runCli, useLocalCli } from './cli-support';
 import { createKeyedTable } from '../../local/dynamodb/tables';
 
 // status and reset on a consumer whose checkpoints and leases live in a DynamoDB table (dynalite).
-const aws = useLocalAws({ kinesis: true, dynamodb: true, maxAttempts: { dynamodb: 1 } });
-const properties = localProperties();
-afterAll(() => properties.remove());
-const flags = () => localFlags(aws(), properties.path);
+const { aws, flags } = useLocalCli({ kinesis: true, dynamodb: true, maxAttempts: { dynamodb: 1 } });
 let streams = 0;
 let tables = 0;
 

@@ -4,12 +4,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { createStream } from '../e2e/consumer-support';
-import { useLocalAws } from '../support/local-aws';
-import { localFlags, localProperties, runCli } from './cli-support';
+import { localProperties, runCli, useLocalCli } from './cli-support';
 
-const aws = useLocalAws({ kinesis: true, ssm: true });
-const properties = localProperties();
-afterAll(() => properties.remove());
+const { aws, properties, flags } = useLocalCli({ kinesis: true, ssm: true });
 
 beforeAll(async () => {
   const kinesis = aws().clients.client('kinesis', KinesisClient);
@@ -97,7 +94,7 @@ describe('errors', () => {
 
   it('names an endpoint where nothing answers', async () => {
     const result = await runCli([
-      ...localFlags(aws(), properties.path),
+      ...flags(),
       '--kinesis-endpoint',
       'http://127.0.0.1:1',
       'tail',
@@ -163,7 +160,7 @@ describe('errors', () => {
 
   it('refuses an impossible date in --from and --to instead of rolling it over', async () => {
     const tail = await runCli([
-      ...localFlags(aws(), properties.path),
+      ...flags(),
       'tail',
       '--stream',
       'options-stream',

@@ -4,19 +4,15 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { deaggregate } from '../../functions/core/record-format';
 import { createStream } from '../e2e/consumer-support';
 import { readLikeKcl } from '../support/kcl-reader';
-import { useLocalAws } from '../support/local-aws';
 import { readStream } from '../support/producer-e2e';
-import { localFlags, localProperties, runCli, type RunOptions } from './cli-support';
+import { useLocalCli, type RunOptions } from './cli-support';
 
-const aws = useLocalAws({ kinesis: true });
-const properties = localProperties();
-afterAll(() => properties.remove());
+const { aws, properties, skc } = useLocalCli({ kinesis: true });
 afterEach(() => aws().resetFaults());
 let streams = 0;
 
 const kinesis = () => aws().clients.client('kinesis', KinesisClient);
-const put = (args: string[], options?: RunOptions) =>
-  runCli([...localFlags(aws(), properties.path), 'put', ...args], options);
+const put = (args: string[], options?: RunOptions) => skc(['put', ...args], options);
 
 async function newStream(shards = 1): Promise<string> {
   const name = `put-${++streams}`;

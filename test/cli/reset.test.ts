@@ -10,12 +10,10 @@ import {
   testConsumer,
   uniquePath,
 } from '../e2e/consumer-support';
-import { useLocalAws } from '../support/local-aws';
-import { localFlags, localProperties, runCli } from './cli-support';
+import { nextMillisecond } from '../support/next-millisecond';
+import { runCli, useLocalCli } from './cli-support';
 
-const aws = useLocalAws({ kinesis: true, ssm: true });
-const properties = localProperties();
-afterAll(() => properties.remove());
+const { aws, flags } = useLocalCli({ kinesis: true, ssm: true });
 let streams = 0;
 /** As the consumer tests: long enough for a claim to land on a loaded machine. */
 const LEASE_SETTLE_MILLIS = '300';
@@ -78,7 +76,7 @@ async function nextRun(stream: string, store: SsmCheckpointStore, count: number)
 
 function reset(path: string, ...args: string[]) {
   return runCli([
-    ...localFlags(aws(), properties.path),
+    ...flags(),
     'reset',
     '--consumer-prefix',
     path,
@@ -153,7 +151,7 @@ describe('skc reset', () => {
       { kind: 'pinned', timestampMillis: pinnedAt },
     ]);
     // Status measures the lag at the pinned time (an AT_TIMESTAMP iterator with nothing after it yet).
-    const status = await runCli([...localFlags(aws(), properties.path), 'status', '--consumer-prefix', path]);
+    const status = await runCli([...flags(), 'status', '--consumer-prefix', path]);
     expect(status.stdout).toContain('generation 1');
     expect(
       status.stdout.match(new RegExp(`AT_TIMESTAMP ${new Date(pinnedAt).toISOString()} │ caught up`, 'g')),
@@ -228,28 +226,21 @@ describe('skc reset', () => {
   it('asks on a terminal, writes nothing when the answer is no, and refuses without a terminal', async () => {
     const { path, store } = await consumedStream(4);
     const before = await store.loadAll();
-    const flags = [
-      ...localFlags(aws(), properties.path),
-      'reset',
-      '--consumer-prefix',
-      path,
-      '--to',
-      'LATEST',
-    ];
+    const resetFlags = [...flags(), 'reset', '--consumer-prefix', path, '--to', 'LATEST'];
 
-    const declined = await runCli(flags, { isTTY: true, stdin: 'n\n' });
+    const declined = await runCli(resetFlags, { isTTY: true, stdin: 'n\n' });
     expect(declined.code).toBe(1);
     expect(declined.stderr).toContain('Reset 2 shard(s) of SSM parameters under');
     expect(declined.stderr).toContain('skc: Reset cancelled; nothing was written.');
 
-    const unattended = await runCli(flags, { isTTY: false });
+    const unattended = await runCli(resetFlags, { isTTY: false });
     expect(unattended.code).toBe(2);
     expect(unattended.stderr).toContain(
       'Refusing to reset without confirmation: there is no terminal to ask on.',
     );
     expect(await store.loadAll()).toEqual(before);
 
-    const agreed = await runCli([...flags, '--lease-settle-millis', LEASE_SETTLE_MILLIS], {
+    const agreed = await runCli([...resetFlags, '--lease-settle-millis', LEASE_SETTLE_MILLIS], {
       isTTY: true,
       stdin: 'yes\n',
     });
@@ -294,10 +285,3 @@ describe('skc reset', () => {
     expect(await store.loadAll()).toEqual(before);
   });
 });
-
-/** Kinesalite stamps arrivals with Date.now(): waits for the next millisecond so stamps on either side differ. */
-async function nextMillisecond(): Promise<Date> {
-  const now = Date.now();
-  while (Date.now() === now) await new Promise((resolve) => setImmediate(resolve));
-  return new Date();
-}

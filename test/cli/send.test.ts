@@ -1,25 +1,15 @@
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parseMessage } from '../../functions/core/producer/message-contract';
 import { waitForStreamActive } from '../../local/kinesis/streams';
-import { useLocalAws } from '../support/local-aws';
-import { EventSourceMappingEmulator } from '../support/producer-e2e';
-import { localFlags, localProperties, runCli, type RunOptions } from './cli-support';
+import { localAwsEnv } from '../support/local-aws';
+import { EventSourceMappingEmulator, loadProducerHandler } from '../support/producer-e2e';
+import { useLocalCli } from './cli-support';
 
-type Handler = (
-  event: SQSEvent,
-  context: { getRemainingTimeInMillis(): number },
-) => Promise<SQSBatchResponse>;
-
-const aws = useLocalAws({ kinesis: true, sqs: true });
-const properties = localProperties();
-afterAll(() => properties.remove());
+const { aws, skc } = useLocalCli({ kinesis: true, sqs: true });
 let queues = 0;
 
 const sqs = () => aws().clients.client('sqs', SQSClient);
-const skc = (args: string[], options?: RunOptions) =>
-  runCli([...localFlags(aws(), properties.path), ...args], options);
 
 async function newQueue(attributes: Record<string, string> = {}): Promise<string> {
   const fifo = attributes.FifoQueue === 'true';
@@ -44,24 +34,6 @@ async function receiveAll(queueUrl: string) {
   }
 }
 
-/** Loads the producer Lambda handler afresh with `env`, as a cold start does. */
-function producerHandler(env: Record<string, string>): Handler {
-  const saved = { ...process.env };
-  Object.assign(process.env, env, { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' });
-  try {
-    let handler: Handler | undefined;
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      handler = (require('../../functions/producer/handler') as { handler: Handler }).handler;
-    });
-    if (!handler) throw new Error('the handler module exported no handler');
-    return handler;
-  } finally {
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
-  }
-}
-
 describe('skc send', () => {
   it('round-trips records through the producer queue and function to the stream, where tail reads them', async () => {
     const kinesis = aws().clients.client('kinesis', KinesisClient);
@@ -76,12 +48,8 @@ describe('skc send', () => {
     expect(sent).toMatchObject({ code: 0, stderr: '' });
     expect(sent.stdout).toBe(`Sent 25 record(s) to ${queueUrl}: 25 accepted, 0 failed.\n`);
 
-    const handler = producerHandler({
-      SKC_AWS_REGION: 'us-east-1',
-      SKC_AWS_ENDPOINT_KINESIS: aws().endpoints.kinesis ?? '',
-      SKC_AWS_ENDPOINT_SQS: aws().endpoints.sqs ?? '',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+    const handler = loadProducerHandler({
+      ...localAwsEnv(aws(), ['kinesis', 'sqs']),
       SKC_PRODUCER_DEFAULTSTREAM: 'send-events',
     });
     await new EventSourceMappingEmulator({

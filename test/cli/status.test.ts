@@ -8,13 +8,9 @@ import {
   testConsumer,
   uniquePath,
 } from '../e2e/consumer-support';
-import { useLocalAws } from '../support/local-aws';
-import { localFlags, localProperties, runCli } from './cli-support';
+import { runCli, useLocalCli } from './cli-support';
 
-const aws = useLocalAws({ kinesis: true, ssm: true });
-const properties = localProperties();
-afterAll(() => properties.remove());
-const flags = () => localFlags(aws(), properties.path);
+const { aws, flags } = useLocalCli({ kinesis: true, ssm: true });
 
 interface StatusJson {
   generation: number;

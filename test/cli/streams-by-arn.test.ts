@@ -9,14 +9,11 @@ import {
   testConsumer,
   uniquePath,
 } from '../e2e/consumer-support';
-import { useLocalAws } from '../support/local-aws';
-import { localFlags, localProperties, runCli } from './cli-support';
+import { useLocalCli } from './cli-support';
 
 // The CLI on another account's stream, given by ARN, on the local Kinesis (see local/kinesis/accounts.ts).
-const aws = useLocalAws({ kinesis: true, ssm: true });
-const properties = localProperties();
-afterAll(() => properties.remove());
-const cli = (...args: string[]) => runCli([...localFlags(aws(), properties.path), ...args]);
+const { aws, skc } = useLocalCli({ kinesis: true, ssm: true });
+const cli = (...args: string[]) => skc(args);
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');
 
 describe('skc on a stream given by ARN', () => {

@@ -1,17 +1,14 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { aggregate } from '../../functions/core/record-format';
 import { createStream, splitShard } from '../e2e/consumer-support';
-import { useLocalAws } from '../support/local-aws';
-import { localFlags, localProperties, runCli, type RunOptions } from './cli-support';
+import { nextMillisecond } from '../support/next-millisecond';
+import { useLocalCli, type RunOptions } from './cli-support';
 
-const aws = useLocalAws({ kinesis: true });
-const properties = localProperties();
-afterAll(() => properties.remove());
+const { aws, skc } = useLocalCli({ kinesis: true });
 let streams = 0;
 
 const kinesis = () => aws().clients.client('kinesis', KinesisClient);
-const tail = (args: string[], options?: RunOptions) =>
-  runCli([...localFlags(aws(), properties.path), 'tail', ...args], options);
+const tail = (args: string[], options?: RunOptions) => skc(['tail', ...args], options);
 
 async function newStream(shards = 1): Promise<string> {
   const name = `tail-${++streams}`;
@@ -33,13 +30,6 @@ async function put(stream: string, data: readonly string[], key = (i: number) =>
 }
 
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');
-
-/** Kinesalite stamps arrivals with Date.now(): waits for the next millisecond so stamps on either side differ. */
-async function nextMillisecond(): Promise<Date> {
-  const now = Date.now();
-  while (Date.now() === now) await new Promise((resolve) => setImmediate(resolve));
-  return new Date();
-}
 
 describe('skc tail', () => {
   it('prints the user records inside KPL aggregated records, in order, with their sub-sequence numbers', async () => {

@@ -1,6 +1,6 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ConsumerLambdaHandler } from '../../functions/consumer/schedule-event';
-import { useLocalAws } from '../support/local-aws';
+import { localAwsEnv, useLocalAws } from '../support/local-aws';
 import { createStream, putRecords, uniquePath } from './consumer-support';
 
 const aws = useLocalAws({ kinesis: true, ssm: true });
@@ -17,11 +17,7 @@ describe('the default consumer function', () => {
     Object.assign(process.env, {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       SKC_STREAMS: 'default-handler',
-      SKC_AWS_REGION: aws().region,
-      SKC_AWS_ENDPOINT_KINESIS: aws().endpoints.kinesis,
-      SKC_AWS_ENDPOINT_SSM: aws().endpoints.ssm,
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+      ...localAwsEnv(aws(), ['kinesis', 'ssm']),
       SKC_FLINK_STREAM_INITPOS: 'TRIM_HORIZON',
       SKC_CONSUMER_CHECKPOINT_SSM_PREFIX: uniquePath(),
       // Cost mode returns once the shard is caught up, so the budget is a bound, not the test's length:

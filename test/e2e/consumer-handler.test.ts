@@ -5,7 +5,8 @@ import { createConsumerHandler } from '../../functions/consumer/handler-factory'
 import type { ConsumerRecord } from '../../functions/core/consumer/types';
 import { ConfigurationError, DeliveryFailedError } from '../../functions/core/errors';
 import type { LocalAws } from '../../local/harness';
-import { useLocalAws } from '../support/local-aws';
+import { nextMillisecond } from '../support/next-millisecond';
+import { localAwsEnv, useLocalAws } from '../support/local-aws';
 import { Collector, createStream, putRecords, uniquePath } from './consumer-support';
 
 const aws = useLocalAws({ kinesis: true, ssm: true });
@@ -20,12 +21,7 @@ function lambdaEnv(
 ): Record<string, string> {
   return {
     SKC_STREAMS: streams,
-    SKC_AWS_REGION: local.region,
-    SKC_AWS_ENDPOINT_KINESIS: local.endpoints.kinesis as string,
-    SKC_AWS_ENDPOINT_SSM: local.endpoints.ssm as string,
-    SKC_AWS_CREDENTIALS_PROVIDER: 'BASIC',
-    SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-    SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+    ...localAwsEnv(local, ['kinesis', 'ssm']),
     SKC_CONSUMER_CHECKPOINT_SSM_PREFIX: uniquePath(),
     SKC_CONSUMER_TIMEBUDGETMILLIS: '1000',
     SKC_FLINK_SHARD_GETRECORDS_INTERVALMILLIS: '20',
@@ -38,13 +34,6 @@ let requests = 0;
 function context(remainingMillis: number) {
   const end = Date.now() + remainingMillis;
   return { awsRequestId: `request-${++requests}`, getRemainingTimeInMillis: () => end - Date.now() };
-}
-
-function nextMillisecond(): number {
-  const start = Date.now();
-  let now = start;
-  while (now <= start) now = Date.now();
-  return now;
 }
 
 const handlerOptions = {
@@ -95,7 +84,7 @@ describe('createConsumerHandler', () => {
     const stream = `handler-at-${requests}`;
     await createStream(kinesis(), stream, 1);
     await putRecords(kinesis(), stream, 50, { prefix: 'old' });
-    const at = nextMillisecond();
+    const at = (await nextMillisecond()).getTime();
     const sent = await putRecords(kinesis(), stream, 50, { prefix: 'new', from: 50 });
     const collector = new Collector();
     const handler = createConsumerHandler<string>((records) => collector.add(records), {

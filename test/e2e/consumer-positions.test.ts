@@ -1,4 +1,5 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { nextMillisecond } from '../support/next-millisecond';
 import { useLocalAws } from '../support/local-aws';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { CheckpointValue } from '../../functions/core/checkpoints/checkpoint-store';
@@ -17,14 +18,6 @@ import {
 
 const aws = useLocalAws({ kinesis: true, ssm: true });
 const kinesis = () => aws().clients.client('kinesis', KinesisClient);
-
-/** Makes sure the next record gets a later arrival time than everything before (timestamps are in ms). */
-function nextMillisecond(): number {
-  const start = Date.now();
-  let now = start;
-  while (now <= start) now = Date.now();
-  return now;
-}
 
 /** An SSM store that tells when the first save lands. */
 class ObservedStore extends SsmCheckpointStore {
@@ -67,7 +60,7 @@ describe('starting positions', () => {
   it('AT_TIMESTAMP skips records that arrived before the timestamp', async () => {
     await createStream(kinesis(), 'pos-at', 2);
     await putRecords(kinesis(), 'pos-at', 200, { prefix: 'old' });
-    const timestampMillis = nextMillisecond();
+    const timestampMillis = (await nextMillisecond()).getTime();
     const sent = await putRecords(kinesis(), 'pos-at', 200, { prefix: 'new', from: 200 });
     const collector = new Collector();
     await runSubtasksUntil(
@@ -89,7 +82,7 @@ describe('starting positions', () => {
   it('LATEST is pinned at the first start, so a first invocation that fails is retried from there', async () => {
     await createStream(kinesis(), 'pos-latest', 3);
     await putRecords(kinesis(), 'pos-latest', 100, { prefix: 'before' });
-    nextMillisecond();
+    await nextMillisecond();
     const store = observedStore();
     // First invocation: pins LATEST, then its handler fails everything and it checkpoints no record.
     const failing = testConsumer({

@@ -9,7 +9,7 @@ import type { ConsumerMetricName } from '../../functions/core/consumer/metrics';
 import type { ConsumerMetricsSink } from '../../functions/consumer/metrics';
 import type { OnFailureMessage } from '../../functions/core/consumer/on-failure';
 import { LocalLambdaServer } from '../../local/lambda/invoke-server';
-import { useLocalAws } from '../support/local-aws';
+import { localAwsEnv, useLocalAws } from '../support/local-aws';
 import { createStream, putRecords } from './consumer-support';
 import { createKeyedTable } from '../../local/dynamodb/tables';
 
@@ -57,14 +57,8 @@ describe('the consumer handler with a Lambda target, DynamoDB checkpoints and an
     });
     const env = {
       SKC_STREAMS: 'to-target',
-      SKC_AWS_REGION: local.region,
-      SKC_AWS_ENDPOINT_KINESIS: local.endpoints.kinesis as string,
-      SKC_AWS_ENDPOINT_DYNAMODB: local.endpoints.dynamodb as string,
-      SKC_AWS_ENDPOINT_SQS: local.endpoints.sqs as string,
+      ...localAwsEnv(local, ['kinesis', 'dynamodb', 'sqs']),
       SKC_AWS_ENDPOINT_LAMBDA: lambdaEndpoint,
-      SKC_AWS_CREDENTIALS_PROVIDER: 'BASIC',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
       SKC_FLINK_STREAM_INITPOS: 'TRIM_HORIZON',
       SKC_FLINK_SHARD_GETRECORDS_INTERVALMILLIS: '20',
       SKC_CONSUMER_NAME: 'orders-app',

@@ -10,7 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { consumerConfigFromEnv } from '../../functions/core/config';
 import { createConsumerHandler, createExactlyOnceHandler } from '../../functions/consumer/handler-factory';
 import { ConfigurationError } from '../../functions/core/errors';
-import { useLocalAws } from '../support/local-aws';
+import { localAwsEnv, useLocalAws } from '../support/local-aws';
 import { createStream, putRecords } from './consumer-support';
 import {
   CHECKPOINT_TABLE,
@@ -242,12 +242,7 @@ describe('exactly-once at its edges', () => {
       const local = aws();
       const config = consumerConfigFromEnv({
         SKC_STREAMS: 'eo-handler',
-        SKC_AWS_REGION: local.region,
-        SKC_AWS_ENDPOINT_KINESIS: local.endpoints.kinesis as string,
-        SKC_AWS_ENDPOINT_DYNAMODB: local.endpoints.dynamodb as string,
-        SKC_AWS_CREDENTIALS_PROVIDER: 'BASIC',
-        SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-        SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+        ...localAwsEnv(local, ['kinesis', 'dynamodb']),
         SKC_FLINK_STREAM_INITPOS: 'TRIM_HORIZON',
         SKC_FLINK_SHARD_GETRECORDS_INTERVALMILLIS: '20',
         SKC_CONSUMER_TIMEBUDGETMILLIS: '1500',

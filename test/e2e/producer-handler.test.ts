@@ -1,41 +1,14 @@
+import * as path from 'node:path';
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { REJECTION_ATTRIBUTE } from '../../functions/core/producer/dead-letter';
 import { deaggregate } from '../../functions/core/record-format';
 import { expectDeadLettersWithReasons } from '../support/dead-letters';
 import { readLikeKcl } from '../support/kcl-reader';
-import { useLocalAws } from '../support/local-aws';
-import { EventSourceMappingEmulator, readStream } from '../support/producer-e2e';
-
-type Handler = (
-  event: SQSEvent,
-  context: { getRemainingTimeInMillis(): number },
-) => Promise<SQSBatchResponse>;
+import { localAwsEnv, useLocalAws } from '../support/local-aws';
+import { EventSourceMappingEmulator, loadProducerHandler, readStream } from '../support/producer-e2e';
 
 const aws = useLocalAws({ kinesis: true, sqs: true });
-
-/** Loads functions/producer/handler.ts afresh with `env` as its environment, as a cold start does. */
-function loadHandler(
-  env: Record<string, string>,
-  module = '../../functions/producer/handler',
-  exportName = 'handler',
-): Handler {
-  const saved = { ...process.env };
-  Object.assign(process.env, env, { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' });
-  try {
-    let handler: Handler | undefined;
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      handler = (require(module) as Record<string, Handler>)[exportName];
-    });
-    if (!handler) throw new Error('the handler module exported no handler');
-    return handler;
-  } finally {
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
-  }
-}
 
 describe('the producer Lambda handler, configured from its environment', () => {
   it('writes valid messages, dead-letters the rest, and reports no failures', async () => {
@@ -47,12 +20,8 @@ describe('the producer Lambda handler, configured from its environment', () => {
       new CreateQueueCommand({ QueueName: 'handler-queue' }),
     );
 
-    const handler = loadHandler({
-      SKC_AWS_REGION: 'us-east-1',
-      SKC_AWS_ENDPOINT_KINESIS: aws().endpoints.kinesis ?? '',
-      SKC_AWS_ENDPOINT_SQS: aws().endpoints.sqs ?? '',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-      SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+    const handler = loadProducerHandler({
+      ...localAwsEnv(aws(), ['kinesis', 'sqs']),
       SKC_PRODUCER_DEFAULTSTREAM: 'handler-events',
       SKC_AGGREGATION_MAX_COUNT: '50',
       SKC_PRODUCER_DEADLETTERQUEUEURL: dlqUrl,
@@ -102,18 +71,14 @@ describe('the producer Lambda handler, configured from its environment', () => {
     await kinesis.send(new CreateStreamCommand({ StreamName: 'routed-orders', ShardCount: 1 }));
     await kinesis.send(new CreateStreamCommand({ StreamName: 'priority-orders', ShardCount: 1 }));
     const { QueueUrl: queueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'routed-queue' }));
-    const handler = loadHandler(
+    const handler = loadProducerHandler(
       {
-        SKC_AWS_REGION: 'us-east-1',
-        SKC_AWS_ENDPOINT_KINESIS: aws().endpoints.kinesis ?? '',
-        SKC_AWS_ENDPOINT_SQS: aws().endpoints.sqs ?? '',
-        SKC_AWS_CREDENTIALS_PROVIDER_BASIC_ACCESSKEYID: 'local',
-        SKC_AWS_CREDENTIALS_PROVIDER_BASIC_SECRETKEY: 'local',
+        ...localAwsEnv(aws(), ['kinesis', 'sqs']),
         SKC_PRODUCER_DEFAULTSTREAM: 'routed-orders',
         SKC_PRODUCER_ALLOWEDSTREAMS: 'routed-orders,priority-orders',
         SKC_PRODUCER_NAME: 'routing-test',
       },
-      '../lib/fixtures/producer-routing',
+      path.join(__dirname, '..', 'lib', 'fixtures', 'producer-routing'),
       'routeOrders',
     );
     const orders = [
@@ -148,7 +113,11 @@ describe('the producer Lambda handler, configured from its environment', () => {
 
   it('refuses to start on a bad setting, naming it', () => {
     expect(() =>
-      loadHandler({ SKC_AWS_REGION: 'us-east-1', SKC_RATE_LIMIT: 'fast', SKC_PRODUCER_DEFAULTSTREAM: 's' }),
+      loadProducerHandler({
+        SKC_AWS_REGION: 'us-east-1',
+        SKC_RATE_LIMIT: 'fast',
+        SKC_PRODUCER_DEFAULTSTREAM: 's',
+      }),
     ).toThrow(/RateLimit|SKC_RATE_LIMIT/);
   });
 });

@@ -3,12 +3,10 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type { SubtaskLease } from '../../functions/core/checkpoints/checkpoint-store';
-import { stringDeserializer } from '../../functions/core/consumer/deserializers';
-import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../functions/core/consumer/engine';
 import { PowertoolsMetricsSink } from '../../functions/consumer/metrics';
 import { FakeClock, seededRandom } from '../../functions/core/time/clock';
 import { KinesisConsumer } from '../../lib';
-import { FakeKinesis, MemoryCheckpointStore, silentLogger } from '../core/consumer/helpers';
+import { FakeKinesis, stringEngine } from '../core/consumer/helpers';
 
 // The heartbeat alarm as synthesized, evaluated the way CloudWatch evaluates it (one datapoint per
 // period, the last EvaluationPeriods of them, missing data treated as the alarm says) against the
@@ -93,24 +91,15 @@ async function readerHeartbeats(clock: FakeClock, millis: number): Promise<numbe
     release: async () => undefined,
     renew: async () => true,
   };
-  const engine = new ConsumerEngine<string>(
+  const engine = stringEngine(
     {
       kinesis: kinesisApi,
-      checkpoints: new MemoryCheckpointStore(),
       lease: () => lease,
       clock,
       random: seededRandom(1),
-      logger: silentLogger(),
       onHeartbeat: (subtaskIndex) => sink.beat(subtaskIndex),
     },
-    {
-      ...DEFAULT_ENGINE_SETTINGS,
-      streams: ['s'],
-      initialPosition: { type: 'TRIM_HORIZON' },
-      deserializer: stringDeserializer,
-      handler: () => undefined,
-      leaseExpiryMillis: 20_000,
-    },
+    { streams: ['s'], handler: () => undefined, leaseExpiryMillis: 20_000 },
   );
   const summary = await engine.run({ subtaskIndex: 0, parallelism: 1, deadline: clock.now() + millis });
   expect(summary.stoppedBy).toBe('deadline');

@@ -1,7 +1,8 @@
 import { App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 
 /**
  * Context that turns the CloudFormation validation bundled with aws-cdk-lib from warnings into
@@ -54,6 +55,24 @@ export function roleStatements(template: Template, roleLogicalId: string): Templ
   return Object.values(policies)
     .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleLogicalId}"`))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as TemplateStatement[]);
+}
+
+/**
+ * The statement every connector function's role starts with: writing to its own log group (the first
+ * log group of a template that has one function).
+ */
+export function ownLogsStatement(template: Template): TemplateStatement {
+  const logGroupId = Object.keys(template.findResources('AWS::Logs::LogGroup'))[0];
+  return {
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+  };
+}
+
+/** A stream of this account in eu-west-1, imported by its ARN. */
+export function importedStream(scope: Construct, id = 'S', name = 's'): kinesis.IStream {
+  return kinesis.Stream.fromStreamArn(scope, id, `arn:aws:kinesis:eu-west-1:111122223333:stream/${name}`);
 }
 
 /** Every action of every identity and resource policy in a template. */

@@ -5,7 +5,6 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -21,7 +20,9 @@ import {
   acknowledgedRuleIds,
   allPolicyActions,
   functionEnvironment,
+  importedStream,
   logicalId,
+  ownLogsStatement,
   roleStatements,
   strictStack,
   queueUrlStandIn,
@@ -172,13 +173,8 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
 
   it('gives the function exactly: its logs, four read actions on its streams, SSM on its path, invoke the target, send to the queue', () => {
     const roleId = logicalId(consumer.function.role as iam.IRole);
-    const logGroupId = Object.keys(template.findResources('AWS::Logs::LogGroup'))[0];
     expect(roleStatements(template, roleId)).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
-      },
+      ownLogsStatement(template),
       {
         Effect: 'Allow',
         Action: [
@@ -497,11 +493,7 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
 describe('KinesisConsumer validation', () => {
   const build = (props: Partial<KinesisConsumerProps>) => {
     const stack = new Stack();
-    const stream = kinesis.Stream.fromStreamArn(
-      stack,
-      'S',
-      'arn:aws:kinesis:eu-west-1:111122223333:stream/s',
-    );
+    const stream = importedStream(stack);
     const target = lambda.Function.fromFunctionArn(stack, 'T', TARGET_ARN);
     return new KinesisConsumer(stack, 'Consumer', { consumerName: 'c', streams: [stream], target, ...props });
   };
@@ -649,11 +641,7 @@ describe('KinesisConsumer validation', () => {
   it('accepts Tokens for the read, batch and timing settings and passes them through to the runtime', () => {
     const stack = new Stack();
     const parameter = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
-    const stream = kinesis.Stream.fromStreamArn(
-      stack,
-      'S',
-      'arn:aws:kinesis:eu-west-1:111122223333:stream/s',
-    );
+    const stream = importedStream(stack);
     const consumer = new KinesisConsumer(stack, 'Consumer', {
       consumerName: 'c',
       streams: [stream],

@@ -10,7 +10,9 @@ import { producerConfig, producerConfigFromEnv } from '../../functions/core/conf
 import {
   allPolicyActions,
   functionEnvironment,
+  importedStream,
   logicalId,
+  ownLogsStatement,
   queueUrlStandIn,
   roleStatements,
   strictStack,
@@ -123,13 +125,8 @@ describe('KinesisProducer with defaults', () => {
   });
 
   it('gives the function exactly: its logs, PutRecords and ListShards on its streams, send to the DLQ, consume the queue', () => {
-    const logGroupId = Object.keys(template.findResources('AWS::Logs::LogGroup'))[0];
     expect(roleStatements(template, roleId)).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
-      },
+      ownLogsStatement(template),
       { Effect: 'Allow', Action: ['kinesis:PutRecords', 'kinesis:ListShards'], Resource: [orders, audit] },
       {
         Effect: 'Allow',
@@ -334,11 +331,7 @@ describe('KinesisProducer on FIFO queues with customer keys and the alarms off',
 describe('KinesisProducer validation', () => {
   const build = (props: Partial<KinesisProducerProps>) => {
     const stack = new Stack();
-    const stream = kinesis.Stream.fromStreamArn(
-      stack,
-      'S',
-      'arn:aws:kinesis:eu-west-1:111122223333:stream/s',
-    );
+    const stream = importedStream(stack);
     return new KinesisProducer(stack, 'Producer', { streams: [stream], ...props });
   };
 
@@ -445,11 +438,7 @@ describe('KinesisProducer validation', () => {
   it('accepts Tokens for the batch size, concurrency, receive count and timeouts', () => {
     const stack = new Stack();
     const parameter = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
-    const stream = kinesis.Stream.fromStreamArn(
-      stack,
-      'S',
-      'arn:aws:kinesis:eu-west-1:111122223333:stream/s',
-    );
+    const stream = importedStream(stack);
     new KinesisProducer(stack, 'Producer', {
       streams: [stream],
       batchSize: parameter('Batch'),

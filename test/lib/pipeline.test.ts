@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagRuleCompliance, rules, type NagRuleResult } from 'cdk-nag';
@@ -10,7 +9,7 @@ import type { IConstruct } from 'constructs';
 import { ConnectorDashboard, KinesisConsumer, KinesisProducer, KinesisStreams } from '../../lib';
 import { ACKNOWLEDGEMENTS, RESOURCE_ACKNOWLEDGEMENT_REASONS } from '../../lib/acknowledgements';
 import { CONSTRUCTS_DOC, renderDoc } from '../support/construct-docs';
-import { acknowledgedRuleIds, logicalId, standIn, strictStack } from './helpers';
+import { acknowledgedRuleIds, importedStream, logicalId, standIn, strictStack } from './helpers';
 
 // The cdk-nag rule behind each acknowledged id, to show that every acknowledgement answers a real finding.
 const RULES: Record<string, (node: CfnResource) => NagRuleResult> = {
@@ -227,11 +226,7 @@ describe('ConnectorDashboard validation', () => {
 
   it('leaves out the graphs of parts the pipeline does not have', () => {
     const stack = new Stack();
-    const stream = kinesis.Stream.fromStreamArn(
-      stack,
-      'S',
-      'arn:aws:kinesis:eu-west-1:111122223333:stream/s',
-    );
+    const stream = importedStream(stack);
     new ConnectorDashboard(stack, 'D', { streams: [stream] });
     const body = standIn(
       Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties

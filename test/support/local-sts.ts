@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, endpointOf, listenOnLoopback } from '../../local/shared/node-server';
 
 /** A role the local STS lets callers assume. */
 export interface LocalRole {
@@ -47,25 +47,18 @@ export class LocalSts {
   async listen(): Promise<string> {
     const server = createServer((req, res) => void this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    return this.endpoint;
+    return listenOnLoopback(server);
   }
 
   get endpoint(): string {
-    const address = this.server?.address() as AddressInfo | null | undefined;
-    if (!address) throw new Error('The local STS is not listening; call listen() first.');
-    return `http://127.0.0.1:${address.port}`;
+    if (!this.server) throw new Error('The local STS is not listening; call listen() first.');
+    return endpointOf(this.server);
   }
 
   async close(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,13 +1,41 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  type KinesisClient,
-} from '@aws-sdk/client-kinesis';
+import * as path from 'node:path';
+import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { shardPagesFromStart } from '../../local/kinesis/streams';
 import { SqsEventSourceMapping } from '../../local/runner/event-source-mapping';
 import type { ShardContent } from './kcl-reader';
+
+/** A producer Lambda handler as the tests call it. */
+export type ProducerLambdaHandler = (
+  event: SQSEvent,
+  context: { getRemainingTimeInMillis(): number },
+) => Promise<SQSBatchResponse>;
+
+/**
+ * Loads a producer handler module afresh with `env` as its environment, as a cold start does: the
+ * built-in functions/producer/handler.ts, or `module` (an absolute path) and its `exportName`.
+ */
+export function loadProducerHandler(
+  env: Record<string, string>,
+  module = path.join(__dirname, '..', '..', 'functions', 'producer', 'handler'),
+  exportName = 'handler',
+): ProducerLambdaHandler {
+  const saved = { ...process.env };
+  Object.assign(process.env, env, { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+  try {
+    let handler: ProducerLambdaHandler | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      handler = (require(module) as Record<string, ProducerLambdaHandler>)[exportName];
+    });
+    if (!handler) throw new Error('the handler module exported no handler');
+    return handler;
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
 
 /**
  * The local runner's SQS event source mapping (local/runner/event-source-mapping.ts) stepped by the
@@ -56,22 +84,9 @@ export async function readStream(kinesis: KinesisClient, stream: string): Promis
   const contents: ShardContent[] = [];
   for (const shard of Shards) {
     const records: ShardContent['records'][number][] = [];
-    let iterator = (
-      await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: stream,
-          ShardId: shard.ShardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      )
-    ).ShardIterator;
-    while (iterator) {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10000 }));
-      for (const r of page.Records ?? []) {
+    for await (const page of shardPagesFromStart(kinesis, stream, shard.ShardId)) {
+      for (const r of page)
         records.push({ partitionKey: r.PartitionKey ?? '', data: r.Data ?? new Uint8Array() });
-      }
-      if (!page.Records?.length) break;
-      iterator = page.NextShardIterator;
     }
     contents.push({
       shardId: shard.ShardId ?? '',

@@ -5,6 +5,8 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
+  type UpdateItemCommandInput,
+  type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { warnOnRetry, withRetries, type BackoffSettings } from '../aws/retry';
 import { CONSUMER_SETTINGS } from '../config/consumer-settings';
@@ -32,6 +34,22 @@ export const DEFAULT_DYNAMODB_BACKOFF: BackoffSettings = {
 
 /** Largest checkpoint value kept in one item: DynamoDB items hold 400 KB, keys and attributes included. */
 export const DYNAMODB_VALUE_LIMIT_BYTES = 380_000;
+
+/**
+ * A subtask's checkpoint as the text of its item, refused with the fix when it is more than one item
+ * holds (the plain store and the exactly-once commits write the same item).
+ */
+export function encodeCheckpointItemValue(subtaskIndex: number, value: CheckpointValue): string {
+  const text = encodeCheckpointValue(value);
+  if (text.length > DYNAMODB_VALUE_LIMIT_BYTES) {
+    throw new ValidationError(
+      `The checkpoint of subtask ${subtaskIndex} is ${text.length} bytes, more than one DynamoDB item holds ` +
+        `(${DYNAMODB_VALUE_LIMIT_BYTES}); raise ${CONSUMER_SETTINGS.parallelism.key} so each subtask owns fewer shards.`,
+      'checkpoint',
+    );
+  }
+  return text;
+}
 
 export interface DynamoDbCheckpointStoreOptions {
   readonly dynamodb: Pick<DynamoDBClient, 'send'>;
@@ -101,29 +119,13 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     value: CheckpointValue,
     lease?: SubtaskLease,
   ): Promise<{ writes: number }> {
-    const text = encodeCheckpointValue(value);
-    if (text.length > DYNAMODB_VALUE_LIMIT_BYTES) {
-      throw new ValidationError(
-        `The checkpoint of subtask ${subtaskIndex} is ${text.length} bytes, more than one DynamoDB item holds ` +
-          `(${DYNAMODB_VALUE_LIMIT_BYTES}); raise ${CONSUMER_SETTINGS.parallelism.key} so each subtask owns fewer shards.`,
-        'checkpoint',
-      );
-    }
+    const text = encodeCheckpointItemValue(subtaskIndex, value);
     const token = lease?.fencingToken;
-    try {
-      await this.retrying('UpdateItem', () =>
-        this.options.dynamodb.send(
-          new UpdateItemCommand(this.checkpointUpdate(subtaskIndex, text, value, token)),
-        ),
+    if (!(await this.updateIf(this.checkpointUpdate(subtaskIndex, text, value, token)))) {
+      throw new LeaseLostError(
+        `Subtask ${subtaskIndex}'s checkpoint was fenced by a newer invocation (this one holds token ${token}); ` +
+          'this invocation stops without writing. Keep the function timeout below the schedule period.',
       );
-    } catch (error) {
-      if (isConditionFailed(error)) {
-        throw new LeaseLostError(
-          `Subtask ${subtaskIndex}'s checkpoint was fenced by a newer invocation (this one holds token ${token}); ` +
-            'this invocation stops without writing. Keep the function timeout below the schedule period.',
-        );
-      }
-      throw error;
     }
     return { writes: 1 };
   }
@@ -161,6 +163,21 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
   /** @internal */
   get settings(): DynamoDbCheckpointStoreOptions {
     return this.options;
+  }
+
+  /** @internal An UpdateItem on the table, retried; undefined when its condition does not hold. */
+  async updateIf(
+    input: Omit<UpdateItemCommandInput, 'TableName'>,
+  ): Promise<UpdateItemCommandOutput | undefined> {
+    const { dynamodb, tableName } = this.options;
+    try {
+      return await this.retrying('UpdateItem', () =>
+        dynamodb.send(new UpdateItemCommand({ ...input, TableName: tableName })),
+      );
+    } catch (error) {
+      if (isConditionFailed(error)) return undefined;
+      throw error;
+    }
   }
 
   /** @internal */
@@ -229,33 +246,22 @@ export class DynamoDbSubtaskLease implements OperatorLease {
     condition: string | undefined,
     values: Record<string, AttributeValue>,
   ): Promise<number | undefined> {
-    const { dynamodb, tableName } = this.store.settings;
-    try {
-      const result = await this.store.retrying('UpdateItem', () =>
-        dynamodb.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
-            UpdateExpression:
-              'SET #owner = :owner, expiresAt = :expires, #token = if_not_exists(#token, :zero) + :one',
-            ...(condition ? { ConditionExpression: condition } : {}),
-            ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
-            ExpressionAttributeValues: {
-              ':owner': { S: this.owner },
-              ':expires': { N: String(Math.round(expiresAt)) },
-              ':zero': { N: '0' },
-              ':one': { N: '1' },
-              ...values,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return Number(result.Attributes?.token?.N);
-    } catch (error) {
-      if (isConditionFailed(error)) return undefined;
-      throw error;
-    }
+    const result = await this.store.updateIf({
+      Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
+      UpdateExpression:
+        'SET #owner = :owner, expiresAt = :expires, #token = if_not_exists(#token, :zero) + :one',
+      ...(condition ? { ConditionExpression: condition } : {}),
+      ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
+      ExpressionAttributeValues: {
+        ':owner': { S: this.owner },
+        ':expires': { N: String(Math.round(expiresAt)) },
+        ':zero': { N: '0' },
+        ':one': { N: '1' },
+        ...values,
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    return result && Number(result.Attributes?.token?.N);
   }
 
   /**
@@ -302,48 +308,25 @@ export class DynamoDbSubtaskLease implements OperatorLease {
 
   /** An update of the lease item conditional on this owner and token; false when they no longer hold it. */
   private async updateHeld(update: string, values: Record<string, AttributeValue>): Promise<boolean> {
-    const { dynamodb, tableName } = this.store.settings;
-    try {
-      await this.store.retrying('UpdateItem', () =>
-        dynamodb.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
-            UpdateExpression: update,
-            ConditionExpression: '#owner = :owner AND #token = :t',
-            ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
-            ExpressionAttributeValues: {
-              ':owner': { S: this.owner },
-              ':t': { N: String(this.token) },
-              ...values,
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
+    const result = await this.store.updateIf({
+      Key: this.store.key(LEASE_PREFIX, this.subtaskIndex),
+      UpdateExpression: update,
+      ConditionExpression: '#owner = :owner AND #token = :t',
+      ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
+      ExpressionAttributeValues: { ':owner': { S: this.owner }, ':t': { N: String(this.token) }, ...values },
+    });
+    return result !== undefined;
   }
 
   /** Stamps the token on the checkpoint item, so writes of every older taker are refused from now on. */
   private async fence(token: number): Promise<void> {
-    const { dynamodb, tableName } = this.store.settings;
-    try {
-      await this.store.retrying('UpdateItem', () =>
-        dynamodb.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: this.store.key(CHECKPOINT_PREFIX, this.subtaskIndex),
-            UpdateExpression: 'SET fence = :t',
-            ConditionExpression: 'attribute_not_exists(fence) OR fence < :t',
-            ExpressionAttributeValues: { ':t': { N: String(token) } },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
+    const fenced = await this.store.updateIf({
+      Key: this.store.key(CHECKPOINT_PREFIX, this.subtaskIndex),
+      UpdateExpression: 'SET fence = :t',
+      ConditionExpression: 'attribute_not_exists(fence) OR fence < :t',
+      ExpressionAttributeValues: { ':t': { N: String(token) } },
+    });
+    if (!fenced) {
       throw new LeaseHeldError(
         `Subtask ${this.subtaskIndex}'s checkpoint is already fenced by a newer taker of its lease; this ` +
           'invocation does not read.',

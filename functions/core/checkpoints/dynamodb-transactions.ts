@@ -1,7 +1,6 @@
 import { TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { fullJitterDelay } from '../aws/retry';
-import { CONSUMER_SETTINGS } from '../config/consumer-settings';
-import { EffectsCancelledError, LeaseLostError, ValidationError } from '../errors';
+import { EffectsCancelledError, LeaseLostError } from '../errors';
 import type {
   CheckpointValue,
   ShardCheckpoint,
@@ -11,10 +10,9 @@ import type {
 } from './checkpoint-store';
 import {
   DEFAULT_DYNAMODB_BACKOFF,
-  DYNAMODB_VALUE_LIMIT_BYTES,
+  encodeCheckpointItemValue,
   type DynamoDbCheckpointStore,
 } from './dynamodb-checkpoint-store';
-import { encodeCheckpointValue } from './encoding';
 
 /**
  * Exactly-once commits on the DynamoDB checkpoint table: the subtask's checkpoint item and the batch's
@@ -38,14 +36,7 @@ export class DynamoDbTransactionalCheckpoints implements TransactionalCheckpoint
         `Subtask ${subtaskIndex} holds no fenced lease; exactly-once commits need the DynamoDB checkpoint store's lease.`,
       );
     }
-    const text = encodeCheckpointValue(value);
-    if (text.length > DYNAMODB_VALUE_LIMIT_BYTES) {
-      throw new ValidationError(
-        `The checkpoint of subtask ${subtaskIndex} is ${text.length} bytes, more than one DynamoDB item holds ` +
-          `(${DYNAMODB_VALUE_LIMIT_BYTES}); raise ${CONSUMER_SETTINGS.parallelism.key} so each subtask owns fewer shards.`,
-        'checkpoint',
-      );
-    }
+    const text = encodeCheckpointItemValue(subtaskIndex, value);
     const { dynamodb, clock, random } = this.store.settings;
     const backoff = this.store.settings.backoff ?? DEFAULT_DYNAMODB_BACKOFF;
     const { tableName, consumerName } = this.store.settings;

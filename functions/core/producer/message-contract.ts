@@ -28,6 +28,12 @@ export interface ProducerMessage {
   readonly messageGroupId?: string;
   /** SQS's ApproximateReceiveCount: this delivery's number, from 1. */
   readonly receiveCount?: number;
+  /**
+   * SQS's ApproximateFirstReceiveTimestamp, in epoch milliseconds: on a first delivery, when the message
+   * entered the queue's in-flight count. The budget share uses it to tell how long this container's next
+   * batch was being gathered.
+   */
+  readonly firstReceivedAt?: number;
 }
 
 export type MessageFormat = 'envelope' | 'raw';

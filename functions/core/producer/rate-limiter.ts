@@ -76,12 +76,10 @@ export class TokenBucket {
 }
 
 /**
- * The part of a pause between batches a container sharing the budget earns tokens for. Between two
- * invocations its poller gathers the next batch, whose messages enter the queue's in-flight count one
- * receive at a time: on average it held half a batch over the gap, so half the gap's tokens are its own
- * and the rest were the others', whose shares that count made larger. Earning all of it let containers
- * spend budget the others had spent too (throttles); earning none left the gathering time's budget
- * unused.
+ * The part of a pause between batches a container sharing the budget earns tokens for when its messages'
+ * receive times are unknown. Between two invocations its poller gathers the next batch, whose messages
+ * enter the queue's in-flight count one receive at a time: on average it held half a batch over the
+ * gathering, and the others' shares, made smaller by those messages, left the rest to it.
  */
 export const PAUSE_CREDIT = 0.5;
 
@@ -106,8 +104,8 @@ export interface ShardRateLimiterOptions {
   /**
    * The container shares each shard's budget with others (its share is set with `setShare`). Its
    * buckets then start empty, since a shard's tokens belong to the containers already writing it, and
-   * earn for only PAUSE_CREDIT of the time it is paused (`pause`, between batches), while its next
-   * batch's messages enter the count the others' shares come from.
+   * earn between batches (`pause`) only for the part of the pause its messages were in the count the
+   * others' shares come from (`resume`).
    * @default false: buckets start full and refill always, as for a writer alone
    */
   readonly sharesBudget?: boolean;
@@ -166,22 +164,30 @@ export class ShardRateLimiter {
   }
 
   /**
-   * The container has finished its batches: until `resume` (or the next use) its buckets earn for only
-   * PAUSE_CREDIT of the time, as its next batch is gathered. Only with `sharesBudget`; a writer alone
-   * keeps earning, as the shard does.
+   * The container has finished its batches: until `resume` (or the next use) its buckets earn only for
+   * the part of the time `resume` is given. Only with `sharesBudget`; a writer alone keeps earning, as
+   * the shard does.
    */
   pause(): void {
     if (!this.options.sharesBudget || this.pausedAt !== undefined) return;
     this.pausedAt = this.options.clock.now();
   }
 
-  /** Lets the buckets refill fully again from now, with PAUSE_CREDIT of the pause earned. */
-  resume(): void {
+  /** When the limiter was paused, while it is. */
+  get pausedSince(): number | undefined {
+    return this.pausedAt;
+  }
+
+  /**
+   * Lets the buckets refill fully again from now, with `credit` (0 to 1) of the pause earned: the part
+   * of it this container's messages were in the queue's count.
+   */
+  resume(credit = PAUSE_CREDIT): void {
     const pausedAt = this.pausedAt;
     if (pausedAt === undefined) return;
     this.pausedAt = undefined;
     const now = this.options.clock.now();
-    const earnedUntil = pausedAt + (now - pausedAt) * PAUSE_CREDIT;
+    const earnedUntil = pausedAt + (now - pausedAt) * Math.min(1, Math.max(0, credit));
     for (const bucket of this.buckets.values()) {
       bucket.records.skip(earnedUntil, now);
       bucket.bytes.skip(earnedUntil, now);

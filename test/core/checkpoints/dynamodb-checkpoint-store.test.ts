@@ -3,10 +3,8 @@ import type { CheckpointValue, ShardCheckpoint } from '../../../functions/core/c
 import { DynamoDbCheckpointStore } from '../../../functions/core/checkpoints/dynamodb-checkpoint-store';
 import { DYNAMODB_CHECKPOINT_ACTIONS } from '../../../functions/core/checkpoints/permissions';
 import { mergeCheckpoints } from '../../../functions/core/checkpoints/merge';
-import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
-import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
 import { LeaseHeldError, LeaseLostError } from '../../../functions/core/errors';
-import { FakeKinesis, silentLogger } from '../consumer/helpers';
+import { FakeKinesis, stringEngine } from '../consumer/helpers';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
 import { useLocalAws } from '../../support/local-aws';
 import { createKeyedTable } from '../../../local/dynamodb/tables';
@@ -205,7 +203,7 @@ describe('the engine on the DynamoDB store', () => {
     kinesis.declareShard('shardId-000000000000');
     kinesis.addRecords('shardId-000000000000', 10);
     let taken = false;
-    const engine = new ConsumerEngine<string>(
+    const engine = stringEngine(
       {
         kinesis,
         checkpoints: s,
@@ -223,13 +221,9 @@ describe('the engine on the DynamoDB store', () => {
         },
         clock,
         random: seededRandom(1),
-        logger: silentLogger(),
       },
       {
-        ...DEFAULT_ENGINE_SETTINGS,
-        initialPosition: { type: 'TRIM_HORIZON' },
         streams: ['orders'],
-        deserializer: stringDeserializer,
         handler: async () => {
           if (taken) return;
           taken = true;

@@ -4,10 +4,10 @@ import {
   consumerConfig,
   consumerConfigFromEnv,
   consumerConfigFromProperties,
-  envVarName,
   type ConsumerConfig,
 } from '../../../functions/core/config';
 import { configError, problemsOf } from '../../support/config-errors';
+import { awsClientRows, testSettingRows, type SettingRow } from '../../support/setting-rows';
 
 const BASE = { 'aws.region': 'us-east-1', streams: 'orders' };
 const BASE_ENV = { SKC_AWS_REGION: 'us-east-1', SKC_STREAMS: 'orders' };
@@ -16,8 +16,7 @@ function fromProps(extra: Record<string, string>): ConsumerConfig {
   return consumerConfigFromProperties({ ...BASE, ...extra });
 }
 
-/** key, where it lands, its default, a text value other than the default, and what that reads as. */
-type Row = [string, (c: ConsumerConfig) => unknown, unknown, string, unknown];
+type Row = SettingRow<ConsumerConfig>;
 
 type Backoff = ConsumerConfig['getRecords']['backoff'];
 type BackoffValues = Readonly<Record<keyof Backoff, readonly [byDefault: number, other: number]>>;
@@ -37,44 +36,7 @@ function backoffRows(prefix: string, backoff: (c: ConsumerConfig) => Backoff, va
 }
 
 const ROWS: Row[] = [
-  ['aws.endpoint', (c) => c.aws.endpoint, undefined, 'http://localhost:4567', 'http://localhost:4567'],
-  [
-    'aws.endpoint.kinesis',
-    (c) => c.aws.endpoints.kinesis,
-    undefined,
-    'http://127.0.0.1:4567',
-    'http://127.0.0.1:4567',
-  ],
-  [
-    'aws.endpoint.ssm',
-    (c) => c.aws.endpoints.ssm,
-    undefined,
-    'http://127.0.0.1:4568',
-    'http://127.0.0.1:4568',
-  ],
-  [
-    'aws.endpoint.sqs',
-    (c) => c.aws.endpoints.sqs,
-    undefined,
-    'http://127.0.0.1:4569',
-    'http://127.0.0.1:4569',
-  ],
-  [
-    'aws.endpoint.dynamodb',
-    (c) => c.aws.endpoints.dynamodb,
-    undefined,
-    'https://ddb.local',
-    'https://ddb.local',
-  ],
-  [
-    'aws.endpoint.lambda',
-    (c) => c.aws.endpoints.lambda,
-    undefined,
-    'https://lambda.local',
-    'https://lambda.local',
-  ],
-  ['aws.http-client.connection-timeout', (c) => c.aws.connectionTimeoutMillis, 5000, '2500', 2500],
-  ['aws.http-client.read-timeout', (c) => c.aws.requestTimeoutMillis, 30000, '1000', 1000],
+  ...awsClientRows<ConsumerConfig>(),
   ['flink.stream.initpos', (c) => c.initialPosition, 'LATEST', 'TRIM_HORIZON', 'TRIM_HORIZON'],
   ['flink.shard.getrecords.maxrecordcount', (c) => c.getRecords.maxRecordCount, 10000, '500', 500],
   ['flink.shard.getrecords.intervalmillis', (c) => c.getRecords.intervalMillis, 200, '1000', 1000],
@@ -254,25 +216,13 @@ describe('enhanced fan-out settings', () => {
 describe('consumer settings: every key and its default', () => {
   const defaults = fromProps({});
 
-  it('covers every consumer key in this table or a test of its own', () => {
-    const tested = [...ROWS.map((r) => r[0]), ...SPECIAL_KEYS].sort();
-    expect(tested).toEqual(CONSUMER_SETTINGS_LIST.map((s) => s.key).sort());
+  testSettingRows(ROWS, {
+    owner: 'consumer',
+    keys: CONSUMER_SETTINGS_LIST.map((s) => s.key),
+    specialKeys: SPECIAL_KEYS,
+    fromProps,
+    fromEnv: (extra) => consumerConfigFromEnv({ ...BASE_ENV, ...extra }),
   });
-
-  it.each(ROWS)('%s defaults to %p', (_key, get, expected) => {
-    expect(get(defaults)).toEqual(expected);
-  });
-
-  it.each(ROWS)('%s read from properties sets its field', (key, get, _default, text, expected) => {
-    expect(get(fromProps({ [key]: text }))).toEqual(expected);
-  });
-
-  it.each(ROWS)(
-    '%s read from its SKC_ environment variable sets its field',
-    (key, get, _default, text, expected) => {
-      expect(get(consumerConfigFromEnv({ ...BASE_ENV, [envVarName(key)]: text }))).toEqual(expected);
-    },
-  );
 
   it('matches the exported defaults, which docs and constructs use', () => {
     expect(defaults).toMatchObject({

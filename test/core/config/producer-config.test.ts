@@ -1,13 +1,13 @@
 import {
   PRODUCER_DEFAULTS,
   PRODUCER_SETTINGS_LIST,
-  envVarName,
   producerConfig,
   producerConfigFromEnv,
   producerConfigFromProperties,
   type ProducerConfig,
 } from '../../../functions/core/config';
 import { configError, problemsOf } from '../../support/config-errors';
+import { awsClientRows, testSettingRows, type SettingRow } from '../../support/setting-rows';
 
 const BASE = { 'aws.region': 'us-east-1' };
 
@@ -15,35 +15,10 @@ function fromProps(extra: Record<string, string>): ProducerConfig {
   return producerConfigFromProperties({ ...BASE, ...extra });
 }
 
-type Row = [string, (c: ProducerConfig) => unknown, unknown, string, unknown];
+type Row = SettingRow<ProducerConfig>;
 
 const ROWS: Row[] = [
-  ['aws.endpoint', (c) => c.aws.endpoint, undefined, 'http://localhost:4567', 'http://localhost:4567'],
-  [
-    'aws.endpoint.kinesis',
-    (c) => c.aws.endpoints.kinesis,
-    undefined,
-    'http://127.0.0.1:1',
-    'http://127.0.0.1:1',
-  ],
-  ['aws.endpoint.ssm', (c) => c.aws.endpoints.ssm, undefined, 'http://127.0.0.1:2', 'http://127.0.0.1:2'],
-  ['aws.endpoint.sqs', (c) => c.aws.endpoints.sqs, undefined, 'http://127.0.0.1:3', 'http://127.0.0.1:3'],
-  [
-    'aws.endpoint.dynamodb',
-    (c) => c.aws.endpoints.dynamodb,
-    undefined,
-    'http://127.0.0.1:4',
-    'http://127.0.0.1:4',
-  ],
-  [
-    'aws.endpoint.lambda',
-    (c) => c.aws.endpoints.lambda,
-    undefined,
-    'http://127.0.0.1:5',
-    'http://127.0.0.1:5',
-  ],
-  ['aws.http-client.connection-timeout', (c) => c.aws.connectionTimeoutMillis, 5000, '100', 100],
-  ['aws.http-client.read-timeout', (c) => c.aws.requestTimeoutMillis, 30000, '60000', 60000],
+  ...awsClientRows<ProducerConfig>(),
   ['AggregationEnabled', (c) => c.aggregationEnabled, true, 'false', false],
   ['AggregationMaxCount', (c) => c.aggregationMaxCount, 4294967295, '100', 100],
   ['AggregationMaxSize', (c) => c.aggregationMaxSizeBytes, 51200, '102400', 102400],
@@ -87,28 +62,13 @@ const SPECIAL_KEYS = ['aws.region', 'producer.raw'];
 describe('producer settings: every key and its default', () => {
   const defaults = fromProps({});
 
-  it('covers every producer key in this table or a test of its own', () => {
-    expect([...ROWS.map((r) => r[0]), ...SPECIAL_KEYS].sort()).toEqual(
-      PRODUCER_SETTINGS_LIST.map((s) => s.key).sort(),
-    );
+  testSettingRows(ROWS, {
+    owner: 'producer',
+    keys: PRODUCER_SETTINGS_LIST.map((s) => s.key),
+    specialKeys: SPECIAL_KEYS,
+    fromProps,
+    fromEnv: (extra) => producerConfigFromEnv({ SKC_AWS_REGION: 'us-east-1', ...extra }),
   });
-
-  it.each(ROWS)('%s defaults to %p', (_key, get, expected) => {
-    expect(get(defaults)).toEqual(expected);
-  });
-
-  it.each(ROWS)('%s read from properties sets its field', (key, get, _default, text, expected) => {
-    expect(get(fromProps({ [key]: text }))).toEqual(expected);
-  });
-
-  it.each(ROWS)(
-    '%s read from its SKC_ environment variable sets its field',
-    (key, get, _default, text, expected) => {
-      expect(get(producerConfigFromEnv({ SKC_AWS_REGION: 'us-east-1', [envVarName(key)]: text }))).toEqual(
-        expected,
-      );
-    },
-  );
 
   it('uses KPL defaults with RateLimit 100 as the reference connector sets it, and exports them', () => {
     expect(PRODUCER_DEFAULTS.rateLimitPercent).toBe(100);

@@ -4,11 +4,10 @@ import {
   SsmCheckpointStore,
   type SsmCheckpointStoreOptions,
 } from '../../../functions/core/checkpoints/ssm-checkpoint-store';
-import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
-import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
+import { DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
 import { useLocalAws } from '../../support/local-aws';
-import { FakeKinesis, silentLogger, uncontendedLease } from './helpers';
+import { FakeKinesis, stringEngine } from './helpers';
 
 // The consumer against the local SSM server on a fake clock: Kinesis is the in-memory fake so that
 // minutes of steady traffic pass in milliseconds.
@@ -62,21 +61,11 @@ describe('checkpoint writes to SSM', () => {
         clock,
         random: seededRandom(1),
       });
-      const engine = new ConsumerEngine<string>(
+      const engine = stringEngine(
+        { kinesis, checkpoints: store, clock, random: seededRandom(2) },
         {
-          kinesis,
-          checkpoints: store,
-          lease: uncontendedLease,
-          clock,
-          random: seededRandom(2),
-          logger: silentLogger(),
-        },
-        {
-          ...DEFAULT_ENGINE_SETTINGS,
           streams: ['busy'],
           reader: { ...DEFAULT_ENGINE_SETTINGS.reader, intervalMillis },
-          initialPosition: { type: 'TRIM_HORIZON' },
-          deserializer: stringDeserializer,
           handler: () => undefined,
         },
       );

@@ -1,7 +1,6 @@
-import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
-import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
+import { DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
-import { FakeKinesis, MemoryCheckpointStore, silentLogger, uncontendedLease } from './helpers';
+import { FakeKinesis, MemoryCheckpointStore, stringEngine } from './helpers';
 
 const START = Date.UTC(2026, 0, 1);
 const P0 = 'shardId-000000000000';
@@ -15,21 +14,11 @@ function world() {
   const store = new MemoryCheckpointStore();
   const received: string[] = [];
   const engine = (costMode?: { idleReturnMillis: number }) =>
-    new ConsumerEngine<string>(
+    stringEngine(
+      { kinesis, checkpoints: store, clock, random: seededRandom(9) },
       {
-        kinesis,
-        checkpoints: store,
-        lease: uncontendedLease,
-        clock,
-        random: seededRandom(9),
-        logger: silentLogger(),
-      },
-      {
-        ...DEFAULT_ENGINE_SETTINGS,
-        initialPosition: { type: 'TRIM_HORIZON' },
         streams: ['events'],
         reader: { ...DEFAULT_ENGINE_SETTINGS.reader, maxRecordsPerCall: 50 },
-        deserializer: stringDeserializer,
         handler: (records) => void received.push(...records.map((r) => r.data)),
         ...(costMode ? { costMode } : {}),
       },

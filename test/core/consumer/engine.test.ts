@@ -1,14 +1,9 @@
 import type { CheckpointValue, SubtaskLease } from '../../../functions/core/checkpoints/checkpoint-store';
-import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
-import {
-  ConsumerEngine,
-  DEFAULT_ENGINE_SETTINGS,
-  type ConsumerEngineOptions,
-} from '../../../functions/core/consumer/engine';
+import { DEFAULT_ENGINE_SETTINGS, type ConsumerEngineOptions } from '../../../functions/core/consumer/engine';
 import type { ConsumerRecord } from '../../../functions/core/consumer/types';
 import { ConfigurationError, DeliveryFailedError, LeaseLostError } from '../../../functions/core/errors';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
-import { FakeKinesis, MemoryCheckpointStore, silentLogger, uncontendedLease } from './helpers';
+import { FakeKinesis, MemoryCheckpointStore, stringEngine, uncontendedLease } from './helpers';
 
 const START = Date.UTC(2026, 0, 1);
 const P0 = 'shardId-000000000000';
@@ -49,23 +44,9 @@ function engine(
   options: Partial<ConsumerEngineOptions<string>> = {},
   lease: (i: number) => SubtaskLease = uncontendedLease,
 ) {
-  return new ConsumerEngine<string>(
-    {
-      kinesis: w.kinesis,
-      checkpoints: w.store,
-      lease,
-      clock: w.clock,
-      random: seededRandom(3),
-      logger: silentLogger(),
-    },
-    {
-      ...DEFAULT_ENGINE_SETTINGS,
-      initialPosition: { type: 'TRIM_HORIZON' },
-      streams: ['orders'],
-      deserializer: stringDeserializer,
-      handler: (records) => void w.received.push(...records),
-      ...options,
-    },
+  return stringEngine(
+    { kinesis: w.kinesis, checkpoints: w.store, lease, clock: w.clock, random: seededRandom(3) },
+    { streams: ['orders'], handler: (records) => void w.received.push(...records), ...options },
   );
 }
 

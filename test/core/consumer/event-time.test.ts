@@ -1,13 +1,8 @@
-import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
-import {
-  ConsumerEngine,
-  DEFAULT_ENGINE_SETTINGS,
-  type ConsumerEngineOptions,
-} from '../../../functions/core/consumer/engine';
+import type { ConsumerEngineOptions } from '../../../functions/core/consumer/engine';
 import type { BatchContext, ConsumerRecord } from '../../../functions/core/consumer/types';
 import { WatermarkTracker } from '../../../functions/core/consumer/watermarks';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
-import { FakeKinesis, MemoryCheckpointStore, silentLogger, uncontendedLease } from './helpers';
+import { FakeKinesis, stringEngine } from './helpers';
 
 const START = Date.UTC(2026, 0, 1);
 const BUSY = 'shardId-000000000000';
@@ -62,20 +57,10 @@ async function runWithQuietShard(options: Partial<ConsumerEngineOptions<string>>
     }
   })();
   const seen: { at: number; watermark: number | undefined; records: ConsumerRecord<string>[] }[] = [];
-  const engine = new ConsumerEngine<string>(
+  const engine = stringEngine(
+    { kinesis, clock, random: seededRandom(5) },
     {
-      kinesis,
-      checkpoints: new MemoryCheckpointStore(),
-      lease: uncontendedLease,
-      clock,
-      random: seededRandom(5),
-      logger: silentLogger(),
-    },
-    {
-      ...DEFAULT_ENGINE_SETTINGS,
-      initialPosition: { type: 'TRIM_HORIZON' },
       streams: ['clicks'],
-      deserializer: stringDeserializer,
       handler: (records, context: BatchContext) =>
         void seen.push({ at: clock.now(), watermark: context.watermark, records }),
       ...options,
@@ -117,20 +102,10 @@ describe('watermarks in the engine', () => {
     kinesis.addRecords(BUSY, 5);
     kinesis.addRecords(QUIET, 3);
     const contexts: { shardId: string; watermark?: number; eventTimes: number[] }[] = [];
-    const engine = new ConsumerEngine<string>(
+    const engine = stringEngine(
+      { kinesis, clock, random: seededRandom(5) },
       {
-        kinesis,
-        checkpoints: new MemoryCheckpointStore(),
-        lease: uncontendedLease,
-        clock,
-        random: seededRandom(5),
-        logger: silentLogger(),
-      },
-      {
-        ...DEFAULT_ENGINE_SETTINGS,
-        initialPosition: { type: 'TRIM_HORIZON' },
         streams: ['clicks'],
-        deserializer: stringDeserializer,
         // Data is `${shardId}#n`: event time n seconds after 2020, shard 1's records 100 s later.
         timestampAssigner: (r) =>
           Date.UTC(2020, 0, 1) + (Number(r.data.split('#')[1]) + (r.shardId === QUIET ? 100 : 0)) * 1000,

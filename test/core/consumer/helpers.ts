@@ -15,6 +15,13 @@ import type {
   StoredCheckpoint,
   SubtaskLease,
 } from '../../../functions/core/checkpoints/checkpoint-store';
+import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
+import {
+  ConsumerEngine,
+  DEFAULT_ENGINE_SETTINGS,
+  type ConsumerEngineDependencies,
+  type ConsumerEngineOptions,
+} from '../../../functions/core/consumer/engine';
 import type { KinesisReadApi } from '../../../functions/core/consumer/kinesis-api';
 import { aggregate } from '../../../functions/core/record-format';
 import type { Clock } from '../../../functions/core/time/clock';
@@ -239,3 +246,25 @@ export const uncontendedLease = (): SubtaskLease => ({
   isHeld: async () => true,
   release: async () => undefined,
 });
+
+/**
+ * A string engine at its defaults reading from TRIM_HORIZON, with checkpoints in memory, the
+ * uncontended lease and a silent logger unless `deps` gives others; `options` name the streams and the
+ * handler and override any setting.
+ */
+export function stringEngine(
+  deps: Pick<ConsumerEngineDependencies, 'kinesis' | 'clock' | 'random'> &
+    Partial<ConsumerEngineDependencies>,
+  options: Pick<ConsumerEngineOptions<string>, 'streams' | 'handler'> &
+    Partial<ConsumerEngineOptions<string>>,
+): ConsumerEngine<string> {
+  return new ConsumerEngine<string>(
+    { checkpoints: new MemoryCheckpointStore(), lease: uncontendedLease, logger: silentLogger(), ...deps },
+    {
+      ...DEFAULT_ENGINE_SETTINGS,
+      initialPosition: { type: 'TRIM_HORIZON' },
+      deserializer: stringDeserializer,
+      ...options,
+    },
+  );
+}

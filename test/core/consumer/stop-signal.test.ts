@@ -1,8 +1,6 @@
 import { getEventListeners } from 'node:events';
-import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
-import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../../../functions/core/consumer/engine';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
-import { FakeKinesis, MemoryCheckpointStore, silentLogger, uncontendedLease } from './helpers';
+import { FakeKinesis, stringEngine } from './helpers';
 
 const START = Date.UTC(2026, 0, 1);
 const SHARDS = 20;
@@ -29,22 +27,9 @@ describe("the run's stop signal", () => {
         kinesis.addRecords(shardId, 3);
       }
       let delivered = 0;
-      const summary = await new ConsumerEngine<string>(
-        {
-          kinesis,
-          checkpoints: new MemoryCheckpointStore(),
-          lease: uncontendedLease,
-          clock,
-          random: seededRandom(1),
-          logger: silentLogger(),
-        },
-        {
-          ...DEFAULT_ENGINE_SETTINGS,
-          initialPosition: { type: 'TRIM_HORIZON' },
-          streams: ['orders'],
-          deserializer: stringDeserializer,
-          handler: (records) => void (delivered += records.length),
-        },
+      const summary = await stringEngine(
+        { kinesis, clock, random: seededRandom(1) },
+        { streams: ['orders'], handler: (records) => void (delivered += records.length) },
       ).run({ subtaskIndex: 0, parallelism: 1, deadline: START + 5_000 });
       expect(summary.error).toBeUndefined();
       expect(summary.shards.filter((s) => s.status === 'stopped')).toHaveLength(SHARDS);

@@ -1,11 +1,6 @@
-import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
-import {
-  ConsumerEngine,
-  DEFAULT_ENGINE_SETTINGS,
-  type ConsumerEngineOptions,
-} from '../../../functions/core/consumer/engine';
+import { DEFAULT_ENGINE_SETTINGS, type ConsumerEngineOptions } from '../../../functions/core/consumer/engine';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
-import { FakeKinesis, MemoryCheckpointStore, silentLogger, uncontendedLease } from './helpers';
+import { FakeKinesis, stringEngine } from './helpers';
 
 const START = Date.UTC(2026, 0, 1);
 const FAST = 'shardId-000000000000';
@@ -35,20 +30,10 @@ async function run(options: Partial<ConsumerEngineOptions<string>>, failSlowCall
   })();
   const deliveries: Delivery[] = [];
   let slowCalls = 0;
-  const engine = new ConsumerEngine<string>(
+  const engine = stringEngine(
+    { kinesis, clock, random: seededRandom(11) },
     {
-      kinesis,
-      checkpoints: new MemoryCheckpointStore(),
-      lease: uncontendedLease,
-      clock,
-      random: seededRandom(11),
-      logger: silentLogger(),
-    },
-    {
-      ...DEFAULT_ENGINE_SETTINGS,
-      initialPosition: { type: 'TRIM_HORIZON' },
       streams: ['orders'],
-      deserializer: stringDeserializer,
       handler: (records, context) => {
         const shardId = records[0]?.shardId ?? '';
         if (shardId === SLOW && failSlowCalls.includes(slowCalls++)) {

@@ -58,7 +58,7 @@ function setup(failOnError = false) {
 const context = { getRemainingTimeInMillis: () => 30000 };
 
 describe('the producer Lambda adapter', () => {
-  it('maps an SQS record, decoding binary attributes and reading the sent time and group', () => {
+  it('maps an SQS record, decoding binary attributes and reading the sent and first-receive times and group', () => {
     const record = sqsRecord('m1', 'body', { SentTimestamp: '1767225600123', MessageGroupId: 'g' });
     record.messageAttributes = {
       partitionKey: { dataType: 'String', stringValue: 'k' },
@@ -74,6 +74,7 @@ describe('the producer Lambda adapter', () => {
       sentTimestamp: 1767225600123,
       messageGroupId: 'g',
       receiveCount: 1,
+      firstReceivedAt: Date.UTC(2026, 0, 1),
     });
   });
 

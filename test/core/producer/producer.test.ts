@@ -458,7 +458,7 @@ describe('Producer', () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(3650);
     expect(clock.now() - start).toBeLessThan(3950);
   });
-  it('earns tokens for half the time between batches when it shares the budget: the others spend the rest', async () => {
+  it('earns tokens for half the time between batches when its messages do not say when they were received', async () => {
     const clock = new FakeClock(1_000_000, { autoAdvance: true });
     const model = new KinesisShardModel({ clock, latencyMillis: 5 });
     model.createStream('events', 1);

@@ -15,6 +15,8 @@ const RECORD_BYTES = 2048;
 /** A PutRecords call's round trip, in fake milliseconds, and up to this much more for some calls. */
 const CALL_MILLIS = 25;
 const CALL_JITTER_MILLIS = 100;
+/** Fake milliseconds a DeleteMessageBatch of a finished batch takes. */
+const DELETE_MILLIS = 20;
 /** Containers start this far apart, as an event source mapping scales up. */
 const START_STAGGER_MILLIS = 100;
 
@@ -70,16 +72,23 @@ async function drain({ containers, records, shared, receiveMillis }: Shape): Pro
     );
     await clock.sleep(id * START_STAGGER_MILLIS);
     while (backlog.length > 0) {
-      // A poller gathers a batch ten messages a receive, and they are in flight from their receive.
+      // A poller gathers a batch ten messages a receive; they are in flight from their receive, which
+      // SQS stamps on a first delivery (ApproximateFirstReceiveTimestamp).
       const batch: ProducerMessage[] = [];
       while (batch.length < BATCH_SIZE && backlog.length > 0) {
-        const got = backlog.splice(0, 10);
+        await clock.sleep(receiveMillis);
+        const got = backlog.splice(0, 10).map((m) => ({
+          ...m,
+          receiveCount: (m.receiveCount ?? 0) + 1,
+          firstReceivedAt: m.firstReceivedAt ?? clock.now(),
+        }));
         batch.push(...got);
         inFlight += got.length;
-        await clock.sleep(receiveMillis);
       }
       const result = await producer.process(batch);
       written += result.written;
+      // The mapping deletes the batch after the invocation: its messages stay in flight until then.
+      await clock.sleep(DELETE_MILLIS);
       inFlight -= batch.length;
       // Failed messages come back to the queue (here at once; SQS after the visibility timeout).
       const failed = new Set(result.failures);

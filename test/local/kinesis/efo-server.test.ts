@@ -19,7 +19,7 @@ import { localStreamArn, OTHER_LOCAL_ACCOUNT_ID } from '../../../local/kinesis/a
 import { createStreamAndWait, waitForStreamActive } from '../../../local/kinesis/streams';
 import { useLocalAws } from '../../support/local-aws';
 import { createStream, dataOf, put, registerConsumer, stockKinesisClient, subscribe } from './efo-test-kit';
-import { rejectionOf } from './kinesis-test-kit';
+import { rejectionOf } from '../../support/rejection-of';
 
 const SHARD = 'shardId-000000000000';
 const TRANSITION_MILLIS = 2000;

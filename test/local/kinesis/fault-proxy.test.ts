@@ -17,7 +17,9 @@ import { seededRandom } from '../../../functions/core/time/clock';
 import { createStreamAndWait, describeIterator } from '../../../local/kinesis';
 import { LOCAL_CREDENTIALS } from '../../../local/harness';
 import { useLocalAws } from '../../support/local-aws';
-import { readAll, rejectionOf } from './kinesis-test-kit';
+import { nextMillisecond } from '../../support/next-millisecond';
+import { rejectionOf } from '../../support/rejection-of';
+import { readAll } from './kinesis-test-kit';
 
 const aws = useLocalAws({ kinesis: { random: seededRandom(11) } });
 let kinesis: KinesisClient;
@@ -295,13 +297,6 @@ describe('fault switch', () => {
 });
 
 describe('GetShardIterator AT_TIMESTAMP', () => {
-  /** Kinesalite stamps arrivals with Date.now(): waits for the next millisecond so two stamps differ. */
-  async function nextMillisecond(): Promise<Date> {
-    const now = Date.now();
-    while (Date.now() === now) await new Promise((resolve) => setImmediate(resolve));
-    return new Date();
-  }
-
   async function recordsFrom(iterator: string | undefined): Promise<string[]> {
     const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
     return (page.Records ?? []).map((r) => Buffer.from(r.Data ?? []).toString());

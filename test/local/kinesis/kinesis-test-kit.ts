@@ -1,40 +1,14 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  type KinesisClient,
-} from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { shardPagesFromStart } from '../../../local/kinesis/streams';
 
 /** Every record in the stream, per shard from TRIM_HORIZON, as UTF-8 strings in shard-then-sequence order. */
 export async function readAll(kinesis: KinesisClient, streamName: string): Promise<string[]> {
   const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
   const data: string[] = [];
   for (const shard of Shards) {
-    let { ShardIterator: iterator } = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: streamName,
-        ShardId: shard.ShardId,
-        ShardIteratorType: 'TRIM_HORIZON',
-      }),
-    );
-    while (iterator) {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
-      data.push(...(page.Records ?? []).map((r) => Buffer.from(r.Data ?? new Uint8Array()).toString('utf8')));
-      if (!page.Records?.length) break;
-      iterator = page.NextShardIterator;
+    for await (const page of shardPagesFromStart(kinesis, streamName, shard.ShardId)) {
+      data.push(...page.map((r) => Buffer.from(r.Data ?? new Uint8Array()).toString('utf8')));
     }
   }
   return data;
-}
-
-/** The error a promise rejects with; fails the test if it resolves. */
-export async function rejectionOf(
-  promise: Promise<unknown>,
-): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('Expected the call to fail, but it succeeded.');
 }

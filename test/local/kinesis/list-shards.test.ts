@@ -11,7 +11,7 @@ import {
 import { FakeClock } from '../../../functions/core/time/clock';
 import { createStreamAndWait, waitForStreamActive } from '../../../local/kinesis';
 import { useLocalAws } from '../../support/local-aws';
-import { rejectionOf } from './kinesis-test-kit';
+import { rejectionOf } from '../../support/rejection-of';
 
 const clock = new FakeClock();
 const aws = useLocalAws({ kinesis: { listShardsPageSize: 4 }, clock });

@@ -12,7 +12,8 @@ import { FakeClock } from '../../../functions/core/time/clock';
 import { createStreamAndWait, waitForStreamActive } from '../../../local/kinesis';
 import { shardUtilisation } from '../../../local/kinesis/write-limits';
 import { useLocalAws } from '../../support/local-aws';
-import { readAll, rejectionOf } from './kinesis-test-kit';
+import { rejectionOf } from '../../support/rejection-of';
+import { readAll } from './kinesis-test-kit';
 
 const clock = new FakeClock();
 const aws = useLocalAws({ kinesis: { writeLimits: true }, clock, maxAttempts: { kinesis: 1 } });

@@ -11,16 +11,10 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { FakeClock } from '../../../functions/core/time/clock';
-import { startSqs, sqsError, type SqsFixture } from './sqs-test-kit';
+import { sqsError, useSqs } from './sqs-test-kit';
 
 const clock = new FakeClock(Date.UTC(2026, 0, 1));
-let f: SqsFixture;
-
-beforeAll(async () => {
-  f = await startSqs({ clock });
-});
-afterAll(() => f.close());
-beforeEach(() => f.server.reset());
+const f = useSqs({ clock });
 
 async function fifoQueue(
   QueueName = 'orders.fifo',

@@ -6,20 +6,15 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { FakeClock } from '../../../functions/core/time/clock';
-import { startSqs, type SqsFixture } from './sqs-test-kit';
+import { createQueue, startSqs, useSqs, type SqsFixture } from './sqs-test-kit';
 
 describe('long polling on a fake clock', () => {
   const clock = new FakeClock(Date.UTC(2026, 0, 1));
-  let f: SqsFixture;
+  const f = useSqs({ clock });
   let QueueUrl: string;
 
-  beforeAll(async () => {
-    f = await startSqs({ clock });
-  });
-  afterAll(() => f.close());
   beforeEach(async () => {
-    f.server.reset();
-    ({ QueueUrl = '' } = await f.sqs.send(new CreateQueueCommand({ QueueName: 'poll' })));
+    QueueUrl = await createQueue(f.sqs, 'poll');
   });
 
   const longPoll = (WaitTimeSeconds = 20, extra: Record<string, unknown> = {}) =>

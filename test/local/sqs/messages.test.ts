@@ -17,19 +17,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import { FakeClock } from '../../../functions/core/time/clock';
 import { md5OfMessageAttributes } from '../../../local/sqs';
-import { startSqs, sqsError, type SqsFixture } from './sqs-test-kit';
+import { createQueue, sqsError, useSqs } from './sqs-test-kit';
 
 const clock = new FakeClock(Date.UTC(2026, 0, 1));
-let f: SqsFixture;
+const f = useSqs({ clock });
 let QueueUrl: string;
 
-beforeAll(async () => {
-  f = await startSqs({ clock });
-});
-afterAll(() => f.close());
 beforeEach(async () => {
-  f.server.reset();
-  ({ QueueUrl = '' } = await f.sqs.send(new CreateQueueCommand({ QueueName: 'messages' })));
+  QueueUrl = await createQueue(f.sqs, 'messages');
 });
 
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');

@@ -13,21 +13,13 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { FakeClock } from '../../../functions/core/time/clock';
-import { startSqs, sqsError, type SqsFixture } from './sqs-test-kit';
+import { createQueue, sqsError, useSqs } from './sqs-test-kit';
 
 const clock = new FakeClock(Date.UTC(2026, 0, 1));
-let f: SqsFixture;
+const f = useSqs({ clock, region: 'eu-west-1' });
 
-beforeAll(async () => {
-  f = await startSqs({ clock, region: 'eu-west-1' });
-});
-afterAll(() => f.close());
-beforeEach(() => f.server.reset());
-
-async function create(QueueName: string, Attributes?: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await f.sqs.send(new CreateQueueCommand({ QueueName, Attributes }));
-  return QueueUrl as string;
-}
+const create = (QueueName: string, Attributes?: Record<string, string>) =>
+  createQueue(f.sqs, QueueName, Attributes);
 
 async function attributes(QueueUrl: string, names: string[] = ['All']) {
   const { Attributes } = await f.sqs.send(

@@ -1,4 +1,4 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AwsClientFactory } from '../../../functions/core/aws/clients';
 import { LocalSqsServer, type LocalSqsServerOptions } from '../../../local/sqs';
 
@@ -33,6 +33,48 @@ export async function startSqs(options: LocalSqsServerOptions = {}): Promise<Sqs
       await server.close();
     },
   };
+}
+
+/**
+ * A local SQS server for one test file (or `describe`): started before its tests, emptied before each
+ * test, closed after them. Its fields may be read inside tests and hooks.
+ */
+export function useSqs(options: LocalSqsServerOptions = {}): SqsFixture {
+  let fixture: SqsFixture | undefined;
+  beforeAll(async () => {
+    fixture = await startSqs(options);
+  });
+  afterAll(() => fixture?.close());
+  beforeEach(() => started().server.reset());
+  const started = () => {
+    if (!fixture) throw new Error('The local SQS server is not running: read it inside a test or hook.');
+    return fixture;
+  };
+  return {
+    get server() {
+      return started().server;
+    },
+    get endpoint() {
+      return started().endpoint;
+    },
+    get sqs() {
+      return started().sqs;
+    },
+    get sqsOneAttempt() {
+      return started().sqsOneAttempt;
+    },
+    close: () => started().close(),
+  };
+}
+
+/** Creates a queue and returns its URL. */
+export async function createQueue(
+  sqs: SQSClient,
+  QueueName: string,
+  Attributes?: Record<string, string>,
+): Promise<string> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName, Attributes }));
+  return QueueUrl as string;
 }
 
 /** The fields an SDK v3 SQS error carries: its class name, the query-protocol code and the HTTP status. */

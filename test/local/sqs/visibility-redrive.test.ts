@@ -10,21 +10,13 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { FakeClock } from '../../../functions/core/time/clock';
-import { startSqs, sqsError, type SqsFixture } from './sqs-test-kit';
+import { createQueue, sqsError, startSqs, useSqs } from './sqs-test-kit';
 
 const clock = new FakeClock(Date.UTC(2026, 0, 1));
-let f: SqsFixture;
+const f = useSqs({ clock });
 
-beforeAll(async () => {
-  f = await startSqs({ clock });
-});
-afterAll(() => f.close());
-beforeEach(() => f.server.reset());
-
-async function queue(QueueName: string, Attributes?: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await f.sqs.send(new CreateQueueCommand({ QueueName, Attributes }));
-  return QueueUrl as string;
-}
+const queue = (QueueName: string, Attributes?: Record<string, string>) =>
+  createQueue(f.sqs, QueueName, Attributes);
 
 async function receive(
   QueueUrl: string,

@@ -13,7 +13,8 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { FakeClock, seededRandom } from '../../../functions/core/time/clock';
 import { LOCAL_CREDENTIALS } from '../../../local/harness';
-import { rejectionOf, startSsm, type SsmKit } from './ssm-test-kit';
+import { rejectionOf } from '../../support/rejection-of';
+import { startSsm, type SsmKit } from './ssm-test-kit';
 
 describe('DeleteParameter and DeleteParameters', () => {
   let kit: SsmKit;

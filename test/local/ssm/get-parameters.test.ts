@@ -19,7 +19,8 @@ import {
   type ParameterType,
 } from '@aws-sdk/client-ssm';
 import { ciphertext } from '../../../local/ssm';
-import { rejectionOf, startSsm, type SsmKit } from './ssm-test-kit';
+import { rejectionOf } from '../../support/rejection-of';
+import { startSsm, type SsmKit } from './ssm-test-kit';
 
 let kit: SsmKit;
 

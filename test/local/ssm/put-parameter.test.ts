@@ -18,7 +18,8 @@ import {
 } from '@aws-sdk/client-ssm';
 import { FakeClock } from '../../../functions/core/time/clock';
 import { ciphertext, parameterArn } from '../../../local/ssm';
-import { rejectionOf, startSsm, type SsmKit } from './ssm-test-kit';
+import { rejectionOf } from '../../support/rejection-of';
+import { startSsm, type SsmKit } from './ssm-test-kit';
 
 const clock = new FakeClock(Date.UTC(2026, 0, 1, 12, 0, 0));
 let kit: SsmKit;
