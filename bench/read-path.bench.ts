@@ -211,6 +211,19 @@ function boundRun(shape: ReadShape): number {
 }
 
 /**
+ * This project's GetRecords parser alone over the response's JSON, each result dropped before the
+ * next: with the engine alone, what the "engine + this parser" row would cost if the two added up.
+ */
+function parseRun(shape: ReadShape): number {
+  let sink = 0;
+  const started = cpuMicros();
+  for (let call = 0; call < CALLS_PER_ROUND; call++) sink += parseGetRecordsJson(shape.json)!.Records!.length;
+  const micros = (cpuMicros() - started) / CALLS_PER_ROUND;
+  if (sink !== CALLS_PER_ROUND * shape.records.length) throw new Error('parser alone: records lost');
+  return micros;
+}
+
+/**
  * The parsed response from memory: the engine without any client. With `parse`, each call parses the
  * response's JSON afresh with this project's parser (no HTTP, no signing), which splits the client's
  * cost into parsing and the call itself.
@@ -373,13 +386,15 @@ export async function run(): Promise<BenchSection> {
           ? spec.recordsPerResponse * spec.recordBytes
           : (spec.shardMiBPerSecond * MiB) / CALLS_PER_SECOND,
       );
-      const samples: Record<string, number[]> = { bound: [], engine: [], parsed: [] };
+      const samples: Record<string, number[]> = { bound: [], parser: [], engine: [], parsed: [] };
       for (const path of paths) samples[path.name] = [];
       for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
         const keep = round >= WARMUP_ROUNDS;
         const bound = boundRun(shape);
+        const parser = parseRun(shape);
         const engine = await engineRun(memoryApi(shape), shape);
         if (keep) samples.bound!.push(bound);
+        if (keep) samples.parser!.push(parser);
         if (keep) samples.engine!.push(engine);
         const parsed = await engineRun(memoryApi(shape, true), shape);
         if (keep) samples.parsed!.push(parsed);
@@ -411,7 +426,12 @@ export async function run(): Promise<BenchSection> {
         rows.push(
           row('bound (deaggregate + JSON deserializer)', perCall.bound!),
           row('engine alone, records from memory', perCall.engine!, bound),
+          row('this parser alone, body from memory (no engine)', perCall.parser!, bound),
           row('engine + this parser, body from memory (no HTTP)', perCall.parsed!, bound),
+          row('engine + this parser vs the two alone, added', perCall.parsed!, {
+            label: 'engine + parser',
+            value: recordsPerCpuSecond(perCall.engine! + perCall.parser!),
+          }),
           row('read path (engine + this client)', perCall['read path']!, bound, 1 / MAX_TIMES_BOUND),
           row('read path vs the SDK stack with this parser', perCall['read path']!, {
             label: STACK_PATH,
