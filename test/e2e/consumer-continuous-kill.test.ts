@@ -19,8 +19,9 @@ import { createStream, uniquePath } from './consumer-support';
 const aws = useLocalAws({ kinesis: true, ssm: true, dynamodb: true });
 const FIXTURE = join(__dirname, 'fixtures', 'continuous-invocation.ts');
 const EXPIRY = 6000;
-const BUDGET = 4000;
-const LEAD = 1500;
+const BUDGET = 5500;
+/** Reading time left when the successor starts: the mid-read kill must land within it on a loaded machine. */
+const LEAD = 3000;
 /** How long the fixture waits between its final checkpoint and its handoff write, for the kill to land. */
 const HANDOVER_PAUSE = 3000;
 /** Takeover bound: the lease's expiry, plus a process start and a poll on a loaded machine. */
