@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import {
   ExpiredIteratorException,
   GetRecordsCommand,
@@ -16,40 +15,20 @@ import { classifyError } from '../../../functions/core/aws/retry';
 import { aggregate, deaggregate } from '../../../functions/core/record-format';
 import { startKinesalite } from '../../../local/kinesis/kinesalite';
 import { createStreamAndWait } from '../../../local/kinesis/streams';
-import { closeServer, listenOnLoopback } from '../../../local/shared/node-server';
+import { CannedServer } from '../../support/canned-server';
 
 /**
  * The GetRecords fast path against the SDK's own parser: the same response bytes, served over HTTP by
  * a local server, read by a client with our protocol and by a stock client; the outputs must be equal.
  */
 
-interface Answer {
-  readonly status: number;
-  readonly body: string | Buffer;
-}
-
-let server: Server;
-let answer: Answer = { status: 200, body: '{}' };
-/** The last request body the server received. */
-let received = Buffer.alloc(0);
+const canned = new CannedServer();
 let ours: KinesisClient;
 let stock: KinesisClient;
 let factory: AwsClientFactory;
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received = Buffer.concat(chunks);
-      response.writeHead(answer.status, {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amzn-requestid': 'test-request',
-      });
-      response.end(answer.body);
-    });
-  });
-  const endpoint = await listenOnLoopback(server);
+  const endpoint = await canned.start();
   factory = new AwsClientFactory({
     region: 'us-east-1',
     endpoint,
@@ -64,7 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   factory.destroy();
   stock.destroy();
-  await closeServer(server);
+  await canned.close();
 });
 
 function withoutMetadata(output: GetRecordsOutput): GetRecordsOutput {
@@ -74,7 +53,7 @@ function withoutMetadata(output: GetRecordsOutput): GetRecordsOutput {
 
 /** Both clients' outputs for one body, without `$metadata`; also checks the metadata matches. */
 async function bothParse(body: string | Buffer): Promise<{ ours: GetRecordsOutput; sdk: GetRecordsOutput }> {
-  answer = { status: 200, body };
+  canned.answer = { status: 200, body };
   const fast = await ours.send(new GetRecordsCommand({ ShardIterator: 'it' }));
   const sdk = await stock.send(new GetRecordsCommand({ ShardIterator: 'it' }));
   expect(fast.$metadata.requestId).toBe('test-request');
@@ -172,10 +151,10 @@ describe('GetRecords through KinesisReadProtocol', () => {
         ],
         NextShardIterator: text,
       });
-    answer = { status: 200, body: page('first'.repeat(10_000)) };
+    canned.answer = { status: 200, body: page('first'.repeat(10_000)) };
     const first = await ours.send(new GetRecordsCommand({ ShardIterator: 'it' }));
     for (const text of ['second', 'third'.repeat(20_000), 'fourth']) {
-      answer = { status: 200, body: page(text) };
+      canned.answer = { status: 200, body: page(text) };
       await ours.send(new GetRecordsCommand({ ShardIterator: 'it' }));
     }
     expect(Buffer.from(first.Records![0]!.Data!).toString()).toBe('first'.repeat(10_000));
@@ -197,7 +176,7 @@ describe('GetRecords through KinesisReadProtocol', () => {
         })),
         NextShardIterator: `it-${page}`,
       });
-      answer = { status: 200, body };
+      canned.answer = { status: 200, body };
       pages.push({
         ours: withoutMetadata(await ours.send(new GetRecordsCommand({ ShardIterator: 'it' }))),
         body,
@@ -207,7 +186,7 @@ describe('GetRecords through KinesisReadProtocol', () => {
     // (the data as whole buffers: element-wise equality of 64 KiB arrays is slow).
     const dataless = (o: GetRecordsOutput) => o.Records!.map(({ Data: _data, ...rest }) => rest);
     for (const { ours: fast, body } of pages) {
-      answer = { status: 200, body };
+      canned.answer = { status: 200, body };
       const sdk = withoutMetadata(await stock.send(new GetRecordsCommand({ ShardIterator: 'it' })));
       expect(dataless(fast)).toEqual(dataless(sdk));
       expect(fast.NextShardIterator).toBe(sdk.NextShardIterator);
@@ -218,7 +197,7 @@ describe('GetRecords through KinesisReadProtocol', () => {
   });
 
   it('gives a body it cannot read to the SDK parser, which fails it the same way', async () => {
-    answer = { status: 200, body: '{"Records":[{"Data":' };
+    canned.answer = { status: 200, body: '{"Records":[{"Data":' };
     const fast = await ours.send(new GetRecordsCommand({ ShardIterator: 'it' })).catch((e: unknown) => e);
     const sdk = await stock.send(new GetRecordsCommand({ ShardIterator: 'it' })).catch((e: unknown) => e);
     expect(fast).toBeInstanceOf(Error);
@@ -230,7 +209,7 @@ describe('GetRecords through KinesisReadProtocol', () => {
     ['ExpiredIteratorException', ExpiredIteratorException, 'fatal'],
     ['ProvisionedThroughputExceededException', ProvisionedThroughputExceededException, 'throttled'],
   ] as const)('keeps %s typed as the SDK types it', async (name, ErrorClass, kind) => {
-    answer = { status: 400, body: JSON.stringify({ __type: name, message: 'from the test server' }) };
+    canned.answer = { status: 400, body: JSON.stringify({ __type: name, message: 'from the test server' }) };
     const error = await ours.send(new GetRecordsCommand({ ShardIterator: 'it' })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ErrorClass);
     expect((error as Error).name).toBe(name);
@@ -352,11 +331,11 @@ describe('PutRecords through KinesisReadProtocol', () => {
               ? { StreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s' }
               : { StreamName: 's "q"' }),
           };
-          answer = { status: 200, body: '{"FailedRecordCount":0,"Records":[]}' };
+          canned.answer = { status: 200, body: '{"FailedRecordCount":0,"Records":[]}' };
           await ours.send(new PutRecordsCommand(input));
-          const fast = received;
+          const fast = canned.lastBody;
           await stock.send(new PutRecordsCommand(input));
-          expect(JSON.parse(fast.toString())).toEqual(JSON.parse(received.toString()));
+          expect(JSON.parse(fast.toString())).toEqual(JSON.parse(canned.lastBody.toString()));
         },
       ),
       { numRuns: 40 },
@@ -364,8 +343,8 @@ describe('PutRecords through KinesisReadProtocol', () => {
   });
 
   it('leaves a PutRecords call without records to the SDK', async () => {
-    answer = { status: 200, body: '{"FailedRecordCount":0,"Records":[]}' };
+    canned.answer = { status: 200, body: '{"FailedRecordCount":0,"Records":[]}' };
     await ours.send(new PutRecordsCommand({ StreamName: 's', Records: [] }));
-    expect(JSON.parse(received.toString())).toEqual({ StreamName: 's', Records: [] });
+    expect(JSON.parse(canned.lastBody.toString())).toEqual({ StreamName: 's', Records: [] });
   });
 });

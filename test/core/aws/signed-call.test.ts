@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   ExpiredIteratorException,
   GetRecordsCommand,
@@ -17,7 +16,7 @@ import { classifyError } from '../../../functions/core/aws/retry';
 import { kinesisReadApi, type KinesisReadApi } from '../../../functions/core/consumer/kinesis-api';
 import { aggregate, deaggregate } from '../../../functions/core/record-format';
 import { createStreamAndWait } from '../../../local/kinesis/streams';
-import { closeServer, listenOnLoopback } from '../../../local/shared/node-server';
+import { CannedServer, type CannedAnswer } from '../../support/canned-server';
 import { splitShard } from '../../e2e/consumer-support';
 import { useLocalAws } from '../../support/local-aws';
 
@@ -28,59 +27,19 @@ import { useLocalAws } from '../../support/local-aws';
  * where the SDK would send it.
  */
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-  /** Never answer (the request stays open until the test ends). */
-  readonly hold?: boolean;
-  readonly headers?: Record<string, string>;
-}
-
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
 const CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
 const SEQUENCE = '49590338271490256608559692538361571095921575989136588898';
 const b64 = (data: string | Uint8Array) => Buffer.from(data).toString('base64');
 
-let server: Server;
+const canned = new CannedServer();
 let endpoint: string;
-let answer: Answer = { status: 200, body: '{}' };
-let received: Received[] = [];
-const held: ServerResponse[] = [];
 let factory: AwsClientFactory;
 let ours: KinesisClient;
 let stock: KinesisClient;
 let api: KinesisReadApi;
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({
-        method: request.method ?? '',
-        url: request.url ?? '',
-        headers: request.headers,
-        body: Buffer.concat(chunks).toString(),
-      });
-      if (answer.hold) {
-        held.push(response);
-        return;
-      }
-      response.writeHead(answer.status, {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amzn-requestid': 'test-request',
-        ...answer.headers,
-      });
-      response.end(answer.body);
-    });
-  });
-  endpoint = await listenOnLoopback(server);
+  endpoint = await canned.start();
   factory = new AwsClientFactory({
     region: 'us-east-1',
     endpoint,
@@ -94,14 +53,13 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  received = [];
+  canned.received.length = 0;
 });
 
 afterAll(async () => {
-  for (const response of held) response.destroy();
   factory.destroy();
   stock.destroy();
-  await closeServer(server);
+  await canned.close();
 });
 
 /** Counts the GetRecords calls that pass through a client's middleware stack. */
@@ -129,8 +87,8 @@ async function settle(
 }
 
 /** The same answer read by the signed call and by the stock client. */
-async function both(next: Answer) {
-  answer = next;
+async function both(next: CannedAnswer) {
+  canned.answer = next;
   const signed = await settle(api.getRecords({ ShardIterator: 'it' }));
   const sdk = await settle(stock.send(new GetRecordsCommand({ ShardIterator: 'it' })));
   return { signed, sdk };
@@ -140,7 +98,7 @@ describe('GetRecords as a signed call', () => {
   it('goes around the middleware stack on a factory client, and through it on any other client', async () => {
     const oursStack = countStackCalls(ours);
     const stockStack = countStackCalls(stock);
-    answer = { status: 200, body: '{"Records":[],"NextShardIterator":"it-1","MillisBehindLatest":0}' };
+    canned.answer = { status: 200, body: '{"Records":[],"NextShardIterator":"it-1","MillisBehindLatest":0}' };
     await api.getRecords({ ShardIterator: 'it' });
     await kinesisReadApi(stock).getRecords({ ShardIterator: 'it' });
     expect(oursStack.count).toBe(0);
@@ -264,13 +222,13 @@ describe('GetRecords as a signed call', () => {
   });
 
   it('sends the body and headers the SDK sends, signed with SigV4 by the client credentials', async () => {
-    answer = { status: 200, body: '{"Records":[],"NextShardIterator":"it-1"}' };
+    canned.answer = { status: 200, body: '{"Records":[],"NextShardIterator":"it-1"}' };
     await api.getRecords({ ShardIterator: 'it', Limit: 10 });
     await stock.send(new GetRecordsCommand({ ShardIterator: 'it', Limit: 10 }));
-    const [signed, sdk] = received;
+    const [signed, sdk] = canned.received;
     expect(signed!.method).toBe(sdk!.method);
     expect(signed!.url).toBe(sdk!.url);
-    expect(signed!.body).toBe(sdk!.body);
+    expect(signed!.body.toString()).toBe(sdk!.body.toString());
     for (const header of ['x-amz-target', 'content-type', 'content-length', 'host']) {
       expect([header, signed!.headers[header]]).toEqual([header, sdk!.headers[header]]);
     }
@@ -289,7 +247,7 @@ describe('GetRecords as a signed call', () => {
       path: signed!.url,
       query: {},
       headers: Object.fromEntries(signedHeaders.map((name) => [name, String(signed!.headers[name])])),
-      body: signed!.body,
+      body: signed!.body.toString(),
     };
     const verifier = new SignatureV4({
       credentials: CREDENTIALS,
@@ -311,11 +269,13 @@ describe('GetRecords as a signed call', () => {
     process.env._X_AMZN_TRACE_ID =
       'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
     try {
-      answer = { status: 200, body: '{"Records":[]}' };
+      canned.answer = { status: 200, body: '{"Records":[]}' };
       await api.getRecords({ ShardIterator: 'it' });
       await stock.send(new GetRecordsCommand({ ShardIterator: 'it' }));
-      expect(received[0]!.headers['x-amzn-trace-id']).toBe(process.env._X_AMZN_TRACE_ID);
-      expect(received[0]!.headers['x-amzn-trace-id']).toBe(received[1]!.headers['x-amzn-trace-id']);
+      expect(canned.received[0]!.headers['x-amzn-trace-id']).toBe(process.env._X_AMZN_TRACE_ID);
+      expect(canned.received[0]!.headers['x-amzn-trace-id']).toBe(
+        canned.received[1]!.headers['x-amzn-trace-id'],
+      );
     } finally {
       for (const [key, value] of [
         ['AWS_LAMBDA_FUNCTION_NAME', saved.name],
@@ -340,28 +300,32 @@ describe('GetRecords as a signed call', () => {
       }),
     });
     try {
-      answer = { status: 200, body: '{"Records":[]}' };
+      canned.answer = { status: 200, body: '{"Records":[]}' };
       const reads = kinesisReadApi(client);
       await reads.getRecords({ ShardIterator: 'it' });
       await reads.getRecords({ ShardIterator: 'it' });
-      const keys = received.map((r) => /Credential=AKID(\d+)\//.exec(String(r.headers.authorization))?.[1]);
+      const keys = canned.received.map(
+        (r) => /Credential=AKID(\d+)\//.exec(String(r.headers.authorization))?.[1],
+      );
       // Each call signed with the credentials issued for it, the session token with its own key.
       expect(keys[0]).not.toBe(keys[1]);
-      expect(received.map((r) => r.headers['x-amz-security-token'])).toEqual(keys.map((n) => `token-${n}`));
+      expect(canned.received.map((r) => r.headers['x-amz-security-token'])).toEqual(
+        keys.map((n) => `token-${n}`),
+      );
     } finally {
       client.destroy();
     }
   });
 
   it('fails with the abort error the SDK gives when the caller aborts', async () => {
-    answer = { status: 200, body: '', hold: true };
+    canned.answer = { status: 200, body: '', hold: true };
     const controller = new AbortController();
     const signed = settle(api.getRecords({ ShardIterator: 'it' }, controller.signal));
     const sdkController = new AbortController();
     const sdk = settle(
       stock.send(new GetRecordsCommand({ ShardIterator: 'it' }), { abortSignal: sdkController.signal }),
     );
-    await waitFor(() => received.length === 2);
+    await waitFor(() => canned.received.length === 2);
     controller.abort();
     sdkController.abort();
     const [a, b] = await Promise.all([signed, sdk]);
@@ -372,7 +336,7 @@ describe('GetRecords as a signed call', () => {
   it("fails with the SDK's retryable TimeoutError when the handler's request timeout passes", async () => {
     const quick = new AwsClientFactory({ ...factory.settings, requestTimeoutMillis: 100 });
     try {
-      answer = { status: 200, body: '', hold: true };
+      canned.answer = { status: 200, body: '', hold: true };
       const { error } = await settle(
         kinesisReadApi(quick.client('kinesis', KinesisClient)).getRecords({ ShardIterator: 'it' }),
       );
@@ -434,12 +398,12 @@ describe('GetRecords as a signed call', () => {
       credentials: { provider: 'BASIC', ...CREDENTIALS },
     });
     try {
-      answer = { status: 200, body: '{"Records":[],"NextShardIterator":"it-1"}' };
+      canned.answer = { status: 200, body: '{"Records":[],"NextShardIterator":"it-1"}' };
       const reads = kinesisReadApi(aws.client('kinesis', KinesisClient));
       await reads.getRecords({ ShardIterator: 'it' });
       await reads.getRecords({ ShardIterator: 'it' });
-      expect(received).toHaveLength(2);
-      expect(received[0]!.headers.host).toBe(new URL(endpoint).host);
+      expect(canned.received).toHaveLength(2);
+      expect(canned.received[0]!.headers.host).toBe(new URL(endpoint).host);
     } finally {
       if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_KINESIS;
       else process.env.AWS_ENDPOINT_URL_KINESIS = previous;
