@@ -210,7 +210,7 @@ export class Producer {
       return await this.processHeld(messages, options);
     } finally {
       this.heldMessages -= messages.length;
-      // Between batches this container's messages are out of the others' count, and they spend its part.
+      // Between batches it earns only for the time its messages were in the queue's count (heldPartOfPause).
       if (this.heldMessages === 0) this.limiter.pause();
     }
   }
