@@ -129,7 +129,8 @@ interface ShardBuckets {
  * rate. A shard's rate is its write limits x RateLimit (the deployment's budget) x this container's
  * share of the deployment (`setShare`) x a throttle factor that halves on each throttled entry and
  * recovers additively (AIMD), so a share that turned out too large (a stale count) corrects itself.
- * Shared, its buckets start empty and earn for half the time between batches (see `sharesBudget`).
+ * Shared, its buckets start empty and earn between batches only while its messages are counted
+ * (see `sharesBudget`).
  * It lives as long as the Lambda container, so consecutive batches share one budget per shard.
  */
 export class ShardRateLimiter {
