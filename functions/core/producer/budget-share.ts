@@ -2,6 +2,8 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError } from '../errors';
 import { systemClock, type Clock } from '../time/clock';
 import type { ProducerLogger } from './logger';
+import type { ProducerMessage } from './message-contract';
+import { PAUSE_CREDIT } from './rate-limiter';
 
 /** How long one count of the queue's in-flight messages is used before it is asked again. */
 export const BUDGET_SHARE_REFRESH_MILLIS = 1000;
@@ -90,4 +92,27 @@ export class QueueInFlightShare implements BudgetShare {
       }
     }
   }
+}
+
+/**
+ * The part of the pause from `pausedAt` to `now` this container's messages were in the queue's in-flight
+ * count, from the batch's first-receive times: its last batch until the first of this batch's messages
+ * was received (that batch is deleted just before the poller gathers the next), then this batch as its
+ * messages came. Messages received before the pause (a poller that gathered ahead) count from its start.
+ * A batch with no first-receive times (redeliveries, or not from SQS) gets PAUSE_CREDIT.
+ */
+export function heldPartOfPause(messages: readonly ProducerMessage[], pausedAt: number, now: number): number {
+  const gap = now - pausedAt;
+  if (gap <= 0 || messages.length === 0) return 1;
+  let first = Number.POSITIVE_INFINITY;
+  let heldMillis = 0;
+  for (const message of messages) {
+    const at = message.receiveCount === 1 ? message.firstReceivedAt : undefined;
+    // A redelivered message's first receive was an earlier delivery's: it counts from now, as if new.
+    const receivedAt = at === undefined ? now : Math.min(now, Math.max(pausedAt, at));
+    if (at !== undefined) first = Math.min(first, receivedAt);
+    heldMillis += now - receivedAt;
+  }
+  if (!Number.isFinite(first)) return PAUSE_CREDIT;
+  return Math.min(1, (first - pausedAt + heldMillis / messages.length) / gap);
 }

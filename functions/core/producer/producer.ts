@@ -2,7 +2,7 @@ import { describeError } from '../errors';
 import { decimalToHashKeyHex, hashKeyHexFor } from '../record-format';
 import { systemClock, type Clock, type Random } from '../time/clock';
 import { buildEntries, planRuns, type Entry, type PendingRecord } from './batcher';
-import { BUDGET_SHARE_REFRESH_MILLIS, type BudgetShare } from './budget-share';
+import { BUDGET_SHARE_REFRESH_MILLIS, heldPartOfPause, type BudgetShare } from './budget-share';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type { ProducerKinesisApi } from './kinesis-api';
 import type { ProducerLogger } from './logger';
@@ -14,7 +14,7 @@ import {
 } from './message-contract';
 import type { ProducerConfig } from '../config/producer-settings';
 import { resolveProducerOptions, runtimeOptionsFromConfig, type ProducerRuntimeOptions } from './options';
-import { PAUSE_CREDIT, ShardRateLimiter } from './rate-limiter';
+import { ShardRateLimiter } from './rate-limiter';
 import {
   Router,
   type Partitioner,
@@ -523,27 +523,4 @@ function routable(record: ParsedRecord, message: ProducerMessage): RoutableRecor
 function groupOf(source: { readonly messageGroupId?: string; readonly group?: string }): { group?: string } {
   const group = source.messageGroupId ?? source.group;
   return group !== undefined ? { group } : {};
-}
-
-/**
- * The part of the pause from `pausedAt` to `now` this container's messages were in the queue's in-flight
- * count, from the batch's first-receive times: its last batch until the first of this batch's messages
- * was received (that batch is deleted just before the poller gathers the next), then this batch as its
- * messages came. Messages received before the pause (a poller that gathered ahead) count from its start.
- * A batch with no first-receive times (redeliveries, or not from SQS) gets PAUSE_CREDIT.
- */
-export function heldPartOfPause(messages: readonly ProducerMessage[], pausedAt: number, now: number): number {
-  const gap = now - pausedAt;
-  if (gap <= 0 || messages.length === 0) return 1;
-  let first = Number.POSITIVE_INFINITY;
-  let heldMillis = 0;
-  for (const message of messages) {
-    const at = message.receiveCount === 1 ? message.firstReceivedAt : undefined;
-    // A redelivered message's first receive was an earlier delivery's: it counts from now, as if new.
-    const receivedAt = at === undefined ? now : Math.min(now, Math.max(pausedAt, at));
-    if (at !== undefined) first = Math.min(first, receivedAt);
-    heldMillis += now - receivedAt;
-  }
-  if (!Number.isFinite(first)) return PAUSE_CREDIT;
-  return Math.min(1, (first - pausedAt + heldMillis / messages.length) / gap);
 }

@@ -1,8 +1,8 @@
 import {
   BUDGET_SHARE_REFRESH_MILLIS,
+  heldPartOfPause,
   QueueInFlightShare,
 } from '../../../functions/core/producer/budget-share';
-import { heldPartOfPause } from '../../../functions/core/producer/producer';
 import { PAUSE_CREDIT } from '../../../functions/core/producer/rate-limiter';
 import { FakeClock } from '../../../functions/core/time/clock';
 
