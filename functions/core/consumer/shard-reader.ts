@@ -11,7 +11,7 @@ import {
   RetriesExhaustedError,
   ValidationError,
 } from '../errors';
-import type { KinesisRecord } from '../record-format/aggregated-record';
+import { hasKplMagic as kplMagic, type KinesisRecord } from '../record-format/aggregated-record';
 import { deaggregate, type DeaggregateOptions } from '../record-format/deaggregate';
 import type { Clock, Random } from '../time/clock';
 import type { ShardDelivery } from './delivery';
@@ -77,6 +77,10 @@ const MAX_CONSECUTIVE_EXPIRIES = 3;
 class Stopped extends Error {}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+// A module-local copy: loaders that compile imports to getter calls (tsx, swc under Jest) would
+// otherwise add a call per record.
+const hasKplMagic = kplMagic;
 
 /**
  * Reads one shard in a loop, as the reference connector's thread per shard does: GetRecords at most
@@ -199,19 +203,36 @@ export class ShardReader<T> {
     for (const record of records) {
       const sequenceNumber = record.SequenceNumber as string;
       const arrival = record.ApproximateArrivalTimestamp ?? new Date(0);
-      const users = deaggregate(toInput(record), this.deaggregation);
-      this.stats.userRecords += users.length;
-      for (let i = 0; i < users.length; i++) {
-        const user = users[i] as (typeof users)[number];
-        const sub = user.subSequenceNumber;
+      const recordData = record.Data ?? new Uint8Array(0);
+      // A plain record is its own single user record: deaggregate would only wrap it in an array.
+      const users = hasKplMagic(recordData)
+        ? deaggregate(toInput(record, recordData), this.deaggregation)
+        : undefined;
+      const count = users ? users.length : 1;
+      this.stats.userRecords += count;
+      for (let i = 0; i < count; i++) {
+        let partitionKey: string;
+        let data: Uint8Array;
+        let sub: number | undefined;
+        let explicitHashKey: string | undefined;
+        if (users) {
+          const user = users[i] as (typeof users)[number];
+          partitionKey = user.partitionKey;
+          data = user.data;
+          sub = user.subSequenceNumber;
+          explicitHashKey = user.explicitHashKey;
+        } else {
+          partitionKey = record.PartitionKey as string;
+          data = recordData;
+        }
         if (this.skipThrough && this.skip(sequenceNumber, sub)) continue;
         const position: ShardCheckpoint =
-          sub === undefined || i === users.length - 1
+          sub === undefined || i === count - 1
             ? { kind: 'sequence', sequenceNumber }
             : { kind: 'sequence', sequenceNumber, subSequenceNumber: sub };
         const input: Mutable<DeserializerInput> = {
-          data: user.data,
-          partitionKey: user.partitionKey,
+          data,
+          partitionKey,
           sequenceNumber,
           approximateArrivalTimestamp: arrival,
           stream,
@@ -220,19 +241,19 @@ export class ShardReader<T> {
         if (sub !== undefined) input.subSequenceNumber = sub;
         let delivered: Mutable<ConsumerRecord<T>> | undefined;
         try {
-          const data = deserializer(input);
-          if (data !== undefined && data !== null) {
+          const value = deserializer(input);
+          if (value !== undefined && value !== null) {
             delivered = {
               stream,
               shardId,
               sequenceNumber,
-              partitionKey: user.partitionKey,
+              partitionKey,
               approximateArrivalTimestamp: arrival,
               eventTime: arrival,
-              data,
+              data: value,
             };
             if (sub !== undefined) delivered.subSequenceNumber = sub;
-            if (user.explicitHashKey) delivered.explicitHashKey = user.explicitHashKey;
+            if (explicitHashKey) delivered.explicitHashKey = explicitHashKey;
             if (timestampAssigner) delivered.eventTime = eventTimeOf(timestampAssigner(delivered));
           }
         } catch (error) {
@@ -242,17 +263,17 @@ export class ShardReader<T> {
               shardId,
               sequenceNumber,
               ...(sub !== undefined ? { subSequenceNumber: sub } : {}),
-              partitionKey: user.partitionKey,
-              ...(user.explicitHashKey ? { explicitHashKey: user.explicitHashKey } : {}),
+              partitionKey,
+              ...(explicitHashKey ? { explicitHashKey } : {}),
               approximateArrivalTimestamp: arrival,
-              data: user.data,
+              data,
             },
             position,
             error,
           );
           continue;
         }
-        const flushing = delivery.add(delivered, position, user.data);
+        const flushing = delivery.add(delivered, position, data);
         if (flushing) await flushing;
       }
       this.lastFetchedSequence = sequenceNumber;
@@ -415,10 +436,10 @@ function eventTimeOf(value: Date | number): Date {
   return date;
 }
 
-function toInput(record: _Record): KinesisRecord {
+function toInput(record: _Record, data: Uint8Array): KinesisRecord {
   return {
     partitionKey: record.PartitionKey as string,
-    data: record.Data ?? new Uint8Array(0),
+    data,
     sequenceNumber: record.SequenceNumber as string,
     ...(record.ApproximateArrivalTimestamp
       ? { approximateArrivalTimestamp: record.ApproximateArrivalTimestamp }

@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { ShardDelivery } from '../../../functions/core/consumer/delivery';
 import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
 import { ShardReader, type ShardReaderSettings } from '../../../functions/core/consumer/shard-reader';
@@ -190,6 +191,61 @@ describe('ShardReader', () => {
     await reader.run();
     expect(s.received.map((r) => r.sequenceNumber)).toEqual(['1000', '1002', '1004']);
     expect(s.delivery.committed).toEqual({ kind: 'sequence', sequenceNumber: '1005' });
+  });
+
+  it('delivers a plain record with exactly its own fields, and one that only looks aggregated whole, with a warning', async () => {
+    const s = setup({ stopAfterRecords: 3 });
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      s.kinesis.addRecords(SHARD, 1, { partitionKey: 'plain' });
+      const arrival = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
+      // The KPL magic bytes followed by too little to be an aggregated record.
+      const looksAggregated = Uint8Array.of(0xf3, 0x89, 0x9a, 0xc2, 0x61);
+      s.kinesis.shards.get(SHARD)!.records.push(
+        {
+          SequenceNumber: '2000',
+          PartitionKey: 'magic',
+          Data: looksAggregated,
+          ApproximateArrivalTimestamp: arrival,
+        },
+        // Fields the SDK's types leave optional: no data and no arrival time.
+        { SequenceNumber: '2001', PartitionKey: 'bare' },
+      );
+      await s.reader.run();
+      expect(s.received[0]).toStrictEqual({
+        stream: 'orders',
+        shardId: SHARD,
+        sequenceNumber: '1000',
+        partitionKey: 'plain',
+        approximateArrivalTimestamp: new Date(Date.UTC(2026, 0, 1)),
+        eventTime: new Date(Date.UTC(2026, 0, 1)),
+        data: `${SHARD}#0`,
+      });
+      expect(s.received[1]).toStrictEqual({
+        stream: 'orders',
+        shardId: SHARD,
+        sequenceNumber: '2000',
+        partitionKey: 'magic',
+        approximateArrivalTimestamp: arrival,
+        eventTime: arrival,
+        data: new TextDecoder().decode(looksAggregated),
+      });
+      expect(s.received[2]).toStrictEqual({
+        stream: 'orders',
+        shardId: SHARD,
+        sequenceNumber: '2001',
+        partitionKey: 'bare',
+        approximateArrivalTimestamp: new Date(0),
+        eventTime: new Date(0),
+        data: '',
+      });
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![1]).toMatchObject({ sequenceNumber: '2000', reason: 'too-short' });
+      expect(s.reader.stats).toMatchObject({ kinesisRecords: 3, userRecords: 3 });
+      expect(s.delivery.committed).toEqual({ kind: 'sequence', sequenceNumber: '2001' });
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('delivers the sub-records of KPL aggregated records and checkpoints inside one when a batch ends there', async () => {
