@@ -100,9 +100,15 @@ type Outcome =
  * costs 2(retries + 1) + 2 log2(n) handler calls. `failOnError` stops the shard instead.
  */
 export class ShardDelivery<T> {
-  private records: ConsumerRecord<T>[] = [];
-  private raws: Uint8Array[] = [];
-  private positions: ShardCheckpoint[] = [];
+  // The pending batch: the arrays' first `pending` slots. Each batch's arrays are made at its full size
+  // (up to PRESIZED_SLOTS) at once: grown one push at a time, they were reallocated and copied several
+  // times per batch, on the per-record path.
+  private records: ConsumerRecord<T>[];
+  private raws: Uint8Array[];
+  private positions: ShardCheckpoint[];
+  private pending = 0;
+  private readonly batchSize: number;
+  private readonly slots: number;
   private pendingSince = 0;
   private committedPosition: ShardCheckpoint | undefined;
   recordsDelivered = 0;
@@ -121,6 +127,11 @@ export class ShardDelivery<T> {
     initial?: ShardCheckpoint,
   ) {
     this.committedPosition = initial;
+    this.batchSize = options.settings.batchSize;
+    this.slots = Math.min(this.batchSize, PRESIZED_SLOTS);
+    this.records = new Array<ConsumerRecord<T>>(this.slots);
+    this.raws = new Array<Uint8Array>(this.slots);
+    this.positions = new Array<ShardCheckpoint>(this.slots);
   }
 
   /** The furthest position that is safe to checkpoint. */
@@ -129,12 +140,12 @@ export class ShardDelivery<T> {
   }
 
   get pendingCount(): number {
-    return this.records.length;
+    return this.pending;
   }
 
   /** When the pending batch has waited long enough and must be delivered; undefined when none is pending. */
   get dueAt(): number | undefined {
-    return this.records.length ? this.pendingSince + this.options.settings.maxBatchingMillis : undefined;
+    return this.pending ? this.pendingSince + this.options.settings.maxBatchingMillis : undefined;
   }
 
   /**
@@ -149,15 +160,16 @@ export class ShardDelivery<T> {
   ): Promise<void> | undefined {
     // Synchronous unless the batch fills: this runs once per record on the hot path.
     if (!record) {
-      if (this.records.length) this.positions[this.positions.length - 1] = position;
+      if (this.pending) this.positions[this.pending - 1] = position;
       else this.committedPosition = position;
       return undefined;
     }
-    if (!this.records.length) this.pendingSince = this.options.clock.now();
-    this.records.push(record);
-    this.raws.push(raw ?? EMPTY);
-    this.positions.push(position);
-    return this.records.length >= this.options.settings.batchSize ? this.flush() : undefined;
+    const index = this.pending++;
+    if (index === 0) this.pendingSince = this.options.clock.now();
+    this.records[index] = record;
+    this.raws[index] = raw ?? EMPTY;
+    this.positions[index] = position;
+    return index + 1 >= this.batchSize ? this.flush() : undefined;
   }
 
   /**
@@ -176,7 +188,7 @@ export class ShardDelivery<T> {
 
   /** Marks the shard as read to its end; call only once every record is delivered. */
   markShardEnd(): void {
-    if (this.records.length) throw new Error('markShardEnd called with records still pending');
+    if (this.pending) throw new Error('markShardEnd called with records still pending');
     this.committedPosition = { kind: 'shard-end' };
   }
 
@@ -186,12 +198,15 @@ export class ShardDelivery<T> {
    * OnFailureSendError when reporting fails; the position then stays before the failing records.
    */
   async flush(): Promise<void> {
-    if (!this.records.length) return;
+    const end = this.pending;
+    if (!end) return;
     const batch: Batch<T> = { records: this.records, raws: this.raws, positions: this.positions, done: 0 };
-    this.records = [];
-    this.raws = [];
-    this.positions = [];
-    const end = batch.records.length;
+    // A batch cut short by time or the shard's end: its arrays end at its last record.
+    if (end < batch.records.length) batch.records.length = batch.raws.length = batch.positions.length = end;
+    this.records = new Array<ConsumerRecord<T>>(this.slots);
+    this.raws = new Array<Uint8Array>(this.slots);
+    this.positions = new Array<ShardCheckpoint>(this.slots);
+    this.pending = 0;
     const outcome = await this.attempt(batch, 0, end, this.options.settings.backoff.maxRetries);
     if (!outcome.ok) {
       this.failedBatches++;
@@ -412,6 +427,13 @@ export class ShardDelivery<T> {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Most slots a pending batch's arrays are made with before its first record: a full default batch (100)
+ * fits; a larger batch grows past it as arrays do, and a shard that sees a record now and then does not
+ * hold three arrays of up to 10,000 slots (batchSize's limit) each.
+ */
+const PRESIZED_SLOTS = 1000;
 
 function optionalWatermark(value: number | undefined): { watermark?: number } {
   return value === undefined ? {} : { watermark: value };

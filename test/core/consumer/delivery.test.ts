@@ -55,6 +55,36 @@ describe('ShardDelivery', () => {
     expect(d.committed).toEqual(at('4'));
   });
 
+  it('delivers batches larger than the arrays are first made for, and short batches, with exactly their records', async () => {
+    // batchSize's whole range: past the slots a pending batch starts with, and cut short by flush.
+    const batches: ConsumerRecord<string>[][] = [];
+    const d = new ShardDelivery<string>({
+      stream: 's',
+      shardId: 'shardId-000000000000',
+      subtaskIndex: 0,
+      handler: (records) => void batches.push(records),
+      settings: { ...settings, batchSize: 10_000 },
+      clock: new FakeClock(0, { autoAdvance: true }),
+      random: () => 1,
+      logger: silentLogger(),
+      signal: new AbortController().signal,
+    });
+    const numbers = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => String(from + i));
+    for (const n of numbers(0, 10_003)) await d.add(record(n), at(n));
+    expect(d.pendingCount).toBe(3);
+    await d.flush();
+    await d.add(record('x'), at('x'));
+    await d.flush();
+    expect(batches.map((b) => b.map((r) => r.sequenceNumber))).toEqual([
+      numbers(0, 10_000),
+      numbers(10_000, 3),
+      ['x'],
+    ]);
+    for (const batch of batches) expect(Object.keys(batch)).toHaveLength(batch.length);
+    expect(d.committed).toEqual(at('x'));
+  });
+
   it('moves past skipped records, but not past an undelivered record before them', async () => {
     const d = delivery(() => undefined);
     await d.add(undefined, at('1'));

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { _Record } from '@aws-sdk/client-kinesis';
 import { ShardDelivery } from '../../../functions/core/consumer/delivery';
 import { stringDeserializer } from '../../../functions/core/consumer/deserializers';
 import { ShardReader, type ShardReaderSettings } from '../../../functions/core/consumer/shard-reader';
@@ -208,8 +209,8 @@ describe('ShardReader', () => {
           Data: looksAggregated,
           ApproximateArrivalTimestamp: arrival,
         },
-        // Fields the SDK's types leave optional: no data and no arrival time.
-        { SequenceNumber: '2001', PartitionKey: 'bare' },
+        // No arrival time (optional in the SDK's types) and no data (which a parser may leave out).
+        { SequenceNumber: '2001', PartitionKey: 'bare' } as _Record,
       );
       await s.reader.run();
       expect(s.received[0]).toStrictEqual({
