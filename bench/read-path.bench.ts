@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetRecordsCommand, KinesisClient, type GetRecordsOutput } from '@aws-sdk/client-kinesis';
 import { randomBytes } from 'node:crypto';
+import { cbor } from '@smithy/core/cbor';
 import { HttpRequest } from '@smithy/core/transport';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { AwsClientFactory } from '../functions/core/aws/clients';
+import { CBOR_CONTENT_TYPE, parseGetRecordsCbor } from '../functions/core/aws/get-records-cbor';
 import { parseGetRecordsJson } from '../functions/core/aws/get-records-json';
 import { jsonDeserializer } from '../functions/core/consumer/deserializers';
 import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../functions/core/consumer/engine';
@@ -23,15 +25,18 @@ import { readShape, type ReadShape } from './read-path/shapes';
  * nothing. Beside it, in the same run:
  * - the bound: `deaggregate` plus the JSON deserializer over the same records, nothing else;
  * - the engine alone, fed the parsed records from memory (no client);
- * - the stock SDK client (its own response parsing);
- * - this project's client through the SDK's middleware stack (`send`), with this project's parser: the
+ * - the parsers alone: this project's CBOR parser (the read path's), its JSON parser, and the SDK's
+ *   generic CBOR decoder (`cbor.deserialize`, which the hand-written parser has to beat);
+ * - the read path in Kinesis's JSON protocol (`aws.kinesis.cbor` false);
+ * - the stock SDK client (JSON, its own response parsing);
+ * - in the fixed-cost rows, also this project's client through the SDK's middleware stack (`send`): the
  *   read path before GetRecords became a signed call, to show what the stack costs.
  * Everything is CPU time of this process (`process.cpuUsage`, user + system), not wall time; the
  * server runs in a child process so its CPU is not counted. Medians of interleaved rounds.
  *
  * For profiling one case (`node --cpu-prof --import tsx ...`): READ_PATH_ONLY=<text> keeps the shapes
  * whose label and rate contain it ("aggregated 1 KiB JSON 2"), READ_PATH_CLIENT=<name> one client
- * ("read path", "SDK stack + parser" or "stock SDK"); the ratio rows then need every client.
+ * ("read path", "read path in JSON" or "stock SDK"); the ratio rows then need every client.
  */
 
 const KiB = 1024;
@@ -210,14 +215,22 @@ function boundRun(shape: ReadShape): number {
   return micros;
 }
 
+/** The parsers measured alone, each over the body of its protocol. */
+const PARSERS = {
+  cbor: (shape: ReadShape) => parseGetRecordsCbor(shape.cbor).Records!.length,
+  json: (shape: ReadShape) => parseGetRecordsJson(shape.json)!.Records!.length,
+  'generic cbor': (shape: ReadShape) =>
+    (cbor.deserialize(shape.cbor) as { Records: unknown[] }).Records.length,
+} as const;
+
 /**
- * This project's GetRecords parser alone over the response's JSON, each result dropped before the
- * next: with the engine alone, what the "engine + this parser" row would cost if the two added up.
+ * One parser alone over the response's body, each result dropped before the next: with the engine
+ * alone, what the "engine + this parser" row would cost if the two added up.
  */
-function parseRun(shape: ReadShape): number {
+function parseRun(shape: ReadShape, parse: (shape: ReadShape) => number): number {
   let sink = 0;
   const started = cpuMicros();
-  for (let call = 0; call < CALLS_PER_ROUND; call++) sink += parseGetRecordsJson(shape.json)!.Records!.length;
+  for (let call = 0; call < CALLS_PER_ROUND; call++) sink += parse(shape);
   const micros = (cpuMicros() - started) / CALLS_PER_ROUND;
   if (sink !== CALLS_PER_ROUND * shape.records.length) throw new Error('parser alone: records lost');
   return micros;
@@ -225,7 +238,7 @@ function parseRun(shape: ReadShape): number {
 
 /**
  * The parsed response from memory: the engine without any client. With `parse`, each call parses the
- * response's JSON afresh with this project's parser (no HTTP, no signing), which splits the client's
+ * response's CBOR afresh with this project's parser (no HTTP, no signing), which splits the client's
  * cost into parsing and the call itself.
  */
 function memoryApi(shape: ReadShape, parse = false): KinesisReadApi {
@@ -245,7 +258,7 @@ function memoryApi(shape: ReadShape, parse = false): KinesisReadApi {
       ],
     }),
     getShardIterator: async () => ({ ShardIterator: 'it-0' }),
-    getRecords: async () => (parse ? parseGetRecordsJson(shape.json)! : response),
+    getRecords: async () => (parse ? parseGetRecordsCbor(shape.cbor) : response),
   };
 }
 
@@ -279,7 +292,12 @@ class BenchServer {
 interface Path {
   readonly name: string;
   readonly api: KinesisReadApi;
+  /** The protocol its GetRecords speaks. */
+  readonly protocol: 'cbor' | 'json';
 }
+
+/** The read path in Kinesis's JSON protocol. */
+const JSON_PATH = 'read path in JSON';
 
 /** This project's client through the SDK's middleware stack (the read path before the signed call). */
 const STACK_PATH = 'SDK stack + parser';
@@ -292,7 +310,7 @@ function throughStack(client: KinesisClient): KinesisReadApi {
   };
 }
 
-const EMPTY_RESPONSE = Buffer.from('{"Records":[],"NextShardIterator":"it-1","MillisBehindLatest":0}');
+const EMPTY_RESPONSE = { Records: [], NextShardIterator: 'it-1', MillisBehindLatest: 0 };
 /** Empty GetRecords calls per round of the fixed-cost rows. */
 const EMPTY_CALLS_PER_ROUND = 200;
 
@@ -300,44 +318,64 @@ const EMPTY_CALLS_PER_ROUND = 200;
  * What a call costs whatever it returns: CPU per empty GetRecords for each client (no engine), beside a
  * bare HTTP request of the same size on the same keep-alive handler (no signing, no parsing).
  */
+const BARE_PATH = 'bare HTTP request (no signing, no parsing)';
+
+/**
+ * A GetRecords request with nothing but HTTP: no signing, its answer received and dropped unparsed,
+ * on the clients' keep-alive handler. What Node's HTTP client alone costs for a call and its body.
+ */
+function bareGetRecords(server: BenchServer, handler: NodeHttpHandler): KinesisReadApi['getRecords'] {
+  const { hostname, port } = new URL(server.endpoint);
+  const body = '{"ShardIterator":"it-0"}';
+  return async () => {
+    const { response } = await handler.handle(
+      new HttpRequest({
+        protocol: 'http:',
+        hostname,
+        port: Number(port),
+        method: 'POST',
+        path: '/',
+        headers: {
+          host: `${hostname}:${port}`,
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'Kinesis_20131202.GetRecords',
+          'content-length': String(body.length),
+        },
+        body,
+      }),
+    );
+    const stream = response.body as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) => stream.on('error', reject).on('end', resolve).resume());
+    return { Records: [] };
+  };
+}
+
+/** CPU microseconds per call of `getRecords` alone (no engine), over whatever the server serves. */
+async function callRun(getRecords: KinesisReadApi['getRecords']): Promise<number> {
+  const started = cpuMicros();
+  for (let call = 0; call < CALLS_PER_ROUND; call++) await getRecords({ ShardIterator: 'it-0' });
+  return (cpuMicros() - started) / CALLS_PER_ROUND;
+}
+
 async function fixedCostRows(
   server: BenchServer,
   paths: readonly Path[],
   handler: NodeHttpHandler,
 ): Promise<BenchRow[]> {
-  await server.serve(EMPTY_RESPONSE);
-  const { hostname, port } = new URL(server.endpoint);
-  const body = '{"ShardIterator":"it-0"}';
   const bare: Path = {
-    name: 'bare HTTP request (no signing, no parsing)',
-    api: {
-      ...paths[0]!.api,
-      getRecords: async () => {
-        const { response } = await handler.handle(
-          new HttpRequest({
-            protocol: 'http:',
-            hostname,
-            port: Number(port),
-            method: 'POST',
-            path: '/',
-            headers: {
-              host: `${hostname}:${port}`,
-              'content-type': 'application/x-amz-json-1.1',
-              'x-amz-target': 'Kinesis_20131202.GetRecords',
-              'content-length': String(body.length),
-            },
-            body,
-          }),
-        );
-        const stream = response.body as NodeJS.ReadableStream;
-        await new Promise<void>((resolve, reject) => stream.on('error', reject).on('end', resolve).resume());
-        return { Records: [] };
-      },
-    },
+    name: BARE_PATH,
+    protocol: 'json',
+    api: { ...paths[0]!.api, getRecords: bareGetRecords(server, handler) },
   };
   const samples: Record<string, number[]> = {};
   for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
     for (const path of [...paths, bare]) {
+      await serveFor(
+        server,
+        path,
+        Buffer.from(JSON.stringify(EMPTY_RESPONSE)),
+        Buffer.from(cbor.serialize(EMPTY_RESPONSE)),
+      );
       const started = cpuMicros();
       for (let call = 0; call < EMPTY_CALLS_PER_ROUND; call++) {
         await path.api.getRecords({ ShardIterator: 'it-0' });
@@ -357,6 +395,11 @@ async function fixedCostRows(
     }));
 }
 
+/** Sets the server's answer to the body of the path's protocol. */
+function serveFor(server: BenchServer, path: Path, json: Buffer, cborBody: Buffer): Promise<void> {
+  return path.protocol === 'cbor' ? server.serve(cborBody, CBOR_CONTENT_TYPE) : server.serve(json);
+}
+
 export async function run(): Promise<BenchSection> {
   const server = await BenchServer.start();
   const settings = {
@@ -364,16 +407,25 @@ export async function run(): Promise<BenchSection> {
     endpoint: server.endpoint,
     credentials: { provider: 'BASIC' as const, accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
   };
-  const ours = new AwsClientFactory(settings);
+  const ours = new AwsClientFactory({ ...settings, kinesisCbor: true });
+  const oursJson = new AwsClientFactory({ ...settings, kinesisCbor: false });
   const { protocol: _ours, ...stockConfig } = ours.config('kinesis');
   const stock = new KinesisClient(stockConfig);
   try {
     const oursClient = ours.client('kinesis', KinesisClient);
-    const paths: Path[] = [
-      { name: 'read path', api: kinesisReadApi(oursClient) },
-      { name: STACK_PATH, api: throughStack(oursClient) },
-      { name: 'stock SDK', api: kinesisReadApi(stock) },
-    ].filter((path) => !process.env.READ_PATH_CLIENT || path.name === process.env.READ_PATH_CLIENT);
+    const jsonClient = oursJson.client('kinesis', KinesisClient);
+    const onlyClient = (paths: Path[]) =>
+      paths.filter((path) => !process.env.READ_PATH_CLIENT || path.name === process.env.READ_PATH_CLIENT);
+    const paths = onlyClient([
+      { name: 'read path', api: kinesisReadApi(oursClient), protocol: 'cbor' },
+      { name: JSON_PATH, api: kinesisReadApi(jsonClient), protocol: 'json' },
+      { name: 'stock SDK', api: kinesisReadApi(stock), protocol: 'json' },
+    ]);
+    const bare = bareGetRecords(server, oursClient.config.requestHandler as NodeHttpHandler);
+    const fixedCostPaths = onlyClient([
+      ...paths,
+      { name: STACK_PATH, api: throughStack(jsonClient), protocol: 'json' },
+    ]);
     const rows: BenchRow[] = [];
     const notes: string[] = [];
     const only = process.env.READ_PATH_ONLY;
@@ -386,23 +438,23 @@ export async function run(): Promise<BenchSection> {
           ? spec.recordsPerResponse * spec.recordBytes
           : (spec.shardMiBPerSecond * MiB) / CALLS_PER_SECOND,
       );
-      const samples: Record<string, number[]> = { bound: [], parser: [], engine: [], parsed: [] };
+      const samples: Record<string, number[]> = { bound: [], engine: [], parsed: [], bare: [] };
+      for (const name of Object.keys(PARSERS)) samples[name] = [];
       for (const path of paths) samples[path.name] = [];
       for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
-        const keep = round >= WARMUP_ROUNDS;
-        const bound = boundRun(shape);
-        const parser = parseRun(shape);
-        const engine = await engineRun(memoryApi(shape), shape);
-        if (keep) samples.bound!.push(bound);
-        if (keep) samples.parser!.push(parser);
-        if (keep) samples.engine!.push(engine);
-        const parsed = await engineRun(memoryApi(shape, true), shape);
-        if (keep) samples.parsed!.push(parsed);
+        const keep = (name: string, micros: number) => {
+          if (round >= WARMUP_ROUNDS) samples[name]!.push(micros);
+        };
+        keep('bound', boundRun(shape));
+        for (const [name, parse] of Object.entries(PARSERS)) keep(name, parseRun(shape, parse));
+        keep('engine', await engineRun(memoryApi(shape), shape));
+        keep('parsed', await engineRun(memoryApi(shape, true), shape));
         for (const path of paths) {
-          await server.serve(shape.json);
-          const micros = await engineRun(path.api, shape);
-          if (keep) samples[path.name]!.push(micros);
+          await serveFor(server, path, shape.json, shape.cbor);
+          keep(path.name, await engineRun(path.api, shape));
         }
+        // The CBOR body is still served: what receiving it costs with nothing else.
+        if (paths.some((path) => path.protocol === 'cbor')) keep('bare', await callRun(bare));
       }
       const perCall = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
       const recordsPerCpuSecond = (micros: number) => (shape.userRecords / micros) * 1e6;
@@ -423,20 +475,26 @@ export async function run(): Promise<BenchSection> {
       });
       const shardsPerVcpu = (micros: number) => 1e6 / (micros * CALLS_PER_SECOND);
       if (!spec.sizingOnly) {
+        const parserAnchor = (name: string) => ({ label: name, value: recordsPerCpuSecond(perCall[name]!) });
         rows.push(
           row('bound (deaggregate + JSON deserializer)', perCall.bound!),
           row('engine alone, records from memory', perCall.engine!, bound),
-          row('this parser alone, body from memory (no engine)', perCall.parser!, bound),
-          row('engine + this parser, body from memory (no HTTP)', perCall.parsed!, bound),
-          row('engine + this parser vs the two alone, added', perCall.parsed!, {
-            label: 'engine + parser',
-            value: recordsPerCpuSecond(perCall.engine! + perCall.parser!),
+          row('CBOR parser alone, body from memory (no engine)', perCall.cbor!, bound),
+          row('CBOR parser alone vs the JSON parser alone', perCall.cbor!, {
+            label: 'JSON parser',
+            value: recordsPerCpuSecond(perCall.json!),
           }),
-          row('read path (engine + this client)', perCall['read path']!, bound, 1 / MAX_TIMES_BOUND),
-          row('read path vs the SDK stack with this parser', perCall['read path']!, {
-            label: STACK_PATH,
-            value: recordsPerCpuSecond(perCall[STACK_PATH]!),
+          row("CBOR parser alone vs the SDK's generic CBOR decoder", perCall.cbor!, {
+            label: 'cbor.deserialize',
+            value: recordsPerCpuSecond(perCall['generic cbor']!),
           }),
+          row('engine + CBOR parser, body from memory (no HTTP)', perCall.parsed!, bound),
+          row('read path (engine + this client, CBOR)', perCall['read path']!, bound, 1 / MAX_TIMES_BOUND),
+          row('read path vs the bound plus a bare HTTP call for the same body', perCall['read path']!, {
+            label: 'bound + bare HTTP',
+            value: recordsPerCpuSecond(perCall.bound! + perCall.bare!),
+          }),
+          row('read path vs the same in JSON', perCall['read path']!, parserAnchor(JSON_PATH)),
           row(
             'read path vs stock SDK client',
             perCall['read path']!,
@@ -456,10 +514,13 @@ export async function run(): Promise<BenchSection> {
       }
       notes.push(
         `${spec.label}: ${shape.records.length} Kinesis records, ${shape.userRecords} user records, ` +
-          `${(shape.bytes / KiB).toFixed(0)} KiB per response (${(shape.json.length / KiB).toFixed(0)} KiB of JSON)`,
+          `${(shape.bytes / KiB).toFixed(0)} KiB per response (${(shape.cbor.length / KiB).toFixed(0)} KiB of CBOR, ` +
+          `${(shape.json.length / KiB).toFixed(0)} KiB of JSON)`,
       );
     }
-    rows.push(...(await fixedCostRows(server, paths, oursClient.config.requestHandler as NodeHttpHandler)));
+    rows.push(
+      ...(await fixedCostRows(server, fixedCostPaths, oursClient.config.requestHandler as NodeHttpHandler)),
+    );
     notes.push(
       `CPU time of this process (process.cpuUsage, user + system), median of ${ROUNDS} interleaved rounds ` +
         `of ${CALLS_PER_ROUND} GetRecords calls each, after ${WARMUP_ROUNDS} warm-up rounds; the server is a ` +
@@ -471,6 +532,7 @@ export async function run(): Promise<BenchSection> {
   } finally {
     stock.destroy();
     ours.destroy();
+    oursJson.destroy();
     server.stop();
   }
 }
