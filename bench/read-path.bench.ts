@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { cbor } from '@smithy/core/cbor';
 import { HttpRequest } from '@smithy/core/transport';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ALLOCATOR_ENVIRONMENT } from '../functions/core/allocator-environment';
 import { AwsClientFactory } from '../functions/core/aws/clients';
 import { CBOR_CONTENT_TYPE, parseGetRecordsCbor } from '../functions/core/aws/get-records-cbor';
 import { parseGetRecordsJson } from '../functions/core/aws/get-records-json';
@@ -314,10 +315,6 @@ const EMPTY_RESPONSE = { Records: [], NextShardIterator: 'it-1', MillisBehindLat
 /** Empty GetRecords calls per round of the fixed-cost rows. */
 const EMPTY_CALLS_PER_ROUND = 200;
 
-/**
- * What a call costs whatever it returns: CPU per empty GetRecords for each client (no engine), beside a
- * bare HTTP request of the same size on the same keep-alive handler (no signing, no parsing).
- */
 const BARE_PATH = 'bare HTTP request (no signing, no parsing)';
 
 /**
@@ -357,11 +354,16 @@ async function callRun(getRecords: KinesisReadApi['getRecords']): Promise<number
   return (cpuMicros() - started) / CALLS_PER_ROUND;
 }
 
-async function fixedCostRows(
+/**
+ * What a call costs whatever it returns: CPU microseconds per empty GetRecords for each client (no
+ * engine), and for a bare HTTP request of the same size on the same keep-alive handler (no signing,
+ * no parsing).
+ */
+async function fixedCosts(
   server: BenchServer,
   paths: readonly Path[],
   handler: NodeHttpHandler,
-): Promise<BenchRow[]> {
+): Promise<Record<string, number>> {
   const bare: Path = {
     name: BARE_PATH,
     protocol: 'json',
@@ -384,15 +386,7 @@ async function fixedCostRows(
         (samples[path.name] ??= []).push((cpuMicros() - started) / EMPTY_CALLS_PER_ROUND);
     }
   }
-  const stock = median(samples['stock SDK'] ?? []);
-  return [...paths, bare]
-    .filter((path) => path.name !== 'stock SDK')
-    .map((path) => ({
-      label: `empty GetRecords, CPU per call: ${path.name}`,
-      value: median(samples[path.name]!),
-      unit: 'µs/call',
-      anchor: { label: 'stock SDK', value: stock },
-    }));
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
 }
 
 /** Sets the server's answer to the body of the path's protocol. */
@@ -400,7 +394,25 @@ function serveFor(server: BenchServer, path: Path, json: Buffer, cborBody: Buffe
   return path.protocol === 'cbor' ? server.serve(cborBody, CBOR_CONTENT_TYPE) : server.serve(json);
 }
 
-export async function run(): Promise<BenchSection> {
+/** What one measuring process found, in CPU microseconds per call (medians). */
+interface Measured {
+  readonly shapes: readonly {
+    /** Index into SPECS. */
+    readonly spec: number;
+    readonly perCall: Readonly<Record<string, number>>;
+    readonly userRecords: number;
+    readonly bytes: number;
+    readonly note: string;
+  }[];
+  /** Empty GetRecords, per path. */
+  readonly fixed: Readonly<Record<string, number>>;
+}
+
+/**
+ * Measures every selected shape in this process. `full`: every part and client (the bound, the parsers,
+ * the engine alone, each client, the fixed costs); otherwise only the read path and a bare HTTP call.
+ */
+export async function measure(full: boolean): Promise<Measured> {
   const server = await BenchServer.start();
   const settings = {
     region: 'us-east-1',
@@ -415,21 +427,22 @@ export async function run(): Promise<BenchSection> {
     const oursClient = ours.client('kinesis', KinesisClient);
     const jsonClient = oursJson.client('kinesis', KinesisClient);
     const onlyClient = (paths: Path[]) =>
-      paths.filter((path) => !process.env.READ_PATH_CLIENT || path.name === process.env.READ_PATH_CLIENT);
+      paths.filter(
+        (path) =>
+          (full || path.name === 'read path') &&
+          (!process.env.READ_PATH_CLIENT || path.name === process.env.READ_PATH_CLIENT),
+      );
     const paths = onlyClient([
       { name: 'read path', api: kinesisReadApi(oursClient), protocol: 'cbor' },
       { name: JSON_PATH, api: kinesisReadApi(jsonClient), protocol: 'json' },
       { name: 'stock SDK', api: kinesisReadApi(stock), protocol: 'json' },
     ]);
-    const bare = bareGetRecords(server, oursClient.config.requestHandler as NodeHttpHandler);
-    const fixedCostPaths = onlyClient([
-      ...paths,
-      { name: STACK_PATH, api: throughStack(jsonClient), protocol: 'json' },
-    ]);
-    const rows: BenchRow[] = [];
-    const notes: string[] = [];
+    const handler = oursClient.config.requestHandler as NodeHttpHandler;
+    const bare = bareGetRecords(server, handler);
+    const shapes: Measured['shapes'][number][] = [];
     const only = process.env.READ_PATH_ONLY;
-    for (const spec of SPECS.filter((s) => !only || `${s.label} ${s.shardMiBPerSecond}`.includes(only))) {
+    for (const [index, spec] of SPECS.entries()) {
+      if (only && !`${spec.label} ${spec.shardMiBPerSecond}`.includes(only)) continue;
       const shape = readShape(
         spec.label,
         spec.recordBytes,
@@ -438,103 +451,172 @@ export async function run(): Promise<BenchSection> {
           ? spec.recordsPerResponse * spec.recordBytes
           : (spec.shardMiBPerSecond * MiB) / CALLS_PER_SECOND,
       );
-      const samples: Record<string, number[]> = { bound: [], engine: [], parsed: [], bare: [] };
-      for (const name of Object.keys(PARSERS)) samples[name] = [];
-      for (const path of paths) samples[path.name] = [];
+      const samples: Record<string, number[]> = {};
       for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
         const keep = (name: string, micros: number) => {
-          if (round >= WARMUP_ROUNDS) samples[name]!.push(micros);
+          if (round >= WARMUP_ROUNDS) (samples[name] ??= []).push(micros);
         };
-        keep('bound', boundRun(shape));
-        for (const [name, parse] of Object.entries(PARSERS)) keep(name, parseRun(shape, parse));
-        keep('engine', await engineRun(memoryApi(shape), shape));
-        keep('parsed', await engineRun(memoryApi(shape, true), shape));
+        if (full) {
+          keep('bound', boundRun(shape));
+          for (const [name, parse] of Object.entries(PARSERS)) keep(name, parseRun(shape, parse));
+          keep('engine', await engineRun(memoryApi(shape), shape));
+          keep('parsed', await engineRun(memoryApi(shape, true), shape));
+        }
         for (const path of paths) {
           await serveFor(server, path, shape.json, shape.cbor);
           keep(path.name, await engineRun(path.api, shape));
         }
-        // The CBOR body is still served: what receiving it costs with nothing else.
-        if (paths.some((path) => path.protocol === 'cbor')) keep('bare', await callRun(bare));
+        // What receiving the CBOR body costs with nothing else.
+        await server.serve(shape.cbor, CBOR_CONTENT_TYPE);
+        keep('bare', await callRun(bare));
       }
-      const perCall = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
-      const recordsPerCpuSecond = (micros: number) => (shape.userRecords / micros) * 1e6;
-      const mibPerCpuSecond = (micros: number) => (shape.bytes / MiB / micros) * 1e6;
-      const bound = { label: 'bound', value: recordsPerCpuSecond(perCall.bound!) };
-      const row = (
-        label: string,
-        micros: number,
-        anchor?: BenchRow['anchor'],
-        minRatio?: number,
-      ): BenchRow => ({
-        label: `${spec.label}: ${label}`,
-        value: recordsPerCpuSecond(micros),
-        unit: 'records/CPU-s',
-        also: { value: mibPerCpuSecond(micros), unit: 'MiB/CPU-s' },
-        ...(anchor ? { anchor } : {}),
-        ...(minRatio !== undefined ? { target: { minRatio } } : {}),
+      shapes.push({
+        spec: index,
+        perCall: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])),
+        userRecords: shape.userRecords,
+        bytes: shape.bytes,
+        note:
+          `${spec.label}: ${shape.records.length} Kinesis records, ${shape.userRecords} user records, ` +
+          `${(shape.bytes / KiB).toFixed(0)} KiB per response (${(shape.cbor.length / KiB).toFixed(0)} KiB of ` +
+          `CBOR, ${(shape.json.length / KiB).toFixed(0)} KiB of JSON)`,
       });
-      const shardsPerVcpu = (micros: number) => 1e6 / (micros * CALLS_PER_SECOND);
-      if (!spec.sizingOnly) {
-        const parserAnchor = (name: string) => ({ label: name, value: recordsPerCpuSecond(perCall[name]!) });
-        rows.push(
-          row('bound (deaggregate + JSON deserializer)', perCall.bound!),
-          row('engine alone, records from memory', perCall.engine!, bound),
-          row('CBOR parser alone, body from memory (no engine)', perCall.cbor!, bound),
-          row('CBOR parser alone vs the JSON parser alone', perCall.cbor!, {
-            label: 'JSON parser',
-            value: recordsPerCpuSecond(perCall.json!),
-          }),
-          row("CBOR parser alone vs the SDK's generic CBOR decoder", perCall.cbor!, {
-            label: 'cbor.deserialize',
-            value: recordsPerCpuSecond(perCall['generic cbor']!),
-          }),
-          row('engine + CBOR parser, body from memory (no HTTP)', perCall.parsed!, bound),
-          row('read path (engine + this client, CBOR)', perCall['read path']!, bound, 1 / MAX_TIMES_BOUND),
-          row('read path vs the bound plus a bare HTTP call for the same body', perCall['read path']!, {
-            label: 'bound + bare HTTP',
-            value: recordsPerCpuSecond(perCall.bound! + perCall.bare!),
-          }),
-          row('read path vs the same in JSON', perCall['read path']!, parserAnchor(JSON_PATH)),
-          row(
-            'read path vs stock SDK client',
-            perCall['read path']!,
-            { label: 'stock SDK', value: recordsPerCpuSecond(perCall['stock SDK']!) },
-            spec.minTimesStock,
-          ),
-        );
-      }
-      if (spec.recordsPerResponse === undefined) {
-        rows.push({
-          label: `${spec.label}: shards per vCPU at ${spec.shardMiBPerSecond} MiB/s each`,
-          value: shardsPerVcpu(perCall['read path']!),
-          unit: 'shards',
-          anchor: { label: 'stock SDK', value: shardsPerVcpu(perCall['stock SDK']!) },
-          ...(spec.minShardsPerVcpu !== undefined ? { target: { minValue: spec.minShardsPerVcpu } } : {}),
-        });
-      }
-      notes.push(
-        `${spec.label}: ${shape.records.length} Kinesis records, ${shape.userRecords} user records, ` +
-          `${(shape.bytes / KiB).toFixed(0)} KiB per response (${(shape.cbor.length / KiB).toFixed(0)} KiB of CBOR, ` +
-          `${(shape.json.length / KiB).toFixed(0)} KiB of JSON)`,
-      );
     }
-    rows.push(
-      ...(await fixedCostRows(server, fixedCostPaths, oursClient.config.requestHandler as NodeHttpHandler)),
-    );
-    notes.push(
-      `CPU time of this process (process.cpuUsage, user + system), median of ${ROUNDS} interleaved rounds ` +
-        `of ${CALLS_PER_ROUND} GetRecords calls each, after ${WARMUP_ROUNDS} warm-up rounds; the server is a ` +
-        'child process, so its CPU is not counted',
-      `shards per vCPU: one CPU-second over the CPU of ${CALLS_PER_SECOND} calls a second, each returning ` +
-        'the shard rate / 5 (the default 200 ms interval)',
-    );
-    return { title: 'Read path: CPU per record through the whole client stack', rows, notes };
+    const fixed = full
+      ? await fixedCosts(
+          server,
+          onlyClient([...paths, { name: STACK_PATH, api: throughStack(jsonClient), protocol: 'json' }]),
+          handler,
+        )
+      : {};
+    return { shapes, fixed };
   } finally {
     stock.destroy();
     ours.destroy();
     oursJson.destroy();
     server.stop();
   }
+}
+
+/**
+ * `measure` in a child process started with `environment` in place of the allocator settings: glibc
+ * reads them only when a process starts.
+ */
+async function measureIn(environment: Readonly<Record<string, string>>, full: boolean): Promise<Measured> {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !(name in ALLOCATOR_ENVIRONMENT)),
+  ) as NodeJS.ProcessEnv;
+  const child = fork(join(__dirname, 'read-path', 'measure.ts'), [String(full)], {
+    stdio: 'inherit',
+    env: { ...env, ...environment },
+  });
+  return new Promise<Measured>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('message', (message: { measured?: Measured; error?: string }) => {
+      if (message.measured) resolve(message.measured);
+      else reject(new Error(message.error ?? 'the measuring process failed'));
+    });
+    child.once('exit', (code) => reject(new Error(`the measuring process exited with ${code}`)));
+  });
+}
+
+export async function run(): Promise<BenchSection> {
+  // As deployed (the constructs set the allocator settings), and the read path with glibc's defaults.
+  const deployed = await measureIn(ALLOCATOR_ENVIRONMENT, true);
+  const defaults = await measureIn({}, false);
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  for (const measured of deployed.shapes) {
+    const spec = SPECS[measured.spec]!;
+    const perCall = measured.perCall;
+    const recordsPerCpuSecond = (micros: number) => (measured.userRecords / micros) * 1e6;
+    const mibPerCpuSecond = (micros: number) => (measured.bytes / MiB / micros) * 1e6;
+    const bound = { label: 'bound', value: recordsPerCpuSecond(perCall.bound!) };
+    const anchor = (label: string, micros: number | undefined) =>
+      micros === undefined ? undefined : { label, value: recordsPerCpuSecond(micros) };
+    const row = (
+      label: string,
+      micros: number,
+      anchorOf?: BenchRow['anchor'],
+      minRatio?: number,
+    ): BenchRow => ({
+      label: `${spec.label}: ${label}`,
+      value: recordsPerCpuSecond(micros),
+      unit: 'records/CPU-s',
+      also: { value: mibPerCpuSecond(micros), unit: 'MiB/CPU-s' },
+      ...(anchorOf ? { anchor: anchorOf } : {}),
+      ...(minRatio !== undefined ? { target: { minRatio } } : {}),
+    });
+    const shardsPerVcpu = (micros: number) => 1e6 / (micros * CALLS_PER_SECOND);
+    const readPath = perCall['read path']!;
+    const withDefaults = defaults.shapes.find((s) => s.spec === measured.spec)?.perCall['read path'];
+    if (!spec.sizingOnly) {
+      rows.push(
+        row('bound (deaggregate + JSON deserializer)', perCall.bound!),
+        row('engine alone, records from memory', perCall.engine!, bound),
+        row('CBOR parser alone, body from memory (no engine)', perCall.cbor!, bound),
+        row('CBOR parser alone vs the JSON parser alone', perCall.cbor!, anchor('JSON parser', perCall.json)),
+        row(
+          "CBOR parser alone vs the SDK's generic CBOR decoder",
+          perCall.cbor!,
+          anchor('cbor.deserialize', perCall['generic cbor']),
+        ),
+        row('engine + CBOR parser, body from memory (no HTTP)', perCall.parsed!, bound),
+        row('read path (engine + this client, CBOR)', readPath, bound, 1 / MAX_TIMES_BOUND),
+        row(
+          'read path vs the bound plus a bare HTTP call for the same body',
+          readPath,
+          anchor('bound + bare HTTP', perCall.bound! + perCall.bare!),
+        ),
+        row(
+          "read path vs the same with glibc's default allocator settings",
+          readPath,
+          anchor('glibc defaults', withDefaults),
+        ),
+        row('read path vs the same in JSON', readPath, anchor(JSON_PATH, perCall[JSON_PATH])),
+        row(
+          'read path vs stock SDK client',
+          readPath,
+          anchor('stock SDK', perCall['stock SDK']),
+          spec.minTimesStock,
+        ),
+      );
+    }
+    if (spec.recordsPerResponse === undefined) {
+      const stockMicros = perCall['stock SDK'];
+      rows.push({
+        label: `${spec.label}: shards per vCPU at ${spec.shardMiBPerSecond} MiB/s each`,
+        value: shardsPerVcpu(readPath),
+        unit: 'shards',
+        ...(stockMicros !== undefined
+          ? { anchor: { label: 'stock SDK', value: shardsPerVcpu(stockMicros) } }
+          : {}),
+        ...(spec.minShardsPerVcpu !== undefined ? { target: { minValue: spec.minShardsPerVcpu } } : {}),
+      });
+    }
+    notes.push(measured.note);
+  }
+  const stock = deployed.fixed['stock SDK'];
+  for (const [name, micros] of Object.entries(deployed.fixed)) {
+    if (name === 'stock SDK') continue;
+    rows.push({
+      label: `empty GetRecords, CPU per call: ${name}`,
+      value: micros,
+      unit: 'µs/call',
+      ...(stock !== undefined ? { anchor: { label: 'stock SDK', value: stock } } : {}),
+    });
+  }
+  notes.push(
+    `CPU time of the measuring process (process.cpuUsage, user + system), median of ${ROUNDS} interleaved ` +
+      `rounds of ${CALLS_PER_ROUND} GetRecords calls each, after ${WARMUP_ROUNDS} warm-up rounds; the server ` +
+      'is a process of its own, so its CPU is not counted',
+    'the measuring process runs with the allocator settings the constructs give the functions ' +
+      `(${Object.entries(ALLOCATOR_ENVIRONMENT)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}); "glibc defaults" is a second process without them`,
+    `shards per vCPU: one CPU-second over the CPU of ${CALLS_PER_SECOND} calls a second, each returning ` +
+      'the shard rate / 5 (the default 200 ms interval)',
+  );
+  return { title: 'Read path: CPU per record through the whole client stack', rows, notes };
 }
 
 const PUT_SIZES = [
