@@ -2,20 +2,29 @@ import { cbor, tag, tagSymbol } from '@smithy/core/cbor';
 import { JSON_CONTENT_TYPE, TARGET_PREFIX, type IncomingCall, type Reply } from './upstream';
 
 // Kinesis's CBOR protocol (AWS CBOR 1.1, the AWS SDK for Java's default for Kinesis) at the proxy's edge.
-// A CBOR GetRecords is turned into the same call in awsJson 1.1 and answered by the proxy's JSON path
-// (faults, repairs, MillisBehindLatest, all of it); the JSON answer is then written back in CBOR as Kinesis
-// writes it. Kinesalite's own CBOR is not Kinesis's: it sends Data as a base64 text string and
-// ApproximateArrivalTimestamp as an untagged float of epoch seconds, where Kinesis sends a byte string
-// and CBOR tag 1 holding an integer of epoch milliseconds. Other operations sent as CBOR go to kinesalite
-// untouched: their timestamps and blobs would need each operation's shapes to translate faithfully.
+// A CBOR call of a translated operation is turned into the same call in awsJson 1.1 and answered by the
+// proxy's JSON path (faults, repairs, write limits, MillisBehindLatest, all of it); the JSON answer is
+// then written back in CBOR as Kinesis writes it. Kinesalite's own CBOR is not Kinesis's: it answers Data
+// as a base64 text string and ApproximateArrivalTimestamp as an untagged float of epoch seconds, where
+// Kinesis sends a byte string and CBOR tag 1 over an integer of epoch milliseconds, and it stores the
+// Data of a CBOR PutRecords as a map ({ type: 'Buffer', data: [...] }) instead of its bytes.
+//
+// The translated operations are the ones whose blobs and timestamps are known here without a model:
+// requests carry blobs only as Data and timestamps only as tag 1, and answers carry them only in
+// GetRecords' records. Other operations sent as CBOR go to kinesalite untouched: their answers hold
+// timestamps (StreamCreationTimestamp and others) that would need each operation's shapes.
 
 export const CBOR_CONTENT_TYPE = 'application/x-amz-cbor-1.1';
 
 /** CBOR's tag for an epoch-based date/time; AWS CBOR puts epoch milliseconds under it. */
 const EPOCH_TIMESTAMP_TAG = 1;
-const TRANSLATED_TARGETS = new Set([`${TARGET_PREFIX}GetRecords`]);
+/** The one member of the translated requests that is a blob (PutRecord's, PutRecords' entries'). */
+const BLOB_MEMBER = 'Data';
+const TRANSLATED_TARGETS = new Set(
+  ['GetRecords', 'GetShardIterator', 'ListShards', 'PutRecord', 'PutRecords'].map((op) => TARGET_PREFIX + op),
+);
 
-/** Whether the proxy answers this request in Kinesis's CBOR: a signed GetRecords sent as CBOR. */
+/** Whether the proxy answers this request in Kinesis's CBOR: a signed call of a translated operation. */
 export function speaksKinesisCbor(req: IncomingCall): boolean {
   const contentType = String(req.headers['content-type'] ?? '')
     .split(';')[0]
@@ -98,9 +107,10 @@ function cborRecord(record: unknown): unknown {
 }
 
 /**
- * The request's members as JSON values. GetRecords' members are text and integers; a body that is not
- * CBOR, not a map, or holds a value JSON cannot carry (a byte string, a tag, an integer beyond 2^53)
- * throws, to be answered as Kinesis answers a body it cannot read.
+ * The request's members as JSON values, as awsJson 1.1 writes them: Data's byte string as base64, a
+ * timestamp's tag 1 (epoch milliseconds) as epoch seconds. A body that is not CBOR, not a map, or holds a
+ * value JSON cannot carry (a byte string elsewhere than Data, another tag, an integer beyond 2^53) throws,
+ * to be answered as Kinesis answers a body it cannot read.
  */
 function cborRequestInput(body: Buffer): Record<string, unknown> {
   let decoded: unknown;
@@ -114,21 +124,30 @@ function cborRequestInput(body: Buffer): Record<string, unknown> {
       `The request body must be a CBOR map of the operation's members; got ${describe(decoded)}.`,
     );
   }
-  return jsonValue(decoded, 'the request body') as Record<string, unknown>;
+  return jsonValue(decoded, 'The request body') as Record<string, unknown>;
 }
 
-function jsonValue(value: unknown, at: string): unknown {
+function jsonValue(value: unknown, member: string): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') {
-    if (Number.isFinite(value)) return value;
-  } else if (Array.isArray(value)) {
-    return value.map((item, index) => jsonValue(item, `${at}[${index}]`));
-  } else if (isPlainMap(value)) {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (Array.isArray(value)) return value.map((item) => jsonValue(item, member));
+  if (value instanceof Uint8Array && member === BLOB_MEMBER) return Buffer.from(value).toString('base64');
+  if (isPlainMap(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, member] of Object.entries(value)) out[key] = jsonValue(member, key);
+    for (const [key, inner] of Object.entries(value)) out[key] = jsonValue(inner, key);
     return out;
   }
-  throw new Error(`${at} cannot be ${describe(value)}; GetRecords takes text and integers.`);
+  if (isTag(value) && value.tag === EPOCH_TIMESTAMP_TAG && typeof value.value === 'number') {
+    return value.value / 1000;
+  }
+  throw new Error(
+    `${member} cannot be ${describe(value)}: Kinesis takes a byte string only for ${BLOB_MEMBER}, ` +
+      `CBOR tag ${EPOCH_TIMESTAMP_TAG} only over epoch milliseconds, and integers up to 2^53.`,
+  );
+}
+
+function isTag(value: unknown): value is { tag: unknown; value: unknown } {
+  return typeof value === 'object' && value !== null && tagSymbol in value;
 }
 
 function isPlainMap(value: unknown): value is Record<string, unknown> {
@@ -147,7 +166,6 @@ function describe(value: unknown): string {
   if (value instanceof Uint8Array) return 'a byte string';
   if (typeof value === 'bigint') return `the integer ${value} (beyond 2^53)`;
   if (typeof value === 'number') return `the number ${value}`;
-  if (typeof value === 'object' && tagSymbol in value)
-    return `a value under CBOR tag ${String((value as { tag?: unknown }).tag)}`;
+  if (isTag(value)) return `a value under CBOR tag ${String(value.tag)}`;
   return `a ${typeof value}`;
 }

@@ -106,8 +106,8 @@ type Armed<T> = T & { remaining: number };
  * and, when told, answers as Kinesis does under load (kinesalite never throttles): throttled reads and
  * writes, partly failed PutRecords, expired iterators, ListShards limits, latency. What kinesalite
  * lacks for consumer code (ListShards paging and ShardFilter, AT_TIMESTAMP at the tip, StreamARN) comes
- * from KinesaliteRepairs, applied to every call that no fault answers. A GetRecords sent in Kinesis's CBOR
- * takes the same path, translated to JSON and back at the edge (cbor-wire.ts).
+ * from KinesaliteRepairs, applied to every call that no fault answers. The read and write calls sent in
+ * Kinesis's CBOR take the same path, translated to JSON and back at the edge (cbor-wire.ts).
  */
 export class KinesisFaultProxy {
   /** Generic faults: throttle the next N calls, fail a fraction with InternalFailure, add latency. */
@@ -232,7 +232,7 @@ export class KinesisFaultProxy {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // A CBOR GetRecords is answered by the JSON path below, translated at this edge both ways.
+    // A call in Kinesis's CBOR is answered by the JSON path below, translated at this edge both ways.
     const cbor = speaksKinesisCbor(req);
     try {
       const body = await readBody(req);
@@ -263,9 +263,8 @@ export class KinesisFaultProxy {
       .split(';')[0]
       ?.trim();
     const signed = Boolean(req.headers.authorization) || (req.url ?? '').includes('X-Amz-Signature');
-    // Anything we do not understand (CBOR other than GetRecords, which handle() has turned into JSON,
-    // unsigned calls, other targets) goes to kinesalite untouched, so its own validation and signature
-    // check answer it.
+    // Anything we do not understand (CBOR that handle() did not turn into JSON, unsigned calls, other
+    // targets) goes to kinesalite untouched, so its own validation and signature check answer it.
     if (!target.startsWith(TARGET_PREFIX) || contentType !== JSON_CONTENT_TYPE || !signed) {
       return this.forward(req, body);
     }

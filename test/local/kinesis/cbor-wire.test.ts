@@ -4,10 +4,11 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
+  ListShardsCommand,
   PutRecordsCommand,
   type _Record,
 } from '@aws-sdk/client-kinesis';
-import { cbor } from '@smithy/core/cbor';
+import { cbor, tag } from '@smithy/core/cbor';
 import { HttpRequest } from '@smithy/core/transport';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -17,6 +18,7 @@ import { LOCAL_CREDENTIALS } from '../../../local/harness';
 import { createStreamAndWait, describeIterator } from '../../../local/kinesis';
 import { reshard } from '../../../local/runner/resharding';
 import { useLocalAws } from '../../support/local-aws';
+import { nextMillisecond } from '../../support/next-millisecond';
 
 const CBOR = 'application/x-amz-cbor-1.1';
 const SHARD = 'shardId-000000000000';
@@ -339,13 +341,127 @@ describe('errors in Kinesis CBOR', () => {
   });
 });
 
-describe('other operations in CBOR', () => {
-  it('go to kinesalite untouched: not counted, answered in kinesalite’s CBOR', async () => {
+describe('writes and the calls around reads in Kinesis CBOR', () => {
+  it('PutRecords and PutRecord write the byte strings given, read back by the JSON GetRecords', async () => {
     const stream = await newStream();
+    const [aggregated] = aggregate(
+      Array.from({ length: 5 }, (_, i) => ({ partitionKey: `u${i}`, data: Buffer.from(`user ${i}`) })),
+    );
+    const binary = Uint8Array.of(0, 255, 10, 34, 92, 0xc1);
+    const before = aws().kinesis.callCount('PutRecords');
+    const put = await cborCall(
+      'PutRecords',
+      cbor.serialize({
+        StreamName: stream,
+        Records: [
+          { PartitionKey: 'binary', Data: binary },
+          { PartitionKey: aggregated!.partitionKey, Data: aggregated!.data },
+        ],
+      }),
+    );
+    expect([put.status, put.contentType]).toEqual([200, CBOR]);
+    expect(put.body).toEqual({
+      FailedRecordCount: 0,
+      Records: [
+        { ShardId: SHARD, SequenceNumber: expect.stringMatching(/^\d+$/) },
+        { ShardId: SHARD, SequenceNumber: expect.stringMatching(/^\d+$/) },
+      ],
+    });
+    expect(aws().kinesis.callCount('PutRecords')).toBe(before + 1);
+    const one = await cborCall(
+      'PutRecord',
+      cbor.serialize({ StreamName: stream, PartitionKey: 'one', Data: Buffer.from('one') }),
+    );
+    expect(one.body).toEqual({ ShardId: SHARD, SequenceNumber: expect.stringMatching(/^\d+$/) });
+
+    const read = await kinesis().send(new GetRecordsCommand({ ShardIterator: await trimHorizon(stream) }));
+    expect(read.Records?.map((r) => [r.PartitionKey, Buffer.from(r.Data!).toString('hex')])).toEqual([
+      ['binary', Buffer.from(binary).toString('hex')],
+      [aggregated!.partitionKey, Buffer.from(aggregated!.data).toString('hex')],
+      ['one', Buffer.from('one').toString('hex')],
+    ]);
+  });
+
+  it('answers PutRecords’ injected entry failures in CBOR, the failed entries unwritten', async () => {
+    const stream = await newStream();
+    aws().kinesis.failPutRecordsEntries({
+      failEntry: (_, index) => (index === 1 ? 'ProvisionedThroughputExceededException' : undefined),
+    });
+    const put = await cborCall(
+      'PutRecords',
+      cbor.serialize({
+        StreamName: stream,
+        Records: ['a', 'b', 'c'].map((d) => ({ PartitionKey: d, Data: Buffer.from(d) })),
+      }),
+    );
+    expect(put.status).toBe(200);
+    expect(put.body.FailedRecordCount).toBe(1);
+    expect((put.body.Records as { ErrorCode?: string }[]).map((r) => r.ErrorCode)).toEqual([
+      undefined,
+      'ProvisionedThroughputExceededException',
+      undefined,
+    ]);
+    const read = await getRecords({ ShardIterator: await trimHorizon(stream) });
+    expect((read.body.Records as CborRecord[]).map((r) => Buffer.from(r.Data).toString())).toEqual([
+      'a',
+      'c',
+    ]);
+  });
+
+  it('GetShardIterator takes an AT_TIMESTAMP Timestamp as tag 1 over epoch milliseconds', async () => {
+    const stream = await newStream();
+    await kinesis().send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: [{ PartitionKey: 'k', Data: Buffer.from('before') }],
+      }),
+    );
+    const at = await nextMillisecond();
+    await kinesis().send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: [{ PartitionKey: 'k', Data: Buffer.from('after') }],
+      }),
+    );
+    const answer = await cborCall(
+      'GetShardIterator',
+      cbor.serialize({
+        StreamName: stream,
+        ShardId: SHARD,
+        ShardIteratorType: 'AT_TIMESTAMP',
+        Timestamp: tag({ tag: 1, value: at.getTime() }),
+      }),
+    );
+    expect([answer.status, answer.contentType]).toEqual([200, CBOR]);
+    const read = await getRecords({ ShardIterator: answer.body.ShardIterator });
+    expect((read.body.Records as CborRecord[]).map((r) => Buffer.from(r.Data).toString())).toEqual(['after']);
+  });
+
+  it('ListShards answers the shards the JSON ListShards answers, counted by the proxy', async () => {
+    const stream = await newStream(3);
     const before = aws().kinesis.callCount('ListShards');
-    const answer = await cborCall('ListShards', cbor.serialize({ StreamName: stream }));
+    const answer = await cborCall('ListShards', cbor.serialize({ StreamName: stream, MaxResults: 2 }));
+    expect([answer.status, answer.contentType]).toEqual([200, CBOR]);
+    const json = await kinesis().send(new ListShardsCommand({ StreamName: stream, MaxResults: 2 }));
+    expect(answer.body.Shards).toEqual(json.Shards);
+    expect(typeof answer.body.NextToken).toBe('string');
+    expect(aws().kinesis.callCount('ListShards')).toBe(before + 2);
+  });
+});
+
+describe('other operations in CBOR', () => {
+  it('go to kinesalite untouched: not counted, answered in kinesalite’s own CBOR', async () => {
+    const stream = await newStream();
+    const before = aws().kinesis.callCount('DescribeStreamSummary');
+    const answer = await cborCall('DescribeStreamSummary', cbor.serialize({ StreamName: stream }));
     expect(answer.status).toBe(200);
-    expect((answer.body.Shards as { ShardId: string }[]).map((s) => s.ShardId)).toEqual([SHARD]);
-    expect(aws().kinesis.callCount('ListShards')).toBe(before);
+    const summary = answer.body.StreamDescriptionSummary as Record<string, unknown>;
+    expect(summary.StreamName).toBe(stream);
+    // Kinesalite's timestamp: an untagged integer (major type 0) of epoch seconds, not Kinesis's tag 1
+    // over milliseconds.
+    const created = valuesOf(answer.raw, 'StreamCreationTimestamp');
+    expect(created.map((at) => majorType(answer.raw[at]!))).toEqual([0]);
+    expect(summary.StreamCreationTimestamp).toBeLessThan(Date.now() / 100);
+    expect(aws().kinesis.callCount('DescribeStreamSummary')).toBe(before);
   });
 });
