@@ -41,8 +41,12 @@ interface CborAnswer {
 }
 
 /** One SigV4-signed POST to the local Kinesis, as the AWS SDK for Java sends it in CBOR. */
-async function cborCall(operation: string, body: Uint8Array): Promise<CborAnswer> {
-  const endpoint = new URL(aws().kinesis.endpoint);
+async function cborCall(
+  operation: string,
+  body: Uint8Array,
+  to = aws().kinesis.endpoint,
+): Promise<CborAnswer> {
+  const endpoint = new URL(to);
   const signer = new SignatureV4({
     credentials: {
       accessKeyId: LOCAL_CREDENTIALS.accessKeyId,
@@ -463,5 +467,32 @@ describe('other operations in CBOR', () => {
     expect(created.map((at) => majorType(answer.raw[at]!))).toEqual([0]);
     expect(summary.StreamCreationTimestamp).toBeLessThan(Date.now() / 100);
     expect(aws().kinesis.callCount('DescribeStreamSummary')).toBe(before);
+  });
+});
+
+describe('behind the EFO server', () => {
+  const efo = useLocalAws({ kinesis: { enhancedFanOut: true } });
+
+  it('forwards a CBOR GetRecords to the proxy, which answers it in Kinesis CBOR', async () => {
+    const client = efo().clients.client('kinesis', KinesisClient);
+    await createStreamAndWait(client, 'behind-efo', 1);
+    await client.send(
+      new PutRecordsCommand({
+        StreamName: 'behind-efo',
+        Records: [{ PartitionKey: 'k', Data: Buffer.from('x') }],
+      }),
+    );
+    const { ShardIterator } = await client.send(
+      new GetShardIteratorCommand({
+        StreamName: 'behind-efo',
+        ShardId: SHARD,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    const answer = await cborCall('GetRecords', cbor.serialize({ ShardIterator }), efo().efo.endpoint);
+    expect([answer.status, answer.contentType]).toEqual([200, CBOR]);
+    expect(headsAfterKey(answer.raw, 'Data').map((head) => majorType(head!))).toEqual([2]);
+    expect(efo().efo.callCount('GetRecords')).toBe(1);
+    expect(efo().kinesis.callCount('GetRecords')).toBe(1);
   });
 });
