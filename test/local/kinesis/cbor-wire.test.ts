@@ -1,5 +1,6 @@
-// The local Kinesis answers GetRecords in Kinesis's CBOR (AWS CBOR 1.1), driven by real SigV4-signed CBOR
-// requests and checked against the stock SDK client's JSON GetRecords through the same proxy.
+// The local Kinesis speaks Kinesis's CBOR (AWS CBOR 1.1) for GetRecords and the calls around it, driven by
+// real SigV4-signed CBOR requests and checked against the stock SDK client's JSON calls through the same
+// proxy, down to the CBOR major types a client relies on.
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
