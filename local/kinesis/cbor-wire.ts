@@ -167,5 +167,5 @@ function describe(value: unknown): string {
   if (typeof value === 'bigint') return `the integer ${value} (beyond 2^53)`;
   if (typeof value === 'number') return `the number ${value}`;
   if (isTag(value)) return `a value under CBOR tag ${String(value.tag)}`;
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'a value JSON cannot carry' : `a ${typeof value}`;
 }

@@ -181,7 +181,7 @@ describe('GetRecords in Kinesis CBOR', () => {
     expect(headsAfterKey(answer.raw, 'MillisBehindLatest').map((head) => majorType(head!))).toEqual([0]);
   });
 
-  it('takes Limit and StreamARN as the JSON GetRecords does', async () => {
+  it('takes Limit and StreamARN, and says how far behind a short page is, as the JSON GetRecords does', async () => {
     const stream = await newStream();
     await kinesis().send(
       new PutRecordsCommand({
@@ -189,6 +189,8 @@ describe('GetRecords in Kinesis CBOR', () => {
         Records: ['a', 'b', 'c'].map((d) => ({ PartitionKey: d, Data: Buffer.from(d) })),
       }),
     );
+    // Kinesalite stamps arrivals with the real clock: from the next millisecond on, b is behind the tip.
+    await nextMillisecond();
     const first = await getRecords({
       ShardIterator: await trimHorizon(stream),
       Limit: 2,
@@ -197,8 +199,14 @@ describe('GetRecords in Kinesis CBOR', () => {
     expect(first.status).toBe(200);
     const records = first.body.Records as CborRecord[];
     expect(records.map((r) => Buffer.from(r.Data).toString())).toEqual(['a', 'b']);
+    // The proxy's MillisBehindLatest (kinesalite says 0): c is left, so the page is behind by b's age.
+    expect(first.body.MillisBehindLatest).toBeGreaterThanOrEqual(1);
+    expect(first.body.MillisBehindLatest).toBeLessThanOrEqual(
+      Date.now() - records[1]!.ApproximateArrivalTimestamp.value + 1,
+    );
     const rest = await getRecords({ ShardIterator: first.body.NextShardIterator });
     expect((rest.body.Records as CborRecord[]).map((r) => Buffer.from(r.Data).toString())).toEqual(['c']);
+    expect(rest.body.MillisBehindLatest).toBe(0);
   });
 
   it('answers an empty page with no records, an iterator and MillisBehindLatest 0', async () => {
