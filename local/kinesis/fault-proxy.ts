@@ -105,7 +105,8 @@ type Armed<T> = T & { remaining: number };
  * An HTTP proxy in front of kinesalite that the real SDK client talks to. It forwards every call
  * and, when told, answers as Kinesis does under load (kinesalite never throttles): throttled reads and
  * writes, partly failed PutRecords, expired iterators, ListShards limits, latency. What kinesalite
- * lacks for consumer code (ListShards paging and ShardFilter, AT_TIMESTAMP at the tip, StreamARN) comes
+ * lacks for consumer code (ListShards paging and ShardFilter, AT_TIMESTAMP at the tip, StreamARN,
+ * ChildShards) comes
  * from KinesaliteRepairs, applied to every call that no fault answers. The read and write calls sent in
  * Kinesis's CBOR take the same path, translated to JSON and back at the edge (cbor-wire.ts).
  */

@@ -6,8 +6,8 @@ import { errorReply, jsonReply, parseJson, type IncomingCall, type Reply, type U
 // Where kinesalite answers differently from Kinesis, and consumer code would notice: ListShards without
 // paging or ShardFilter (a request with only NextToken crashes it), AT_TIMESTAMP iterators that never come
 // back when nothing arrived at or after the timestamp, StreamARN in place of StreamName, and GetRecords
-// at a closed shard's end without its ChildShards. The fault
-// proxy calls these before forwarding; faults themselves live in fault-proxy.ts.
+// at a closed shard's end without its ChildShards. The fault proxy calls these before forwarding (and
+// withChildShards after); faults themselves live in fault-proxy.ts.
 
 /** AWS's ListShards page limit and default. */
 export const LIST_SHARDS_MAX_PAGE = 1000;
