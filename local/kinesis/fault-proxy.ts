@@ -106,9 +106,9 @@ type Armed<T> = T & { remaining: number };
  * and, when told, answers as Kinesis does under load (kinesalite never throttles): throttled reads and
  * writes, partly failed PutRecords, expired iterators, ListShards limits, latency. What kinesalite
  * lacks for consumer code (ListShards paging and ShardFilter, AT_TIMESTAMP at the tip, StreamARN,
- * ChildShards) comes
- * from KinesaliteRepairs, applied to every call that no fault answers. The read and write calls sent in
- * Kinesis's CBOR take the same path, translated to JSON and back at the edge (cbor-wire.ts).
+ * ChildShards) comes from KinesaliteRepairs, applied to every call that no fault answers. The read and
+ * write calls sent in Kinesis's CBOR take the same path, translated to JSON and back at the edge
+ * (cbor-wire.ts).
  */
 export class KinesisFaultProxy {
   /** Generic faults: throttle the next N calls, fail a fraction with InternalFailure, add latency. */
