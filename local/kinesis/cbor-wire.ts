@@ -14,7 +14,7 @@ import { JSON_CONTENT_TYPE, TARGET_PREFIX, type IncomingCall, type Reply } from 
 // GetRecords' records. Other operations sent as CBOR go to kinesalite untouched: their answers hold
 // timestamps (StreamCreationTimestamp and others) that would need each operation's shapes.
 
-export const CBOR_CONTENT_TYPE = 'application/x-amz-cbor-1.1';
+const CBOR_CONTENT_TYPE = 'application/x-amz-cbor-1.1';
 
 /** CBOR's tag for an epoch-based date/time; AWS CBOR puts epoch milliseconds under it. */
 const EPOCH_TIMESTAMP_TAG = 1;
@@ -81,7 +81,7 @@ export function jsonReplyToCbor(reply: Reply): Reply {
 }
 
 /** A reply of the proxy's own, in CBOR. */
-export function cborReply(status: number, body: Record<string, unknown>): Reply {
+function cborReply(status: number, body: Record<string, unknown>): Reply {
   return {
     status,
     headers: { 'content-type': CBOR_CONTENT_TYPE, 'x-amzn-requestid': crypto.randomUUID() },
