@@ -15,6 +15,7 @@ export const LIST_SHARDS_MAX_PAGE = 1000;
 const NEXT_TOKEN_LIFETIME_MILLIS = 300_000;
 /** More than kinesalite's empty GetRecords page ever takes: a longer answer holds records. */
 const SHARD_END_MAX_BYTES = 256;
+const NEXT_SHARD_ITERATOR_KEY = '"NextShardIterator"';
 
 export interface KinesaliteRepairsOptions {
   /** Ages ListShards NextTokens. */
@@ -70,8 +71,14 @@ export class KinesaliteRepairs {
     shard: { readonly streamName: string; readonly shardId: string },
   ): Promise<Reply> {
     // Kinesalite leaves out NextShardIterator only on an empty page (`{"MillisBehindLatest":0,"Records":[]}`),
-    // so a page of records is never parsed here.
-    if (reply.status !== 200 || reply.body.length > SHARD_END_MAX_BYTES) return reply;
+    // so no other page is parsed here.
+    if (
+      reply.status !== 200 ||
+      reply.body.length > SHARD_END_MAX_BYTES ||
+      reply.body.includes(NEXT_SHARD_ITERATOR_KEY)
+    ) {
+      return reply;
+    }
     const page = parseJson(reply.body) as { NextShardIterator?: unknown; Records?: unknown[] };
     if (page.NextShardIterator !== undefined || !Array.isArray(page.Records) || page.Records.length > 0) {
       return reply;
