@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetRecordsCommand, KinesisClient, type GetRecordsOutput } from '@aws-sdk/client-kinesis';
 import { randomBytes } from 'node:crypto';
+import { cbor } from '@smithy/core/cbor';
 import { HttpRequest } from '@smithy/core/transport';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ALLOCATOR_ENVIRONMENT } from '../functions/core/allocator-environment';
 import { AwsClientFactory } from '../functions/core/aws/clients';
+import { CBOR_CONTENT_TYPE, parseGetRecordsCbor } from '../functions/core/aws/get-records-cbor';
 import { parseGetRecordsJson } from '../functions/core/aws/get-records-json';
 import { jsonDeserializer } from '../functions/core/consumer/deserializers';
 import { ConsumerEngine, DEFAULT_ENGINE_SETTINGS } from '../functions/core/consumer/engine';
@@ -23,15 +26,18 @@ import { readShape, type ReadShape } from './read-path/shapes';
  * nothing. Beside it, in the same run:
  * - the bound: `deaggregate` plus the JSON deserializer over the same records, nothing else;
  * - the engine alone, fed the parsed records from memory (no client);
- * - the stock SDK client (its own response parsing);
- * - this project's client through the SDK's middleware stack (`send`), with this project's parser: the
+ * - the parsers alone: this project's CBOR parser (the read path's), its JSON parser, and the SDK's
+ *   generic CBOR decoder (`cbor.deserialize`, which the hand-written parser has to beat);
+ * - the read path in Kinesis's JSON protocol (`aws.kinesis.cbor` false);
+ * - the stock SDK client (JSON, its own response parsing);
+ * - in the fixed-cost rows, also this project's client through the SDK's middleware stack (`send`): the
  *   read path before GetRecords became a signed call, to show what the stack costs.
  * Everything is CPU time of this process (`process.cpuUsage`, user + system), not wall time; the
  * server runs in a child process so its CPU is not counted. Medians of interleaved rounds.
  *
  * For profiling one case (`node --cpu-prof --import tsx ...`): READ_PATH_ONLY=<text> keeps the shapes
  * whose label and rate contain it ("aggregated 1 KiB JSON 2"), READ_PATH_CLIENT=<name> one client
- * ("read path", "SDK stack + parser" or "stock SDK"); the ratio rows then need every client.
+ * ("read path", "read path in JSON" or "stock SDK"); the ratio rows then need every client.
  */
 
 const KiB = 1024;
@@ -210,14 +216,22 @@ function boundRun(shape: ReadShape): number {
   return micros;
 }
 
+/** The parsers measured alone, each over the body of its protocol. */
+const PARSERS = {
+  cbor: (shape: ReadShape) => parseGetRecordsCbor(shape.cbor).Records!.length,
+  json: (shape: ReadShape) => parseGetRecordsJson(shape.json)!.Records!.length,
+  'generic cbor': (shape: ReadShape) =>
+    (cbor.deserialize(shape.cbor) as { Records: unknown[] }).Records.length,
+} as const;
+
 /**
- * This project's GetRecords parser alone over the response's JSON, each result dropped before the
- * next: with the engine alone, what the "engine + this parser" row would cost if the two added up.
+ * One parser alone over the response's body, each result dropped before the next: with the engine
+ * alone, what the "engine + this parser" row would cost if the two added up.
  */
-function parseRun(shape: ReadShape): number {
+function parseRun(shape: ReadShape, parse: (shape: ReadShape) => number): number {
   let sink = 0;
   const started = cpuMicros();
-  for (let call = 0; call < CALLS_PER_ROUND; call++) sink += parseGetRecordsJson(shape.json)!.Records!.length;
+  for (let call = 0; call < CALLS_PER_ROUND; call++) sink += parse(shape);
   const micros = (cpuMicros() - started) / CALLS_PER_ROUND;
   if (sink !== CALLS_PER_ROUND * shape.records.length) throw new Error('parser alone: records lost');
   return micros;
@@ -225,7 +239,7 @@ function parseRun(shape: ReadShape): number {
 
 /**
  * The parsed response from memory: the engine without any client. With `parse`, each call parses the
- * response's JSON afresh with this project's parser (no HTTP, no signing), which splits the client's
+ * response's CBOR afresh with this project's parser (no HTTP, no signing), which splits the client's
  * cost into parsing and the call itself.
  */
 function memoryApi(shape: ReadShape, parse = false): KinesisReadApi {
@@ -245,7 +259,7 @@ function memoryApi(shape: ReadShape, parse = false): KinesisReadApi {
       ],
     }),
     getShardIterator: async () => ({ ShardIterator: 'it-0' }),
-    getRecords: async () => (parse ? parseGetRecordsJson(shape.json)! : response),
+    getRecords: async () => (parse ? parseGetRecordsCbor(shape.cbor) : response),
   };
 }
 
@@ -279,7 +293,12 @@ class BenchServer {
 interface Path {
   readonly name: string;
   readonly api: KinesisReadApi;
+  /** The protocol its GetRecords speaks. */
+  readonly protocol: 'cbor' | 'json';
 }
+
+/** The read path in Kinesis's JSON protocol. */
+const JSON_PATH = 'read path in JSON';
 
 /** This project's client through the SDK's middleware stack (the read path before the signed call). */
 const STACK_PATH = 'SDK stack + parser';
@@ -292,52 +311,73 @@ function throughStack(client: KinesisClient): KinesisReadApi {
   };
 }
 
-const EMPTY_RESPONSE = Buffer.from('{"Records":[],"NextShardIterator":"it-1","MillisBehindLatest":0}');
+const EMPTY_RESPONSE = { Records: [], NextShardIterator: 'it-1', MillisBehindLatest: 0 };
 /** Empty GetRecords calls per round of the fixed-cost rows. */
 const EMPTY_CALLS_PER_ROUND = 200;
 
+const BARE_PATH = 'bare HTTP request (no signing, no parsing)';
+
 /**
- * What a call costs whatever it returns: CPU per empty GetRecords for each client (no engine), beside a
- * bare HTTP request of the same size on the same keep-alive handler (no signing, no parsing).
+ * A GetRecords request with nothing but HTTP: no signing, its answer received and dropped unparsed,
+ * on the clients' keep-alive handler. What Node's HTTP client alone costs for a call and its body.
  */
-async function fixedCostRows(
+function bareGetRecords(server: BenchServer, handler: NodeHttpHandler): KinesisReadApi['getRecords'] {
+  const { hostname, port } = new URL(server.endpoint);
+  const body = '{"ShardIterator":"it-0"}';
+  return async () => {
+    const { response } = await handler.handle(
+      new HttpRequest({
+        protocol: 'http:',
+        hostname,
+        port: Number(port),
+        method: 'POST',
+        path: '/',
+        headers: {
+          host: `${hostname}:${port}`,
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'Kinesis_20131202.GetRecords',
+          'content-length': String(body.length),
+        },
+        body,
+      }),
+    );
+    const stream = response.body as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) => stream.on('error', reject).on('end', resolve).resume());
+    return { Records: [] };
+  };
+}
+
+/** CPU microseconds per call of `getRecords` alone (no engine), over whatever the server serves. */
+async function callRun(getRecords: KinesisReadApi['getRecords']): Promise<number> {
+  const started = cpuMicros();
+  for (let call = 0; call < CALLS_PER_ROUND; call++) await getRecords({ ShardIterator: 'it-0' });
+  return (cpuMicros() - started) / CALLS_PER_ROUND;
+}
+
+/**
+ * What a call costs whatever it returns: CPU microseconds per empty GetRecords for each client (no
+ * engine), and for a bare HTTP request of the same size on the same keep-alive handler (no signing,
+ * no parsing).
+ */
+async function fixedCosts(
   server: BenchServer,
   paths: readonly Path[],
   handler: NodeHttpHandler,
-): Promise<BenchRow[]> {
-  await server.serve(EMPTY_RESPONSE);
-  const { hostname, port } = new URL(server.endpoint);
-  const body = '{"ShardIterator":"it-0"}';
+): Promise<Record<string, number>> {
   const bare: Path = {
-    name: 'bare HTTP request (no signing, no parsing)',
-    api: {
-      ...paths[0]!.api,
-      getRecords: async () => {
-        const { response } = await handler.handle(
-          new HttpRequest({
-            protocol: 'http:',
-            hostname,
-            port: Number(port),
-            method: 'POST',
-            path: '/',
-            headers: {
-              host: `${hostname}:${port}`,
-              'content-type': 'application/x-amz-json-1.1',
-              'x-amz-target': 'Kinesis_20131202.GetRecords',
-              'content-length': String(body.length),
-            },
-            body,
-          }),
-        );
-        const stream = response.body as NodeJS.ReadableStream;
-        await new Promise<void>((resolve, reject) => stream.on('error', reject).on('end', resolve).resume());
-        return { Records: [] };
-      },
-    },
+    name: BARE_PATH,
+    protocol: 'json',
+    api: { ...paths[0]!.api, getRecords: bareGetRecords(server, handler) },
   };
   const samples: Record<string, number[]> = {};
   for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
     for (const path of [...paths, bare]) {
+      await serveFor(
+        server,
+        path,
+        Buffer.from(JSON.stringify(EMPTY_RESPONSE)),
+        Buffer.from(cbor.serialize(EMPTY_RESPONSE)),
+      );
       const started = cpuMicros();
       for (let call = 0; call < EMPTY_CALLS_PER_ROUND; call++) {
         await path.api.getRecords({ ShardIterator: 'it-0' });
@@ -346,38 +386,63 @@ async function fixedCostRows(
         (samples[path.name] ??= []).push((cpuMicros() - started) / EMPTY_CALLS_PER_ROUND);
     }
   }
-  const stock = median(samples['stock SDK'] ?? []);
-  return [...paths, bare]
-    .filter((path) => path.name !== 'stock SDK')
-    .map((path) => ({
-      label: `empty GetRecords, CPU per call: ${path.name}`,
-      value: median(samples[path.name]!),
-      unit: 'µs/call',
-      anchor: { label: 'stock SDK', value: stock },
-    }));
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
 }
 
-export async function run(): Promise<BenchSection> {
+/** Sets the server's answer to the body of the path's protocol. */
+function serveFor(server: BenchServer, path: Path, json: Buffer, cborBody: Buffer): Promise<void> {
+  return path.protocol === 'cbor' ? server.serve(cborBody, CBOR_CONTENT_TYPE) : server.serve(json);
+}
+
+/** What one measuring process found, in CPU microseconds per call (medians). */
+interface Measured {
+  readonly shapes: readonly {
+    /** Index into SPECS. */
+    readonly spec: number;
+    readonly perCall: Readonly<Record<string, number>>;
+    readonly userRecords: number;
+    readonly bytes: number;
+    readonly note: string;
+  }[];
+  /** Empty GetRecords, per path. */
+  readonly fixed: Readonly<Record<string, number>>;
+}
+
+/**
+ * Measures every selected shape in this process. `full`: every part and client (the bound, the parsers,
+ * the engine alone, each client, the fixed costs); otherwise only the read path and a bare HTTP call.
+ */
+export async function measure(full: boolean): Promise<Measured> {
   const server = await BenchServer.start();
   const settings = {
     region: 'us-east-1',
     endpoint: server.endpoint,
     credentials: { provider: 'BASIC' as const, accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
   };
-  const ours = new AwsClientFactory(settings);
+  const ours = new AwsClientFactory({ ...settings, kinesisCbor: true });
+  const oursJson = new AwsClientFactory({ ...settings, kinesisCbor: false });
   const { protocol: _ours, ...stockConfig } = ours.config('kinesis');
   const stock = new KinesisClient(stockConfig);
   try {
     const oursClient = ours.client('kinesis', KinesisClient);
-    const paths: Path[] = [
-      { name: 'read path', api: kinesisReadApi(oursClient) },
-      { name: STACK_PATH, api: throughStack(oursClient) },
-      { name: 'stock SDK', api: kinesisReadApi(stock) },
-    ].filter((path) => !process.env.READ_PATH_CLIENT || path.name === process.env.READ_PATH_CLIENT);
-    const rows: BenchRow[] = [];
-    const notes: string[] = [];
+    const jsonClient = oursJson.client('kinesis', KinesisClient);
+    const onlyClient = (paths: Path[]) =>
+      paths.filter(
+        (path) =>
+          (full || path.name === 'read path') &&
+          (!process.env.READ_PATH_CLIENT || path.name === process.env.READ_PATH_CLIENT),
+      );
+    const paths = onlyClient([
+      { name: 'read path', api: kinesisReadApi(oursClient), protocol: 'cbor' },
+      { name: JSON_PATH, api: kinesisReadApi(jsonClient), protocol: 'json' },
+      { name: 'stock SDK', api: kinesisReadApi(stock), protocol: 'json' },
+    ]);
+    const handler = oursClient.config.requestHandler as NodeHttpHandler;
+    const bare = bareGetRecords(server, handler);
+    const shapes: Measured['shapes'][number][] = [];
     const only = process.env.READ_PATH_ONLY;
-    for (const spec of SPECS.filter((s) => !only || `${s.label} ${s.shardMiBPerSecond}`.includes(only))) {
+    for (const [index, spec] of SPECS.entries()) {
+      if (only && !`${spec.label} ${spec.shardMiBPerSecond}`.includes(only)) continue;
       const shape = readShape(
         spec.label,
         spec.recordBytes,
@@ -386,93 +451,172 @@ export async function run(): Promise<BenchSection> {
           ? spec.recordsPerResponse * spec.recordBytes
           : (spec.shardMiBPerSecond * MiB) / CALLS_PER_SECOND,
       );
-      const samples: Record<string, number[]> = { bound: [], parser: [], engine: [], parsed: [] };
-      for (const path of paths) samples[path.name] = [];
+      const samples: Record<string, number[]> = {};
       for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
-        const keep = round >= WARMUP_ROUNDS;
-        const bound = boundRun(shape);
-        const parser = parseRun(shape);
-        const engine = await engineRun(memoryApi(shape), shape);
-        if (keep) samples.bound!.push(bound);
-        if (keep) samples.parser!.push(parser);
-        if (keep) samples.engine!.push(engine);
-        const parsed = await engineRun(memoryApi(shape, true), shape);
-        if (keep) samples.parsed!.push(parsed);
-        for (const path of paths) {
-          await server.serve(shape.json);
-          const micros = await engineRun(path.api, shape);
-          if (keep) samples[path.name]!.push(micros);
+        const keep = (name: string, micros: number) => {
+          if (round >= WARMUP_ROUNDS) (samples[name] ??= []).push(micros);
+        };
+        if (full) {
+          keep('bound', boundRun(shape));
+          for (const [name, parse] of Object.entries(PARSERS)) keep(name, parseRun(shape, parse));
+          keep('engine', await engineRun(memoryApi(shape), shape));
+          keep('parsed', await engineRun(memoryApi(shape, true), shape));
         }
+        for (const path of paths) {
+          await serveFor(server, path, shape.json, shape.cbor);
+          keep(path.name, await engineRun(path.api, shape));
+        }
+        // What receiving the CBOR body costs with nothing else.
+        await server.serve(shape.cbor, CBOR_CONTENT_TYPE);
+        keep('bare', await callRun(bare));
       }
-      const perCall = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
-      const recordsPerCpuSecond = (micros: number) => (shape.userRecords / micros) * 1e6;
-      const mibPerCpuSecond = (micros: number) => (shape.bytes / MiB / micros) * 1e6;
-      const bound = { label: 'bound', value: recordsPerCpuSecond(perCall.bound!) };
-      const row = (
-        label: string,
-        micros: number,
-        anchor?: BenchRow['anchor'],
-        minRatio?: number,
-      ): BenchRow => ({
-        label: `${spec.label}: ${label}`,
-        value: recordsPerCpuSecond(micros),
-        unit: 'records/CPU-s',
-        also: { value: mibPerCpuSecond(micros), unit: 'MiB/CPU-s' },
-        ...(anchor ? { anchor } : {}),
-        ...(minRatio !== undefined ? { target: { minRatio } } : {}),
+      shapes.push({
+        spec: index,
+        perCall: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])),
+        userRecords: shape.userRecords,
+        bytes: shape.bytes,
+        note:
+          `${spec.label}: ${shape.records.length} Kinesis records, ${shape.userRecords} user records, ` +
+          `${(shape.bytes / KiB).toFixed(0)} KiB per response (${(shape.cbor.length / KiB).toFixed(0)} KiB of ` +
+          `CBOR, ${(shape.json.length / KiB).toFixed(0)} KiB of JSON)`,
       });
-      const shardsPerVcpu = (micros: number) => 1e6 / (micros * CALLS_PER_SECOND);
-      if (!spec.sizingOnly) {
-        rows.push(
-          row('bound (deaggregate + JSON deserializer)', perCall.bound!),
-          row('engine alone, records from memory', perCall.engine!, bound),
-          row('this parser alone, body from memory (no engine)', perCall.parser!, bound),
-          row('engine + this parser, body from memory (no HTTP)', perCall.parsed!, bound),
-          row('engine + this parser vs the two alone, added', perCall.parsed!, {
-            label: 'engine + parser',
-            value: recordsPerCpuSecond(perCall.engine! + perCall.parser!),
-          }),
-          row('read path (engine + this client)', perCall['read path']!, bound, 1 / MAX_TIMES_BOUND),
-          row('read path vs the SDK stack with this parser', perCall['read path']!, {
-            label: STACK_PATH,
-            value: recordsPerCpuSecond(perCall[STACK_PATH]!),
-          }),
-          row(
-            'read path vs stock SDK client',
-            perCall['read path']!,
-            { label: 'stock SDK', value: recordsPerCpuSecond(perCall['stock SDK']!) },
-            spec.minTimesStock,
-          ),
-        );
-      }
-      if (spec.recordsPerResponse === undefined) {
-        rows.push({
-          label: `${spec.label}: shards per vCPU at ${spec.shardMiBPerSecond} MiB/s each`,
-          value: shardsPerVcpu(perCall['read path']!),
-          unit: 'shards',
-          anchor: { label: 'stock SDK', value: shardsPerVcpu(perCall['stock SDK']!) },
-          ...(spec.minShardsPerVcpu !== undefined ? { target: { minValue: spec.minShardsPerVcpu } } : {}),
-        });
-      }
-      notes.push(
-        `${spec.label}: ${shape.records.length} Kinesis records, ${shape.userRecords} user records, ` +
-          `${(shape.bytes / KiB).toFixed(0)} KiB per response (${(shape.json.length / KiB).toFixed(0)} KiB of JSON)`,
-      );
     }
-    rows.push(...(await fixedCostRows(server, paths, oursClient.config.requestHandler as NodeHttpHandler)));
-    notes.push(
-      `CPU time of this process (process.cpuUsage, user + system), median of ${ROUNDS} interleaved rounds ` +
-        `of ${CALLS_PER_ROUND} GetRecords calls each, after ${WARMUP_ROUNDS} warm-up rounds; the server is a ` +
-        'child process, so its CPU is not counted',
-      `shards per vCPU: one CPU-second over the CPU of ${CALLS_PER_SECOND} calls a second, each returning ` +
-        'the shard rate / 5 (the default 200 ms interval)',
-    );
-    return { title: 'Read path: CPU per record through the whole client stack', rows, notes };
+    const fixed = full
+      ? await fixedCosts(
+          server,
+          onlyClient([...paths, { name: STACK_PATH, api: throughStack(jsonClient), protocol: 'json' }]),
+          handler,
+        )
+      : {};
+    return { shapes, fixed };
   } finally {
     stock.destroy();
     ours.destroy();
+    oursJson.destroy();
     server.stop();
   }
+}
+
+/**
+ * `measure` in a child process started with `environment` in place of the allocator settings: glibc
+ * reads them only when a process starts.
+ */
+async function measureIn(environment: Readonly<Record<string, string>>, full: boolean): Promise<Measured> {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !(name in ALLOCATOR_ENVIRONMENT)),
+  ) as NodeJS.ProcessEnv;
+  const child = fork(join(__dirname, 'read-path', 'measure.ts'), [String(full)], {
+    stdio: 'inherit',
+    env: { ...env, ...environment },
+  });
+  return new Promise<Measured>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('message', (message: { measured?: Measured; error?: string }) => {
+      if (message.measured) resolve(message.measured);
+      else reject(new Error(message.error ?? 'the measuring process failed'));
+    });
+    child.once('exit', (code) => reject(new Error(`the measuring process exited with ${code}`)));
+  });
+}
+
+export async function run(): Promise<BenchSection> {
+  // As deployed (the constructs set the allocator settings), and the read path with glibc's defaults.
+  const deployed = await measureIn(ALLOCATOR_ENVIRONMENT, true);
+  const defaults = await measureIn({}, false);
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  for (const measured of deployed.shapes) {
+    const spec = SPECS[measured.spec]!;
+    const perCall = measured.perCall;
+    const recordsPerCpuSecond = (micros: number) => (measured.userRecords / micros) * 1e6;
+    const mibPerCpuSecond = (micros: number) => (measured.bytes / MiB / micros) * 1e6;
+    const bound = { label: 'bound', value: recordsPerCpuSecond(perCall.bound!) };
+    const anchor = (label: string, micros: number | undefined) =>
+      micros === undefined ? undefined : { label, value: recordsPerCpuSecond(micros) };
+    const row = (
+      label: string,
+      micros: number,
+      anchorOf?: BenchRow['anchor'],
+      minRatio?: number,
+    ): BenchRow => ({
+      label: `${spec.label}: ${label}`,
+      value: recordsPerCpuSecond(micros),
+      unit: 'records/CPU-s',
+      also: { value: mibPerCpuSecond(micros), unit: 'MiB/CPU-s' },
+      ...(anchorOf ? { anchor: anchorOf } : {}),
+      ...(minRatio !== undefined ? { target: { minRatio } } : {}),
+    });
+    const shardsPerVcpu = (micros: number) => 1e6 / (micros * CALLS_PER_SECOND);
+    const readPath = perCall['read path']!;
+    const withDefaults = defaults.shapes.find((s) => s.spec === measured.spec)?.perCall['read path'];
+    if (!spec.sizingOnly) {
+      rows.push(
+        row('bound (deaggregate + JSON deserializer)', perCall.bound!),
+        row('engine alone, records from memory', perCall.engine!, bound),
+        row('CBOR parser alone, body from memory (no engine)', perCall.cbor!, bound),
+        row('CBOR parser alone vs the JSON parser alone', perCall.cbor!, anchor('JSON parser', perCall.json)),
+        row(
+          "CBOR parser alone vs the SDK's generic CBOR decoder",
+          perCall.cbor!,
+          anchor('cbor.deserialize', perCall['generic cbor']),
+        ),
+        row('engine + CBOR parser, body from memory (no HTTP)', perCall.parsed!, bound),
+        row('read path (engine + this client, CBOR)', readPath, bound, 1 / MAX_TIMES_BOUND),
+        row(
+          'read path vs the bound plus a bare HTTP call for the same body',
+          readPath,
+          anchor('bound + bare HTTP', perCall.bound! + perCall.bare!),
+        ),
+        row(
+          "read path vs the same with glibc's default allocator settings",
+          readPath,
+          anchor('glibc defaults', withDefaults),
+        ),
+        row('read path vs the same in JSON', readPath, anchor(JSON_PATH, perCall[JSON_PATH])),
+        row(
+          'read path vs stock SDK client',
+          readPath,
+          anchor('stock SDK', perCall['stock SDK']),
+          spec.minTimesStock,
+        ),
+      );
+    }
+    if (spec.recordsPerResponse === undefined) {
+      const stockMicros = perCall['stock SDK'];
+      rows.push({
+        label: `${spec.label}: shards per vCPU at ${spec.shardMiBPerSecond} MiB/s each`,
+        value: shardsPerVcpu(readPath),
+        unit: 'shards',
+        ...(stockMicros !== undefined
+          ? { anchor: { label: 'stock SDK', value: shardsPerVcpu(stockMicros) } }
+          : {}),
+        ...(spec.minShardsPerVcpu !== undefined ? { target: { minValue: spec.minShardsPerVcpu } } : {}),
+      });
+    }
+    notes.push(measured.note);
+  }
+  const stock = deployed.fixed['stock SDK'];
+  for (const [name, micros] of Object.entries(deployed.fixed)) {
+    if (name === 'stock SDK') continue;
+    rows.push({
+      label: `empty GetRecords, CPU per call: ${name}`,
+      value: micros,
+      unit: 'µs/call',
+      ...(stock !== undefined ? { anchor: { label: 'stock SDK', value: stock } } : {}),
+    });
+  }
+  notes.push(
+    `CPU time of the measuring process (process.cpuUsage, user + system), median of ${ROUNDS} interleaved ` +
+      `rounds of ${CALLS_PER_ROUND} GetRecords calls each, after ${WARMUP_ROUNDS} warm-up rounds; the server ` +
+      'is a process of its own, so its CPU is not counted',
+    'the measuring process runs with the allocator settings the constructs give the functions ' +
+      `(${Object.entries(ALLOCATOR_ENVIRONMENT)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}); "glibc defaults" is a second process without them`,
+    `shards per vCPU: one CPU-second over the CPU of ${CALLS_PER_SECOND} calls a second, each returning ` +
+      'the shard rate / 5 (the default 200 ms interval)',
+  );
+  return { title: 'Read path: CPU per record through the whole client stack', rows, notes };
 }
 
 const PUT_SIZES = [

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONNECTOR_ESBUILD_OPTIONS, RUNTIME_SOURCE_CONDITIONS } from './bundling';
 import { checkNumber, configError } from './validation';
+import { ALLOCATOR_ENVIRONMENT } from '../functions/core/allocator-environment';
 
 /**
  * The Lambda runtime of every function the constructs create: the newest GA Node.js runtime in
@@ -137,7 +138,8 @@ export class ConnectorFunction extends Construct {
       architecture: choices.architecture ?? FUNCTION_DEFAULTS.architecture,
       timeout: props.timeout,
       memorySize: choices.memorySizeMb ?? FUNCTION_DEFAULTS.memorySizeMb,
-      environment: props.environment,
+      // The allocator settings first: a setting of the construct's own never gives way to them.
+      environment: { ...ALLOCATOR_ENVIRONMENT, ...props.environment },
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

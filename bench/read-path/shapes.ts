@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { _Record } from '@aws-sdk/client-kinesis';
+import { cbor, tag } from '@smithy/core/cbor';
 import { aggregate } from '../../functions/core/record-format';
 import type { KinesisRecord } from '../../functions/core/record-format/aggregated-record';
 import { seededRandom } from '../../functions/core/time/clock';
@@ -15,8 +16,13 @@ export interface ReadShape {
   readonly userRecords: number;
   /** Data plus partition key bytes of one response: what Kinesis counts against the 2 MiB/s. */
   readonly bytes: number;
-  /** The response body as Kinesis sends it (awsJson 1.1). */
+  /** The response body as Kinesis sends it in JSON (awsJson 1.1). */
   readonly json: Buffer;
+  /**
+   * The response body as Kinesis sends it in CBOR (`application/x-amz-cbor-1.1`): data as byte strings,
+   * arrival times as tag 1 with epoch milliseconds.
+   */
+  readonly cbor: Buffer;
 }
 
 /** A JSON document of exactly `bytes` bytes, shaped like an application event. */
@@ -86,6 +92,18 @@ export function readShape(
       return `"ApproximateArrivalTimestamp":${whole![0]}.${whole!.slice(1)}${fraction}E${whole!.length - 1}`;
     }),
   );
+  const cborBody = Buffer.from(
+    cbor.serialize({
+      Records: records.map((r) => ({
+        SequenceNumber: r.SequenceNumber,
+        ApproximateArrivalTimestamp: tag({ tag: 1, value: r.ApproximateArrivalTimestamp!.getTime() }),
+        Data: r.Data,
+        PartitionKey: r.PartitionKey,
+      })),
+      NextShardIterator: body.NextShardIterator,
+      MillisBehindLatest: 0,
+    }),
+  );
   return {
     label,
     records,
@@ -93,5 +111,6 @@ export function readShape(
     userRecords: kinesisData.reduce((sum, r) => sum + r.count, 0),
     bytes: records.reduce((sum, r) => sum + r.Data!.length + r.PartitionKey!.length, 0),
     json,
+    cbor: cborBody,
   };
 }

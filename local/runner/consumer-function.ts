@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { ALLOCATOR_ENVIRONMENT } from '../../functions/core/allocator-environment';
 import { ENV_PREFIX } from '../../functions/core/config';
 import {
   WORKER_SETTINGS_VARIABLE,
@@ -190,6 +191,8 @@ export class ConsumerFunction {
         execArgv: WORKER_EXEC_ARGV,
         env: {
           ...inheritedEnvironment(),
+          // As the constructs set them on the deployed function.
+          ...ALLOCATOR_ENVIRONMENT,
           ...this.options.environment,
           [WORKER_SETTINGS_VARIABLE]: JSON.stringify(this.options.settings),
         },

@@ -18,6 +18,7 @@ import {
   defaultProducerBatchSize,
   producerVisibilityTimeoutSeconds,
 } from '../../lib/construct-defaults';
+import { ALLOCATOR_ENVIRONMENT } from '../../functions/core/allocator-environment';
 import { consumerCheckpointPath } from '../../functions/core/checkpoints/checkpoint-path';
 import { LOCAL_CREDENTIALS, type LocalAws } from '../harness';
 import { createStreamAndWait } from '../kinesis/streams';
@@ -277,6 +278,7 @@ export function producerFunctionEnvironment(
       sourceQueueUrl: resources.queueUrl,
       maxReceiveCount: pipeline.producer.maxReceiveCount,
     }),
+    ...ALLOCATOR_ENVIRONMENT,
     ...credentialVariables(),
   };
 }
@@ -317,6 +319,7 @@ export function consumerFunctionEnvironment(
           }
         : {}),
     }),
+    ...ALLOCATOR_ENVIRONMENT,
     ...credentialVariables(),
   };
 }

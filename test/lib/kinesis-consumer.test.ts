@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { ALLOCATOR_ENVIRONMENT } from '../../functions/core/allocator-environment';
 import { ConfigurationError } from '../../functions/core/errors';
 import type { KinesisConsumerProps } from '../../lib';
 import { KinesisConsumer, KinesisStreams } from '../../lib';
@@ -105,7 +106,10 @@ describe('KinesisConsumer delivering to a target function with SSM checkpoints',
     expect(config.consumerName).toBe('orders');
     expect(config.onFailure.queueUrl).toBe(queueUrlStandIn(queueId));
     expect(config.delivery.targetFunction).toBe(TARGET_ARN);
-    expect(Object.keys(env).every((name) => name.startsWith('SKC_'))).toBe(true);
+    // Settings are SKC_ variables; the rest are the allocator settings every connector function gets.
+    expect(env).toMatchObject(ALLOCATOR_ENVIRONMENT);
+    const settings = Object.keys(env).filter((name) => !(name in ALLOCATOR_ENVIRONMENT));
+    expect(settings.every((name) => name.startsWith('SKC_'))).toBe(true);
   });
 
   it('never retries or queues a late invocation for long', () => {

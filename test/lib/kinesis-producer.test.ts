@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { ConfigurationError } from '../../functions/core/errors';
 import type { KinesisProducerProps } from '../../lib';
 import { KinesisProducer, KinesisStreams } from '../../lib';
+import { ALLOCATOR_ENVIRONMENT } from '../../functions/core/allocator-environment';
 import { producerConfig, producerConfigFromEnv } from '../../functions/core/config';
 import {
   allPolicyActions,
@@ -110,7 +111,10 @@ describe('KinesisProducer with defaults', () => {
         maxReceiveCount: 5,
       }),
     );
-    expect(Object.keys(env).every((name) => name.startsWith('SKC_'))).toBe(true);
+    // Settings are SKC_ variables; the rest are the allocator settings every connector function gets.
+    expect(env).toMatchObject(ALLOCATOR_ENVIRONMENT);
+    const settings = Object.keys(env).filter((name) => !(name in ALLOCATOR_ENVIRONMENT));
+    expect(settings.every((name) => name.startsWith('SKC_'))).toBe(true);
   });
 
   it('reads the queue through a mapping with batching, a concurrency cap and partial batch responses', () => {

@@ -2,7 +2,7 @@ import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { credentialsProvider, type CredentialsConfig } from './credentials';
 import { AWS_DEFAULTS } from '../config/aws-settings';
-import { KinesisReadProtocol } from './kinesis-protocol';
+import { KinesisCborReadProtocol, KinesisReadProtocol } from './kinesis-protocol';
 
 /** Where and how the runtime talks to AWS. */
 export interface AwsSettings {
@@ -25,6 +25,11 @@ export interface AwsSettings {
    * @default { kinesis: 1 }
    */
   readonly maxAttempts?: Partial<Record<ServiceName, number>>;
+  /**
+   * GetRecords in Kinesis's CBOR protocol (`KinesisCborReadProtocol`) rather than JSON
+   * (`KinesisReadProtocol`). @default false
+   */
+  readonly kinesisCbor?: boolean;
 }
 
 export type ServiceName = 'kinesis' | 'ssm' | 'sqs' | 'dynamodb' | 'lambda';
@@ -110,7 +115,14 @@ export class AwsClientFactory {
       ...(this.credentials ? { credentials: this.credentials } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-      ...(service === 'kinesis' ? { protocol: KinesisReadProtocol } : {}),
+      ...(service === 'kinesis'
+        ? {
+            protocol:
+              (this.settings.kinesisCbor ?? AWS_DEFAULTS.kinesisCbor)
+                ? KinesisCborReadProtocol
+                : KinesisReadProtocol,
+          }
+        : {}),
       // HTTP/1.1 everywhere: kinesalite and our local servers do not speak HTTP/2 (the SDK's HTTP/2
       // handler fails against kinesalite), and on AWS the Node handler is the default for these services.
       requestHandler: new NodeHttpHandler({

@@ -1,4 +1,5 @@
 import type { ChildShard, GetRecordsOutput, _Record } from '@aws-sdk/client-kinesis';
+import { childShardsFrom, dataFromBase64 } from './record-data';
 
 /**
  * A GetRecords response parser for Kinesis's JSON protocol (awsJson 1.1) that produces what the SDK's
@@ -6,8 +7,8 @@ import type { ChildShard, GetRecordsOutput, _Record } from '@aws-sdk/client-kine
  * parser costs several times the consumer's whole engine: it turns the body into one string, parses it
  * with JSON.parse, walks the result against the schema and checks every record's base64 with a regular
  * expression before decoding it into its own buffer. This parser walks the bytes once, finds string
- * ends with native `indexOf`, decodes small records' data into 64 KiB slabs shared across responses
- * (records are views into them; a large record gets a buffer of its own), and parses numbers by hand.
+ * ends with native `indexOf`, decodes records' data with `dataFromBase64` (small records into slabs
+ * shared across responses), and parses numbers by hand.
  *
  * It handles the responses Kinesis and kinesalite write (compact JSON, no escapes in any string); a
  * body with an escape anywhere is parsed with JSON.parse instead, and one it cannot read returns
@@ -58,50 +59,6 @@ const KEY_ENCRYPTION_TYPE = Buffer.from('EncryptionType');
 const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const MAX_EXACT_DIGITS = 15;
 
-/**
- * Size of the slabs small records' data are decoded into. Below glibc's default mmap threshold
- * (128 KiB), so a slab comes from memory the allocator already holds, where one buffer of a response's
- * size (about a MiB for plain 100 B records) was often mapped anew, paying its page faults on every call.
- */
-const SLAB_BYTES = 64 * 1024;
-
-/** Records whose data is larger than this get a buffer of their own rather than a part of a slab. */
-const OWN_BUFFER_BYTES = SLAB_BYTES / 8;
-
-/**
- * Where record data are decoded to, shared by every response as Node's own Buffer pool is: records are
- * views into a slab, which lives as long as any of them does.
- */
-let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-let slabOffset = 0;
-
-/** Room for `bytes` (at most OWN_BUFFER_BYTES) at `slabOffset`, in the current slab or a new one. */
-function reserve(bytes: number): void {
-  if (slabOffset + bytes <= slab.length) return;
-  slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-  slabOffset = 0;
-}
-
-/**
- * A record's data: the base64 text in bytes[start, end) decoded into the slab. (Decoding short text in
- * JavaScript instead, to save the string this makes, measured no faster.)
- */
-function decodeBase64(bytes: Buffer, start: number, end: number): Uint8Array {
-  // Base64 holds 3 bytes in 4 characters.
-  const room = ((end - start) * 3) >> 2;
-  if (room > OWN_BUFFER_BYTES) {
-    // Large (aggregated) records fill most of a slab each; a buffer of their own wastes none.
-    const own = Buffer.allocUnsafeSlow(room);
-    const length = own.write(bytes.toString('latin1', start, end), 0, 'base64');
-    return new Uint8Array(own.buffer, own.byteOffset, length);
-  }
-  reserve(room);
-  const offset = slabOffset;
-  const written = slab.write(bytes.toString('latin1', start, end), offset, 'base64');
-  slabOffset = offset + written;
-  return new Uint8Array(slab.buffer, slab.byteOffset + offset, written);
-}
-
 class Scanner {
   private pos = 0;
 
@@ -133,7 +90,7 @@ class Scanner {
             const start = this.skipWhitespace();
             this.skipValue();
             const childShards = JSON.parse(this.bytes.toString('utf8', start, this.pos)) as unknown;
-            if (childShards !== null) output.ChildShards = checkChildShards(childShards);
+            if (childShards !== null) output.ChildShards = childShardsOrThrow(childShards);
             break;
           }
           default:
@@ -186,7 +143,7 @@ class Scanner {
         this.expect(QUOTE);
         const start = this.pos;
         const end = this.stringEnd();
-        data = decodeBase64(bytes, start, end - 1);
+        data = dataFromBase64(bytes, start, end - 1);
       } else if (equals(bytes, keyStart, keyEnd, KEY_SEQUENCE_NUMBER)) {
         sequenceNumber = this.string('latin1');
       } else if (equals(bytes, keyStart, keyEnd, KEY_PARTITION_KEY)) {
@@ -400,32 +357,18 @@ class Scanner {
   }
 }
 
+function childShardsOrThrow(value: unknown): ChildShard[] {
+  const shards = childShardsFrom(value);
+  if (shards === undefined) throw MALFORMED;
+  return shards;
+}
+
 /** Whether bytes[start, end - 1) (a member name; `end` is past its closing quote) equals `key`. */
 function equals(bytes: Buffer, start: number, end: number, key: Buffer): boolean {
   const length = key.length;
   if (end - 1 - start !== length) return false;
   for (let i = 0; i < length; i++) if (bytes[start + i] !== key[i]) return false;
   return true;
-}
-
-/** Child shards with the members the SDK reads, strings only. */
-function checkChildShards(value: unknown): ChildShard[] {
-  if (!Array.isArray(value)) throw MALFORMED;
-  return value.map((item: unknown) => {
-    const child = (item ?? {}) as Record<string, unknown>;
-    const range = (child.HashKeyRange ?? undefined) as Record<string, unknown> | undefined;
-    const shard: ChildShard = {} as ChildShard;
-    if (typeof child.ShardId === 'string') shard.ShardId = child.ShardId;
-    if (Array.isArray(child.ParentShards))
-      shard.ParentShards = child.ParentShards.filter((p) => typeof p === 'string');
-    if (range && typeof range === 'object') {
-      shard.HashKeyRange = {
-        ...(typeof range.StartingHashKey === 'string' ? { StartingHashKey: range.StartingHashKey } : {}),
-        ...(typeof range.EndingHashKey === 'string' ? { EndingHashKey: range.EndingHashKey } : {}),
-      } as ChildShard['HashKeyRange'];
-    }
-    return shard;
-  });
 }
 
 /** The slower path for a body with escapes: JSON.parse, then the same output shape. */
@@ -481,7 +424,7 @@ function fromJsonObject(buffer: Buffer): GetRecordsOutput | undefined {
   }
   if (source.ChildShards != null) {
     if (!Array.isArray(source.ChildShards)) return undefined;
-    output.ChildShards = checkChildShards(source.ChildShards);
+    output.ChildShards = childShardsFrom(source.ChildShards)!;
   }
   return output;
 }

@@ -1,5 +1,6 @@
 import { AwsJson1_1Protocol } from '@aws-sdk/core/protocols';
-import type { PutRecordsInput } from '@aws-sdk/client-kinesis';
+import type { GetRecordsInput, PutRecordsInput } from '@aws-sdk/client-kinesis';
+import { cbor } from '@smithy/core/cbor';
 import type {
   HttpRequest,
   HttpResponse,
@@ -7,6 +8,7 @@ import type {
   OperationSchema,
   SerdeFunctions,
 } from '@smithy/types';
+import { CBOR_CONTENT_TYPE, getRecordsRequestCbor, parseGetRecordsCbor } from './get-records-cbor';
 import { parseGetRecordsJson } from './get-records-json';
 import { putRecordsBody } from './put-records-json';
 
@@ -24,13 +26,17 @@ const MAX_POOLED_RECEIVE_BYTES = 16 * 1024 * 1024;
 const INITIAL_RECEIVE_BYTES = 64 * 1024;
 
 /**
- * The Kinesis client's protocol with GetRecords responses parsed by `parseGetRecordsJson` instead of
+ * The Kinesis client's protocol with GetRecords responses parsed by this project's parsers instead of
  * the SDK's schema-driven JSON parser, which measured as the read path's largest cost. Everything else
  * is the SDK's: signing, retries, credentials, the HTTP handler, every other operation, and errors
  * (a GetRecords error response goes to the SDK's parser, so ExpiredIteratorException and
  * ProvisionedThroughputExceededException keep their SDK classes for the retry classifier).
  *
- * The response body is received into a buffer reused from call to call: nothing the parser returns
+ * This class sends GetRecords in the JSON protocol (`parseGetRecordsJson`);
+ * `KinesisCborReadProtocol` sends it in Kinesis's CBOR protocol (`parseGetRecordsCbor`). A response is
+ * read by its own Content-Type either way.
+ *
+ * The response body is received into a buffer reused from call to call: nothing the parsers return
  * points into it (strings and record data are copies), and writing a fresh buffer of the body's size
  * on every call measured as costly as the parse itself.
  *
@@ -39,13 +45,28 @@ const INITIAL_RECEIVE_BYTES = 64 * 1024;
  */
 export class KinesisReadProtocol extends AwsJson1_1Protocol {
   private readonly receiveBuffers: Buffer[] = [];
+  /** Whether GetRecords goes out in Kinesis's CBOR protocol. */
+  protected readonly getRecordsInCbor: boolean = false;
 
-  /** PutRecords bodies written by `putRecordsBody`; every other request is the SDK's. */
+  /**
+   * GetRecords in CBOR when `getRecordsInCbor`; PutRecords bodies written by `putRecordsBody`; every
+   * other request is the SDK's.
+   */
   override async serializeRequest<Input extends object>(
     operationSchema: OperationSchema,
     input: Input,
     context: SerializeContext,
   ): Promise<HttpRequest> {
+    if (operationSchema.name === 'GetRecords' && this.getRecordsInCbor) {
+      // The SDK's request (target, path, headers), with the body and its type in CBOR.
+      const request = await super.serializeRequest(operationSchema, input, context);
+      const body = getRecordsRequestCbor(input as GetRecordsInput);
+      request.body = body;
+      request.headers['content-type'] = CBOR_CONTENT_TYPE;
+      if (request.headers['content-length'] !== undefined)
+        request.headers['content-length'] = String(body.byteLength);
+      return request;
+    }
     const records = operationSchema.name === 'PutRecords' ? (input as PutRecordsInput).Records : undefined;
     if (!Array.isArray(records) || records.length === 0) {
       return super.serializeRequest(operationSchema, input, context);
@@ -62,13 +83,21 @@ export class KinesisReadProtocol extends AwsJson1_1Protocol {
     context: DeserializeContext,
     response: HttpResponse,
   ): Promise<Output> {
-    if (operationSchema.name !== 'GetRecords' || this.isErrorResponse(response.statusCode)) {
+    if (operationSchema.name !== 'GetRecords') {
+      return super.deserializeResponse(operationSchema, context, response);
+    }
+    const inCbor = isCbor(response);
+    if (this.isErrorResponse(response.statusCode)) {
+      // The error's members (`__type`, `message`) handed to the SDK's parser as the JSON it reads.
+      if (inCbor) response.body = await cborErrorAsJson(response.body, context);
       return super.deserializeResponse(operationSchema, context, response);
     }
     const received = await receive(response.body, this.receiveBuffers, context);
     let output;
     try {
-      output = parseGetRecordsJson(received.bytes);
+      // A CborBodyError for a CBOR body that is not a GetRecords response, with the response kept on
+      // it by the caller (the SDK's deserializer middleware or `signedCall`), as for the SDK's errors.
+      output = inCbor ? parseGetRecordsCbor(received.bytes) : parseGetRecordsJson(received.bytes);
       if (output === undefined) {
         // Not a body this parser reads: the SDK's parser gets a copy of it and reports what is wrong.
         response.body = Uint8Array.prototype.slice.call(received.bytes);
@@ -85,6 +114,35 @@ export class KinesisReadProtocol extends AwsJson1_1Protocol {
       }
     }
     return { ...output, $metadata: this.deserializeMetadata(response) } as unknown as Output;
+  }
+}
+
+/**
+ * The Kinesis client's protocol with GetRecords in Kinesis's CBOR protocol (`application/x-amz-cbor-1.1`,
+ * the AWS SDK for Java's default for Kinesis): record data travel as raw bytes, a third fewer bytes
+ * than base64 in JSON, and are read without decoding. Every other operation is as in
+ * `KinesisReadProtocol`.
+ */
+export class KinesisCborReadProtocol extends KinesisReadProtocol {
+  protected override readonly getRecordsInCbor = true;
+}
+
+/** Whether a response's body is CBOR, by its Content-Type. */
+function isCbor(response: HttpResponse): boolean {
+  for (const name in response.headers) {
+    if (name.toLowerCase() === 'content-type') return response.headers[name]!.startsWith(CBOR_CONTENT_TYPE);
+  }
+  return false;
+}
+
+/** A CBOR error body as JSON bytes; a body that is not CBOR is passed on as it is. */
+async function cborErrorAsJson(body: unknown, context: SerdeFunctions): Promise<Uint8Array> {
+  const bytes = body instanceof Uint8Array ? body : await context.streamCollector(body);
+  if (bytes.byteLength === 0) return bytes;
+  try {
+    return Buffer.from(JSON.stringify(cbor.deserialize(bytes)));
+  } catch {
+    return bytes;
   }
 }
 

@@ -8,6 +8,7 @@ import {
   type CredentialsProviderName,
 } from '../aws/credentials';
 import {
+  boolean,
   integer,
   invalidMessage,
   nonEmpty,
@@ -32,6 +33,8 @@ export interface AwsConfig {
   readonly credentials: CredentialsConfig;
   readonly connectionTimeoutMillis: number;
   readonly requestTimeoutMillis: number;
+  /** GetRecords in Kinesis's CBOR protocol rather than JSON. */
+  readonly kinesisCbor: boolean;
 }
 
 /** `AwsConfig` as typed options: every field optional here, `region` required at load. */
@@ -46,6 +49,8 @@ export interface AwsOptions {
   readonly connectionTimeoutMillis?: number;
   /** @default 30000 */
   readonly requestTimeoutMillis?: number;
+  /** GetRecords in Kinesis's CBOR protocol rather than JSON. @default false */
+  readonly kinesisCbor?: boolean;
 }
 
 export { AWS_DEFAULTS };
@@ -82,6 +87,15 @@ export const AWS_SETTINGS = {
     kind: integer(1, 900000, 'milliseconds'),
     default: AWS_DEFAULTS.requestTimeoutMillis,
     description: 'socket idle timeout of one request in milliseconds',
+  }),
+  kinesisCbor: setting({
+    key: 'aws.kinesis.cbor',
+    path: ['aws', 'kinesisCbor'],
+    kind: boolean,
+    default: AWS_DEFAULTS.kinesisCbor,
+    description:
+      "GetRecords in Kinesis's CBOR protocol, as the AWS SDK for Java reads Kinesis: record data travel as raw " +
+      'bytes, not base64 in JSON, which cuts the CPU per record read; false for the JSON protocol (an extension)',
   }),
 };
 
@@ -389,6 +403,7 @@ export function readAwsConfig(reader: Reader, problems: Problems): AwsConfig {
     ),
     connectionTimeoutMillis: read(AWS_SETTINGS.connectionTimeoutMillis, reader, problems),
     requestTimeoutMillis: read(AWS_SETTINGS.requestTimeoutMillis, reader, problems),
+    kinesisCbor: read(AWS_SETTINGS.kinesisCbor, reader, problems),
   };
 }
 
@@ -401,6 +416,7 @@ export function toAwsSettings(aws: AwsConfig): AwsSettings {
     credentials: aws.credentials,
     connectionTimeoutMillis: aws.connectionTimeoutMillis,
     requestTimeoutMillis: aws.requestTimeoutMillis,
+    kinesisCbor: aws.kinesisCbor,
   };
 }
 

@@ -33,6 +33,8 @@ beforeAll(async () => {
     region: 'us-east-1',
     endpoint,
     credentials: { provider: 'BASIC', accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+    // The JSON protocol's parser, against the SDK's (get-records-cbor.test.ts has the CBOR one).
+    kinesisCbor: false,
   });
   ours = factory.client('kinesis', KinesisClient);
   const { protocol, ...stockConfig } = factory.config('kinesis');
@@ -257,6 +259,7 @@ describe('GetRecords from kinesalite through KinesisReadProtocol', () => {
       region: 'us-east-1',
       endpoint: kinesalite.endpoint,
       credentials: { provider: 'BASIC' as const, accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+      kinesisCbor: false,
     };
     const aws = new AwsClientFactory(settings);
     const { protocol: _protocol, ...stockConfig } = aws.config('kinesis');
