@@ -320,6 +320,12 @@ export interface KinesisConsumerProps {
    */
   readonly adaptiveReads?: boolean;
   /**
+   * Read GetRecords in Kinesis's CBOR protocol, which carries record data as raw bytes
+   * (`aws.kinesis.cbor`); false reads it in the JSON protocol, as the AWS SDK for JavaScript does.
+   * @default true
+   */
+  readonly kinesisCbor?: boolean;
+  /**
    * After this long without records a shard stops holding back the watermark (`flink.shard.idle.interval`).
    * @default - off: an idle shard holds the watermark back
    */
@@ -1311,6 +1317,7 @@ function consumerOptions(
     listShards: { backoff: backoff('listShards') },
     discoveryIntervalMillis: millis(props.shardDiscoveryInterval),
     adaptiveReads: props.adaptiveReads,
+    ...(props.kinesisCbor !== undefined ? { aws: { kinesisCbor: props.kinesisCbor } } : {}),
     shardIdleIntervalMillis: millis(props.idleShardInterval),
     // The schedules pass it in each event too; the runtime checks the two agree.
     parallelism: props.parallelism ?? CONSUMER_DEFAULTS.parallelism,

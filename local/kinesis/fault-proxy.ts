@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ITERATOR_PWD_IV, ITERATOR_PWD_KEY } from 'kinesalite/db';
 import { systemClock, type Clock, type Random } from '../../functions/core/time/clock';
 import { FaultSwitch } from '../shared/faults';
+import { answerInCbor, jsonReplyToCbor, speaksKinesisCbor } from './cbor-wire';
 import { DEFAULT_GET_RECORDS_LIMIT, withMillisBehindLatest } from './millis-behind-latest';
 import { closeServer, endpointOf, listenOnLoopback } from '../shared/node-server';
 import { KinesaliteRepairs, streamArnToName } from './kinesalite-repairs';
@@ -13,6 +14,7 @@ import {
   parseJson,
   TARGET_PREFIX,
   Upstream,
+  type IncomingCall,
   type Reply,
 } from './upstream';
 import type { ShardWriteLimits } from './write-limits';
@@ -103,8 +105,10 @@ type Armed<T> = T & { remaining: number };
  * An HTTP proxy in front of kinesalite that the real SDK client talks to. It forwards every call
  * and, when told, answers as Kinesis does under load (kinesalite never throttles): throttled reads and
  * writes, partly failed PutRecords, expired iterators, ListShards limits, latency. What kinesalite
- * lacks for consumer code (ListShards paging and ShardFilter, AT_TIMESTAMP at the tip, StreamARN) comes
- * from KinesaliteRepairs, applied to every call that no fault answers.
+ * lacks for consumer code (ListShards paging and ShardFilter, AT_TIMESTAMP at the tip, StreamARN,
+ * ChildShards) comes from KinesaliteRepairs, applied to every call that no fault answers. The read and
+ * write calls sent in Kinesis's CBOR take the same path, translated to JSON and back at the edge
+ * (cbor-wire.ts).
  */
 export class KinesisFaultProxy {
   /** Generic faults: throttle the next N calls, fail a fraction with InternalFailure, add latency. */
@@ -229,6 +233,8 @@ export class KinesisFaultProxy {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A call in Kinesis's CBOR is answered by the JSON path below, translated at this edge both ways.
+    const cbor = speaksKinesisCbor(req);
     try {
       const body = await readBody(req);
       if (!body) {
@@ -236,27 +242,30 @@ export class KinesisFaultProxy {
         send(res, { status: 413, headers: {}, body: Buffer.alloc(0) });
         return;
       }
-      const reply = await this.route(req, body);
+      const reply = cbor
+        ? await answerInCbor(req, body, (call, json) => this.route(call, json))
+        : await this.route(req, body);
       send(res, reply);
       if (reply.status === 200 && WRITE_TARGETS.has(String(req.headers['x-amz-target'] ?? ''))) {
         for (const listener of this.writeListeners) listener();
       }
     } catch (error) {
-      send(
-        res,
-        jsonReply(500, { __type: 'InternalFailure', message: `Local Kinesis proxy: ${String(error)}` }),
-      );
+      const failure = jsonReply(500, {
+        __type: 'InternalFailure',
+        message: `Local Kinesis proxy: ${String(error)}`,
+      });
+      send(res, cbor ? jsonReplyToCbor(failure) : failure);
     }
   }
 
-  private async route(req: IncomingMessage, body: Buffer): Promise<Reply> {
+  private async route(req: IncomingCall, body: Buffer): Promise<Reply> {
     const target = String(req.headers['x-amz-target'] ?? '');
     const contentType = String(req.headers['content-type'] ?? '')
       .split(';')[0]
       ?.trim();
     const signed = Boolean(req.headers.authorization) || (req.url ?? '').includes('X-Amz-Signature');
-    // Anything we do not understand (CBOR, unsigned, other targets) goes to kinesalite untouched, so
-    // its own validation and signature check answer it.
+    // Anything we do not understand (CBOR that handle() did not turn into JSON, unsigned calls, other
+    // targets) goes to kinesalite untouched, so its own validation and signature check answer it.
     if (!target.startsWith(TARGET_PREFIX) || contentType !== JSON_CONTENT_TYPE || !signed) {
       return this.forward(req, body);
     }
@@ -325,11 +334,12 @@ export class KinesisFaultProxy {
     const peek = (iterator: string) =>
       this.upstream.call(req, 'GetRecords', { ShardIterator: iterator, Limit: 1 });
     const limit = typeof input.Limit === 'number' ? input.Limit : DEFAULT_GET_RECORDS_LIMIT;
-    return withMillisBehindLatest(await forwarded, limit, peek, Date.now);
+    const answered = await withMillisBehindLatest(await forwarded, limit, peek, Date.now);
+    return call.iterator ? this.repairs.withChildShards(req, answered, call.iterator) : answered;
   }
 
   /** Every shard of a stream, from kinesalite's ListShards (which does not page). */
-  private async listAllShards(req: IncomingMessage, stream: string): Promise<Record<string, unknown>[]> {
+  private async listAllShards(req: IncomingCall, stream: string): Promise<Record<string, unknown>[]> {
     const reply = await this.upstream.call(req, 'ListShards', { StreamName: stream });
     if (reply.status !== 200) throw new Error(`ListShards answered ${reply.status}.`);
     return (parseJson(reply.body) as { Shards?: Record<string, unknown>[] }).Shards ?? [];
@@ -430,7 +440,7 @@ export class KinesisFaultProxy {
    * order, so a failed entry is really not written (as on AWS) and a retry does not duplicate it.
    */
   private async partlyFailedPutRecords(
-    req: IncomingMessage,
+    req: IncomingCall,
     call: KinesisCall,
     entries: unknown[],
     fault: PutRecordsFault,
@@ -468,7 +478,7 @@ export class KinesisFaultProxy {
     });
   }
 
-  private forward(req: IncomingMessage, body: Buffer): Promise<Reply> {
+  private forward(req: IncomingCall, body: Buffer): Promise<Reply> {
     return this.upstream.forward(req, body);
   }
 }

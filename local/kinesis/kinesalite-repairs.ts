@@ -1,18 +1,21 @@
-import type { IncomingMessage } from 'node:http';
 import { ConfigurationError } from '../../functions/core/errors';
 import type { Clock } from '../../functions/core/time/clock';
 import { localStreamName } from './accounts';
-import { errorReply, jsonReply, parseJson, type Reply, type Upstream } from './upstream';
+import { errorReply, jsonReply, parseJson, type IncomingCall, type Reply, type Upstream } from './upstream';
 
 // Where kinesalite answers differently from Kinesis, and consumer code would notice: ListShards without
 // paging or ShardFilter (a request with only NextToken crashes it), AT_TIMESTAMP iterators that never come
-// back when nothing arrived at or after the timestamp, and StreamARN in place of StreamName. The fault
-// proxy calls these before forwarding; faults themselves live in fault-proxy.ts.
+// back when nothing arrived at or after the timestamp, StreamARN in place of StreamName, and GetRecords
+// at a closed shard's end without its ChildShards. The fault proxy calls these before forwarding (and
+// withChildShards after); faults themselves live in fault-proxy.ts.
 
 /** AWS's ListShards page limit and default. */
 export const LIST_SHARDS_MAX_PAGE = 1000;
 /** A ListShards NextToken is good for 300 seconds. */
 const NEXT_TOKEN_LIFETIME_MILLIS = 300_000;
+/** More than kinesalite's empty GetRecords page ever takes: a longer answer holds records. */
+const SHARD_END_MAX_BYTES = 256;
+const NEXT_SHARD_ITERATOR_KEY = '"NextShardIterator"';
 
 export interface KinesaliteRepairsOptions {
   /** Ages ListShards NextTokens. */
@@ -49,11 +52,7 @@ export class KinesaliteRepairs {
    * The answer to a call kinesalite would get wrong, or undefined to forward it. `input` has been through
    * streamArnToName.
    */
-  answer(
-    req: IncomingMessage,
-    operation: string,
-    input: Record<string, unknown>,
-  ): Promise<Reply> | undefined {
+  answer(req: IncomingCall, operation: string, input: Record<string, unknown>): Promise<Reply> | undefined {
     if (operation === 'ListShards') return this.listShards(req, input);
     if (operation === 'GetShardIterator' && input.ShardIteratorType === 'AT_TIMESTAMP') {
       return this.atTimestamp(req, input);
@@ -61,8 +60,45 @@ export class KinesaliteRepairs {
     return undefined;
   }
 
+  /**
+   * A GetRecords answer with ChildShards at the end of a closed shard, as Kinesis answers it: kinesalite
+   * ends a closed shard with no NextShardIterator and does not name the shards that follow it. `shard` is
+   * the one the call's iterator reads.
+   */
+  async withChildShards(
+    req: IncomingCall,
+    reply: Reply,
+    shard: { readonly streamName: string; readonly shardId: string },
+  ): Promise<Reply> {
+    // Kinesalite leaves out NextShardIterator only on an empty page (`{"MillisBehindLatest":0,"Records":[]}`),
+    // so no other page is parsed here.
+    if (
+      reply.status !== 200 ||
+      reply.body.length > SHARD_END_MAX_BYTES ||
+      reply.body.includes(NEXT_SHARD_ITERATOR_KEY)
+    ) {
+      return reply;
+    }
+    const page = parseJson(reply.body) as { NextShardIterator?: unknown; Records?: unknown[] };
+    if (page.NextShardIterator !== undefined || !Array.isArray(page.Records) || page.Records.length > 0) {
+      return reply;
+    }
+    const listed = await this.upstream.call(req, 'ListShards', { StreamName: shard.streamName });
+    if (listed.status !== 200) return reply;
+    const { Shards = [] } = parseJson(listed.body) as { Shards?: KinesaliteShard[] };
+    const children = Shards.filter(
+      (s) => s.ParentShardId === shard.shardId || s.AdjacentParentShardId === shard.shardId,
+    ).map((s) => ({
+      ShardId: s.ShardId,
+      ParentShards: [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => Boolean(p)),
+      HashKeyRange: s.HashKeyRange,
+    }));
+    if (children.length === 0) return reply;
+    return { ...reply, body: Buffer.from(JSON.stringify({ ...page, ChildShards: children })) };
+  }
+
   /** ListShards with AWS's paging and ShardFilter on top of kinesalite, which has neither. */
-  private async listShards(req: IncomingMessage, input: Record<string, unknown>): Promise<Reply> {
+  private async listShards(req: IncomingCall, input: Record<string, unknown>): Promise<Reply> {
     const maxResults = input.MaxResults;
     if (
       maxResults !== undefined &&
@@ -148,7 +184,7 @@ export class KinesaliteRepairs {
    * this looks for such a record first and, when there is none, answers with a LATEST iterator taken
    * before the search, so nothing arriving meanwhile is skipped.
    */
-  private async atTimestamp(req: IncomingMessage, input: Record<string, unknown>): Promise<Reply> {
+  private async atTimestamp(req: IncomingCall, input: Record<string, unknown>): Promise<Reply> {
     const original = Buffer.from(JSON.stringify(input));
     const timestamp = input.Timestamp;
     // Kinesalite answers a missing or future timestamp itself, at once.
@@ -198,6 +234,12 @@ export function streamArnToName(input: Record<string, unknown>): boolean {
 interface Shard {
   readonly ShardId: string;
   readonly SequenceNumberRange?: { readonly EndingSequenceNumber?: string };
+}
+
+interface KinesaliteShard extends Shard {
+  readonly ParentShardId?: string;
+  readonly AdjacentParentShardId?: string;
+  readonly HashKeyRange?: { readonly StartingHashKey: string; readonly EndingHashKey: string };
 }
 
 interface ShardFilter {

@@ -367,6 +367,7 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
     listShardsBackoffExponent: 3,
     shardDiscoveryInterval: Duration.seconds(30),
     adaptiveReads: true,
+    kinesisCbor: false,
     idleShardInterval: Duration.minutes(2),
     checkpointInterval: Duration.seconds(20),
     memorySizeMb: 1024,
@@ -400,7 +401,7 @@ describe('KinesisConsumer running its own processor with DynamoDB checkpoints an
     const config = consumerConfigFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
     expect(config).toEqual(
       consumerConfig({
-        aws: { region: 'eu-west-1' },
+        aws: { region: 'eu-west-1', kinesisCbor: false },
         streams: [logicalId(streams.stream('Orders'))],
         continuous: false,
         initialPosition: 'AT_TIMESTAMP',

@@ -23,7 +23,7 @@ export function awsClientRows<C extends { readonly aws: AwsConfig }>(): SettingR
     }),
     ['aws.http-client.connection-timeout', (c) => c.aws.connectionTimeoutMillis, 5000, '2500', 2500],
     ['aws.http-client.read-timeout', (c) => c.aws.requestTimeoutMillis, 30000, '1000', 1000],
-    ['aws.kinesis.cbor', (c) => c.aws.kinesisCbor, false, 'true', true],
+    ['aws.kinesis.cbor', (c) => c.aws.kinesisCbor, true, 'false', false],
   ];
 }
 

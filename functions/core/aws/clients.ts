@@ -27,7 +27,7 @@ export interface AwsSettings {
   readonly maxAttempts?: Partial<Record<ServiceName, number>>;
   /**
    * GetRecords in Kinesis's CBOR protocol (`KinesisCborReadProtocol`) rather than JSON
-   * (`KinesisReadProtocol`). @default false
+   * (`KinesisReadProtocol`). @default true
    */
   readonly kinesisCbor?: boolean;
 }

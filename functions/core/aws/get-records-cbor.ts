@@ -144,8 +144,9 @@ class Reader {
 
   private records(): _Record[] {
     const count = this.expect(MAJOR_ARRAY, 'Records');
-    const records: _Record[] = count >= 0 ? new Array<_Record>(count) : [];
-    for (let i = 0; count < 0 ? !this.atBreak() : i < count; i++) records[i] = this.record();
+    // Pushed rather than written into an array made at its length, which V8 would keep as one with holes.
+    const records: _Record[] = [];
+    for (let i = 0; count < 0 ? !this.atBreak() : i < count; i++) records.push(this.record());
     return records;
   }
 

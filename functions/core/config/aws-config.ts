@@ -49,7 +49,7 @@ export interface AwsOptions {
   readonly connectionTimeoutMillis?: number;
   /** @default 30000 */
   readonly requestTimeoutMillis?: number;
-  /** GetRecords in Kinesis's CBOR protocol rather than JSON. @default false */
+  /** GetRecords in Kinesis's CBOR protocol rather than JSON. @default true */
   readonly kinesisCbor?: boolean;
 }
 

@@ -6,5 +6,5 @@ export const AWS_DEFAULTS = {
   connectionTimeoutMillis: 5000,
   requestTimeoutMillis: 30000,
   credentials: { provider: 'AUTO' },
-  kinesisCbor: false,
+  kinesisCbor: true,
 } as const;

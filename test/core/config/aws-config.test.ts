@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { AwsClientFactory } from '../../../functions/core/aws/clients';
 import { redactCredentials } from '../../../functions/core/aws/credentials';
-import { KinesisCborReadProtocol } from '../../../functions/core/aws/kinesis-protocol';
+import { KinesisReadProtocol } from '../../../functions/core/aws/kinesis-protocol';
 import {
   consumerConfig,
   consumerConfigFromEnv,
@@ -354,7 +354,7 @@ describe('toAwsSettings', () => {
       'aws.endpoint.ssm': 'http://127.0.0.1:4570',
       'aws.http-client.connection-timeout': '1500',
       'aws.http-client.read-timeout': '9000',
-      'aws.kinesis.cbor': 'true',
+      'aws.kinesis.cbor': 'false',
       [P]: 'ENV_VAR',
     });
     expect(toAwsSettings(config.aws)).toEqual({
@@ -364,13 +364,13 @@ describe('toAwsSettings', () => {
       credentials: { provider: 'ENV_VAR' },
       connectionTimeoutMillis: 1500,
       requestTimeoutMillis: 9000,
-      kinesisCbor: true,
+      kinesisCbor: false,
     });
     const factory = new AwsClientFactory(toAwsSettings(config.aws));
     expect(factory.config('ssm').endpoint).toBe('http://127.0.0.1:4570');
     expect(factory.config('kinesis').endpoint).toBe('http://127.0.0.1:4567');
     expect(factory.config('kinesis').region).toBe('eu-west-1');
-    expect(factory.config('kinesis').protocol).toBe(KinesisCborReadProtocol);
+    expect(factory.config('kinesis').protocol).toBe(KinesisReadProtocol);
   });
 
   it('leaves endpoint and endpoints out when none are configured', () => {
@@ -380,7 +380,7 @@ describe('toAwsSettings', () => {
       credentials: { provider: 'AUTO' },
       connectionTimeoutMillis: 5000,
       requestTimeoutMillis: 30000,
-      kinesisCbor: false,
+      kinesisCbor: true,
     });
   });
 });

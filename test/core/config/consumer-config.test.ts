@@ -270,7 +270,7 @@ describe('consumerConfig (typed options)', () => {
       credentials: { provider: 'AUTO' },
       connectionTimeoutMillis: 5000,
       requestTimeoutMillis: 30000,
-      kinesisCbor: false,
+      kinesisCbor: true,
     });
   });
 

@@ -19,6 +19,7 @@ import { LOCAL_CREDENTIALS } from '../../../local/harness';
 import { useLocalAws } from '../../support/local-aws';
 import { nextMillisecond } from '../../support/next-millisecond';
 import { rejectionOf } from '../../support/rejection-of';
+import { reshard } from '../../../local/runner/resharding';
 import { readAll } from './kinesis-test-kit';
 
 const aws = useLocalAws({ kinesis: { random: seededRandom(11) } });
@@ -333,5 +334,43 @@ describe('GetShardIterator AT_TIMESTAMP', () => {
     expect(await recordsFrom(ShardIterator)).toEqual([]);
     await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: entries('new') }));
     expect(await recordsFrom(ShardIterator)).toEqual(['new']);
+  });
+});
+
+describe('GetRecords at a closed shard’s end', () => {
+  /** The page that ends the shard: read from TRIM_HORIZON until no NextShardIterator comes. */
+  async function endOf(stream: string, shardId: string) {
+    let page = await kinesis.send(
+      new GetRecordsCommand({ ShardIterator: await iteratorFor(stream, shardId) }),
+    );
+    const pages = [page];
+    while (page.NextShardIterator) {
+      page = await kinesis.send(new GetRecordsCommand({ ShardIterator: page.NextShardIterator }));
+      pages.push(page);
+    }
+    return pages;
+  }
+
+  it('names the merged child with both parents, on the last page only (kinesalite names none)', async () => {
+    const stream = await newStream(2);
+    await kinesis.send(
+      new PutRecordCommand({ StreamName: stream, Data: Buffer.from('r'), PartitionKey: 'k' }),
+    );
+    const { parents, children } = await reshard(kinesis, stream, 'merge');
+    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: stream }));
+    const child = Shards.find((s) => s.ShardId === children[0]);
+    for (const parent of parents) {
+      const pages = await endOf(stream, parent);
+      expect(pages.slice(0, -1).every((p) => p.ChildShards === undefined)).toBe(true);
+      expect(pages.at(-1)?.ChildShards).toEqual([
+        { ShardId: children[0], ParentShards: parents, HashKeyRange: child?.HashKeyRange },
+      ]);
+    }
+    // An open shard never ends: its pages carry an iterator and no ChildShards.
+    const open = await kinesis.send(
+      new GetRecordsCommand({ ShardIterator: await iteratorFor(stream, children[0]) }),
+    );
+    expect(open.NextShardIterator).toEqual(expect.any(String));
+    expect(open.ChildShards).toBeUndefined();
   });
 });
