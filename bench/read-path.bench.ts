@@ -574,6 +574,11 @@ export async function run(): Promise<BenchSection> {
         ),
         row('read path vs the same in JSON', readPath, anchor(JSON_PATH, perCall[JSON_PATH])),
         row(
+          "bare HTTP call for the same body vs the same with glibc's default allocator settings",
+          perCall.bare!,
+          anchor('glibc defaults', defaults.shapes.find((s) => s.spec === measured.spec)?.perCall.bare),
+        ),
+        row(
           'read path vs stock SDK client',
           readPath,
           anchor('stock SDK', perCall['stock SDK']),
