@@ -17,6 +17,7 @@ import { kinesisApi } from '../functions/core/producer/kinesis-api';
 import { deaggregate } from '../functions/core/record-format/deaggregate';
 import { systemClock } from '../functions/core/time/clock';
 import { median, NO_LEASE, type BenchRow, type BenchSection } from './harness';
+import { lambdaRuntimeNodeFlags, ONE_VCPU_MEMORY_MB } from './lambda-runtime';
 import { readShape, type ReadShape } from './read-path/shapes';
 
 /**
@@ -497,17 +498,25 @@ export async function measure(full: boolean): Promise<Measured> {
   }
 }
 
+/** The V8 flags Lambda's Node.js runtime gives a 1-vCPU function: the process the figures model. */
+const LAMBDA_FLAGS = lambdaRuntimeNodeFlags(ONE_VCPU_MEMORY_MB);
+
 /**
- * `measure` in a child process started with `environment` in place of the allocator settings: glibc
- * reads them only when a process starts.
+ * `measure` in a child process started with `environment` in place of the allocator settings (glibc
+ * reads them only when a process starts) and with `nodeFlags` (V8's heap limits).
  */
-async function measureIn(environment: Readonly<Record<string, string>>, full: boolean): Promise<Measured> {
+async function measureIn(
+  environment: Readonly<Record<string, string>>,
+  nodeFlags: readonly string[],
+  full: boolean,
+): Promise<Measured> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !(name in ALLOCATOR_ENVIRONMENT)),
   ) as NodeJS.ProcessEnv;
   const child = fork(join(__dirname, 'read-path', 'measure.ts'), [String(full)], {
     stdio: 'inherit',
     env: { ...env, ...environment },
+    execArgv: [...process.execArgv, ...nodeFlags],
   });
   return new Promise<Measured>((resolve, reject) => {
     child.once('error', reject);
@@ -520,9 +529,11 @@ async function measureIn(environment: Readonly<Record<string, string>>, full: bo
 }
 
 export async function run(): Promise<BenchSection> {
-  // As deployed (the constructs set the allocator settings), and the read path with glibc's defaults.
-  const deployed = await measureIn(ALLOCATOR_ENVIRONMENT, true);
-  const defaults = await measureIn({}, false);
+  // As deployed (the constructs set the allocator settings, Lambda's runtime the V8 flags); then the
+  // read path with glibc's defaults, and with Node's own heap limits.
+  const deployed = await measureIn(ALLOCATOR_ENVIRONMENT, LAMBDA_FLAGS, true);
+  const defaults = await measureIn({}, LAMBDA_FLAGS, false);
+  const nodeDefaults = await measureIn(ALLOCATOR_ENVIRONMENT, [], false);
   const rows: BenchRow[] = [];
   const notes: string[] = [];
   for (const measured of deployed.shapes) {
@@ -549,6 +560,7 @@ export async function run(): Promise<BenchSection> {
     const shardsPerVcpu = (micros: number) => 1e6 / (micros * CALLS_PER_SECOND);
     const readPath = perCall['read path']!;
     const withDefaults = defaults.shapes.find((s) => s.spec === measured.spec)?.perCall['read path'];
+    const withNodeDefaults = nodeDefaults.shapes.find((s) => s.spec === measured.spec)?.perCall['read path'];
     if (!spec.sizingOnly) {
       rows.push(
         row('bound (deaggregate + JSON deserializer)', perCall.bound!),
@@ -571,6 +583,11 @@ export async function run(): Promise<BenchSection> {
           "read path vs the same with glibc's default allocator settings",
           readPath,
           anchor('glibc defaults', withDefaults),
+        ),
+        row(
+          "read path vs the same with Node's own heap limits (no Lambda runtime flags)",
+          readPath,
+          anchor('Node defaults', withNodeDefaults),
         ),
         row('read path vs the same in JSON', readPath, anchor(JSON_PATH, perCall[JSON_PATH])),
         row(
@@ -618,6 +635,8 @@ export async function run(): Promise<BenchSection> {
       `(${Object.entries(ALLOCATOR_ENVIRONMENT)
         .map(([k, v]) => `${k}=${v}`)
         .join(', ')}); "glibc defaults" is a second process without them`,
+    `the measuring process also has the V8 flags Lambda's Node.js runtime starts a ${ONE_VCPU_MEMORY_MB} MB (1-vCPU) function ` +
+      `with (${LAMBDA_FLAGS.join(' ')}); "Node defaults" is a third process without them`,
     `shards per vCPU: one CPU-second over the CPU of ${CALLS_PER_SECOND} calls a second, each returning ` +
       'the shard rate / 5 (the default 200 ms interval)',
   );

@@ -1,0 +1,22 @@
+/**
+ * What Lambda's Node.js runtime gives a function's process, for benchmarks that model one.
+ *
+ * The runtime's bootstrap (`/var/runtime/bootstrap` in the `nodejs` images) starts Node with V8 heap
+ * limits taken from the function's memory size: a tenth of it for the young generation, half of that
+ * as `--max-semi-space-size`, and the rest as `--max-old-space-size`. Node on its own picks a much
+ * smaller semi-space (16 MiB at most, less below 2 GiB of memory), and how often V8 scavenges, and so
+ * how much it copies, depends on it: a benchmark that leaves the flags out measures a process Lambda
+ * never runs.
+ */
+
+/** The memory size at which Lambda gives a function one full vCPU. */
+export const ONE_VCPU_MEMORY_MB = 1769;
+
+/** The V8 flags Lambda's Node.js runtime starts a function of `memoryMb` with. */
+export function lambdaRuntimeNodeFlags(memoryMb: number): string[] {
+  const youngGeneration = Math.floor(memoryMb / 10);
+  return [
+    `--max-semi-space-size=${Math.floor(youngGeneration / 2)}`,
+    `--max-old-space-size=${memoryMb - youngGeneration}`,
+  ];
+}
