@@ -1,9 +1,10 @@
 /**
  * What Lambda's Node.js runtime gives a function's process, for benchmarks that model one.
  *
- * The runtime's bootstrap (`/var/runtime/bootstrap` in the `nodejs` images) starts Node with V8 heap
- * limits taken from the function's memory size: a tenth of it for the young generation, half of that
- * as `--max-semi-space-size`, and the rest as `--max-old-space-size`. Node on its own picks a much
+ * The runtime's bootstrap (`/var/runtime/bootstrap`, as read in the nodejs14.x and nodejs18.x images;
+ * assumed unchanged in the later ones, whose bootstrap could not be read here) starts Node with V8 heap
+ * limits taken from `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`: a tenth of it for the young generation, half of
+ * that as `--max-semi-space-size`, and the rest as `--max-old-space-size`. Node on its own picks a much
  * smaller semi-space (16 MiB at most, less below 2 GiB of memory), and how often V8 scavenges, and so
  * how much it copies, depends on it: a benchmark that leaves the flags out measures a process Lambda
  * never runs.

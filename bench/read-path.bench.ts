@@ -33,8 +33,11 @@ import { readShape, type ReadShape } from './read-path/shapes';
  * - the stock SDK client (JSON, its own response parsing);
  * - in the fixed-cost rows, also this project's client through the SDK's middleware stack (`send`): the
  *   read path before GetRecords became a signed call, to show what the stack costs.
- * Everything is CPU time of this process (`process.cpuUsage`, user + system), not wall time; the
- * server runs in a child process so its CPU is not counted. Medians of interleaved rounds.
+ * Everything is CPU time of the measuring process (`process.cpuUsage`, user + system), not wall time;
+ * the server runs in a process of its own so its CPU is not counted. Medians of interleaved rounds. The
+ * measuring process is started as Lambda's Node.js runtime starts a 1,769 MB function (its V8 heap
+ * limits, `lambda-runtime.ts`) with the allocator settings the constructs set; two more processes
+ * measure the read path without the one and without the other.
  *
  * For profiling one case (`node --cpu-prof --import tsx ...`): READ_PATH_ONLY=<text> keeps the shapes
  * whose label and rate contain it ("aggregated 1 KiB JSON 2"), READ_PATH_CLIENT=<name> one client
