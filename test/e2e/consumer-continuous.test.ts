@@ -88,8 +88,14 @@ const summary = (chain: Chain, n: number): RunSummary => {
   return outcome;
 };
 
-/** The last invocation reads until its own deadline, past the trickle's end: it picks up the rest. */
-const lastStarted = (count: number) => (chain: Chain) => chain.whenInvocations(count);
+/**
+ * The last invocation reads until its own deadline, past the trickle's end: it picks up the rest. A chain
+ * that ends before `count` invocations started (one left without a successor) ends the drive too, so
+ * the test's assertions judge it rather than the test timing out while waiting for a start that never
+ * comes.
+ */
+const lastStarted = (count: number) => (chain: Chain) =>
+  Promise.race([chain.whenInvocations(count), chain.settle()]);
 
 describe('continuous mode: handovers between invocations of a subtask', () => {
   it.concurrent.each(STORES)(
