@@ -562,8 +562,10 @@ export async function run(): Promise<BenchSection> {
     });
     const shardsPerVcpu = (micros: number) => 1e6 / (micros * CALLS_PER_SECOND);
     const readPath = perCall['read path']!;
-    const withDefaults = defaults.shapes.find((s) => s.spec === measured.spec)?.perCall['read path'];
-    const withNodeDefaults = nodeDefaults.shapes.find((s) => s.spec === measured.spec)?.perCall['read path'];
+    // The same shape in another measuring process.
+    const inProcess = (other: Measured) => other.shapes.find((s) => s.spec === measured.spec)?.perCall;
+    const withDefaults = inProcess(defaults)?.['read path'];
+    const withNodeDefaults = inProcess(nodeDefaults)?.['read path'];
     if (!spec.sizingOnly) {
       rows.push(
         row('bound (deaggregate + JSON deserializer)', perCall.bound!),
@@ -596,7 +598,7 @@ export async function run(): Promise<BenchSection> {
         row(
           "bare HTTP call for the same body vs the same with glibc's default allocator settings",
           perCall.bare!,
-          anchor('glibc defaults', defaults.shapes.find((s) => s.spec === measured.spec)?.perCall.bare),
+          anchor('glibc defaults', inProcess(defaults)?.bare),
         ),
         row(
           'read path vs stock SDK client',
