@@ -269,6 +269,8 @@ class SubtaskRun<T> {
   private keeper: LeaseKeeper | undefined;
   /** The handoff token of the successor this run started. */
   private successorToken: string | undefined;
+  /** The successor's start, in progress or done (at most one before the stop and one after). */
+  private successorStart: Promise<void> | undefined;
   private handedOverTo: string | undefined;
   /** Each shard's stop signal, so the run's carries one listener whatever the shard count. */
   private readonly shardStops: AbortFanout;
@@ -304,8 +306,8 @@ class SubtaskRun<T> {
       await this.begin();
       loops.push(this.deadlineLoop(), this.discoveryLoop(), this.checkpointLoop());
       if (this.options.costMode) loops.push(this.caughtUpLoop(this.options.costMode.idleReturnMillis));
-      if (this.options.continuous && this.request.startSuccessor && !this.options.costMode) {
-        loops.push(this.successorLoop(this.options.continuous.leadMillis, this.request.startSuccessor));
+      if (this.options.continuous && this.continues()) {
+        loops.push(this.successorLoop(this.options.continuous.leadMillis));
       }
       await new Promise<void>((resolve) => {
         if (this.stop.signal.aborted) resolve();
@@ -316,6 +318,8 @@ class SubtaskRun<T> {
       if (!this.stop.signal.aborted) this.fail(error);
     }
     this.stop.abort();
+    // Started now, its start-up overlaps this run's last delivery and checkpoint.
+    const successor = this.startSuccessorAtEnd();
     await Promise.all([...this.owned.values()].map((s) => s.done));
     await Promise.all(loops);
     await this.writing;
@@ -326,8 +330,10 @@ class SubtaskRun<T> {
         this.fail(error);
       }
     }
-    if (!this.leaseLost) await this.letLeaseGo();
+    await successor;
+    // No renewal may land after the handover or the release: it would name this run as holder again.
     await this.keeper?.stop();
+    if (!this.leaseLost) await this.letLeaseGo();
     const summary = this.summary();
     this.logger.info('Subtask run ended', {
       subtaskIndex,
@@ -390,8 +396,36 @@ class SubtaskRun<T> {
    * Continuous mode: `leadMillis` before the deadline, starts the successor with a fresh handoff token,
    * so that its start-up overlaps this run's last reads.
    */
-  private async successorLoop(leadMillis: number, start: SuccessorStarter): Promise<void> {
+  private async successorLoop(leadMillis: number): Promise<void> {
     if (!(await this.sleep(this.request.deadline - leadMillis - this.deps.clock.now()))) return;
+    this.successorStart ??= this.startSuccessor(this.request.deadline);
+    await this.successorStart;
+  }
+
+  /**
+   * Continuous mode, as reading stops: starts the successor if none was started, so that the chain goes
+   * on whenever the run ends before its lead time (a start-up that took the whole budget, a lease that
+   * could not be renewed) or the first start failed. Not after a failure (the schedule retries, a minute
+   * apart) nor when the lease was lost (its new holder reads).
+   */
+  private async startSuccessorAtEnd(): Promise<void> {
+    if (!this.continues()) return;
+    await this.successorStart;
+    if (this.successorToken || !['deadline', 'lease-expiring'].includes(this.stoppedBy) || this.leaseLost)
+      return;
+    // Stopped early, the run hands over (or releases) as soon as its last checkpoint is written.
+    this.successorStart = this.startSuccessor(Math.min(this.request.deadline, this.deps.clock.now()));
+    await this.successorStart;
+  }
+
+  /** Continuous mode with a way to start successors (cost mode never hands over). */
+  private continues(): boolean {
+    return Boolean(this.options.continuous && this.request.startSuccessor && !this.options.costMode);
+  }
+
+  /** Starts the successor, to take the lease over from `at` on; keeps its token when the start succeeds. */
+  private async startSuccessor(at: number): Promise<void> {
+    const start = this.request.startSuccessor as SuccessorStarter;
     const token = crypto.randomUUID();
     const { subtaskIndex, parallelism, deadline } = this.request;
     const hardEnd = this.request.leaseExpiresAt ?? deadline + this.options.leaseGraceMillis;
@@ -399,7 +433,7 @@ class SubtaskRun<T> {
       await start({
         subtaskIndex,
         parallelism,
-        handoff: { token, from: this.invocationId, at: deadline, until: hardEnd },
+        handoff: { token, from: this.invocationId, at, until: hardEnd },
       });
       this.successorToken = token;
       this.logger.info('Successor started', { subtaskIndex, handoff: token });

@@ -122,6 +122,8 @@ export class LeaseKeeper {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private until = 0;
+  /** The renewal whose write may still land, even one the loop gave up waiting for. */
+  private inFlight: Promise<unknown> | undefined;
 
   constructor(private readonly options: LeaseKeeperOptions) {}
 
@@ -137,9 +139,23 @@ export class LeaseKeeper {
     this.loop = this.run();
   }
 
+  /**
+   * Stops renewing, and waits for a renewal still in flight to settle (at most until the lease is no
+   * longer surely ours): a renewal's write that lands after the holder hands the lease over or releases
+   * it names the holder again, and its successor waits out the whole expiry.
+   */
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
+    const inFlight = this.inFlight;
+    if (!inFlight) return;
+    const { clock } = this.options;
+    const expired = new AbortController();
+    await Promise.race([
+      inFlight,
+      clock.sleep(Math.max(0, this.safeUntil - clock.now()), expired.signal).catch(() => undefined),
+    ]);
+    expired.abort();
   }
 
   private async run(): Promise<void> {
@@ -157,9 +173,17 @@ export class LeaseKeeper {
       const startedAt = clock.now();
       const expiresAt = startedAt + expiryMillis;
       const renewal = this.options.lease.renew(expiresAt).then(
-        (held) => ({ held }),
+        (held) => {
+          // Also when the loop stopped waiting for it: the lease now lasts until `expiresAt`.
+          if (held) this.until = Math.max(this.until, expiresAt);
+          return { held };
+        },
         (error: unknown) => ({ error }),
       );
+      this.inFlight = renewal;
+      void renewal.then(() => {
+        if (this.inFlight === renewal) this.inFlight = undefined;
+      });
       const outcome = await this.raceSafeUntil(renewal);
       if (outcome === 'expiring') return this.expiring();
       if (outcome === 'stopped') return;
@@ -175,7 +199,6 @@ export class LeaseKeeper {
         this.options.onLost();
         return;
       }
-      this.until = expiresAt;
       renewedAt = startedAt;
       this.options.onHeld?.();
     }
