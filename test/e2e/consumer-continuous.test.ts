@@ -230,6 +230,11 @@ describe('continuous mode: handovers between invocations of a subtask', () => {
       const s = await scenario(store, { slowLeaseMillis: 300 }, lastStarted(3));
       expectSafe(s);
       expect(s.collector.duplicates).toEqual([]);
+      // The chain goes on however late the lease calls make each run start reading: every invocation
+      // after the first was started by its predecessor, which handed its lease over.
+      expect(s.chain.invocations.slice(1, 3).map((i) => i.handedOverBy)).toEqual(['inv-1', 'inv-2']);
+      expect(summary(s.chain, 0).handedOverTo).toBeDefined();
+      expect(summary(s.chain, 1).handedOverTo).toBeDefined();
     },
   );
 
