@@ -17,7 +17,12 @@ import { kinesisApi } from '../functions/core/producer/kinesis-api';
 import { deaggregate } from '../functions/core/record-format/deaggregate';
 import { systemClock } from '../functions/core/time/clock';
 import { median, NO_LEASE, type BenchRow, type BenchSection } from './harness';
-import { lambdaRuntimeNodeFlags, ONE_VCPU_MEMORY_MB } from './lambda-runtime';
+import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../functions/core/config/consumer-settings';
+import {
+  lambdaProcessEnvironment,
+  lambdaRuntimeNodeFlags,
+  ONE_VCPU_MEMORY_MB,
+} from '../local/runner/lambda-runtime';
 import { readShape, type ReadShape } from './read-path/shapes';
 
 /**
@@ -36,7 +41,7 @@ import { readShape, type ReadShape } from './read-path/shapes';
  * Everything is CPU time of the measuring process (`process.cpuUsage`, user + system), not wall time;
  * the server runs in a process of its own so its CPU is not counted. Medians of interleaved rounds. The
  * measuring process is started as Lambda's Node.js runtime starts a 1,769 MB function (its V8 heap
- * limits, `lambda-runtime.ts`) with the allocator settings the constructs set; two more processes
+ * limits, `local/runner/lambda-runtime.ts`) with the allocator settings the constructs set; two more processes
  * measure the read path without the one and without the other.
  *
  * For profiling one case (`node --cpu-prof --import tsx ...`): READ_PATH_ONLY=<text> keeps the shapes
@@ -504,21 +509,27 @@ export async function measure(full: boolean): Promise<Measured> {
 /** The V8 flags Lambda's Node.js runtime gives a 1-vCPU function: the process the figures model. */
 const LAMBDA_FLAGS = lambdaRuntimeNodeFlags(ONE_VCPU_MEMORY_MB);
 
+/** How the consumer handler sets V8's heap growing factor in a Lambda function (0: V8's own). */
+const HEAP_GROWING_PERCENT = CONSUMER_DEFAULTS.heapGrowingPercent;
+
 /**
- * `measure` in a child process started with `environment` in place of the allocator settings (glibc
- * reads them only when a process starts) and with `nodeFlags` (V8's heap limits).
+ * `measure` in a child process started as a Lambda function's process: with `environment` in place of
+ * the allocator settings (glibc reads them only when a process starts), with `nodeFlags` (V8's heap
+ * limits), and with V8's heap growing percent set as the consumer handler sets it in a function
+ * (`heapGrowingPercent`, 0 for V8's own).
  */
 async function measureIn(
   environment: Readonly<Record<string, string>>,
   nodeFlags: readonly string[],
+  heapGrowingPercent: number,
   full: boolean,
 ): Promise<Measured> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !(name in ALLOCATOR_ENVIRONMENT)),
   ) as NodeJS.ProcessEnv;
-  const child = fork(join(__dirname, 'read-path', 'measure.ts'), [String(full)], {
+  const child = fork(join(__dirname, 'read-path', 'measure.ts'), [String(full), String(heapGrowingPercent)], {
     stdio: 'inherit',
-    env: { ...env, ...environment },
+    env: { ...env, ...lambdaProcessEnvironment('read-path-bench', ONE_VCPU_MEMORY_MB), ...environment },
     execArgv: [...process.execArgv, ...nodeFlags],
   });
   return new Promise<Measured>((resolve, reject) => {
@@ -532,11 +543,13 @@ async function measureIn(
 }
 
 export async function run(): Promise<BenchSection> {
-  // As deployed (the constructs set the allocator settings, Lambda's runtime the V8 flags); then the
-  // read path with glibc's defaults, and with Node's own heap limits.
-  const deployed = await measureIn(ALLOCATOR_ENVIRONMENT, LAMBDA_FLAGS, true);
-  const defaults = await measureIn({}, LAMBDA_FLAGS, false);
-  const nodeDefaults = await measureIn(ALLOCATOR_ENVIRONMENT, [], false);
+  // As deployed (the constructs set the allocator settings, Lambda's runtime the V8 flags, the handler
+  // V8's heap growing); then the read path with glibc's defaults, with Node's own heap limits, and with
+  // V8's own heap growing.
+  const deployed = await measureIn(ALLOCATOR_ENVIRONMENT, LAMBDA_FLAGS, HEAP_GROWING_PERCENT, true);
+  const defaults = await measureIn({}, LAMBDA_FLAGS, HEAP_GROWING_PERCENT, false);
+  const nodeDefaults = await measureIn(ALLOCATOR_ENVIRONMENT, [], HEAP_GROWING_PERCENT, false);
+  const v8Growing = await measureIn(ALLOCATOR_ENVIRONMENT, LAMBDA_FLAGS, 0, false);
   const rows: BenchRow[] = [];
   const notes: string[] = [];
   for (const measured of deployed.shapes) {
@@ -566,6 +579,7 @@ export async function run(): Promise<BenchSection> {
     const inProcess = (other: Measured) => other.shapes.find((s) => s.spec === measured.spec)?.perCall;
     const withDefaults = inProcess(defaults)?.['read path'];
     const withNodeDefaults = inProcess(nodeDefaults)?.['read path'];
+    const withV8Growing = inProcess(v8Growing)?.['read path'];
     if (!spec.sizingOnly) {
       rows.push(
         row('bound (deaggregate + JSON deserializer)', perCall.bound!),
@@ -593,6 +607,11 @@ export async function run(): Promise<BenchSection> {
           "read path vs the same with Node's own heap limits (no Lambda runtime flags)",
           readPath,
           anchor('Node defaults', withNodeDefaults),
+        ),
+        row(
+          `read path vs the same with V8's own heap growing (${CONSUMER_SETTINGS.heapGrowingPercent.key} 0)`,
+          readPath,
+          anchor("V8's own growing", withV8Growing),
         ),
         row('read path vs the same in JSON', readPath, anchor(JSON_PATH, perCall[JSON_PATH])),
         row(
@@ -642,6 +661,9 @@ export async function run(): Promise<BenchSection> {
         .join(', ')}); "glibc defaults" is a second process without them`,
     `the measuring process also has the V8 flags Lambda's Node.js runtime starts a ${ONE_VCPU_MEMORY_MB} MB (1-vCPU) function ` +
       `with (${LAMBDA_FLAGS.join(' ')}); "Node defaults" is a third process without them`,
+    `and V8's heap growing percent the consumer handler sets in a Lambda function (--heap-growing-percent=` +
+      `${HEAP_GROWING_PERCENT}, ${CONSUMER_SETTINGS.heapGrowingPercent.key}); "V8's own growing" is a fourth ` +
+      'process without it',
     `shards per vCPU: one CPU-second over the CPU of ${CALLS_PER_SECOND} calls a second, each returning ` +
       'the shard rate / 5 (the default 200 ms interval)',
   );

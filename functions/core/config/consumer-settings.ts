@@ -78,6 +78,8 @@ export interface ConsumerConfig {
   };
   /** The SSM lease's settle delay. */
   readonly leaseSettleMillis: number;
+  /** V8's heap growing percent set in a Lambda function's process; 0 leaves V8's own. */
+  readonly heapGrowingPercent: number;
   /** Time kept back from the function's remaining time for the last delivery, checkpoint and lease release. */
   readonly shutdownReserveMillis: number;
   /** How shards are read: GetRecords polling, or enhanced fan-out (SubscribeToShard). */
@@ -184,6 +186,8 @@ export interface ConsumerOptions {
   readonly leaseSettleMillis?: number;
   /** @default 5000 */
   readonly shutdownReserveMillis?: number;
+  /** @default 300 */
+  readonly heapGrowingPercent?: number;
   /** @default 'POLLING' */
   readonly recordPublisher?: RecordPublisher;
   /** Enhanced fan-out, with recordPublisher EFO. */
@@ -270,6 +274,7 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   exactlyOnce: Object.freeze({ enabled: false }),
   leaseSettleMillis: 2000,
   shutdownReserveMillis: 5000,
+  heapGrowingPercent: 300,
   recordPublisher: 'POLLING' as RecordPublisher,
   efo: Object.freeze({
     registration: 'LAZY' as EfoRegistration,
@@ -677,6 +682,16 @@ export const CONSUMER_SETTINGS = {
       "time kept back from the function's remaining time after reading stops, for the last delivery, the last " +
       'checkpoint and the lease release',
   }),
+  heapGrowingPercent: setting({
+    key: 'consumer.heapgrowingpercent',
+    path: ['heapGrowingPercent'],
+    kind: integer(0, 1000, 'percent; 0 leaves V8 its own'),
+    default: D.heapGrowingPercent,
+    description:
+      'in a Lambda function, how far V8 lets the heap grow past what is live before its next full garbage ' +
+      "collection (V8's --heap-growing-percent, set when the handler is built). Under the heap limits Lambda's " +
+      'Node.js runtime sets, V8 otherwise runs one every few GetRecords calls (docs/sizing.md)',
+  }),
 };
 
 export const CONSUMER_BACKOFF_KEYS: Record<
@@ -761,6 +776,7 @@ export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
   CONSUMER_SETTINGS.checkpointIntervalMillis,
   CONSUMER_SETTINGS.timeBudgetMillis,
   CONSUMER_SETTINGS.shutdownReserveMillis,
+  CONSUMER_SETTINGS.heapGrowingPercent,
   CONSUMER_SETTINGS.leaseSettleMillis,
   CONSUMER_SETTINGS.batchSize,
   CONSUMER_SETTINGS.maxBatchingMillis,

@@ -1,5 +1,6 @@
 /**
- * What Lambda's Node.js runtime gives a function's process, for benchmarks that model one.
+ * What Lambda's Node.js runtime gives a function's process, for the local runner's function processes and
+ * the benchmarks that model one.
  *
  * The runtime's bootstrap (`/var/runtime/bootstrap`, as read in the nodejs14.x and nodejs18.x images;
  * assumed unchanged in the later ones, whose bootstrap could not be read here) starts Node with V8 heap
@@ -20,4 +21,15 @@ export function lambdaRuntimeNodeFlags(memoryMb: number): string[] {
     `--max-semi-space-size=${Math.floor(youngGeneration / 2)}`,
     `--max-old-space-size=${memoryMb - youngGeneration}`,
   ];
+}
+
+/** The memory size the local runner's function processes model (what their Lambda context reports). */
+export const LOCAL_FUNCTION_MEMORY_MB = 512;
+
+/**
+ * The environment Lambda gives a function's process that the connector's handlers look at: its name
+ * (which tells the consumer it runs as a function, `functions/core/v8-heap.ts`) and its memory size.
+ */
+export function lambdaProcessEnvironment(functionName: string, memoryMb: number): Record<string, string> {
+  return { AWS_LAMBDA_FUNCTION_NAME: functionName, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb) };
 }
