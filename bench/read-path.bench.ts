@@ -47,6 +47,8 @@ import { readShape, type ReadShape } from './read-path/shapes';
  * For profiling one case (`node --cpu-prof --import tsx ...`): READ_PATH_ONLY=<text> keeps the shapes
  * whose label and rate contain it ("aggregated 1 KiB JSON 2"), READ_PATH_CLIENT=<name> one client
  * ("read path", "read path in JSON" or "stock SDK"); the ratio rows then need every client.
+ * READ_PATH_NODE=<path of a node binary> measures with another Node.js, such as the major version the
+ * functions run on in Lambda.
  */
 
 const KiB = 1024;
@@ -415,6 +417,8 @@ interface Measured {
   }[];
   /** Empty GetRecords, per path. */
   readonly fixed: Readonly<Record<string, number>>;
+  /** The Node.js version that measured. */
+  readonly node: string;
 }
 
 /**
@@ -497,7 +501,7 @@ export async function measure(full: boolean): Promise<Measured> {
           handler,
         )
       : {};
-    return { shapes, fixed };
+    return { shapes, fixed, node: process.version };
   } finally {
     stock.destroy();
     ours.destroy();
@@ -528,6 +532,8 @@ async function measureIn(
     Object.entries(process.env).filter(([name]) => !(name in ALLOCATOR_ENVIRONMENT)),
   ) as NodeJS.ProcessEnv;
   const child = fork(join(__dirname, 'read-path', 'measure.ts'), [String(full), String(heapGrowingPercent)], {
+    // Another Node.js to measure with, such as the version Lambda runs (the bench's own by default).
+    execPath: process.env.READ_PATH_NODE ?? process.execPath,
     stdio: 'inherit',
     env: { ...env, ...lambdaProcessEnvironment('read-path-bench', ONE_VCPU_MEMORY_MB), ...environment },
     execArgv: [...process.execArgv, ...nodeFlags],
@@ -652,6 +658,7 @@ export async function run(): Promise<BenchSection> {
     });
   }
   notes.push(
+    `measured with Node.js ${deployed.node}`,
     `CPU time of the measuring process (process.cpuUsage, user + system), median of ${ROUNDS} interleaved ` +
       `rounds of ${CALLS_PER_ROUND} GetRecords calls each, after ${WARMUP_ROUNDS} warm-up rounds; the server ` +
       'is a process of its own, so its CPU is not counted',
