@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetRecordsCommand, KinesisClient, type GetRecordsOutput } from '@aws-sdk/client-kinesis';
 import { randomBytes } from 'node:crypto';
+import { GCProfiler } from 'node:v8';
 import { cbor } from '@smithy/core/cbor';
 import { HttpRequest } from '@smithy/core/transport';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -120,11 +121,16 @@ function cpuMicros(): number {
   return user + system;
 }
 
-/** Counts GetRecords calls and measures CPU from the start of call 2 to the start of call 2 + n. */
+/**
+ * Counts GetRecords calls and measures CPU from the start of call 2 to the start of call 2 + n, and the
+ * full (mark-compact) garbage collections in that window.
+ */
 class MeasuredApi implements KinesisReadApi {
   private calls = 0;
   private startedAt = 0;
+  private gcProfiler: GCProfiler | undefined;
   cpuMicrosPerCall = 0;
+  fullGcsInWindow = 0;
   recordsInWindow = 0;
   private recordsAtStart = 0;
   delivered = 0;
@@ -142,11 +148,15 @@ class MeasuredApi implements KinesisReadApi {
   getRecords(input: Parameters<KinesisReadApi['getRecords']>[0], signal?: AbortSignal) {
     this.calls++;
     if (this.calls === 2) {
+      this.gcProfiler = new GCProfiler();
+      this.gcProfiler.start();
       this.startedAt = cpuMicros();
       this.recordsAtStart = this.delivered;
     } else if (this.calls === 2 + this.measuredCalls) {
       this.cpuMicrosPerCall = (cpuMicros() - this.startedAt) / this.measuredCalls;
       this.recordsInWindow = this.delivered - this.recordsAtStart;
+      const gcs = this.gcProfiler?.stop()?.statistics ?? [];
+      this.fullGcsInWindow = gcs.filter((gc) => gc.gcType === 'MarkSweepCompact').length;
       this.done();
     }
     return this.inner.getRecords(input, signal);
@@ -155,8 +165,15 @@ class MeasuredApi implements KinesisReadApi {
 
 const silent = new Logger({ logLevel: 'SILENT' });
 
-/** CPU microseconds per response of the engine reading `calls` responses through `api`. */
-async function engineRun(api: KinesisReadApi, shape: ReadShape): Promise<number> {
+/**
+ * CPU microseconds per response of the engine reading `calls` responses through `api`; the full garbage
+ * collections of the measured calls are added to `fullGcs` when given.
+ */
+async function engineRun(
+  api: KinesisReadApi,
+  shape: ReadShape,
+  fullGcs?: { count: number; calls: number },
+): Promise<number> {
   const controller = new AbortController();
   const measured = new MeasuredApi(api, CALLS_PER_ROUND, () => controller.abort());
   const engine = new ConsumerEngine<unknown>(
@@ -196,6 +213,10 @@ async function engineRun(api: KinesisReadApi, shape: ReadShape): Promise<number>
     throw new Error(
       `${shape.label}: ${measured.recordsInWindow} records delivered in the window, expected ${expected}`,
     );
+  }
+  if (fullGcs) {
+    fullGcs.count += measured.fullGcsInWindow;
+    fullGcs.calls += CALLS_PER_ROUND;
   }
   return measured.cpuMicrosPerCall;
 }
@@ -411,6 +432,8 @@ interface Measured {
     /** Index into SPECS. */
     readonly spec: number;
     readonly perCall: Readonly<Record<string, number>>;
+    /** Full garbage collections per 100 of the read path's measured calls. */
+    readonly fullGcsPer100Calls?: number;
     readonly userRecords: number;
     readonly bytes: number;
     readonly note: string;
@@ -465,6 +488,7 @@ export async function measure(full: boolean): Promise<Measured> {
           : (spec.shardMiBPerSecond * MiB) / CALLS_PER_SECOND,
       );
       const samples: Record<string, number[]> = {};
+      const fullGcs = { count: 0, calls: 0 };
       for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
         const keep = (name: string, micros: number) => {
           if (round >= WARMUP_ROUNDS) (samples[name] ??= []).push(micros);
@@ -477,7 +501,8 @@ export async function measure(full: boolean): Promise<Measured> {
         }
         for (const path of paths) {
           await serveFor(server, path, shape.json, shape.cbor);
-          keep(path.name, await engineRun(path.api, shape));
+          const gcs = path.name === 'read path' && round >= WARMUP_ROUNDS ? fullGcs : undefined;
+          keep(path.name, await engineRun(path.api, shape, gcs));
         }
         // What receiving the CBOR body costs with nothing else.
         await server.serve(shape.cbor, CBOR_CONTENT_TYPE);
@@ -486,6 +511,7 @@ export async function measure(full: boolean): Promise<Measured> {
       shapes.push({
         spec: index,
         perCall: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])),
+        fullGcsPer100Calls: fullGcs.calls ? (100 * fullGcs.count) / fullGcs.calls : undefined,
         userRecords: shape.userRecords,
         bytes: shape.bytes,
         note:
@@ -586,6 +612,7 @@ export async function run(): Promise<BenchSection> {
     const withDefaults = inProcess(defaults)?.['read path'];
     const withNodeDefaults = inProcess(nodeDefaults)?.['read path'];
     const withV8Growing = inProcess(v8Growing)?.['read path'];
+    const v8GrowingShape = v8Growing.shapes.find((s) => s.spec === measured.spec);
     if (!spec.sizingOnly) {
       rows.push(
         row('bound (deaggregate + JSON deserializer)', perCall.bound!),
@@ -619,6 +646,14 @@ export async function run(): Promise<BenchSection> {
           readPath,
           anchor("V8's own growing", withV8Growing),
         ),
+        {
+          label: `${spec.label}: read path, full garbage collections per 100 calls`,
+          value: measured.fullGcsPer100Calls ?? 0,
+          unit: 'per 100 calls',
+          ...(v8GrowingShape?.fullGcsPer100Calls !== undefined
+            ? { anchor: { label: "V8's own growing", value: v8GrowingShape.fullGcsPer100Calls } }
+            : {}),
+        },
         row('read path vs the same in JSON', readPath, anchor(JSON_PATH, perCall[JSON_PATH])),
         row(
           "bare HTTP call for the same body vs the same with glibc's default allocator settings",
