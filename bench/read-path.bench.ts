@@ -295,7 +295,7 @@ function memoryApi(shape: ReadShape, parse = false): KinesisReadApi {
   };
 }
 
-class BenchServer {
+export class BenchServer {
   private constructor(
     private readonly child: ChildProcess,
     readonly endpoint: string,

@@ -1,15 +1,16 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8's heap growing factor for a connector function's process in Lambda (the setting
- * `consumer.heapgrowingpercent`).
+ * V8's heap growing factor for a connector function's process in Lambda (the settings
+ * `consumer.heapgrowingpercent` and `producer.heapgrowingpercent`).
  *
  * After each full garbage collection V8 lets the old generation grow to the live size times a factor
  * before it starts the next one. When Node is started with an explicit `--max-old-space-size` below V8's
  * default for the machine, as Lambda's Node.js runtime starts every function (90 % of its memory),
  * V8 picks a small factor and also starts marking early whenever the room left is less than the young
- * generation's capacity. A consumer's old generation is small (tens of MB) and its young generation
- * large, so V8 then runs a full collection every few GetRecords calls, on Node 20 and on Node 24 alike.
+ * generation's capacity. A connector function's old generation is small (tens of MB) and its young
+ * generation large, so V8 then runs a full collection every few GetRecords or PutRecords calls, on
+ * Node 20 and on Node 24 alike.
  * With a factor of 4, as V8 gives a heap limit at its default, they become rare; docs/sizing.md has the
  * figures, and `npm run bench -- read-path` (the rows "vs V8's own heap growing") measures it each run.
  *

@@ -2,6 +2,7 @@ import type { BackoffSettings } from '../aws/retry';
 import { AWS_ENDPOINT_SETTINGS, AWS_SETTINGS, type AwsConfig, type AwsOptions } from './aws-config';
 import { backoffSettings, type BackoffKeys } from './backoff';
 import { DEFAULT_TIMESTAMP_FORMAT } from './timestamp';
+import { heapGrowingPercentRow, RUNTIME_DEFAULTS } from './runtime-settings';
 import {
   boolean,
   integer,
@@ -274,7 +275,7 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   exactlyOnce: Object.freeze({ enabled: false }),
   leaseSettleMillis: 2000,
   shutdownReserveMillis: 5000,
-  heapGrowingPercent: 300,
+  heapGrowingPercent: RUNTIME_DEFAULTS.heapGrowingPercent,
   recordPublisher: 'POLLING' as RecordPublisher,
   efo: Object.freeze({
     registration: 'LAZY' as EfoRegistration,
@@ -685,12 +686,7 @@ export const CONSUMER_SETTINGS = {
   heapGrowingPercent: setting({
     key: 'consumer.heapgrowingpercent',
     path: ['heapGrowingPercent'],
-    kind: integer(0, 1000, 'percent; 0 leaves V8 its own'),
-    default: D.heapGrowingPercent,
-    description:
-      'in a Lambda function, how far V8 lets the heap grow past what is live before its next full garbage ' +
-      "collection (V8's --heap-growing-percent, set when the handler is built). Under the heap limits Lambda's " +
-      'Node.js runtime sets, V8 otherwise runs one every few GetRecords calls (docs/sizing.md)',
+    ...heapGrowingPercentRow('GetRecords calls'),
   }),
 };
 
