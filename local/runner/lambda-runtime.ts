@@ -27,8 +27,9 @@ export function lambdaRuntimeNodeFlags(memoryMb: number): string[] {
 export const LOCAL_FUNCTION_MEMORY_MB = 512;
 
 /**
- * The environment Lambda gives a function's process that the connector's handlers look at: its name
- * (which tells the consumer it runs as a function, `functions/core/v8-heap.ts`) and its memory size.
+ * What Lambda puts in a function's environment about the function: its name, by which the connector's
+ * handlers tell that they run as a function (`functions/core/v8-heap.ts`), and its memory size, from
+ * which Lambda's runtime derives the heap limits above.
  */
 export function lambdaProcessEnvironment(functionName: string, memoryMb: number): Record<string, string> {
   return { AWS_LAMBDA_FUNCTION_NAME: functionName, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb) };
