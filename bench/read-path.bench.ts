@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetRecordsCommand, KinesisClient, type GetRecordsOutput } from '@aws-sdk/client-kinesis';
 import { randomBytes } from 'node:crypto';
+import { GCProfiler } from 'node:v8';
 import { cbor } from '@smithy/core/cbor';
 import { HttpRequest } from '@smithy/core/transport';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -17,7 +18,12 @@ import { kinesisApi } from '../functions/core/producer/kinesis-api';
 import { deaggregate } from '../functions/core/record-format/deaggregate';
 import { systemClock } from '../functions/core/time/clock';
 import { median, NO_LEASE, type BenchRow, type BenchSection } from './harness';
-import { lambdaRuntimeNodeFlags, ONE_VCPU_MEMORY_MB } from './lambda-runtime';
+import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../functions/core/config/consumer-settings';
+import {
+  lambdaProcessEnvironment,
+  lambdaRuntimeNodeFlags,
+  ONE_VCPU_MEMORY_MB,
+} from '../local/runner/lambda-runtime';
 import { readShape, type ReadShape } from './read-path/shapes';
 
 /**
@@ -36,12 +42,14 @@ import { readShape, type ReadShape } from './read-path/shapes';
  * Everything is CPU time of the measuring process (`process.cpuUsage`, user + system), not wall time;
  * the server runs in a process of its own so its CPU is not counted. Medians of interleaved rounds. The
  * measuring process is started as Lambda's Node.js runtime starts a 1,769 MB function (its V8 heap
- * limits, `lambda-runtime.ts`) with the allocator settings the constructs set; two more processes
+ * limits, `local/runner/lambda-runtime.ts`) with the allocator settings the constructs set; two more processes
  * measure the read path without the one and without the other.
  *
  * For profiling one case (`node --cpu-prof --import tsx ...`): READ_PATH_ONLY=<text> keeps the shapes
  * whose label and rate contain it ("aggregated 1 KiB JSON 2"), READ_PATH_CLIENT=<name> one client
  * ("read path", "read path in JSON" or "stock SDK"); the ratio rows then need every client.
+ * READ_PATH_NODE=<path of a node binary> measures with another Node.js, such as the major version the
+ * functions run on in Lambda.
  */
 
 const KiB = 1024;
@@ -113,11 +121,16 @@ function cpuMicros(): number {
   return user + system;
 }
 
-/** Counts GetRecords calls and measures CPU from the start of call 2 to the start of call 2 + n. */
+/**
+ * Counts GetRecords calls and measures CPU from the start of call 2 to the start of call 2 + n, and the
+ * full (mark-compact) garbage collections in that window.
+ */
 class MeasuredApi implements KinesisReadApi {
   private calls = 0;
   private startedAt = 0;
+  private gcProfiler: GCProfiler | undefined;
   cpuMicrosPerCall = 0;
+  fullGcsInWindow = 0;
   recordsInWindow = 0;
   private recordsAtStart = 0;
   delivered = 0;
@@ -135,11 +148,15 @@ class MeasuredApi implements KinesisReadApi {
   getRecords(input: Parameters<KinesisReadApi['getRecords']>[0], signal?: AbortSignal) {
     this.calls++;
     if (this.calls === 2) {
+      this.gcProfiler = new GCProfiler();
+      this.gcProfiler.start();
       this.startedAt = cpuMicros();
       this.recordsAtStart = this.delivered;
     } else if (this.calls === 2 + this.measuredCalls) {
       this.cpuMicrosPerCall = (cpuMicros() - this.startedAt) / this.measuredCalls;
       this.recordsInWindow = this.delivered - this.recordsAtStart;
+      const gcs = this.gcProfiler?.stop()?.statistics ?? [];
+      this.fullGcsInWindow = gcs.filter((gc) => gc.gcType === 'MarkSweepCompact').length;
       this.done();
     }
     return this.inner.getRecords(input, signal);
@@ -148,8 +165,15 @@ class MeasuredApi implements KinesisReadApi {
 
 const silent = new Logger({ logLevel: 'SILENT' });
 
-/** CPU microseconds per response of the engine reading `calls` responses through `api`. */
-async function engineRun(api: KinesisReadApi, shape: ReadShape): Promise<number> {
+/**
+ * CPU microseconds per response of the engine reading `calls` responses through `api`; the full garbage
+ * collections of the measured calls are added to `fullGcs` when given.
+ */
+async function engineRun(
+  api: KinesisReadApi,
+  shape: ReadShape,
+  fullGcs?: { count: number; calls: number },
+): Promise<number> {
   const controller = new AbortController();
   const measured = new MeasuredApi(api, CALLS_PER_ROUND, () => controller.abort());
   const engine = new ConsumerEngine<unknown>(
@@ -189,6 +213,10 @@ async function engineRun(api: KinesisReadApi, shape: ReadShape): Promise<number>
     throw new Error(
       `${shape.label}: ${measured.recordsInWindow} records delivered in the window, expected ${expected}`,
     );
+  }
+  if (fullGcs) {
+    fullGcs.count += measured.fullGcsInWindow;
+    fullGcs.calls += CALLS_PER_ROUND;
   }
   return measured.cpuMicrosPerCall;
 }
@@ -267,7 +295,7 @@ function memoryApi(shape: ReadShape, parse = false): KinesisReadApi {
   };
 }
 
-class BenchServer {
+export class BenchServer {
   private constructor(
     private readonly child: ChildProcess,
     readonly endpoint: string,
@@ -404,12 +432,16 @@ interface Measured {
     /** Index into SPECS. */
     readonly spec: number;
     readonly perCall: Readonly<Record<string, number>>;
+    /** Full garbage collections per 100 of the read path's measured calls. */
+    readonly fullGcsPer100Calls?: number;
     readonly userRecords: number;
     readonly bytes: number;
     readonly note: string;
   }[];
   /** Empty GetRecords, per path. */
   readonly fixed: Readonly<Record<string, number>>;
+  /** The Node.js version that measured. */
+  readonly node: string;
 }
 
 /**
@@ -456,6 +488,7 @@ export async function measure(full: boolean): Promise<Measured> {
           : (spec.shardMiBPerSecond * MiB) / CALLS_PER_SECOND,
       );
       const samples: Record<string, number[]> = {};
+      const fullGcs = { count: 0, calls: 0 };
       for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
         const keep = (name: string, micros: number) => {
           if (round >= WARMUP_ROUNDS) (samples[name] ??= []).push(micros);
@@ -468,7 +501,8 @@ export async function measure(full: boolean): Promise<Measured> {
         }
         for (const path of paths) {
           await serveFor(server, path, shape.json, shape.cbor);
-          keep(path.name, await engineRun(path.api, shape));
+          const gcs = path.name === 'read path' && round >= WARMUP_ROUNDS ? fullGcs : undefined;
+          keep(path.name, await engineRun(path.api, shape, gcs));
         }
         // What receiving the CBOR body costs with nothing else.
         await server.serve(shape.cbor, CBOR_CONTENT_TYPE);
@@ -477,6 +511,7 @@ export async function measure(full: boolean): Promise<Measured> {
       shapes.push({
         spec: index,
         perCall: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])),
+        fullGcsPer100Calls: fullGcs.calls ? (100 * fullGcs.count) / fullGcs.calls : undefined,
         userRecords: shape.userRecords,
         bytes: shape.bytes,
         note:
@@ -492,7 +527,7 @@ export async function measure(full: boolean): Promise<Measured> {
           handler,
         )
       : {};
-    return { shapes, fixed };
+    return { shapes, fixed, node: process.version };
   } finally {
     stock.destroy();
     ours.destroy();
@@ -504,21 +539,29 @@ export async function measure(full: boolean): Promise<Measured> {
 /** The V8 flags Lambda's Node.js runtime gives a 1-vCPU function: the process the figures model. */
 const LAMBDA_FLAGS = lambdaRuntimeNodeFlags(ONE_VCPU_MEMORY_MB);
 
+/** How the consumer handler sets V8's heap growing factor in a Lambda function (0: V8's own). */
+const HEAP_GROWING_PERCENT = CONSUMER_DEFAULTS.heapGrowingPercent;
+
 /**
- * `measure` in a child process started with `environment` in place of the allocator settings (glibc
- * reads them only when a process starts) and with `nodeFlags` (V8's heap limits).
+ * `measure` in a child process started as a Lambda function's process: with `environment` in place of
+ * the allocator settings (glibc reads them only when a process starts), with `nodeFlags` (V8's heap
+ * limits), and with V8's heap growing percent set as the consumer handler sets it in a function
+ * (`heapGrowingPercent`, 0 for V8's own).
  */
 async function measureIn(
   environment: Readonly<Record<string, string>>,
   nodeFlags: readonly string[],
+  heapGrowingPercent: number,
   full: boolean,
 ): Promise<Measured> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !(name in ALLOCATOR_ENVIRONMENT)),
   ) as NodeJS.ProcessEnv;
-  const child = fork(join(__dirname, 'read-path', 'measure.ts'), [String(full)], {
+  const child = fork(join(__dirname, 'read-path', 'measure.ts'), [String(full), String(heapGrowingPercent)], {
+    // Another Node.js to measure with, such as the version Lambda runs (the bench's own by default).
+    execPath: process.env.READ_PATH_NODE ?? process.execPath,
     stdio: 'inherit',
-    env: { ...env, ...environment },
+    env: { ...env, ...lambdaProcessEnvironment('read-path-bench', ONE_VCPU_MEMORY_MB), ...environment },
     execArgv: [...process.execArgv, ...nodeFlags],
   });
   return new Promise<Measured>((resolve, reject) => {
@@ -532,11 +575,13 @@ async function measureIn(
 }
 
 export async function run(): Promise<BenchSection> {
-  // As deployed (the constructs set the allocator settings, Lambda's runtime the V8 flags); then the
-  // read path with glibc's defaults, and with Node's own heap limits.
-  const deployed = await measureIn(ALLOCATOR_ENVIRONMENT, LAMBDA_FLAGS, true);
-  const defaults = await measureIn({}, LAMBDA_FLAGS, false);
-  const nodeDefaults = await measureIn(ALLOCATOR_ENVIRONMENT, [], false);
+  // As deployed (the constructs set the allocator settings, Lambda's runtime the V8 flags, the handler
+  // V8's heap growing); then the read path with glibc's defaults, with Node's own heap limits, and with
+  // V8's own heap growing.
+  const deployed = await measureIn(ALLOCATOR_ENVIRONMENT, LAMBDA_FLAGS, HEAP_GROWING_PERCENT, true);
+  const defaults = await measureIn({}, LAMBDA_FLAGS, HEAP_GROWING_PERCENT, false);
+  const nodeDefaults = await measureIn(ALLOCATOR_ENVIRONMENT, [], HEAP_GROWING_PERCENT, false);
+  const v8Growing = await measureIn(ALLOCATOR_ENVIRONMENT, LAMBDA_FLAGS, 0, false);
   const rows: BenchRow[] = [];
   const notes: string[] = [];
   for (const measured of deployed.shapes) {
@@ -566,6 +611,8 @@ export async function run(): Promise<BenchSection> {
     const inProcess = (other: Measured) => other.shapes.find((s) => s.spec === measured.spec)?.perCall;
     const withDefaults = inProcess(defaults)?.['read path'];
     const withNodeDefaults = inProcess(nodeDefaults)?.['read path'];
+    const withV8Growing = inProcess(v8Growing)?.['read path'];
+    const v8GrowingShape = v8Growing.shapes.find((s) => s.spec === measured.spec);
     if (!spec.sizingOnly) {
       rows.push(
         row('bound (deaggregate + JSON deserializer)', perCall.bound!),
@@ -594,6 +641,19 @@ export async function run(): Promise<BenchSection> {
           readPath,
           anchor('Node defaults', withNodeDefaults),
         ),
+        row(
+          `read path vs the same with V8's own heap growing (${CONSUMER_SETTINGS.heapGrowingPercent.key} 0)`,
+          readPath,
+          anchor("V8's own growing", withV8Growing),
+        ),
+        {
+          label: `${spec.label}: read path, full garbage collections per 100 calls`,
+          value: measured.fullGcsPer100Calls ?? 0,
+          unit: 'per 100 calls',
+          ...(v8GrowingShape?.fullGcsPer100Calls !== undefined
+            ? { anchor: { label: "V8's own growing", value: v8GrowingShape.fullGcsPer100Calls } }
+            : {}),
+        },
         row('read path vs the same in JSON', readPath, anchor(JSON_PATH, perCall[JSON_PATH])),
         row(
           "bare HTTP call for the same body vs the same with glibc's default allocator settings",
@@ -633,6 +693,7 @@ export async function run(): Promise<BenchSection> {
     });
   }
   notes.push(
+    `measured with Node.js ${deployed.node}`,
     `CPU time of the measuring process (process.cpuUsage, user + system), median of ${ROUNDS} interleaved ` +
       `rounds of ${CALLS_PER_ROUND} GetRecords calls each, after ${WARMUP_ROUNDS} warm-up rounds; the server ` +
       'is a process of its own, so its CPU is not counted',
@@ -642,6 +703,9 @@ export async function run(): Promise<BenchSection> {
         .join(', ')}); "glibc defaults" is a second process without them`,
     `the measuring process also has the V8 flags Lambda's Node.js runtime starts a ${ONE_VCPU_MEMORY_MB} MB (1-vCPU) function ` +
       `with (${LAMBDA_FLAGS.join(' ')}); "Node defaults" is a third process without them`,
+    `and V8's heap growing percent the consumer handler sets in a Lambda function (--heap-growing-percent=` +
+      `${HEAP_GROWING_PERCENT}, ${CONSUMER_SETTINGS.heapGrowingPercent.key}); "V8's own growing" is a fourth ` +
+      'process without it',
     `shards per vCPU: one CPU-second over the CPU of ${CALLS_PER_SECOND} calls a second, each returning ` +
       'the shard rate / 5 (the default 200 ms interval)',
   );

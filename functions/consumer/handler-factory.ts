@@ -14,6 +14,7 @@ import { CONSUMER_SERVICE } from '../core/consumer/metrics';
 import type { BatchHandler } from '../core/consumer/types';
 import { ConfigurationError, describeError, LeaseHeldError } from '../core/errors';
 import { systemClock, type Clock, type Random } from '../core/time/clock';
+import { applyHeapGrowingPercent } from '../core/v8-heap';
 import {
   consumerPowertoolsMetrics,
   PowertoolsMetricsSink,
@@ -35,10 +36,17 @@ import {
 /**
  * The environment variables the consumer handler reads: every `SKC_*` consumer setting listed in
  * docs/configuration.md (`SKC_STREAMS` is required; the CDK construct writes its settings the same way),
- * `AWS_REGION` / `AWS_DEFAULT_REGION` (set by Lambda) when `SKC_AWS_REGION` is unset, and Powertools' own
- * `POWERTOOLS_*` variables. Nothing else.
+ * `AWS_REGION` / `AWS_DEFAULT_REGION` (set by Lambda) when `SKC_AWS_REGION` is unset,
+ * `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda) to tell a function's process from one that only builds a
+ * handler, and Powertools' own `POWERTOOLS_*` variables. Nothing else.
  */
-export const CONSUMER_HANDLER_ENV = ['SKC_*', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'POWERTOOLS_*'] as const;
+export const CONSUMER_HANDLER_ENV = [
+  'SKC_*',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'POWERTOOLS_*',
+] as const;
 
 export interface ConsumerHandlerOptions<T> extends Omit<ConsumerCode<T>, 'handler'> {
   /** @default consumerConfigFromEnv(process.env) */
@@ -167,6 +175,7 @@ function buildHandler<T>(
   exactlyOnceFactory?: (dynamodb: Pick<DynamoDBClient, 'send'>) => BatchHandler<T>,
 ): ConsumerLambdaHandler {
   const { config } = options;
+  applyHeapGrowingPercent(config.heapGrowingPercent);
   const logger = options.logger ?? new Logger({ serviceName: CONSUMER_SERVICE });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;

@@ -11,6 +11,7 @@ import { PRODUCER_SERVICE } from '../core/producer/metrics';
 import { producerPowertoolsMetrics } from './metrics';
 import { Producer, producerSettingsFromConfig } from '../core/producer/producer';
 import type { Partitioner, TargetStreamSelector } from '../core/producer/routing';
+import { applyHeapGrowingPercent } from '../core/v8-heap';
 
 /** The routing only code can give (the reference's custom partitioner and target-stream selector). */
 export interface ProducerRouting {
@@ -28,6 +29,7 @@ export function producerFromEnvironment(
   routing: ProducerRouting = {},
 ) {
   const config = producerConfigFromEnv(env);
+  applyHeapGrowingPercent(config.heapGrowingPercent, env);
   const logger = new Logger({ serviceName: PRODUCER_SERVICE });
   const metrics = producerPowertoolsMetrics(config.producerName);
   const aws = new AwsClientFactory(toAwsSettings(config.aws));

@@ -3,7 +3,9 @@ import { closeSync, openSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ALLOCATOR_ENVIRONMENT } from '../../functions/core/allocator-environment';
-import { ENV_PREFIX } from '../../functions/core/config';
+import { ENV_PREFIX, envVarName } from '../../functions/core/config';
+import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../../functions/core/config/consumer-settings';
+import { LOCAL_FUNCTION_MEMORY_MB, lambdaProcessEnvironment, lambdaRuntimeNodeFlags } from './lambda-runtime';
 import {
   WORKER_SETTINGS_VARIABLE,
   type ConsumerEvent,
@@ -17,7 +19,11 @@ import {
 const ROOT = path.join(__dirname, '..', '..');
 // The worker beside this file: TypeScript run through tsx from the sources, JavaScript once built.
 const WORKER = path.join(__dirname, `consumer-worker${path.extname(__filename)}`);
-const WORKER_EXEC_ARGV = WORKER.endsWith('.ts') ? ['--import', 'tsx'] : [];
+// Started as Lambda's Node.js runtime starts a function of the modelled memory size (its V8 heap limits).
+const WORKER_EXEC_ARGV = [
+  ...(WORKER.endsWith('.ts') ? ['--import', 'tsx'] : []),
+  ...lambdaRuntimeNodeFlags(LOCAL_FUNCTION_MEMORY_MB),
+];
 // IPC and timer slack before an invocation past its timeout counts as timed out.
 const TIMEOUT_SLACK_MILLIS = 500;
 // A cold start (node, tsx, the SDK, the handler module) that takes longer than this is a failure.
@@ -181,6 +187,14 @@ export class ConsumerFunction {
     return this.sandbox;
   }
 
+  /** The function's name, as the worker's Lambda context gives it: the consumer's name. */
+  private functionName(): string {
+    return (
+      this.options.environment[envVarName(CONSUMER_SETTINGS.consumerName.key)] ??
+      CONSUMER_DEFAULTS.consumerName
+    );
+  }
+
   private spawn(): Sandbox {
     const started = Date.now();
     const log = openSync(this.options.logFile, 'a');
@@ -191,7 +205,8 @@ export class ConsumerFunction {
         execArgv: WORKER_EXEC_ARGV,
         env: {
           ...inheritedEnvironment(),
-          // As the constructs set them on the deployed function.
+          // As Lambda and the constructs set them on the deployed function.
+          ...lambdaProcessEnvironment(this.functionName(), LOCAL_FUNCTION_MEMORY_MB),
           ...ALLOCATOR_ENVIRONMENT,
           ...this.options.environment,
           [WORKER_SETTINGS_VARIABLE]: JSON.stringify(this.options.settings),

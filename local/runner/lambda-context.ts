@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { Clock } from '../../functions/core/time/clock';
+import { LOCAL_FUNCTION_MEMORY_MB } from './lambda-runtime';
 
 /** The part of Lambda's context object the connector's handlers use. */
 export type LocalLambdaContext = Pick<
@@ -18,7 +19,7 @@ export function lambdaContext(
   return {
     awsRequestId,
     functionName,
-    memoryLimitInMB: '512',
+    memoryLimitInMB: String(LOCAL_FUNCTION_MEMORY_MB),
     getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
   };
 }

@@ -122,6 +122,7 @@ function buildConsumerConfig(reader: Reader, problems: Problems): ConsumerConfig
     exactlyOnce: readExactlyOnce(reader, problems),
     leaseSettleMillis: r(S.leaseSettleMillis),
     shutdownReserveMillis: r(S.shutdownReserveMillis),
+    heapGrowingPercent: r(S.heapGrowingPercent),
     ...readEfo(reader, problems, streams),
   };
 }

@@ -2,6 +2,7 @@ import type { BackoffSettings } from '../aws/retry';
 import { AWS_ENDPOINT_SETTINGS, AWS_SETTINGS, type AwsConfig, type AwsOptions } from './aws-config';
 import { backoffSettings, type BackoffKeys } from './backoff';
 import { DEFAULT_TIMESTAMP_FORMAT } from './timestamp';
+import { heapGrowingPercentRow, RUNTIME_DEFAULTS } from './runtime-settings';
 import {
   boolean,
   integer,
@@ -78,6 +79,8 @@ export interface ConsumerConfig {
   };
   /** The SSM lease's settle delay. */
   readonly leaseSettleMillis: number;
+  /** V8's heap growing percent set in a Lambda function's process; 0 leaves V8's own. */
+  readonly heapGrowingPercent: number;
   /** Time kept back from the function's remaining time for the last delivery, checkpoint and lease release. */
   readonly shutdownReserveMillis: number;
   /** How shards are read: GetRecords polling, or enhanced fan-out (SubscribeToShard). */
@@ -184,6 +187,8 @@ export interface ConsumerOptions {
   readonly leaseSettleMillis?: number;
   /** @default 5000 */
   readonly shutdownReserveMillis?: number;
+  /** @default 300 */
+  readonly heapGrowingPercent?: number;
   /** @default 'POLLING' */
   readonly recordPublisher?: RecordPublisher;
   /** Enhanced fan-out, with recordPublisher EFO. */
@@ -270,6 +275,7 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   exactlyOnce: Object.freeze({ enabled: false }),
   leaseSettleMillis: 2000,
   shutdownReserveMillis: 5000,
+  heapGrowingPercent: RUNTIME_DEFAULTS.heapGrowingPercent,
   recordPublisher: 'POLLING' as RecordPublisher,
   efo: Object.freeze({
     registration: 'LAZY' as EfoRegistration,
@@ -677,6 +683,11 @@ export const CONSUMER_SETTINGS = {
       "time kept back from the function's remaining time after reading stops, for the last delivery, the last " +
       'checkpoint and the lease release',
   }),
+  heapGrowingPercent: setting({
+    key: 'consumer.heapgrowingpercent',
+    path: ['heapGrowingPercent'],
+    ...heapGrowingPercentRow('GetRecords calls'),
+  }),
 };
 
 export const CONSUMER_BACKOFF_KEYS: Record<
@@ -761,6 +772,7 @@ export const CONSUMER_SETTINGS_LIST: readonly Setting<unknown>[] = [
   CONSUMER_SETTINGS.checkpointIntervalMillis,
   CONSUMER_SETTINGS.timeBudgetMillis,
   CONSUMER_SETTINGS.shutdownReserveMillis,
+  CONSUMER_SETTINGS.heapGrowingPercent,
   CONSUMER_SETTINGS.leaseSettleMillis,
   CONSUMER_SETTINGS.batchSize,
   CONSUMER_SETTINGS.maxBatchingMillis,

@@ -120,6 +120,7 @@ function buildProducerConfig(reader: Reader, problems: Problems): ProducerConfig
     retryMaxMillis: r(S.retryMaxMillis),
     retryExpConst: r(S.retryExpConst),
     shardMapTtlMillis: r(S.shardMapTtlMillis),
+    heapGrowingPercent: r(S.heapGrowingPercent),
   };
 
   if (config.aggregationMaxSizeBytes > config.maxRecordSizeBytes) {

@@ -1,4 +1,5 @@
 import { AWS_ENDPOINT_SETTINGS, AWS_SETTINGS, type AwsConfig, type AwsOptions } from './aws-config';
+import { heapGrowingPercentRow, RUNTIME_DEFAULTS } from './runtime-settings';
 import {
   boolean,
   integer,
@@ -50,6 +51,8 @@ export interface ProducerConfig {
   readonly retryExpConst: number;
   /** How long a stream's shard map is trusted before it is listed again. */
   readonly shardMapTtlMillis: number;
+  /** V8's heap growing percent set in a Lambda function's process; 0 leaves V8's own. */
+  readonly heapGrowingPercent: number;
 }
 
 /** The producer's settings as typed options; only `aws.region` is required at load. */
@@ -105,6 +108,8 @@ export interface ProducerOptions {
   readonly retryExpConst?: number;
   /** @default 60000 */
   readonly shardMapTtlMillis?: number;
+  /** @default 300 */
+  readonly heapGrowingPercent?: number;
 }
 
 /** One MiB, the default Kinesis record size limit. */
@@ -142,6 +147,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   retryMaxMillis: 2000,
   retryExpConst: 2,
   shardMapTtlMillis: 60000,
+  heapGrowingPercent: RUNTIME_DEFAULTS.heapGrowingPercent,
 });
 
 const D = PRODUCER_DEFAULTS;
@@ -361,6 +367,11 @@ export const PRODUCER_SETTINGS = {
     description:
       "how long a stream's shard map is trusted before it is listed again (a put landing on an unexpected shard " +
       'lists it at once)',
+  }),
+  heapGrowingPercent: setting({
+    key: 'producer.heapgrowingpercent',
+    path: ['heapGrowingPercent'],
+    ...heapGrowingPercentRow('PutRecords calls'),
   }),
 };
 

@@ -134,6 +134,7 @@ const ROWS: Row[] = [
   }),
   ['consumer.lease.settlemillis', (c) => c.leaseSettleMillis, 2000, '500', 500],
   ['consumer.shutdown.reservemillis', (c) => c.shutdownReserveMillis, 5000, '8000', 8000],
+  ['consumer.heapgrowingpercent', (c) => c.heapGrowingPercent, 300, '0', 0],
 ];
 
 /** Keys with tests of their own below: required ones and the AT_TIMESTAMP pair. */

@@ -40,6 +40,7 @@ const ROWS: Row[] = [
   ['producer.retry.backoff.max', (c) => c.retryMaxMillis, 2000, '4000', 4000],
   ['producer.retry.backoff.expconst', (c) => c.retryExpConst, 2, '1.5', 1.5],
   ['producer.shardmap.ttlmillis', (c) => c.shardMapTtlMillis, 60000, '300000', 300000],
+  ['producer.heapgrowingpercent', (c) => c.heapGrowingPercent, 300, '150', 150],
   [
     'producer.deadletterqueueurl',
     (c) => c.deadLetterQueueUrl,

@@ -1,5 +1,6 @@
 /**
- * What Lambda's Node.js runtime gives a function's process, for benchmarks that model one.
+ * What Lambda's Node.js runtime gives a function's process, for the local runner's function processes and
+ * the benchmarks that model one.
  *
  * The runtime's bootstrap (`/var/runtime/bootstrap`, as read in the nodejs14.x and nodejs18.x images;
  * assumed unchanged in the later ones, whose bootstrap could not be read here) starts Node with V8 heap
@@ -20,4 +21,16 @@ export function lambdaRuntimeNodeFlags(memoryMb: number): string[] {
     `--max-semi-space-size=${Math.floor(youngGeneration / 2)}`,
     `--max-old-space-size=${memoryMb - youngGeneration}`,
   ];
+}
+
+/** The memory size the local runner's function processes model (what their Lambda context reports). */
+export const LOCAL_FUNCTION_MEMORY_MB = 512;
+
+/**
+ * What Lambda puts in a function's environment about the function: its name, by which the connector's
+ * handlers tell that they run as a function (`functions/core/v8-heap.ts`), and its memory size, from
+ * which Lambda's runtime derives the heap limits above.
+ */
+export function lambdaProcessEnvironment(functionName: string, memoryMb: number): Record<string, string> {
+  return { AWS_LAMBDA_FUNCTION_NAME: functionName, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb) };
 }
