@@ -144,7 +144,8 @@ export function printSection(section: BenchSection): void {
     row.also === undefined ? '' : `${formatNumber(row.also.value)} ${row.also.unit}`,
     row.anchor?.label ?? '',
     row.anchor === undefined ? '' : formatNumber(row.anchor.value),
-    row.anchor === undefined ? '' : formatRatio(row.value / row.anchor.value),
+    // No ratio to a zero anchor (as in the HTML report): both counted nothing, or the anchor did.
+    row.anchor === undefined || row.anchor.value === 0 ? '' : formatRatio(row.value / row.anchor.value),
     verdict(row),
   ]);
   const widths = header.map((title, column) =>
