@@ -42,8 +42,9 @@ import { readShape, type ReadShape } from './read-path/shapes';
  * Everything is CPU time of the measuring process (`process.cpuUsage`, user + system), not wall time;
  * the server runs in a process of its own so its CPU is not counted. Medians of interleaved rounds. The
  * measuring process is started as Lambda's Node.js runtime starts a 1,769 MB function (its V8 heap
- * limits, `local/runner/lambda-runtime.ts`) with the allocator settings the constructs set; two more processes
- * measure the read path without the one and without the other.
+ * limits, `local/runner/lambda-runtime.ts`), with the allocator settings the constructs set and V8's heap
+ * growing as the handlers set it in a function; three more processes measure the read path without
+ * each of the three.
  *
  * For profiling one case (`node --cpu-prof --import tsx ...`): READ_PATH_ONLY=<text> keeps the shapes
  * whose label and rate contain it ("aggregated 1 KiB JSON 2"), READ_PATH_CLIENT=<name> one client
@@ -295,7 +296,7 @@ function memoryApi(shape: ReadShape, parse = false): KinesisReadApi {
   };
 }
 
-export class BenchServer {
+class BenchServer {
   private constructor(
     private readonly child: ChildProcess,
     readonly endpoint: string,
