@@ -19,6 +19,8 @@ import { deaggregate } from '../functions/core/record-format/deaggregate';
 import { systemClock } from '../functions/core/time/clock';
 import { median, NO_LEASE, type BenchRow, type BenchSection } from './harness';
 import { CONSUMER_DEFAULTS, CONSUMER_SETTINGS } from '../functions/core/config/consumer-settings';
+import { PRODUCER_DEFAULTS, PRODUCER_SETTINGS } from '../functions/core/config/producer-settings';
+import { FUNCTION_DEFAULTS } from '../lib/connector-function';
 import {
   lambdaProcessEnvironment,
   lambdaRuntimeNodeFlags,
@@ -544,35 +546,55 @@ const LAMBDA_FLAGS = lambdaRuntimeNodeFlags(ONE_VCPU_MEMORY_MB);
 const HEAP_GROWING_PERCENT = CONSUMER_DEFAULTS.heapGrowingPercent;
 
 /**
- * `measure` in a child process started as a Lambda function's process: with `environment` in place of
- * the allocator settings (glibc reads them only when a process starts), with `nodeFlags` (V8's heap
- * limits), and with V8's heap growing percent set as the consumer handler sets it in a function
- * (`heapGrowingPercent`, 0 for V8's own).
+ * A measurement in a child process started as Lambda starts a function of `memoryMb`
+ * (`read-path/measure.ts` runs `what`): with `environment` in place of the allocator settings (glibc
+ * reads them only when a process starts), with `nodeFlags` (V8's heap limits), and with V8's heap
+ * growing percent set as the handlers set it in a function (`heapGrowingPercent`, 0 for V8's own).
  */
-async function measureIn(
+async function inFunctionProcess<T>(
+  what: MeasureWhat,
+  memoryMb: number,
   environment: Readonly<Record<string, string>>,
   nodeFlags: readonly string[],
   heapGrowingPercent: number,
-  full: boolean,
-): Promise<Measured> {
+): Promise<T> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !(name in ALLOCATOR_ENVIRONMENT)),
   ) as NodeJS.ProcessEnv;
-  const child = fork(join(__dirname, 'read-path', 'measure.ts'), [String(full), String(heapGrowingPercent)], {
+  const child = fork(join(__dirname, 'read-path', 'measure.ts'), [what, String(heapGrowingPercent)], {
     // Another Node.js to measure with, such as the version Lambda runs (the bench's own by default).
     execPath: process.env.READ_PATH_NODE ?? process.execPath,
     stdio: 'inherit',
-    env: { ...env, ...lambdaProcessEnvironment('read-path-bench', ONE_VCPU_MEMORY_MB), ...environment },
+    env: { ...env, ...lambdaProcessEnvironment('read-path-bench', memoryMb), ...environment },
     execArgv: [...process.execArgv, ...nodeFlags],
   });
-  return new Promise<Measured>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     child.once('error', reject);
-    child.once('message', (message: { measured?: Measured; error?: string }) => {
+    child.once('message', (message: { measured?: T; error?: string }) => {
       if (message.measured) resolve(message.measured);
       else reject(new Error(message.error ?? 'the measuring process failed'));
     });
     child.once('exit', (code) => reject(new Error(`the measuring process exited with ${code}`)));
   });
+}
+
+/** What a measuring process measures: the read path with every part, the read path alone, or PutRecords. */
+export type MeasureWhat = 'read-path-full' | 'read-path' | 'put-records';
+
+/** `measure` in a function's process. */
+function measureIn(
+  environment: Readonly<Record<string, string>>,
+  nodeFlags: readonly string[],
+  heapGrowingPercent: number,
+  full: boolean,
+): Promise<Measured> {
+  return inFunctionProcess<Measured>(
+    full ? 'read-path-full' : 'read-path',
+    ONE_VCPU_MEMORY_MB,
+    environment,
+    nodeFlags,
+    heapGrowingPercent,
+  );
 }
 
 export async function run(): Promise<BenchSection> {
@@ -718,13 +740,40 @@ const PUT_SIZES = [
   { label: '500 x 10 KiB (5 MiB)', recordBytes: 10 * KiB },
 ] as const;
 const PUT_CALLS_PER_ROUND = 6;
+/** The memory size the constructs give the producer function unless told otherwise. */
+const PRODUCER_MEMORY_MB = FUNCTION_DEFAULTS.memorySizeMb;
+
+/** PutRecords per record size, in CPU microseconds per call (medians), measured in one process. */
+export interface PutMeasured {
+  readonly sizes: {
+    readonly bound: number;
+    readonly ours: number;
+    readonly stock: number;
+    /** Full garbage collections per 100 of this client's measured calls. */
+    readonly fullGcsPer100Calls: number;
+  }[];
+  readonly node: string;
+}
+
+/** Full (mark-compact) garbage collections while `run` runs. */
+async function fullGcsDuring(run: () => Promise<void>): Promise<number> {
+  const profiler = new GCProfiler();
+  profiler.start();
+  let stopped: ReturnType<GCProfiler['stop']>;
+  try {
+    await run();
+  } finally {
+    stopped = profiler.stop();
+  }
+  return (stopped?.statistics ?? []).filter((gc) => gc.gcType === 'MarkSweepCompact').length;
+}
 
 /**
  * The producer's PutRecords call through the SDK client (request serialization, which base64-encodes
- * every record, SigV4's hash of the body, the HTTP request) against the local server, in CPU per MiB
- * of record data, beside the bound: base64-encoding the same records and nothing else.
+ * every record, SigV4's hash of the body, the HTTP request) against the local server, in CPU per call,
+ * beside the bound: base64-encoding the same records and nothing else. Runs in this process.
  */
-export async function putRecords(): Promise<BenchSection> {
+export async function measurePutRecords(): Promise<PutMeasured> {
   const server = await BenchServer.start();
   const aws = new AwsClientFactory({
     region: 'us-east-1',
@@ -734,15 +783,15 @@ export async function putRecords(): Promise<BenchSection> {
   const { protocol: _ours, ...stockConfig } = aws.config('kinesis');
   const stock = new KinesisClient(stockConfig);
   const clients = { ours: kinesisApi(aws.client('kinesis', KinesisClient)), stock: kinesisApi(stock) };
-  const rows: BenchRow[] = [];
+  const sizes: PutMeasured['sizes'][number][] = [];
   try {
     for (const size of PUT_SIZES) {
       const records = Array.from({ length: 500 }, (_, i) => ({
         PartitionKey: `user-${i}`,
         Data: new Uint8Array(randomBytes(size.recordBytes)),
       }));
-      const mib = (500 * size.recordBytes) / MiB;
       const samples = { bound: [] as number[], ours: [] as number[], stock: [] as number[] };
+      let fullGcs = 0;
       for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
         let started = cpuMicros();
         let encoded = 0;
@@ -760,16 +809,19 @@ export async function putRecords(): Promise<BenchSection> {
         const controller = new AbortController();
         const calls: Record<'ours' | 'stock', number> = { ours: 0, stock: 0 };
         for (const name of ['ours', 'stock'] as const) {
-          started = cpuMicros();
-          for (let call = 0; call < PUT_CALLS_PER_ROUND; call++) {
-            const output = await clients[name].putRecords(
-              { StreamName: 'bench', Records: records },
-              controller.signal,
-            );
-            if (output.FailedRecordCount !== 0 || output.Records?.length !== 500)
-              throw new Error('put failed');
-          }
-          calls[name] = (cpuMicros() - started) / PUT_CALLS_PER_ROUND;
+          const gcs = await fullGcsDuring(async () => {
+            started = cpuMicros();
+            for (let call = 0; call < PUT_CALLS_PER_ROUND; call++) {
+              const output = await clients[name].putRecords(
+                { StreamName: 'bench', Records: records },
+                controller.signal,
+              );
+              if (output.FailedRecordCount !== 0 || output.Records?.length !== 500)
+                throw new Error('put failed');
+            }
+            calls[name] = (cpuMicros() - started) / PUT_CALLS_PER_ROUND;
+          });
+          if (name === 'ours' && round >= WARMUP_ROUNDS) fullGcs += gcs;
         }
         if (round >= WARMUP_ROUNDS) {
           samples.bound.push(bound);
@@ -777,41 +829,90 @@ export async function putRecords(): Promise<BenchSection> {
           samples.stock.push(calls.stock);
         }
       }
-      const perCpuSecond = (micros: number) => (mib / micros) * 1e6;
-      const bound = { label: 'base64 alone', value: perCpuSecond(median(samples.bound)) };
-      rows.push(
-        {
-          label: `PutRecords ${size.label}: this client`,
-          value: perCpuSecond(median(samples.ours)),
-          unit: 'MiB/CPU-s',
-          anchor: { label: 'stock SDK', value: perCpuSecond(median(samples.stock)) },
-        },
-        {
-          label: `PutRecords ${size.label}: this client`,
-          value: perCpuSecond(median(samples.ours)),
-          unit: 'MiB/CPU-s',
-          anchor: bound,
-        },
-        {
-          label: `PutRecords ${size.label}: stock SDK`,
-          value: perCpuSecond(median(samples.stock)),
-          unit: 'MiB/CPU-s',
-          anchor: bound,
-        },
-      );
+      sizes.push({
+        bound: median(samples.bound),
+        ours: median(samples.ours),
+        stock: median(samples.stock),
+        fullGcsPer100Calls: (100 * fullGcs) / (ROUNDS * PUT_CALLS_PER_ROUND),
+      });
     }
   } finally {
     aws.destroy();
     stock.destroy();
     server.stop();
   }
+  return { sizes, node: process.version };
+}
+
+/**
+ * The producer's PutRecords call in CPU per MiB of record data, measured in a process started as Lambda
+ * starts the producer function at its default memory size, beside the stock SDK client and the bound
+ * (base64 alone); and the same process without V8's heap growing set.
+ */
+export async function putRecords(): Promise<BenchSection> {
+  const flags = lambdaRuntimeNodeFlags(PRODUCER_MEMORY_MB);
+  const deployed = await inFunctionProcess<PutMeasured>(
+    'put-records',
+    PRODUCER_MEMORY_MB,
+    ALLOCATOR_ENVIRONMENT,
+    flags,
+    PRODUCER_DEFAULTS.heapGrowingPercent,
+  );
+  const v8Own = await inFunctionProcess<PutMeasured>(
+    'put-records',
+    PRODUCER_MEMORY_MB,
+    ALLOCATOR_ENVIRONMENT,
+    flags,
+    0,
+  );
+  const rows: BenchRow[] = [];
+  for (const [index, size] of PUT_SIZES.entries()) {
+    const measured = deployed.sizes[index]!;
+    const own = v8Own.sizes[index]!;
+    const mib = (500 * size.recordBytes) / MiB;
+    const perCpuSecond = (micros: number) => (mib / micros) * 1e6;
+    const bound = { label: 'base64 alone', value: perCpuSecond(measured.bound) };
+    const ours = perCpuSecond(measured.ours);
+    rows.push(
+      {
+        label: `PutRecords ${size.label}: this client`,
+        value: ours,
+        unit: 'MiB/CPU-s',
+        anchor: { label: 'stock SDK', value: perCpuSecond(measured.stock) },
+      },
+      { label: `PutRecords ${size.label}: this client`, value: ours, unit: 'MiB/CPU-s', anchor: bound },
+      {
+        label: `PutRecords ${size.label}: stock SDK`,
+        value: perCpuSecond(measured.stock),
+        unit: 'MiB/CPU-s',
+        anchor: bound,
+      },
+      {
+        label: `PutRecords ${size.label}: this client vs the same with V8's own heap growing (${PRODUCER_SETTINGS.heapGrowingPercent.key} 0)`,
+        value: ours,
+        unit: 'MiB/CPU-s',
+        anchor: { label: "V8's own growing", value: perCpuSecond(own.ours) },
+      },
+      {
+        label: `PutRecords ${size.label}: this client, full garbage collections per 100 calls`,
+        value: measured.fullGcsPer100Calls,
+        unit: 'per 100 calls',
+        anchor: { label: "V8's own growing", value: own.fullGcsPer100Calls },
+      },
+    );
+  }
   return {
     title: "Producer's PutRecords call: CPU per MiB through the SDK client",
     rows,
     notes: [
-      `CPU time of this process (the server is a child process), median of ${ROUNDS} rounds of ` +
+      `measured with Node.js ${deployed.node}`,
+      `CPU time of the measuring process (the server is a process of its own), median of ${ROUNDS} rounds of ` +
         `${PUT_CALLS_PER_ROUND} calls; anchors: the stock SDK client, and Buffer.toString('base64') of the ` +
         'same records (a call also hashes the body for SigV4 and writes it to the socket)',
+      `the measuring process is started as Lambda starts the producer function at its default ${PRODUCER_MEMORY_MB} MB ` +
+        `(${flags.join(' ')}), with the allocator settings the constructs set and V8's heap growing percent the ` +
+        `producer handler sets (--heap-growing-percent=${PRODUCER_DEFAULTS.heapGrowingPercent}); "V8's own growing" ` +
+        'is a second process without it',
     ],
   };
 }

@@ -71,7 +71,7 @@ export interface ConnectorFunctionChoices {
 }
 
 /** Defaults of the function props both constructs document. */
-const FUNCTION_DEFAULTS = {
+export const FUNCTION_DEFAULTS = {
   handlerName: 'handler',
   memorySizeMb: 512,
   architecture: lambda.Architecture.ARM_64,
