@@ -158,12 +158,17 @@ class MeasuredApi implements KinesisReadApi {
     } else if (this.calls === 2 + this.measuredCalls) {
       this.cpuMicrosPerCall = (cpuMicros() - this.startedAt) / this.measuredCalls;
       this.recordsInWindow = this.delivered - this.recordsAtStart;
-      const gcs = this.gcProfiler?.stop()?.statistics ?? [];
-      this.fullGcsInWindow = gcs.filter((gc) => gc.gcType === 'MarkSweepCompact').length;
+      if (this.gcProfiler) this.fullGcsInWindow = stopCountingFullGcs(this.gcProfiler);
       this.done();
     }
     return this.inner.getRecords(input, signal);
   }
+}
+
+/** Stops `profiler` and counts the full (mark-compact) garbage collections it saw. */
+function stopCountingFullGcs(profiler: GCProfiler): number {
+  const statistics = profiler.stop()?.statistics ?? [];
+  return statistics.filter((gc) => gc.gcType === 'MarkSweepCompact').length;
 }
 
 const silent = new Logger({ logLevel: 'SILENT' });
@@ -759,13 +764,11 @@ export interface PutMeasured {
 async function fullGcsDuring(run: () => Promise<void>): Promise<number> {
   const profiler = new GCProfiler();
   profiler.start();
-  let stopped: ReturnType<GCProfiler['stop']>;
-  try {
-    await run();
-  } finally {
-    stopped = profiler.stop();
-  }
-  return (stopped?.statistics ?? []).filter((gc) => gc.gcType === 'MarkSweepCompact').length;
+  await run().catch((error: unknown) => {
+    profiler.stop();
+    throw error;
+  });
+  return stopCountingFullGcs(profiler);
 }
 
 /**
