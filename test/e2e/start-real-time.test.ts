@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_RUNNER_OPTIONS } from '../../local/runner/options';
 import { runLocalPipeline } from '../../local/runner/run';
 import { formatSummary, type StartSummary } from '../../local/runner/summary';
@@ -35,7 +36,7 @@ describe('npm start -- --real-time', () => {
   it('reads every record with a continuous chain of invocations started by their predecessors', () => {
     // Where records stopped, should any be missing: unwritten (the producer) or written and unread (the
     // consumer's chain); the summary also says what each function's invocations did.
-    if (summary.missing !== 0) console.error(formatSummary(summary));
+    if (summary.missing !== 0) console.error(`${formatSummary(summary)}\n${producerWarnings(summary)}`);
     expect(summary).toMatchObject({ ok: true, recordsIn: 250, written: 250, recordsOut: 250, missing: 0 });
     // One tick (the first) in a run this short; the rest were successors.
     expect(summary.durationSeconds).toBeLessThan(60);
@@ -56,3 +57,14 @@ describe('npm start -- --real-time', () => {
     );
   });
 });
+
+/** The producer's warnings of a run (why it left records unwritten), for a failure's message. */
+function producerWarnings(summary: StartSummary): string {
+  const log = join(summary.logDirectory, 'producer.log');
+  if (!existsSync(log)) return 'no producer log';
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('WARN') || line.includes('ERROR'))
+    .slice(0, 20)
+    .join('\n');
+}
